@@ -1,0 +1,73 @@
+# cdfs build entry points. Everything runs with a pinned Deno installed from the npm registry
+# into .tools/ (never a package.json at the project root: that would switch Deno into manual
+# node_modules mode, where `npm:` imports fail).
+
+DENO_VERSION := 2.9.6
+WABT_VERSION := 1.0.39
+TOOLS := .tools
+LOCAL_DENO := $(TOOLS)/node_modules/@deno/linux-x64-glibc/deno
+# Reuse a deno on PATH only when it is exactly the pinned version.
+PATH_DENO := $(shell command -v deno 2>/dev/null)
+ifneq ($(PATH_DENO),)
+ifeq ($(shell $(PATH_DENO) --version 2>/dev/null | head -n1 | cut -d' ' -f2),$(DENO_VERSION))
+DENO := $(PATH_DENO)
+endif
+endif
+DENO ?= $(LOCAL_DENO)
+
+export NO_COLOR := 1
+export DENO_NO_UPDATE_CHECK := 1
+export RUST_BACKTRACE := 0
+export DENO
+
+.PHONY: all deno deps test check demo bench bench-deps build wasm fmt clean
+
+all: test
+
+deno: $(DENO)
+
+$(LOCAL_DENO):
+	npm install --no-save --no-audit --no-fund --prefix $(TOOLS) deno@$(DENO_VERSION)
+	@test -x $@ || { echo "error: npm did not install $@"; exit 1; }
+
+# npm packages that the code imports, pinned by deno.lock.
+deps: $(DENO)
+	$(DENO) install --frozen
+
+## The tests: format, lint, type check, then every test; ends with "N passed, N failed".
+test: deps
+	bash scripts/test.sh
+
+check: deps
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check main.ts src tests bench coding scripts
+
+## The main job on an embedded default.
+demo: deps
+	$(DENO) run -A main.ts demo
+
+## Benchmarks (bench/README.md); the ISA-L reference needs Debian's libisal-dev and a C compiler.
+bench: deps bench-deps
+	$(DENO) run -A bench/run.ts
+
+bench-deps:
+	@if ! [ -f /usr/include/isa-l.h ] && ! [ -f /usr/include/isa-l/erasure_code.h ]; then \
+	  echo "installing libisal-dev (reference kernels for the benchmarks)"; \
+	  (apt-get update -qq && apt-get install -y -qq libisal-dev gcc) >/dev/null; \
+	fi
+
+## A single binary, dist/cdfs. deno compile downloads its denort runtime unless DENORT_BIN names one.
+build: deps
+	bash scripts/build.sh
+
+## Regenerate the embedded WebAssembly kernel from its .wat source (needs wabt from npm).
+wasm: $(DENO)
+	npm install --no-save --no-audit --no-fund --prefix $(TOOLS) wabt@$(WABT_VERSION)
+	$(DENO) run -A scripts/build_wasm.ts
+
+fmt: $(DENO)
+	$(DENO) fmt
+
+clean:
+	rm -rf dist .test-results bench/out

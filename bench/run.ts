@@ -1,0 +1,96 @@
+// deno-lint-ignore-file no-console
+/**
+ * The entry point of `make bench`: `deno run -A bench/run.ts [NAME|all] [options]` runs one
+ * benchmark by name (options go to it) or all of them in turn (default). Each benchmark is a
+ * module loaded only when it runs; add one by adding an entry to {@linkcode BENCHMARKS}.
+ *
+ * @module
+ */
+
+/**
+ * A benchmark `bench/run.ts` can run: a one-line summary for `--help`, and a function that
+ * takes the remaining command-line options, prints its results (a missed target is a result,
+ * not an error) and rejects only when it cannot measure or measures wrong output.
+ *
+ * @example
+ * ```ts
+ * import type { Benchmark } from "./run.ts";
+ * const noop: Benchmark = { summary: "does nothing", run: () => Promise.resolve() };
+ * ```
+ */
+export interface Benchmark {
+  summary: string;
+  run(args: string[]): Promise<void>;
+}
+
+/**
+ * Every benchmark by name, in the order `all` runs them.
+ *
+ * @example
+ * ```ts
+ * import { BENCHMARKS } from "./run.ts";
+ * console.log(Object.keys(BENCHMARKS)); // [ "gf" ]
+ * ```
+ */
+export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  gf: {
+    summary: "GF(2^8) kernels: TS and WASM mulAdd, mul, xor, RS(11+5) encode next to ISA-L",
+    run: async (args) => (await import("./gf.ts")).runGfBench(args),
+  },
+};
+
+function usage(): string {
+  const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(8)} ${b.summary}`);
+  return [
+    "usage: deno run -A bench/run.ts [NAME|all] [options]",
+    "",
+    "Runs one benchmark (options go to it; NAME --help lists them) or all of them (default).",
+    ...names,
+  ].join("\n");
+}
+
+/**
+ * Runs the benchmarks that `args` name and resolves to the process exit code: 0 when they
+ * ran, 2 for a usage error. A benchmark that cannot run rejects.
+ *
+ * @example
+ * ```ts
+ * import { runBenchmarks } from "./run.ts";
+ * Deno.exit(await runBenchmarks(["gf", "--runs", "3"]));
+ * ```
+ *
+ * @param args The command line: an optional name or `all`, then options for that benchmark.
+ */
+export async function runBenchmarks(args: string[]): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === "--help" || first === "-h") {
+    console.log(usage());
+    return 0;
+  }
+  const name = first === undefined || first.startsWith("-") ? "all" : first;
+  const options = name === first ? rest : args;
+  let selected: string[];
+  if (name === "all") {
+    if (options.length > 0) {
+      console.error(`options go to one benchmark; name it (got ${options.join(" ")})`);
+      return 2;
+    }
+    selected = Object.keys(BENCHMARKS);
+  } else if (Object.hasOwn(BENCHMARKS, name)) {
+    selected = [name];
+  } else {
+    console.error(`unknown benchmark "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  for (const n of selected) await BENCHMARKS[n]!.run(options);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await runBenchmarks(Deno.args));
+  } catch (e) {
+    console.error(`bench: ${e instanceof Error ? e.message : String(e)}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,813 @@
+/**
+ * A {@linkcode FrameConnection} speaks wire format v1 over one `Deno.Conn`: the preamble
+ * exchange, frame headers, payloads read straight into the caller's buffer (a view on
+ * WebAssembly memory works: `conn.read(view)` is used directly, never a stream reader), JSON
+ * frames, ERROR frames, and the two timeouts:
+ *
+ * - idle: waiting for the first byte of a frame (default 60 s; a server uses it to drop idle
+ *   clients, a client to give up on a silent server);
+ * - frame: once a frame has started, the rest of it must arrive, or a frame being written must
+ *   be accepted by the peer, within this time (default 30 s).
+ *
+ * A timeout closes the connection and throws {@linkcode CdfsError} `TIMEOUT`. An ERROR frame
+ * from the peer is thrown as a {@linkcode PeerError}. After any other error thrown by a read or
+ * write the connection is in an unknown state and the caller should close it; errors found
+ * while validating a JSON payload that was read whole leave it usable.
+ *
+ * @module
+ */
+import { type Checksummer, createChecksummer, formatChecksum } from "../checksum.ts";
+import { CdfsError, type ErrorCode } from "../errors.ts";
+import {
+  decodeFrameHeader,
+  decodePreamble,
+  encodeEndPayload,
+  encodeFrameHeader,
+  encodePreamble,
+  END_PAYLOAD_SIZE,
+  type EndTrailer,
+  FRAME_HEADER_SIZE,
+  FRAME_TYPE,
+  type FrameHeader,
+  type FrameType,
+  frameTypeName,
+  maxPayloadLength,
+  PREAMBLE_SIZE,
+} from "./frame.ts";
+import { errorBody, parseErrorBody } from "./messages.ts";
+
+/**
+ * The default idle timeout, 60 s.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_IDLE_TIMEOUT_MS } from "./connection.ts";
+ * console.log(DEFAULT_IDLE_TIMEOUT_MS); // 60000
+ * ```
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * The default frame timeout, 30 s.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_FRAME_TIMEOUT_MS } from "./connection.ts";
+ * console.log(DEFAULT_FRAME_TIMEOUT_MS); // 30000
+ * ```
+ */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+
+/**
+ * Payloads up to this size are copied behind their header and sent in one write; larger ones
+ * go out as two writes unless the caller offers headroom.
+ */
+const COALESCE_LIMIT = 64 * 1024;
+
+/**
+ * Timeouts of a {@linkcode FrameConnection}.
+ *
+ * @example
+ * ```ts
+ * import type { FrameConnectionOptions } from "./connection.ts";
+ * const options: FrameConnectionOptions = { idleTimeoutMs: 5000, frameTimeoutMs: 2000 };
+ * ```
+ */
+export interface FrameConnectionOptions {
+  /** How long to wait for the first byte of a frame (default 60 s). */
+  idleTimeoutMs?: number;
+  /** How long the rest of a started frame may take to arrive or to be written (default 30 s). */
+  frameTimeoutMs?: number;
+}
+
+/**
+ * Options of {@linkcode FrameConnection.writeFrame}.
+ *
+ * @example
+ * ```ts
+ * import type { WriteFrameOptions } from "./connection.ts";
+ * const options: WriteFrameOptions = { checksum: 0x1234n, headroom: true };
+ * ```
+ */
+export interface WriteFrameOptions {
+  /** The payload's xxh64 when the caller already has it (it is trusted, not recomputed). */
+  checksum?: bigint;
+  /**
+   * The 16 bytes right before the payload in its buffer are scratch space: the header is put
+   * there and header and payload go out in one write.
+   */
+  headroom?: boolean;
+}
+
+/**
+ * An error the peer reported in an ERROR frame (as opposed to one found on this side). A
+ * server uses the distinction not to answer an ERROR with an ERROR.
+ *
+ * @example
+ * ```ts
+ * import { PeerError } from "./connection.ts";
+ * const e = new PeerError("NOT_FOUND", "block \"x\" does not exist");
+ * console.log(e.code, e instanceof Error); // "NOT_FOUND" true
+ * ```
+ */
+export class PeerError extends CdfsError {
+  /**
+   * Creates the error.
+   *
+   * @param code The code the peer sent.
+   * @param message The message the peer sent.
+   */
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+    this.name = "PeerError";
+  }
+}
+
+/**
+ * One v1 connection. Not safe for concurrent use: one request (and its frames) at a time.
+ *
+ * @example
+ * ```ts ignore
+ * import { FrameConnection } from "./connection.ts";
+ * import { FRAME_TYPE } from "./frame.ts";
+ * const conn = await FrameConnection.create(await Deno.connect({ port: 7070 }));
+ * await conn.clientHandshake();
+ * await conn.writeJsonFrame(FRAME_TYPE.REQUEST, { op: "PING" });
+ * console.log(await conn.readJsonFrame(FRAME_TYPE.RESPONSE));
+ * conn.close();
+ * ```
+ */
+export class FrameConnection {
+  /** The socket. */
+  readonly conn: Deno.Conn;
+  /** The hasher of this connection's frames, also lent to code hashing one frame at a time. */
+  readonly checksummer: Checksummer;
+  /** The idle timeout in milliseconds. */
+  readonly idleTimeoutMs: number;
+  /** The frame timeout in milliseconds. */
+  readonly frameTimeoutMs: number;
+
+  #closed = false;
+  #timedOut: CdfsError | null = null;
+  #headerIn = new Uint8Array(FRAME_HEADER_SIZE);
+  #headerOut = new Uint8Array(FRAME_HEADER_SIZE);
+  #pendingPayload: FrameHeader | null = null;
+  #readDeadline = 0;
+  #writeDeadline = 0;
+  #prefetch: Promise<number | null> | null = null;
+  #prefetchSettled = false;
+
+  /**
+   * Wraps a socket. Prefer {@linkcode FrameConnection.create}, which makes the hasher.
+   *
+   * @param conn The socket.
+   * @param checksummer A hasher for this connection alone.
+   * @param options Timeouts.
+   */
+  constructor(conn: Deno.Conn, checksummer: Checksummer, options: FrameConnectionOptions = {}) {
+    this.conn = conn;
+    this.checksummer = checksummer;
+    this.idleTimeoutMs = positiveTimeout(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+    this.frameTimeoutMs = positiveTimeout(options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS);
+  }
+
+  /**
+   * Wraps a socket with a fresh hasher.
+   *
+   * @example
+   * ```ts ignore
+   * import { FrameConnection } from "./connection.ts";
+   * const conn = await FrameConnection.create(await Deno.connect({ port: 7070 }));
+   * ```
+   *
+   * @param conn The socket.
+   * @param options Timeouts.
+   * @returns The connection.
+   */
+  static async create(
+    conn: Deno.Conn,
+    options: FrameConnectionOptions = {},
+  ): Promise<FrameConnection> {
+    return new FrameConnection(conn, await createChecksummer(), options);
+  }
+
+  /** Whether {@linkcode FrameConnection.close} was called (or a timeout closed it). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Whether a background read started by {@linkcode FrameConnection.prefetchHeader} has
+   * finished: the peer sent something (or closed) while this side was still writing.
+   */
+  get peerSentData(): boolean {
+    return this.#prefetchSettled;
+  }
+
+  /**
+   * Closes the socket; idempotent.
+   *
+   * @example
+   * ```ts ignore
+   * conn.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed by the runtime; nothing left to release.
+    }
+  }
+
+  /**
+   * Closes after an error reply without losing it: shuts down the sending side (so the ERROR
+   * already written is followed by FIN, not lost to a reset), then reads and discards what the
+   * peer still sends for up to `lingerMs` or until it closes, then closes. A server uses this
+   * after answering ERROR in the middle of an upload.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.writeError("CORRUPT", "frame checksum mismatch");
+   * await conn.closeGracefully();
+   * ```
+   *
+   * @param lingerMs The most time to spend draining.
+   */
+  async closeGracefully(lingerMs = 1000): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.conn.closeWrite();
+      const scratch = new Uint8Array(64 * 1024);
+      const until = performance.now() + lingerMs;
+      const pending = this.#takePrefetch();
+      if (
+        pending !== null && await this.#withTimeout(pending, lingerMs, "draining", "frame") === null
+      ) {
+        return;
+      }
+      while (true) {
+        const left = until - performance.now();
+        if (left <= 0) return;
+        if (await this.#withTimeout(this.conn.read(scratch), left, "draining", "frame") === null) {
+          return;
+        }
+      }
+    } catch {
+      // Draining is best effort; the connection is being dropped anyway.
+    } finally {
+      this.close();
+    }
+  }
+
+  /**
+   * Client side of the preamble exchange: sends ours, then reads the server's, or the ERROR
+   * frame a server sends instead.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.clientHandshake();
+   * ```
+   *
+   * @throws {PeerError} When the server refused the preamble.
+   * @throws {CdfsError} `BAD_REQUEST` for a malformed server preamble, `UNAVAILABLE` when the
+   * server closed, `TIMEOUT`.
+   */
+  async clientHandshake(): Promise<void> {
+    const preamble = new Uint8Array(PREAMBLE_SIZE);
+    encodePreamble(preamble);
+    await this.#writeWhole(preamble, "writing the preamble");
+    const first = await this.#readFirstBytes(this.#headerIn.subarray(0, PREAMBLE_SIZE));
+    if (first === null) {
+      throw new CdfsError("UNAVAILABLE", "the server closed the connection during the handshake");
+    }
+    await this.#readExactly(this.#headerIn.subarray(0, PREAMBLE_SIZE), "the preamble", first);
+    if (this.#headerIn[0] === FRAME_TYPE.ERROR) {
+      await this.#readExactly(this.#headerIn, "a frame header", PREAMBLE_SIZE);
+      const header = decodeFrameHeader(this.#headerIn);
+      this.#pendingPayload = header;
+      throw await this.readErrorPayload(header);
+    }
+    try {
+      decodePreamble(this.#headerIn);
+    } catch (e) {
+      if (e instanceof CdfsError) {
+        throw new CdfsError(e.code, `server preamble: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Server side of the preamble exchange: reads the client's preamble and answers with ours,
+   * or with an ERROR frame (`BAD_REQUEST` "bad magic" or "unsupported version N") after which
+   * the connection is closed and the error thrown.
+   *
+   * @example
+   * ```ts ignore
+   * if (!await conn.serverHandshake()) return; // the client left without a word
+   * ```
+   *
+   * @returns False when the client closed before sending a byte.
+   * @throws {CdfsError} `BAD_REQUEST` for a bad preamble, `TIMEOUT`.
+   */
+  async serverHandshake(): Promise<boolean> {
+    const preamble = this.#headerIn.subarray(0, PREAMBLE_SIZE);
+    const first = await this.#readFirstBytes(preamble);
+    if (first === null) return false;
+    await this.#readExactly(preamble, "the preamble", first);
+    try {
+      decodePreamble(preamble);
+    } catch (e) {
+      if (e instanceof CdfsError) {
+        await this.writeError(e.code, e.message).catch(() => {});
+        await this.closeGracefully(200);
+      }
+      throw e;
+    }
+    const ours = new Uint8Array(PREAMBLE_SIZE);
+    encodePreamble(ours);
+    await this.#writeWhole(ours, "writing the preamble");
+    return true;
+  }
+
+  /**
+   * Reads and validates the next frame header. Waiting for its first byte is bounded by the
+   * idle timeout, the rest of the frame (header and payload) by the frame timeout. The payload
+   * must then be read with {@linkcode FrameConnection.readPayloadInto} (or
+   * {@linkcode FrameConnection.readErrorPayload}) before the next header.
+   *
+   * @example
+   * ```ts ignore
+   * const header = await conn.readFrameHeader();
+   * if (header === null) return; // the peer closed between frames
+   * ```
+   *
+   * @returns The header, or null when the peer closed before its first byte.
+   * @throws {CdfsError} `BAD_REQUEST` for an invalid header or a connection closed inside it,
+   * `TIMEOUT`, `UNAVAILABLE`.
+   */
+  async readFrameHeader(): Promise<FrameHeader | null> {
+    if (this.#pendingPayload !== null) {
+      throw new CdfsError(
+        "INTERNAL",
+        `the payload of a ${frameTypeName(this.#pendingPayload.type)} frame was not read`,
+      );
+    }
+    const first = await this.#readFirstBytes(this.#headerIn);
+    if (first === null) return null;
+    await this.#readExactly(this.#headerIn, "a frame header", first);
+    const header = decodeFrameHeader(this.#headerIn);
+    this.#pendingPayload = header;
+    return header;
+  }
+
+  /**
+   * Reads the payload of the frame whose header was just read into `view` (whose length must be
+   * the payload length) and verifies its checksum. `view` may be a view on WebAssembly memory.
+   *
+   * @example
+   * ```ts ignore
+   * const header = await conn.readFrameHeader();
+   * const view = buffer.bytes.subarray(0, header!.length);
+   * await conn.readPayloadInto(view);
+   * ```
+   *
+   * @param view Where the payload goes.
+   * @throws {CdfsError} `CORRUPT` "frame checksum mismatch", `BAD_REQUEST` when the connection
+   * closed inside the payload, `TIMEOUT`, `UNAVAILABLE`.
+   */
+  async readPayloadInto(view: Uint8Array): Promise<void> {
+    const header = this.#pendingPayload;
+    if (header === null) {
+      throw new CdfsError("INTERNAL", "readPayloadInto called without a frame header");
+    }
+    if (view.length !== header.length) {
+      throw new CdfsError(
+        "INTERNAL",
+        `a ${header.length}-byte payload cannot be read into ${view.length} bytes`,
+      );
+    }
+    await this.#readExactly(view, `a ${frameTypeName(header.type)} payload`);
+    this.#pendingPayload = null;
+    const actual = this.checksummer.checksum(view);
+    if (actual !== header.checksum) {
+      throw new CdfsError(
+        "CORRUPT",
+        `frame checksum mismatch in a ${frameTypeName(header.type)} frame (header ${
+          formatChecksum(header.checksum)
+        }, payload ${formatChecksum(actual)})`,
+      );
+    }
+  }
+
+  /**
+   * Reads the payload of an ERROR frame whose header was just read and returns it as a
+   * {@linkcode PeerError} for the caller to throw.
+   *
+   * @example
+   * ```ts ignore
+   * const header = await conn.readFrameHeader();
+   * if (header?.type === FRAME_TYPE.ERROR) throw await conn.readErrorPayload(header);
+   * ```
+   *
+   * @param header The ERROR frame's header.
+   * @returns The peer's error.
+   * @throws {CdfsError} When the payload is malformed (`BAD_REQUEST`, `CORRUPT`).
+   */
+  async readErrorPayload(header: FrameHeader): Promise<PeerError> {
+    if (header.type !== FRAME_TYPE.ERROR) {
+      throw new CdfsError("INTERNAL", `readErrorPayload given a ${frameTypeName(header.type)}`);
+    }
+    const body = parseErrorBody(await this.#readJsonPayload(header));
+    return new PeerError(body.code, body.message);
+  }
+
+  /**
+   * Reads a JSON frame of `expectedType` (REQUEST, RESPONSE or ERROR) and returns its object.
+   * An ERROR frame, when another type was expected, is thrown as a {@linkcode PeerError}.
+   *
+   * @example
+   * ```ts ignore
+   * const request = await conn.readJsonFrame(FRAME_TYPE.REQUEST);
+   * if (request === null) return; // the client closed between requests
+   * ```
+   *
+   * @param expectedType The frame type wanted.
+   * @param maxBytes A bound below the type's own (64 KiB, ERROR 4 KiB).
+   * @returns The parsed object (not yet validated: see `parseRequest`, `parseResponse`), or
+   * null when the peer closed before the frame's first byte.
+   * @throws {CdfsError} `BAD_REQUEST` (wrong type, over the bound, not UTF-8, not JSON, not an
+   * object), `CORRUPT`, `TIMEOUT`, `UNAVAILABLE`; {@linkcode PeerError}.
+   */
+  async readJsonFrame(
+    expectedType: FrameType,
+    maxBytes?: number,
+  ): Promise<Record<string, unknown> | null> {
+    if (expectedType === FRAME_TYPE.DATA || expectedType === FRAME_TYPE.END) {
+      throw new RangeError(`${frameTypeName(expectedType)} frames do not carry JSON`);
+    }
+    const header = await this.readFrameHeader();
+    if (header === null) return null;
+    if (header.type === FRAME_TYPE.ERROR && expectedType !== FRAME_TYPE.ERROR) {
+      throw await this.readErrorPayload(header);
+    }
+    if (header.type !== expectedType) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `expected a ${frameTypeName(expectedType)} frame, got ${frameTypeName(header.type)}`,
+      );
+    }
+    const bound = Math.min(maxBytes ?? Infinity, maxPayloadLength(header.type));
+    if (header.length > bound) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `${
+          frameTypeName(header.type)
+        } payload of ${header.length} bytes exceeds the bound of ${bound}`,
+      );
+    }
+    return await this.#readJsonPayload(header);
+  }
+
+  /**
+   * Writes one frame: header and payload.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.writeFrame(FRAME_TYPE.DATA, chunk, { checksum: storedChecksum });
+   * ```
+   *
+   * @param type The frame type.
+   * @param payload The payload, within the bound of the type.
+   * @param options A known checksum; headroom before the payload.
+   * @returns The checksum sent.
+   * @throws {CdfsError} `TIMEOUT`, `UNAVAILABLE`.
+   */
+  async writeFrame(
+    type: FrameType,
+    payload: Uint8Array,
+    options: WriteFrameOptions = {},
+  ): Promise<bigint> {
+    const checksum = options.checksum ?? this.checksummer.checksum(payload);
+    const header = { type, length: payload.length, checksum };
+    const what = `writing a ${frameTypeName(type)} frame`;
+    this.#writeDeadline = performance.now() + this.frameTimeoutMs;
+    if (options.headroom) {
+      if (payload.byteOffset < FRAME_HEADER_SIZE) {
+        throw new RangeError(`headroom needs ${FRAME_HEADER_SIZE} bytes before the payload`);
+      }
+      const whole = new Uint8Array(
+        payload.buffer,
+        payload.byteOffset - FRAME_HEADER_SIZE,
+        FRAME_HEADER_SIZE + payload.length,
+      );
+      encodeFrameHeader(whole, header);
+      await this.#writeAll(whole, what);
+    } else if (payload.length <= COALESCE_LIMIT) {
+      const whole = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
+      encodeFrameHeader(whole, header);
+      whole.set(payload, FRAME_HEADER_SIZE);
+      await this.#writeAll(whole, what);
+    } else {
+      encodeFrameHeader(this.#headerOut, header);
+      await this.#writeAll(this.#headerOut, what);
+      await this.#writeAll(payload, what);
+    }
+    return checksum;
+  }
+
+  /**
+   * Writes a DATA frame.
+   *
+   * @example
+   * ```ts ignore
+   * const checksum = await conn.writeDataFrame(chunk);
+   * ```
+   *
+   * @param payload 1 byte up to the chunk size.
+   * @param checksum The payload's xxh64 when already known.
+   * @param options Headroom before the payload (see {@linkcode WriteFrameOptions}).
+   * @returns The checksum sent.
+   */
+  writeDataFrame(
+    payload: Uint8Array,
+    checksum?: bigint,
+    options: { headroom?: boolean } = {},
+  ): Promise<bigint> {
+    const frameOptions: WriteFrameOptions = {};
+    if (checksum !== undefined) frameOptions.checksum = checksum;
+    if (options.headroom) frameOptions.headroom = true;
+    return this.writeFrame(FRAME_TYPE.DATA, payload, frameOptions);
+  }
+
+  /**
+   * Writes the END frame of a data stream.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.writeEnd({ length: total, digest });
+   * ```
+   *
+   * @param trailer Total length and digest of the stream.
+   */
+  async writeEnd(trailer: EndTrailer): Promise<void> {
+    const payload = new Uint8Array(END_PAYLOAD_SIZE);
+    encodeEndPayload(payload, trailer);
+    await this.writeFrame(FRAME_TYPE.END, payload);
+  }
+
+  /**
+   * Writes a JSON frame (REQUEST, RESPONSE or ERROR).
+   *
+   * @example
+   * ```ts ignore
+   * await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { block: "b1", deleted: true });
+   * ```
+   *
+   * @param type The frame type.
+   * @param value The object to send.
+   * @throws {CdfsError} `INTERNAL` when the JSON exceeds the bound of the type (a bug of this
+   * side), `TIMEOUT`, `UNAVAILABLE`.
+   */
+  async writeJsonFrame(type: FrameType, value: object): Promise<void> {
+    const payload = new TextEncoder().encode(JSON.stringify(value));
+    const bound = maxPayloadLength(type);
+    if (payload.length > bound) {
+      throw new CdfsError(
+        "INTERNAL",
+        `${frameTypeName(type)} payload of ${payload.length} bytes exceeds the bound of ${bound}`,
+      );
+    }
+    await this.writeFrame(type, payload);
+  }
+
+  /**
+   * Writes an ERROR frame; the message is made one line and cut to fit.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.writeError("NOT_FOUND", `block "b1" does not exist`);
+   * ```
+   *
+   * @param code The code.
+   * @param message The message.
+   */
+  async writeError(code: ErrorCode, message: string): Promise<void> {
+    await this.writeJsonFrame(FRAME_TYPE.ERROR, errorBody(code, message));
+  }
+
+  /**
+   * Starts reading the next frame header in the background, so that an early reply of the
+   * peer (an ERROR in the middle of an upload) is noticed while this side is still writing:
+   * poll {@linkcode FrameConnection.peerSentData} between frames. The next
+   * {@linkcode FrameConnection.readFrameHeader} continues this read.
+   *
+   * @example
+   * ```ts ignore
+   * conn.prefetchHeader();
+   * for (const chunk of chunks) {
+   *   if (conn.peerSentData) break;
+   *   await conn.writeDataFrame(chunk);
+   * }
+   * ```
+   */
+  prefetchHeader(): void {
+    if (this.#prefetch !== null || this.#pendingPayload !== null) return;
+    this.#prefetchSettled = false;
+    const read = this.conn.read(this.#headerIn);
+    read.then(
+      () => this.#prefetchSettled = true,
+      () => this.#prefetchSettled = true,
+    );
+    this.#prefetch = read;
+  }
+
+  /**
+   * After {@linkcode FrameConnection.prefetchHeader}: waits up to `waitMs` for the peer's early
+   * reply and returns it as an error to throw: the {@linkcode PeerError} of an ERROR frame, a
+   * `BAD_REQUEST` for any other frame, or `UNAVAILABLE` when the peer closed. Returns null when
+   * nothing arrived in time (the background read goes on).
+   *
+   * @example
+   * ```ts ignore
+   * if (conn.peerSentData) throw await conn.takeEarlyReply(0);
+   * ```
+   *
+   * @param waitMs How long to wait for the reply.
+   * @returns The error, or null.
+   */
+  async takeEarlyReply(waitMs: number): Promise<CdfsError | null> {
+    const prefetch = this.#prefetch;
+    if (prefetch === null) return null;
+    if (!this.#prefetchSettled) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        prefetch.catch(() => null),
+        new Promise((resolve) => timer = setTimeout(resolve, waitMs)),
+      ]);
+      clearTimeout(timer);
+      if (!this.#prefetchSettled) return null;
+    }
+    try {
+      const header = await this.readFrameHeader();
+      if (header === null) {
+        return new CdfsError("UNAVAILABLE", "the peer closed the connection during the stream");
+      }
+      if (header.type === FRAME_TYPE.ERROR) return await this.readErrorPayload(header);
+      return new CdfsError(
+        "BAD_REQUEST",
+        `the peer sent a ${frameTypeName(header.type)} frame in the middle of the stream`,
+      );
+    } catch (e) {
+      if (e instanceof CdfsError) return e;
+      throw e;
+    }
+  }
+
+  async #readJsonPayload(header: FrameHeader): Promise<Record<string, unknown>> {
+    // A fresh, regular buffer: TextDecoder refuses views on shared memory, and JSON frames are
+    // small and off the hot path.
+    const payload = new Uint8Array(header.length);
+    await this.readPayloadInto(payload);
+    const name = frameTypeName(header.type);
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
+    } catch {
+      throw new CdfsError("BAD_REQUEST", `${name} payload is not valid UTF-8`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new CdfsError("BAD_REQUEST", `${name} payload is not valid JSON`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new CdfsError("BAD_REQUEST", `${name} payload must be a JSON object`);
+    }
+    return value as Record<string, unknown>;
+  }
+
+  #takePrefetch(): Promise<number | null> | null {
+    const prefetch = this.#prefetch;
+    this.#prefetch = null;
+    this.#prefetchSettled = false;
+    return prefetch;
+  }
+
+  /**
+   * Reads at least one byte into `view` within the idle timeout, continuing a prefetch if one
+   * is under way (a prefetch reads into the header buffer, and only `readFrameHeader`, which
+   * passes that buffer, follows one); starts the frame deadline. Null on a clean end of stream.
+   */
+  async #readFirstBytes(view: Uint8Array): Promise<number | null> {
+    const prefetch = this.#takePrefetch();
+    const read = prefetch ?? this.conn.read(view);
+    const n = await this.#withTimeout(read, this.idleTimeoutMs, "waiting for a frame", "idle");
+    this.#readDeadline = performance.now() + this.frameTimeoutMs;
+    return n;
+  }
+
+  /**
+   * Fills `view` from byte `filled` on before the frame deadline; the end of stream here is an
+   * error.
+   */
+  async #readExactly(view: Uint8Array, what: string, filled = 0): Promise<void> {
+    while (filled < view.length) {
+      const left = this.#readDeadline - performance.now();
+      const n = await this.#withTimeout(
+        this.conn.read(view.subarray(filled)),
+        left,
+        `reading ${what}`,
+        "frame",
+      );
+      if (n === null) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `connection closed in the middle of ${what} (${filled} of ${view.length} bytes)`,
+        );
+      }
+      filled += n;
+    }
+  }
+
+  /** Writes a preamble-sized buffer under a fresh frame deadline. */
+  async #writeWhole(bytes: Uint8Array, what: string): Promise<void> {
+    this.#writeDeadline = performance.now() + this.frameTimeoutMs;
+    await this.#writeAll(bytes, what);
+  }
+
+  /** Writes all of `bytes` before the frame deadline (`write` may accept fewer bytes). */
+  async #writeAll(bytes: Uint8Array, what: string): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) {
+      const left = this.#writeDeadline - performance.now();
+      written += await this.#withTimeout(
+        this.conn.write(bytes.subarray(written)),
+        left,
+        what,
+        "frame",
+      );
+    }
+  }
+
+  /**
+   * Awaits a socket operation for at most `ms`; on timeout closes the connection (which also
+   * ends the operation) and throws TIMEOUT. Maps socket errors to CdfsError.
+   */
+  async #withTimeout<T>(
+    operation: Promise<T>,
+    ms: number,
+    what: string,
+    kind: "idle" | "frame",
+  ): Promise<T> {
+    if (this.#closed) {
+      operation.catch(() => {});
+      throw this.#timedOut ?? new CdfsError("UNAVAILABLE", `connection closed before ${what}`);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const limit = kind === "idle" ? this.idleTimeoutMs : this.frameTimeoutMs;
+        this.#timedOut = new CdfsError(
+          "TIMEOUT",
+          `${kind} timeout: nothing for ${limit} ms while ${what}`,
+        );
+        reject(this.#timedOut);
+        this.close();
+      }, Math.max(0, ms));
+    });
+    try {
+      return await Promise.race([operation, timeout]);
+    } catch (e) {
+      throw this.#socketError(e, what);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #socketError(error: unknown, what: string): unknown {
+    if (error instanceof CdfsError) return error;
+    if (this.#timedOut !== null) return this.#timedOut;
+    if (error instanceof Deno.errors.Interrupted || error instanceof Deno.errors.BadResource) {
+      return new CdfsError("UNAVAILABLE", `connection closed while ${what}`, { cause: error });
+    }
+    if (error instanceof Error) {
+      return new CdfsError("UNAVAILABLE", `connection lost while ${what}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    return error;
+  }
+}
+
+function positiveTimeout(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`a timeout must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}

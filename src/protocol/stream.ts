@@ -1,0 +1,502 @@
+/**
+ * Chunked data streams: the DATA frames and END trailer that follow a STORE request or a
+ * RETRIEVE response. Both directions keep memory bounded and copy nothing on the hot path:
+ *
+ * - {@linkcode receiveChunks} reads each DATA frame straight into a pooled buffer, verifies its
+ *   checksum, hands it to the consumer and reads the next frame only once the consumer is done
+ *   with that buffer (backpressure reaches the sender through TCP flow control); then it
+ *   checks the END trailer's length and digest.
+ * - {@linkcode sendChunks} writes the chunks a producer yields, each only after the previous one
+ *   was written, then the END trailer; {@linkcode readChunks} is such a producer for any
+ *   `read(view)` source (a file, stdin), cutting it into canonical chunks.
+ *
+ * The digest of a stream is the xxh64 of its frames' checksums (big-endian u64s, in order),
+ * i.e. `blockDigest` of `src/checksum.ts`, computed incrementally.
+ *
+ * @module
+ */
+import { type Checksummer, createChecksummer, formatChecksum } from "../checksum.ts";
+import { CdfsError } from "../errors.ts";
+import type { FrameConnection } from "./connection.ts";
+import {
+  decodeEndPayload,
+  END_PAYLOAD_SIZE,
+  FRAME_HEADER_SIZE,
+  FRAME_TYPE,
+  frameTypeName,
+  MAX_CHUNK_SIZE,
+} from "./frame.ts";
+
+/**
+ * A buffer lent by a pool (the shape of `PooledBuffer` in `src/buffer/pool.ts`).
+ *
+ * @example
+ * ```ts
+ * import type { ChunkBuffer } from "./stream.ts";
+ * const buffer: ChunkBuffer = { bytes: new Uint8Array(1 << 20), release() {} };
+ * ```
+ */
+export interface ChunkBuffer {
+  /** The memory lent, usually a view on WebAssembly memory. */
+  readonly bytes: Uint8Array;
+  /** Gives the buffer back; `bytes` must not be used afterwards. */
+  release(): void;
+}
+
+/**
+ * A source of buffers that waits when all are lent (the shape of `BufferPool` in
+ * `src/buffer/pool.ts`).
+ *
+ * @example
+ * ```ts
+ * import type { ChunkBufferPool } from "./stream.ts";
+ * const pool: ChunkBufferPool = {
+ *   acquire: () => Promise.resolve({ bytes: new Uint8Array(1 << 20), release() {} }),
+ * };
+ * ```
+ */
+export interface ChunkBufferPool {
+  /** Lends a buffer, waiting for one to be released when none is free. */
+  acquire(): Promise<ChunkBuffer>;
+}
+
+/**
+ * A chunk to send.
+ *
+ * @example
+ * ```ts
+ * import type { OutgoingChunk } from "./stream.ts";
+ * const chunk: OutgoingChunk = { bytes: new Uint8Array([1, 2, 3]) };
+ * ```
+ */
+export interface OutgoingChunk {
+  /** The bytes; valid until the producer is asked for the next chunk. */
+  bytes: Uint8Array;
+  /** The xxh64 of `bytes` when the producer has it (a store reader verified it); trusted. */
+  checksum?: bigint;
+  /**
+   * The 16 bytes before `bytes` in its buffer are scratch space, so the frame header can be put
+   * there and the frame sent in one write.
+   */
+  headroom?: boolean;
+}
+
+/**
+ * A received chunk, handed to the consumer of {@linkcode receiveChunks}.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingChunk } from "./stream.ts";
+ * function describe(c: IncomingChunk): string {
+ *   return `chunk ${c.index} at ${c.offset}: ${c.bytes.length} bytes`;
+ * }
+ * ```
+ */
+export interface IncomingChunk {
+  /** The verified bytes, a view into a pooled buffer; valid until the consumer returns. */
+  bytes: Uint8Array;
+  /** Their xxh64, equal to the frame's checksum. */
+  checksum: bigint;
+  /** The chunk number, from 0. */
+  index: number;
+  /** The stream offset of the first byte. */
+  offset: number;
+}
+
+/**
+ * What a completed stream carried.
+ *
+ * @example
+ * ```ts
+ * import type { StreamSummary } from "./stream.ts";
+ * const empty: StreamSummary = { length: 0, chunks: 0, digest: 0xef46db3751d8e999n };
+ * ```
+ */
+export interface StreamSummary {
+  /** Total bytes. */
+  length: number;
+  /** Number of DATA frames. */
+  chunks: number;
+  /** xxh64 of the frames' checksums, equal to the END trailer's. */
+  digest: bigint;
+}
+
+/**
+ * Rules a stream must follow, shared by both directions.
+ *
+ * @example
+ * ```ts
+ * import type { StreamRules } from "./stream.ts";
+ * const store: StreamRules = { chunkSize: 1 << 20, length: 5_000_000 };
+ * ```
+ */
+export interface StreamRules {
+  /** The largest DATA payload, and with `canonical` the size of all but the last. */
+  chunkSize: number;
+  /** The exact total length, when known in advance. */
+  length?: number;
+  /**
+   * Every frame but the last is exactly `chunkSize` bytes (default true: STORE and whole-block
+   * RETRIEVE). A range RETRIEVE sets false: frames are then 1..chunkSize bytes.
+   */
+  canonical?: boolean;
+}
+
+/**
+ * Options of {@linkcode sendChunks}.
+ *
+ * @example
+ * ```ts
+ * import type { SendChunksOptions } from "./stream.ts";
+ * const options: SendChunksOptions = { chunkSize: 1 << 20, watchPeer: true };
+ * ```
+ */
+export interface SendChunksOptions extends StreamRules {
+  /**
+   * Watch for an early ERROR from the peer while sending (a client uploading a STORE): the
+   * stream stops at the next frame and that error is thrown instead of writing on into a
+   * connection the peer has given up on.
+   */
+  watchPeer?: boolean;
+}
+
+/**
+ * Options of {@linkcode receiveChunks}.
+ *
+ * @example
+ * ```ts
+ * import type { ReceiveChunksOptions } from "./stream.ts";
+ * const options: ReceiveChunksOptions = { chunkSize: 1 << 20, overlap: true };
+ * ```
+ */
+export interface ReceiveChunksOptions extends StreamRules {
+  /**
+   * Read the next frame into a second buffer while the consumer works on the current one
+   * (default false). The consumer is still called one chunk at a time, in order.
+   */
+  overlap?: boolean;
+}
+
+const digesters = new WeakMap<FrameConnection, Checksummer>();
+
+/** The incremental hasher of stream digests of `conn` (its frame hasher is busy per frame). */
+async function digesterOf(conn: FrameConnection): Promise<Checksummer> {
+  let digester = digesters.get(conn);
+  if (digester === undefined) {
+    digester = await createChecksummer();
+    digesters.set(conn, digester);
+  }
+  return digester;
+}
+
+function checkRules(rules: StreamRules): void {
+  const { chunkSize, length } = rules;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new RangeError(`chunk size ${chunkSize} is outside 1..${MAX_CHUNK_SIZE}`);
+  }
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
+    throw new RangeError(`stream length ${length} is not a non-negative safe integer`);
+  }
+}
+
+/**
+ * Sends a data stream: one DATA frame per chunk, then END with the total length and digest.
+ * Each chunk is written before the producer is asked for the next, so a producer may reuse
+ * one buffer. Nothing is sent for a chunk that breaks the rules.
+ *
+ * @example
+ * ```ts ignore
+ * import { readChunks, sendChunks } from "./stream.ts";
+ * const file = await Deno.open("movie.mkv");
+ * const summary = await sendChunks(conn, readChunks(file, pool, 1 << 20), {
+ *   chunkSize: 1 << 20,
+ *   watchPeer: true,
+ * });
+ * ```
+ *
+ * @param conn The connection, right after the request (STORE) or response (RETRIEVE).
+ * @param chunks The producer.
+ * @param options Chunk size, declared length, canonical chunking, early-error watching.
+ * @returns What was sent.
+ * @throws {CdfsError} `BAD_REQUEST` when the producer yields more or fewer bytes than declared,
+ * `INTERNAL` for a chunk that is empty, too large or follows a short one (a producer bug), the
+ * peer's {@linkcode PeerError} when `watchPeer` sees one, and the connection's errors.
+ */
+export async function sendChunks(
+  conn: FrameConnection,
+  chunks: AsyncIterable<OutgoingChunk> | Iterable<OutgoingChunk>,
+  options: SendChunksOptions,
+): Promise<StreamSummary> {
+  checkRules(options);
+  const { chunkSize, length: declared, canonical = true, watchPeer = false } = options;
+  const digester = await digesterOf(conn);
+  const encodedChecksum = new Uint8Array(8);
+  const encodedView = new DataView(encodedChecksum.buffer);
+  digester.start();
+  if (watchPeer) conn.prefetchHeader();
+  let total = 0;
+  let index = 0;
+  let previousWasShort = false;
+  for await (const chunk of chunks) {
+    const size = chunk.bytes.length;
+    if (size === 0 || size > chunkSize) {
+      throw new CdfsError("INTERNAL", `chunk ${index} has ${size} bytes, expected 1..${chunkSize}`);
+    }
+    if (canonical && previousWasShort) {
+      throw new CdfsError("INTERNAL", `chunk ${index} follows a short chunk`);
+    }
+    if (declared !== undefined && total + size > declared) {
+      throw new CdfsError("BAD_REQUEST", `the data is longer than the declared ${declared} bytes`);
+    }
+    if (watchPeer && conn.peerSentData) {
+      throw await conn.takeEarlyReply(0) ?? earlyCloseError();
+    }
+    let checksum: bigint;
+    try {
+      checksum = await conn.writeDataFrame(
+        chunk.bytes,
+        chunk.checksum,
+        chunk.headroom ? { headroom: true } : {},
+      );
+    } catch (e) {
+      // The peer may have answered ERROR and closed: its reason beats "broken pipe".
+      if (watchPeer && e instanceof CdfsError && e.code === "UNAVAILABLE") {
+        throw await conn.takeEarlyReply(1000) ?? e;
+      }
+      throw e;
+    }
+    encodedView.setBigUint64(0, checksum, false);
+    digester.update(encodedChecksum);
+    previousWasShort = size < chunkSize;
+    total += size;
+    index++;
+  }
+  if (declared !== undefined && total !== declared) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `the data has ${total} bytes, shorter than the declared ${declared}`,
+    );
+  }
+  const digest = digester.finish();
+  if (watchPeer && conn.peerSentData) {
+    throw await conn.takeEarlyReply(0) ?? earlyCloseError();
+  }
+  await conn.writeEnd({ length: total, digest });
+  return { length: total, chunks: index, digest };
+}
+
+function earlyCloseError(): CdfsError {
+  return new CdfsError("UNAVAILABLE", "the peer closed the connection during the stream");
+}
+
+/**
+ * Receives a data stream: reads each DATA frame into a pooled buffer, verifies it, and awaits
+ * `onChunk` before the buffer is reused; then verifies the END trailer. Returns only when every
+ * byte was consumed and the trailer matched. Holds one pooled buffer (two with `overlap`)
+ * for the duration.
+ *
+ * @example
+ * ```ts ignore
+ * import { receiveChunks } from "./stream.ts";
+ * const checksums: bigint[] = [];
+ * const summary = await receiveChunks(conn, pool, { chunkSize: request.chunkSize }, async (c) => {
+ *   await writer.append(c.bytes);
+ *   checksums.push(c.checksum);
+ * });
+ * ```
+ *
+ * @param conn The connection, right after the request (STORE) or response (RETRIEVE).
+ * @param pool Where the buffers come from; each must hold `chunkSize` bytes.
+ * @param options Chunk size, expected length, canonical chunking, overlap.
+ * @param onChunk The consumer; `chunk.bytes` is valid until its promise settles.
+ * @returns What was received.
+ * @throws {CdfsError} `BAD_REQUEST` (empty or oversized frame, a short frame before the last,
+ * more or fewer bytes than `length`, a frame other than DATA/END, the connection closed),
+ * `CORRUPT` (frame checksum, END length or digest mismatch), the peer's {@linkcode PeerError}
+ * for an ERROR frame, the consumer's errors, and the connection's errors.
+ */
+export async function receiveChunks(
+  conn: FrameConnection,
+  pool: ChunkBufferPool,
+  options: ReceiveChunksOptions,
+  onChunk: (chunk: IncomingChunk) => void | Promise<void>,
+): Promise<StreamSummary> {
+  checkRules(options);
+  const { chunkSize, length: expected, canonical = true, overlap = false } = options;
+  const digester = await digesterOf(conn);
+  const encodedChecksum = new Uint8Array(8);
+  const encodedView = new DataView(encodedChecksum.buffer);
+  const buffers: ChunkBuffer[] = [];
+  // The consumer's work on the previous chunk, when overlapping; never left unobserved.
+  let consuming: Promise<void> | null = null;
+  try {
+    for (let i = 0; i < (overlap ? 2 : 1); i++) {
+      const buffer = await pool.acquire();
+      buffers.push(buffer);
+      if (buffer.bytes.length < chunkSize) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `chunk size ${chunkSize} exceeds this node's buffer size ${buffer.bytes.length}`,
+        );
+      }
+    }
+    digester.start();
+    let total = 0;
+    let index = 0;
+    let previousWasShort = false;
+    while (true) {
+      const header = await conn.readFrameHeader();
+      if (header === null) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `connection closed in the middle of a data stream (after ${total} bytes)`,
+        );
+      }
+      if (header.type === FRAME_TYPE.ERROR) throw await conn.readErrorPayload(header);
+      if (header.type === FRAME_TYPE.END) {
+        const payload = new Uint8Array(END_PAYLOAD_SIZE);
+        await conn.readPayloadInto(payload);
+        const trailer = decodeEndPayload(payload);
+        if (expected !== undefined && total !== expected) {
+          throw new CdfsError(
+            "BAD_REQUEST",
+            `the stream has ${total} bytes, shorter than the declared ${expected}`,
+          );
+        }
+        const digest = digester.finish();
+        if (trailer.length !== total) {
+          throw new CdfsError(
+            "CORRUPT",
+            `END says ${trailer.length} bytes but ${total} were received`,
+          );
+        }
+        if (trailer.digest !== digest) {
+          throw new CdfsError(
+            "CORRUPT",
+            `END digest ${formatChecksum(trailer.digest)} does not match the received chunks (${
+              formatChecksum(digest)
+            })`,
+          );
+        }
+        if (consuming !== null) await consuming;
+        return { length: total, chunks: index, digest };
+      }
+      if (header.type !== FRAME_TYPE.DATA) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `expected a DATA or END frame, got ${frameTypeName(header.type)}`,
+        );
+      }
+      const size = header.length;
+      if (size === 0 || size > chunkSize) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `DATA frame ${index} has ${size} bytes, expected 1..${chunkSize}`,
+        );
+      }
+      if (canonical && previousWasShort) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `DATA frame ${index} follows a short frame (only the last may be shorter than ${chunkSize})`,
+        );
+      }
+      if (expected !== undefined && total + size > expected) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `the stream is longer than the declared ${expected} bytes`,
+        );
+      }
+      const buffer = buffers[index % buffers.length]!;
+      const view = buffer.bytes.subarray(0, size);
+      await conn.readPayloadInto(view);
+      encodedView.setBigUint64(0, header.checksum, false);
+      digester.update(encodedChecksum);
+      const chunk: IncomingChunk = { bytes: view, checksum: header.checksum, index, offset: total };
+      previousWasShort = size < chunkSize;
+      total += size;
+      index++;
+      if (overlap) {
+        if (consuming !== null) await consuming;
+        consuming = Promise.resolve(onChunk(chunk));
+        // Observed here so a failure while the next frame is being read is not "unhandled";
+        // it is rethrown by the next `await consuming`.
+        consuming.catch(() => {});
+      } else {
+        await onChunk(chunk);
+      }
+    }
+  } finally {
+    // The consumer may still be using a buffer: let it finish before lending it again.
+    if (consuming !== null) await (consuming as Promise<void>).catch(() => {});
+    for (const buffer of buffers) buffer.release();
+  }
+}
+
+/**
+ * Options of {@linkcode readChunks}.
+ *
+ * @example
+ * ```ts
+ * import type { ReadChunksOptions } from "./stream.ts";
+ * const options: ReadChunksOptions = { headroom: true };
+ * ```
+ */
+export interface ReadChunksOptions {
+  /**
+   * Leave 16 bytes of headroom before each chunk in the buffer (when the buffer is large
+   * enough), so {@linkcode sendChunks} sends header and payload in one write.
+   */
+  headroom?: boolean;
+}
+
+/**
+ * Cuts a byte source into canonical chunks (all `chunkSize` bytes but the last), reading into
+ * one pooled buffer that is reused for every chunk. A producer for {@linkcode sendChunks}.
+ *
+ * @example
+ * ```ts ignore
+ * import { readChunks, sendChunks } from "./stream.ts";
+ * await sendChunks(conn, readChunks(Deno.stdin, pool, 1 << 20), { chunkSize: 1 << 20 });
+ * ```
+ *
+ * @param source Anything with `read(view)` (a file, stdin, a socket).
+ * @param pool Where the buffer comes from; it must hold `chunkSize` bytes.
+ * @param chunkSize The chunk size.
+ * @param options Headroom for one-write frames.
+ * @returns The chunks; each is valid until the next is asked for.
+ */
+export async function* readChunks(
+  source: { read(view: Uint8Array): Promise<number | null> },
+  pool: ChunkBufferPool,
+  chunkSize: number,
+  options: ReadChunksOptions = {},
+): AsyncGenerator<OutgoingChunk, void, undefined> {
+  checkRules({ chunkSize });
+  const buffer = await pool.acquire();
+  try {
+    if (buffer.bytes.length < chunkSize) {
+      throw new RangeError(
+        `chunk size ${chunkSize} exceeds the buffer size ${buffer.bytes.length}`,
+      );
+    }
+    const start = options.headroom && buffer.bytes.length >= FRAME_HEADER_SIZE + chunkSize
+      ? FRAME_HEADER_SIZE
+      : 0;
+    const area = buffer.bytes.subarray(start, start + chunkSize);
+    let ended = false;
+    while (!ended) {
+      let filled = 0;
+      while (filled < chunkSize) {
+        const n = await source.read(area.subarray(filled));
+        if (n === null) {
+          ended = true;
+          break;
+        }
+        filled += n;
+      }
+      if (filled > 0) yield { bytes: area.subarray(0, filled), headroom: start > 0 };
+    }
+  } finally {
+    buffer.release();
+  }
+}

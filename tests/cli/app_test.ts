@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { EXIT_FAILURE, EXIT_USAGE, resolveCommand, runCli } from "../../src/cli/app.ts";
+import { type Command, parseSize } from "../../src/cli/command.ts";
+import { CdfsError } from "../../src/errors.ts";
+import { VERSION } from "../../src/version.ts";
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    ctx: {
+      out: (t: string) => void out.push(t),
+      err: (t: string) => void err.push(t),
+      isTerminal: false,
+      env: () => undefined,
+    },
+  };
+}
+
+const failing: Command = {
+  name: "fail now",
+  summary: "always fails",
+  usage: "cdfs fail now",
+  options: { reason: { type: "string" } },
+  run(_ctx, args) {
+    throw new CdfsError("NOT_FOUND", `no such thing: ${args.values.reason ?? "?"}`);
+  },
+};
+const echo: Command = {
+  name: "echo",
+  summary: "prints its arguments",
+  usage: "cdfs echo [WORDS...]",
+  options: { upper: { type: "boolean" } },
+  run(ctx, args) {
+    const text = args.positionals.join(" ");
+    ctx.out((args.values.upper ? text.toUpperCase() : text) + "\n");
+    return Promise.resolve(0);
+  },
+};
+const commands = [failing, echo];
+
+Deno.test("--version prints the version", async () => {
+  const c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["--version"]), 0);
+  assert.equal(c.out.join(""), `cdfs ${VERSION}\n`);
+});
+
+Deno.test("no arguments and --help list every command", async () => {
+  for (const argv of [[], ["--help"]]) {
+    const c = capture();
+    assert.equal(await runCli(commands, c.ctx, argv), 0);
+    const text = c.out.join("");
+    assert.match(text, /fail now\s+always fails/);
+    assert.match(text, /echo\s+prints its arguments/);
+  }
+});
+
+Deno.test("a command runs with its options and positionals", async () => {
+  const c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["echo", "--upper", "a", "b"]), 0);
+  assert.equal(c.out.join(""), "A B\n");
+});
+
+Deno.test("command --help prints its usage and does not run it", async () => {
+  const c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["fail", "now", "--help"]), 0);
+  assert.match(c.out.join(""), /Usage: cdfs fail now/);
+  assert.equal(c.err.length, 0);
+});
+
+Deno.test("unknown command and unknown option are usage errors on one line", async () => {
+  let c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["nope"]), EXIT_USAGE);
+  assert.equal(c.err.join(""), "cdfs: error: unknown command 'nope'; see 'cdfs --help'\n");
+  c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["fail"]), EXIT_USAGE);
+  assert.match(c.err.join(""), /'fail' takes one of: now/);
+  c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["echo", "--loud"]), EXIT_USAGE);
+  assert.match(c.err.join(""), /^cdfs: error: .*--loud.*\n$/);
+});
+
+Deno.test("a failing command prints one line with its code, the stack only with --debug", async () => {
+  let c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["fail", "now", "--reason", "x"]), EXIT_FAILURE);
+  assert.equal(c.err.join(""), "cdfs: error: no such thing: x (NOT_FOUND)\n");
+  c = capture();
+  assert.equal(await runCli(commands, c.ctx, ["--debug", "fail", "now"]), EXIT_FAILURE);
+  assert.match(c.err.join(""), /\n\s+at /);
+});
+
+Deno.test("resolveCommand prefers the longest matching name", () => {
+  const serve: Command = { ...echo, name: "datanode serve" };
+  const found = resolveCommand([echo, serve], ["datanode", "serve", "--data", "d"]);
+  assert.equal(found?.command, serve);
+  assert.deepEqual(found?.rest, ["--data", "d"]);
+  assert.equal(resolveCommand([serve], ["datanode"]), undefined);
+});
+
+Deno.test("parseSize reads binary suffixes and rejects the rest", () => {
+  assert.equal(parseSize("0", "x"), 0);
+  assert.equal(parseSize("4096", "x"), 4096);
+  assert.equal(parseSize("2k", "x"), 2048);
+  assert.equal(parseSize("64MiB", "x"), 64 * 1024 * 1024);
+  assert.equal(parseSize("1G", "x"), 1024 ** 3);
+  for (const bad of ["", "-1", "1.5M", "12x", "M"]) {
+    assert.throws(
+      () => parseSize(bad, "--size"),
+      (e) => e instanceof CdfsError && e.code === "USAGE",
+    );
+  }
+});
+
+Deno.test("main.ts reports errors as one line without a stack trace", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, "no-such-command"],
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, EXIT_USAGE);
+  assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  assert.match(stderr, /^cdfs: error: unknown command/);
+});

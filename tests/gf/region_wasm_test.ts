@@ -1,0 +1,279 @@
+import assert from "node:assert/strict";
+import { WasmArena } from "../../src/buffer/arena.ts";
+import { mul as gfMul } from "../../src/gf/gf256.ts";
+import type { Matrix, RegionKernels } from "../../src/gf/region.ts";
+import { referenceKernels as ref } from "../../src/gf/region_ref.ts";
+import {
+  createWasmKernels,
+  supportedWasmKernelVariants,
+  type WasmKernelHost,
+  type WasmKernelVariant,
+} from "../../src/gf/region_wasm.ts";
+
+const VARIANTS: readonly WasmKernelVariant[] = ["relaxed-simd", "simd"];
+const LENGTHS = [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 4095, 1 << 20];
+
+/** A small deterministic generator (xorshift32), so failures reproduce. */
+function random(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+function fillRandom(r: Uint8Array, next: () => number): void {
+  let i = 0;
+  for (; i + 4 <= r.length; i += 4) {
+    const w = next();
+    r[i] = w;
+    r[i + 1] = w >>> 8;
+    r[i + 2] = w >>> 16;
+    r[i + 3] = w >>> 24;
+  }
+  for (; i < r.length; i++) r[i] = next();
+}
+
+function coefficients(next: () => number): number[] {
+  return [0, 1, 2, 255, ...Array.from({ length: 4 }, () => next() & 255)];
+}
+
+/** Compares without dumping megabytes into the failure message. */
+function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i]) {
+      assert.fail(`${what}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
+    }
+  }
+}
+
+/** An arena region of `n` bytes starting `shift` bytes past a 64-byte boundary. */
+function unaligned(arena: WasmArena, n: number, shift: number): Uint8Array {
+  return arena.alloc(n + shift).subarray(shift);
+}
+
+function arenaFor(variant: WasmKernelVariant, maxBytes = 128 << 20): WasmArena {
+  return new WasmArena({ maxBytes, kernelVariant: variant });
+}
+
+Deno.test("this engine supports both variants, relaxed SIMD first", () => {
+  assert.deepEqual(supportedWasmKernelVariants(), ["relaxed-simd", "simd"]);
+  assert.equal(new WasmArena({ maxBytes: 1 << 20 }).kernels.name, "wasm-relaxed-simd");
+});
+
+for (const variant of VARIANTS) {
+  Deno.test(`${variant}: name and variant`, () => {
+    const k = arenaFor(variant, 1 << 20).kernels;
+    assert.equal(k.variant, variant);
+    assert.equal(k.name, `wasm-${variant}`);
+  });
+
+  Deno.test(`${variant}: xor, mul, mulAdd equal the reference at every length and offset`, () => {
+    const arena = arenaFor(variant);
+    const k = arena.kernels;
+    const next = random(0x5eed + variant.length);
+    for (const n of LENGTHS) {
+      for (const [dstShift, srcShift] of [[0, 0], [1, 3], [3, 1]] as const) {
+        const src = unaligned(arena, n, srcShift);
+        const dst = unaligned(arena, n, dstShift);
+        fillRandom(src, next);
+        for (const c of coefficients(next)) {
+          const what = `n=${n} c=${c} shifts=${dstShift},${srcShift}`;
+          fillRandom(dst, next);
+          const expected = dst.slice();
+          ref.mulAdd(expected, c, src.slice());
+          k.mulAdd(dst, c, src);
+          assertSameBytes(dst, expected, `mulAdd ${what}`);
+
+          ref.mul(expected, c, src.slice());
+          k.mul(dst, c, src);
+          assertSameBytes(dst, expected, `mul ${what}`);
+        }
+        fillRandom(dst, next);
+        const expected = dst.slice();
+        ref.xor(expected, src.slice());
+        k.xor(dst, src);
+        assertSameBytes(dst, expected, `xor n=${n}`);
+      }
+    }
+  });
+
+  Deno.test(`${variant}: dst === src`, () => {
+    const arena = arenaFor(variant);
+    const k = arena.kernels;
+    const next = random(7);
+    for (const n of [17, 129, 4095, 65536 + 7]) {
+      const r = unaligned(arena, n, 1);
+      for (const c of coefficients(next)) {
+        fillRandom(r, next);
+        const expected = r.slice();
+        ref.mulAdd(expected, c, expected);
+        k.mulAdd(r, c, r);
+        assertSameBytes(r, expected, `mulAdd n=${n} c=${c}`);
+        ref.mul(expected, c, expected);
+        k.mul(r, c, r);
+        assertSameBytes(r, expected, `mul n=${n} c=${c}`);
+      }
+      k.xor(r, r);
+      assertSameBytes(r, new Uint8Array(n), `xor n=${n}`);
+    }
+  });
+
+  Deno.test(`${variant}: dotProduct equals the reference for every shape`, () => {
+    const arena = arenaFor(variant, 512 << 20);
+    const k = arena.kernels;
+    const next = random(0xd07);
+    // (9, 2) and (17, 4) need several output groups; (40, 70) splits the call in the kernels'
+    // parameter area (outputs beyond 32, and inputs beyond 64 that accumulate).
+    const shapes = [[1, 1], [5, 11], [4, 10], [8, 3], [3, 8], [9, 2], [17, 4], [40, 70]];
+    for (const [m, kIns] of shapes as [number, number][]) {
+      const lengths = m * kIns > 100 ? [0, 1, 64, 4095] : [0, 1, 15, 16, 17, 63, 64, 65, 200, 4095];
+      if (m === 5 && kIns === 11) lengths.push(1 << 20);
+      for (const n of lengths) {
+        const ins = Array.from({ length: kIns }, (_, j) => unaligned(arena, n, j % 4));
+        ins.forEach((r) => fillRandom(r, next));
+        const outs = Array.from({ length: m }, (_, i) => unaligned(arena, n, (i * 3) % 5));
+        outs.forEach((r) => fillRandom(r, next)); // stale bytes must be overwritten
+        const coeffs: Matrix = Array.from({ length: m }, () => {
+          const row = new Uint8Array(kIns);
+          fillRandom(row, next);
+          return row;
+        });
+        coeffs[0]![0] = 0;
+        if (kIns > 1) coeffs[0]![1] = 1;
+        if (m > 1) coeffs[1]![0] = 255;
+        const expected = outs.map(() => new Uint8Array(n));
+        ref.dotProduct(expected, coeffs, ins.map((r) => r.slice()));
+        k.dotProduct(outs, coeffs, ins);
+        outs.forEach((out, i) =>
+          assertSameBytes(out, expected[i]!, `(${m},${kIns}) n=${n} out ${i}`)
+        );
+      }
+    }
+  });
+
+  Deno.test(`${variant}: dotProduct of a published value`, () => {
+    const arena = arenaFor(variant, 1 << 20);
+    const out = arena.alloc(1);
+    const ins = [arena.alloc(1), arena.alloc(1)];
+    ins[0]![0] = 5;
+    ins[1]![0] = 128;
+    arena.kernels.dotProduct([out], [Uint8Array.of(1, 2)], ins);
+    assert.equal(out[0], 5 ^ gfMul(2, 128)); // 2 * 128 = 29 with polynomial 0x11D
+    assert.equal(out[0], 5 ^ 29);
+  });
+
+  Deno.test(`${variant}: dotProduct with no inputs clears the outputs`, () => {
+    const arena = arenaFor(variant, 1 << 20);
+    const out = arena.alloc(100).fill(9);
+    const foreign = new Uint8Array(100).fill(9);
+    arena.kernels.dotProduct([out, foreign], [new Uint8Array(0), new Uint8Array(0)], []);
+    assertSameBytes(out, new Uint8Array(100), "arena output");
+    assertSameBytes(foreign, new Uint8Array(100), "foreign output");
+  });
+
+  Deno.test(`${variant}: foreign (non-arena) regions go through scratch and stay exact`, () => {
+    const arena = arenaFor(variant);
+    const k = arena.kernels;
+    const next = random(0xf0);
+    // Longer than half the 1 MiB scratch area, so the copy loops take several chunks.
+    for (const n of [1, 100, (1 << 20) + 5]) {
+      const inArena = unaligned(arena, n, 1);
+      const foreignA = new Uint8Array(n);
+      const foreignB = new Uint8Array(n + 2).subarray(2);
+      for (const c of [1, 2, 0x8e]) {
+        for (const [dst, src] of [[foreignA, foreignB], [foreignA, inArena], [inArena, foreignB]]) {
+          fillRandom(dst!, next);
+          fillRandom(src!, next);
+          const expected = dst!.slice();
+          ref.mulAdd(expected, c, src!.slice());
+          k.mulAdd(dst!, c, src!);
+          assertSameBytes(dst!, expected, `mulAdd n=${n} c=${c}`);
+          ref.mul(expected, c, src!.slice());
+          k.mul(dst!, c, src!);
+          assertSameBytes(dst!, expected, `mul n=${n} c=${c}`);
+          ref.xor(expected, src!.slice());
+          k.xor(dst!, src!);
+          assertSameBytes(dst!, expected, `xor n=${n}`);
+        }
+        fillRandom(foreignA, next);
+        const expected = foreignA.slice();
+        ref.mulAdd(expected, c, expected);
+        k.mulAdd(foreignA, c, foreignA);
+        assertSameBytes(foreignA, expected, `foreign dst === src n=${n} c=${c}`);
+      }
+      // dotProduct with a mix of arena and foreign regions on both sides.
+      const ins = Array.from(
+        { length: 11 },
+        (_, j) => j % 2 ? new Uint8Array(n) : unaligned(arena, n, 3),
+      );
+      ins.forEach((r) => fillRandom(r, next));
+      const outs = Array.from(
+        { length: 5 },
+        (_, i) => i % 2 ? unaligned(arena, n, 1) : new Uint8Array(n),
+      );
+      const coeffs = outs.map(() => {
+        const row = new Uint8Array(11);
+        fillRandom(row, next);
+        return row;
+      });
+      const expected = outs.map(() => new Uint8Array(n));
+      ref.dotProduct(expected, coeffs, ins);
+      k.dotProduct(outs, coeffs, ins);
+      outs.forEach((out, i) => assertSameBytes(out, expected[i]!, `dotProduct n=${n} out ${i}`));
+    }
+  });
+
+  Deno.test(`${variant}: invalid arguments throw RangeError like the reference`, () => {
+    const arena = arenaFor(variant, 1 << 20);
+    const k: RegionKernels = arena.kernels;
+    const a = arena.alloc(16);
+    const b = arena.alloc(17);
+    for (const kernels of [k, ref]) {
+      assert.throws(() => kernels.xor(a, b), RangeError);
+      assert.throws(() => kernels.mul(a, 2, b), RangeError);
+      assert.throws(() => kernels.mulAdd(a, 2, b), RangeError);
+      for (const c of [-1, 256, 1.5, NaN]) {
+        assert.throws(() => kernels.mul(a, c, a), RangeError, `mul c=${c}`);
+        assert.throws(() => kernels.mulAdd(a, c, a), RangeError, `mulAdd c=${c}`);
+      }
+      const c = arena.alloc(16);
+      assert.throws(() => kernels.dotProduct([a], [Uint8Array.of(1)], [c, c]), RangeError);
+      assert.throws(() => kernels.dotProduct([a, c], [Uint8Array.of(1)], [c]), RangeError);
+      assert.throws(() => kernels.dotProduct([a], [Uint8Array.of(1)], [b]), RangeError);
+      const plain = [[1, 300]] as unknown as Matrix;
+      assert.throws(() => kernels.dotProduct([a], plain, [c, c]), RangeError);
+    }
+  });
+}
+
+Deno.test("createWasmKernels runs on any host memory, without the arena", () => {
+  const memory = new WebAssembly.Memory({ initial: 8, maximum: 8, shared: true });
+  let top = 0;
+  const reserved: number[] = [];
+  const host: WasmKernelHost = {
+    memory,
+    offsetOf: (view) => view.buffer === memory.buffer ? view.byteOffset : -1,
+    reserve: (bytes) => {
+      reserved.push(top, bytes);
+      top += bytes;
+      return top - bytes;
+    },
+  };
+  for (const variant of VARIANTS) {
+    top = 0;
+    const k = createWasmKernels(host, { variant });
+    const data = new Uint8Array(memory.buffer, 256 * 1024, 1000);
+    const out = new Uint8Array(memory.buffer, 300 * 1024, 1000);
+    fillRandom(data, random(3));
+    const expected = new Uint8Array(1000);
+    ref.mul(expected, 0x53, data.slice());
+    k.mul(out, 0x53, data);
+    assertSameBytes(out, expected, `${variant} mul`);
+  }
+  // The kernels reserve their tables and parameters up front, and nothing else yet.
+  assert.ok(top < 200 * 1024, `reserved ${top} bytes`);
+});

@@ -20,7 +20,7 @@ export DENO_NO_UPDATE_CHECK := 1
 export RUST_BACKTRACE := 0
 export DENO
 
-.PHONY: all deno deps test check demo bench bench-deps build wasm fmt clean
+.PHONY: all deno deps test demo bench bench-deps build wasm fmt clean
 
 all: test
 
@@ -38,10 +38,6 @@ deps: $(DENO)
 test: deps
 	bash scripts/test.sh
 
-check: deps
-	$(DENO) fmt --check
-	$(DENO) lint
-	$(DENO) check main.ts src tests bench coding scripts
 
 ## The main job on an embedded default.
 demo: deps

@@ -454,7 +454,8 @@ function table(rows: Row[]): string {
     lines.push(
       "",
       `\\* noisy: most runs shared the core with other work, or the runs differ by more than ` +
-        `${NOISY_SPREAD * 100}% (the row was measured twice and the quieter kept); rerun.`,
+        `${NOISY_SPREAD * 100}%, even in the second measurement of the row if time allowed ` +
+        "one (`attempts` in gf.json); rerun.",
     );
   }
   return lines.join("\n");
@@ -500,6 +501,12 @@ export async function runGfBench(args: string[]): Promise<void> {
     "--check-size",
     String(checkSize),
   ]);
+  if (setup.regionStagger !== REGION_STAGGER) {
+    throw new Error(
+      `the ISA-L harness staggers regions by ${setup.regionStagger} bytes, the TS side by ` +
+        `${REGION_STAGGER}: make them equal so both are timed on the same layout`,
+    );
+  }
   await verify(setup, checkSize);
 
   console.log(

@@ -32,6 +32,8 @@ export function processContext(): CliContext {
     err: (text) => writeAll(Deno.stderr, text),
     isTerminal: Deno.stderr.isTerminal(),
     env: (name) => Deno.env.get(name),
+    stdin: Deno.stdin,
+    stdout: Deno.stdout,
   };
 }
 

@@ -29,13 +29,17 @@ export interface Benchmark {
  * @example
  * ```ts
  * import { BENCHMARKS } from "./run.ts";
- * console.log(Object.keys(BENCHMARKS)); // [ "gf" ]
+ * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode" ]
  * ```
  */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   gf: {
     summary: "GF(2^8) kernels: TS and WASM mulAdd, mul, xor, RS(11+5) encode next to ISA-L",
     run: async (args) => (await import("./gf.ts")).runGfBench(args),
+  },
+  datanode: {
+    summary: "STORE/RETRIEVE of 1 GiB to a datanode next to a bare socket-file copy; node RSS",
+    run: async (args) => (await import("./datanode.ts")).runDatanodeBench(args),
   },
 };
 

@@ -32,6 +32,10 @@ export interface CliContext {
   readonly isTerminal: boolean;
   /** Reads an environment variable. */
   env(name: string): string | undefined;
+  /** Binary standard input, for commands that read data (`cdfs store ID -`). */
+  readonly stdin?: { read(view: Uint8Array): Promise<number | null> };
+  /** Binary standard output, for commands that write data (`cdfs retrieve ID`). */
+  readonly stdout?: { write(view: Uint8Array): Promise<number> };
 }
 
 /**
@@ -119,8 +123,10 @@ export function parseCommandArgs(options: OptionSpec, argv: string[]): ParsedArg
     });
     return { values: values as ParsedArgs["values"], positionals };
   } catch (e) {
-    // parseArgs' messages are already one clear line ("Unknown option '--x'...").
-    throw new CdfsError("USAGE", e instanceof Error ? e.message : String(e));
+    // parseArgs' first line says what is wrong ("Unknown option '--x'"); the lines after it
+    // are advice on quoting that would break the one-line error rule.
+    const message = e instanceof Error ? e.message : String(e);
+    throw new CdfsError("USAGE", message.split("\n")[0]!.trim());
   }
 }
 

@@ -3,7 +3,9 @@
  *
  * @module
  */
+import { BLOCK_COMMANDS } from "./blocks.ts";
 import type { Command } from "./command.ts";
+import { datanodeServeCommand } from "./datanode.ts";
 import { demoCommand } from "./demo.ts";
 
 /**
@@ -15,4 +17,8 @@ import { demoCommand } from "./demo.ts";
  * console.log(COMMANDS.map((c) => c.name));
  * ```
  */
-export const COMMANDS: readonly Command[] = [demoCommand];
+export const COMMANDS: readonly Command[] = [
+  ...BLOCK_COMMANDS,
+  datanodeServeCommand,
+  demoCommand,
+];

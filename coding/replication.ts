@@ -1,0 +1,64 @@
+/**
+ * Plain replication: the object is one part (k = 1) held by node 0, and the encode writes n
+ * copies of it, `{id}.coded<i>` on node i. Node 0 copies its part locally; nodes 1..n-1 each
+ * read it from node 0 at the same time. Any one copy decodes.
+ *
+ * @module
+ */
+
+import { codedBlock, partBlock, program, readBlock, writeBlock } from "../src/coding/helpers.ts";
+import type { CodingModule, Program } from "../src/coding/program.ts";
+
+/**
+ * Builds a replication module with `copies` copies.
+ *
+ * @example
+ * ```ts
+ * import { replicationModule } from "./replication.ts";
+ * const m = replicationModule(5, "replication5");
+ * console.log(m.n, m.k, m.encode.length); // 5 1 5
+ * ```
+ *
+ * @param copies The number of copies n, at least 1.
+ * @param name The module name (default `"replication"`).
+ * @returns The module.
+ * @throws {RangeError} When `copies` is not a positive integer.
+ */
+export function replicationModule(copies: number, name = "replication"): CodingModule {
+  if (!Number.isSafeInteger(copies) || copies < 1) {
+    throw new RangeError(`the number of copies must be a positive integer, got ${copies}`);
+  }
+  const programs: Record<string, Program> = {};
+  for (let i = 0; i < copies; i++) {
+    programs[`copy${i}`] = program(
+      i,
+      [
+        readBlock("part", partBlock(0), i === 0 ? undefined : 0),
+        writeBlock("copy", codedBlock(i)),
+      ],
+      [["LOAD", "b", "part"], ["WRITE", "b", "copy"]],
+    );
+  }
+  return {
+    name,
+    description: `replication: ${copies} copies of the object`,
+    field: 8,
+    n: copies,
+    k: 1,
+    parts: [{ block: partBlock(0), nodes: [0] }],
+    coded: Array.from({ length: copies }, (_, i) => ({ block: codedBlock(i), node: i })),
+    encode: Object.keys(programs),
+    programs,
+  };
+}
+
+/**
+ * Three-way replication.
+ *
+ * @example
+ * ```ts
+ * import { codingModule } from "./replication.ts";
+ * console.log(codingModule.encode); // [ "copy0", "copy1", "copy2" ]
+ * ```
+ */
+export const codingModule: CodingModule = replicationModule(3);

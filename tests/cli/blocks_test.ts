@@ -1,0 +1,382 @@
+import assert from "node:assert/strict";
+import { EXIT_FAILURE, EXIT_USAGE, runCli } from "../../src/cli/app.ts";
+import type { CliContext } from "../../src/cli/command.ts";
+import { COMMANDS } from "../../src/cli/commands.ts";
+import { iterableReader } from "../../src/client/byte_io.ts";
+import { DataNodeProcess } from "../helpers/datanode_process.ts";
+import { randomBytes, sha256, sha256File, unusedPort, writeRandomFile } from "../client/_blocks.ts";
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+  /** What went to the binary standard output. */
+  stdout: Uint8Array;
+}
+
+/** Runs `cdfs ARGS` in this process, with `stdin` as binary standard input. */
+async function cdfs(
+  args: string[],
+  options: { stdin?: Uint8Array; isTerminal?: boolean; env?: Record<string, string> } = {},
+): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const parts: Uint8Array[] = [];
+  const ctx: CliContext = {
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    isTerminal: options.isTerminal ?? false,
+    env: (name) => options.env?.[name],
+    stdin: iterableReader(options.stdin === undefined ? [] : [options.stdin]),
+    stdout: {
+      write(view) {
+        // Accept an odd amount, as a pipe may.
+        const n = Math.min(view.length, 300_000);
+        parts.push(view.slice(0, n));
+        return Promise.resolve(n);
+      },
+    },
+  };
+  const code = await runCli(COMMANDS, ctx, args);
+  const stdout = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    stdout.set(part, at);
+    at += part.length;
+  }
+  return { code, out: out.join(""), err: err.join(""), stdout };
+}
+
+/** Asserts a failure reported as exactly one line on stderr, with the exit code. */
+function assertOneLineError(run: Run, code: number, ...patterns: RegExp[]): void {
+  assert.equal(run.code, code, `exit code; stderr: ${run.err}`);
+  assert.match(run.err, /^cdfs: error: [^\n]+\n$/);
+  for (const pattern of patterns) assert.match(run.err, pattern);
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.sort();
+}
+
+Deno.test("store and retrieve through the commands: files, stdin, stdout, ranges", async (t) => {
+  await using node = await DataNodeProcess.start();
+  const work = await Deno.makeTempDir();
+  const n = ["--node", node.address];
+  try {
+    for (const size of [0, 1, (1 << 20) + 1]) {
+      await t.step(`${size} bytes: store FILE, retrieve -o and to stdout`, async () => {
+        const path = `${work}/in-${size}`;
+        const digest = await writeRandomFile(path, size);
+        const stored = await cdfs(["store", ...n, `f${size}`, path]);
+        assert.equal(stored.code, 0, stored.err);
+        assert.match(stored.out, new RegExp(`^stored f${size} on ${node.address}: ${size} bytes`));
+        assert.equal(stored.err, "", "no progress output when not a terminal");
+        const copy = `${work}/out-${size}`;
+        const retrieved = await cdfs(["retrieve", ...n, "-o", copy, `f${size}`]);
+        assert.equal(retrieved.code, 0, retrieved.err);
+        assert.match(retrieved.out, /digest verified/);
+        assert.equal(await sha256File(copy), digest);
+        const piped = await cdfs(["retrieve", ...n, `f${size}`]);
+        assert.equal(piped.code, 0, piped.err);
+        assert.equal(piped.out, "");
+        assert.equal(sha256(piped.stdout), digest);
+      });
+    }
+    await t.step("store from standard input, with - and without FILE", async () => {
+      const data = randomBytes(2_500_000);
+      for (const args of [["stdin-dash", "-"], ["stdin-implicit"]]) {
+        const run = await cdfs(["store", ...n, ...args], { stdin: data });
+        assert.equal(run.code, 0, run.err);
+        const back = await cdfs(["retrieve", ...n, args[0]!]);
+        assert.equal(sha256(back.stdout), sha256(data));
+      }
+    });
+    await t.step("--offset and --length select a range", async () => {
+      const data = randomBytes(3_000_000);
+      await cdfs(["store", ...n, "ranged", "-"], { stdin: data });
+      const cases: [string[], Uint8Array][] = [
+        [["--offset", "1048570", "--length", "20"], data.subarray(1048570, 1048590)],
+        [["--offset", "2999999"], data.subarray(2999999)],
+        [["--length", "1K"], data.subarray(0, 1024)],
+      ];
+      for (const [range, expected] of cases) {
+        const run = await cdfs(["retrieve", ...n, ...range, "ranged"]);
+        assert.equal(run.code, 0, run.err);
+        assert.deepEqual(run.stdout, expected, range.join(" "));
+      }
+      const json = await cdfs(
+        [
+          "retrieve",
+          ...n,
+          "--offset",
+          "10",
+          "--length",
+          "5",
+          "-o",
+          `${work}/r`,
+          "--json",
+          "ranged",
+        ],
+      );
+      const summary = JSON.parse(json.out);
+      assert.equal(summary.offset, 10);
+      assert.equal(summary.length, 5);
+      assert.equal(summary.blockLength, 3_000_000);
+      assert.equal(summary.verified, false);
+      assert.deepEqual(await Deno.readFile(`${work}/r`), data.subarray(10, 15));
+      const outside = await cdfs(["retrieve", ...n, "--offset", "3000001", "ranged"]);
+      assertOneLineError(outside, EXIT_FAILURE, /BAD_REQUEST/, new RegExp(node.address));
+    });
+    await t.step("store --json, stat --json and --sha256", async () => {
+      const data = randomBytes(1_234_567);
+      const path = `${work}/for-stat`;
+      await Deno.writeFile(path, data);
+      const stored = JSON.parse(
+        (await cdfs(["store", ...n, "--json", "--chunk-size", "64K", "st", path])).out,
+      );
+      assert.equal(stored.block, "st");
+      assert.equal(stored.length, data.length);
+      assert.equal(stored.chunks, Math.ceil(data.length / 65536));
+      assert.equal(stored.node, node.address);
+      const stat = await cdfs(["stat", ...n, "--json", "st"]);
+      assert.equal(stat.code, 0);
+      const info = JSON.parse(stat.out);
+      assert.equal(info.block, "st");
+      assert.equal(info.length, data.length);
+      assert.equal(info.chunkSize, 65536);
+      assert.equal(info.digest, stored.digest);
+      assert.ok(Math.abs(Date.parse(info.created) - Date.now()) < 60_000);
+      assert.equal(info.sha256, undefined);
+      const withSha = JSON.parse((await cdfs(["stat", ...n, "--json", "--sha256", "st"])).out);
+      assert.equal(withSha.sha256, sha256(data));
+      assert.equal(withSha.sha256ComputedBy, "client");
+      const text = await cdfs(["stat", ...n, "--sha256", "st"]);
+      assert.match(
+        text.out,
+        new RegExp(`^sha256 +${sha256(data)} \\(computed by this client`, "m"),
+      );
+      assert.match(text.out, new RegExp(`^digest +${stored.digest}`, "m"));
+    });
+    await t.step("rm deletes; the block is then NOT_FOUND", async () => {
+      const run = await cdfs(["rm", ...n, "f0", "f1"]);
+      assert.equal(run.code, 0, run.err);
+      for (const id of ["f0", "f1"]) {
+        const stat = await cdfs(["stat", ...n, id]);
+        assertOneLineError(
+          stat,
+          EXIT_FAILURE,
+          new RegExp(`node ${node.address}: block '${id}' does not exist \\(NOT_FOUND\\)`),
+        );
+      }
+      assertOneLineError(await cdfs(["rm", ...n, "f0"]), EXIT_FAILURE, /NOT_FOUND/);
+    });
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("a 256 MiB block through store FILE and retrieve -o", async () => {
+  await using node = await DataNodeProcess.start();
+  const work = await Deno.makeTempDir();
+  try {
+    const digest = await writeRandomFile(`${work}/big`, 256 << 20);
+    const stored = await cdfs(["store", "--node", node.address, "big", `${work}/big`]);
+    assert.equal(stored.code, 0, stored.err);
+    await Deno.remove(`${work}/big`);
+    const run = await cdfs(["retrieve", "--node", node.address, "-o", `${work}/copy`, "big"]);
+    assert.equal(run.code, 0, run.err);
+    assert.equal(await sha256File(`${work}/copy`), digest);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("the real process: store from a stdin pipe, retrieve to a stdout pipe", async () => {
+  await using node = await DataNodeProcess.start();
+  const data = randomBytes(3_000_001);
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const env = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0" };
+  const store = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, "store", "--node", node.address, "piped", "-"],
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = store.stdin.getWriter();
+  await writer.write(data);
+  await writer.close();
+  const stored = await store.output();
+  assert.equal(stored.code, 0, new TextDecoder().decode(stored.stderr));
+  assert.equal(new TextDecoder().decode(stored.stderr), "", "no progress bar into a pipe");
+  const retrieved = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, "retrieve", "--node", node.address, "piped"],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(retrieved.code, 0, new TextDecoder().decode(retrieved.stderr));
+  assert.equal(sha256(retrieved.stdout), sha256(data));
+});
+
+Deno.test("EXISTS, and --overwrite replaces", async () => {
+  await using node = await DataNodeProcess.start();
+  const n = ["--node", node.address];
+  assert.equal((await cdfs(["store", ...n, "x", "-"], { stdin: new Uint8Array([1]) })).code, 0);
+  const again = await cdfs(["store", ...n, "x", "-"], { stdin: new Uint8Array([2]) });
+  assertOneLineError(
+    again,
+    EXIT_FAILURE,
+    new RegExp(`^cdfs: error: node ${node.address}: block 'x' already exists \\(EXISTS\\)`),
+  );
+  assert.deepEqual((await cdfs(["retrieve", ...n, "x"])).stdout, new Uint8Array([1]));
+  const replaced = await cdfs(["store", ...n, "--overwrite", "x", "-"], {
+    stdin: new Uint8Array([2]),
+  });
+  assert.equal(replaced.code, 0, replaced.err);
+  assert.deepEqual((await cdfs(["retrieve", ...n, "x"])).stdout, new Uint8Array([2]));
+});
+
+Deno.test("a failed retrieve -o leaves no file, and an existing one untouched", async () => {
+  await using node = await DataNodeProcess.start();
+  const work = await Deno.makeTempDir();
+  const n = ["--node", node.address];
+  try {
+    // Not found: nothing is created.
+    const missing = await cdfs(["retrieve", ...n, "-o", `${work}/out`, "nope"]);
+    assertOneLineError(missing, EXIT_FAILURE, /NOT_FOUND/, new RegExp(node.address));
+    assert.deepEqual(await listDir(work), []);
+    // A failure mid-stream, after chunks were written: a stored chunk that fails verification.
+    await cdfs(["store", ...n, "damaged", "-"], { stdin: randomBytes(3 << 20) });
+    using file = await Deno.open(`${node.dataDir}/blocks/damaged`, { read: true, write: true });
+    await file.seek(4096 + (2 << 20) + 1, Deno.SeekMode.Start);
+    await file.write(new Uint8Array([0xaa, 0x55, 0xaa, 0x55]));
+    const damaged = await cdfs(["retrieve", ...n, "-o", `${work}/out`, "damaged"]);
+    assertOneLineError(damaged, EXIT_FAILURE, /CORRUPT/, /damaged/, new RegExp(node.address));
+    assert.deepEqual(await listDir(work), []);
+    await Deno.writeTextFile(`${work}/out`, "keep me");
+    const again = await cdfs(["retrieve", ...n, "-o", `${work}/out`, "damaged"]);
+    assert.equal(again.code, EXIT_FAILURE);
+    assert.deepEqual(await listDir(work), ["out"]);
+    assert.equal(await Deno.readTextFile(`${work}/out`), "keep me");
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("ls: every block, --prefix, and --limit pages continued with --after", async () => {
+  await using node = await DataNodeProcess.start();
+  const n = ["--node", node.address];
+  const ids = Array.from({ length: 10 }, (_, i) => `p${i}`);
+  for (const id of ids) {
+    assert.equal((await cdfs(["store", ...n, id, "-"], { stdin: new Uint8Array(7) })).code, 0);
+  }
+  await cdfs(["store", ...n, "q", "-"], { stdin: new Uint8Array(0) });
+
+  const all = await cdfs(["ls", ...n]);
+  assert.equal(all.code, 0, all.err);
+  const lines = all.out.trimEnd().split("\n");
+  assert.deepEqual(lines.map((l) => l.split(/\s+/).at(-1)), [...ids, "q"]);
+  assert.match(lines[0]!, /^\s+7\s+\d{4}-\d\d-\d\dT\S+Z\s+p0$/);
+  assert.equal(all.err, "");
+
+  // Pages of 3 (more than one page): follow "next" until it is null.
+  const seen: string[] = [];
+  let after: string | null = null;
+  let pages = 0;
+  do {
+    const args: string[] = ["ls", ...n, "--json", "--prefix", "p", "--limit", "3"];
+    if (after !== null) args.push("--after", after);
+    const page = JSON.parse((await cdfs(args)).out);
+    assert.ok(page.blocks.length <= 3);
+    seen.push(...page.blocks.map((b: { block: string }) => b.block));
+    after = page.next;
+    pages++;
+  } while (after !== null);
+  assert.deepEqual(seen, ids);
+  assert.ok(pages >= 4, `${pages} pages`);
+
+  const limited = await cdfs(["ls", ...n, "--limit", "4"]);
+  assert.equal(limited.out.trimEnd().split("\n").length, 4);
+  assert.equal(limited.err, "more blocks follow: continue with --after p3\n");
+  const json = JSON.parse((await cdfs(["ls", ...n, "--json"])).out);
+  assert.equal(json.blocks.length, 11);
+  assert.equal(json.next, null);
+  assert.deepEqual(json.blocks[10], { ...json.blocks[10], block: "q", length: 0 });
+  assertOneLineError(await cdfs(["ls", ...n, "--limit", "0"]), EXIT_USAGE, /--limit/);
+});
+
+Deno.test("ping, text and --json; CDFS_NODE stands in for --node", async () => {
+  await using node = await DataNodeProcess.start({ args: ["--id", "dn-ping"] });
+  const json = await cdfs(["ping", "--node", node.address, "--json"]);
+  assert.equal(json.code, 0, json.err);
+  const pong = JSON.parse(json.out);
+  assert.equal(pong.node, "dn-ping");
+  assert.equal(pong.address, node.address);
+  assert.equal(pong.blocks, 0);
+  assert.equal(typeof pong.version, "string");
+  assert.ok(pong.freeBytes > 0);
+  assert.ok(pong.roundTripMs >= 0);
+  const text = await cdfs(["ping"], { env: { CDFS_NODE: node.address } });
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, new RegExp(`^${node.address}: node dn-ping, cdfs \\S+, 0 blocks, `));
+});
+
+Deno.test("a node that is down: the message says which address could not be reached", async () => {
+  const address = `127.0.0.1:${unusedPort()}`;
+  for (const args of [["ping"], ["stat", "b"], ["store", "b", "-"], ["ls"]]) {
+    const run = await cdfs([...args, "--node", address]);
+    assertOneLineError(
+      run,
+      EXIT_FAILURE,
+      new RegExp(
+        `^cdfs: error: cannot reach node ${address}: connection refused \\(UNAVAILABLE\\)`,
+      ),
+    );
+  }
+});
+
+Deno.test("bad --node values and arguments are usage errors", async () => {
+  const cases: [string[], RegExp][] = [
+    [["ping", "--node", "nohost"], /--node "nohost": no port/],
+    [["ping", "--node", "h:99999"], /port 99999 is outside 1\.\.65535/],
+    [["ping", "--node", "h:-1"], /port "-1" is not a number/],
+    [["ping", "--node", ":1"], /no host/],
+    [["ping"], /--node HOST:PORT is required/],
+    [["stat", "--node", "h:1"], /missing argument: expected ID/],
+    [["stat", "--node", "h:1", "../x"], /block id "\.\.\/x" contains "\/"/],
+    [["retrieve", "--node", "h:1", "--json", "b"], /--json needs -o FILE/],
+    [
+      ["retrieve", "--node", "h:1", "--offset=-3", "b"],
+      /--offset: expected a non-negative integer/,
+    ],
+    [["store", "--node", "h:1", "a", "b", "c"], /unexpected argument 'c'/],
+    [["ls", "--node", "h:1", "--prefix", "a/b"], /--prefix/],
+  ];
+  for (const [args, pattern] of cases) {
+    const run = await cdfs(args);
+    assertOneLineError(run, EXIT_USAGE, pattern);
+  }
+  const fromEnv = await cdfs(["ping"], { env: { CDFS_NODE: "h" } });
+  assertOneLineError(fromEnv, EXIT_USAGE, /CDFS_NODE "h": no port/);
+  const missingFile = await cdfs(["store", "--node", "127.0.0.1:1", "b", "/nonexistent/file"]);
+  assertOneLineError(missingFile, EXIT_FAILURE, /cannot read \/nonexistent\/file/, /NOT_FOUND/);
+});
+
+Deno.test("on a terminal, store and retrieve draw a progress bar on stderr and clear it", async () => {
+  await using node = await DataNodeProcess.start();
+  const data = randomBytes(8 << 20);
+  const stored = await cdfs(["store", "--node", node.address, "tty", "-"], {
+    stdin: data,
+    isTerminal: true,
+  });
+  assert.equal(stored.code, 0);
+  assert.match(stored.err, /^\rstore tty /);
+  assert.match(stored.err, /\r +\r$/, "the line is cleared at the end");
+  assert.match(stored.out, /^stored tty/);
+  const retrieved = await cdfs(["retrieve", "--node", node.address, "tty"], { isTerminal: true });
+  assert.match(retrieved.err, /^\rretrieve tty /);
+  assert.equal(sha256(retrieved.stdout), sha256(data));
+});

@@ -56,7 +56,11 @@ export interface CodingInput {
    * disagrees with `length` throws `CORRUPT` naming the stream.
    */
   next(length: number): Promise<PooledBuffer | null>;
-  /** Releases the stream (also after a failure, and before it is read to the end). */
+  /**
+   * Releases the stream (also after a failure, and before it is read to the end). It may be
+   * called while a `next()` is pending (an abort): that call must then settle (reject, or
+   * resolve with a buffer, which the executor releases).
+   */
   close(): Promise<void>;
 }
 
@@ -86,7 +90,7 @@ export interface CodingOutput {
   write(buffer: PooledBuffer, length: number): Promise<void>;
   /** Makes the block visible (all of it, or nothing). */
   commit(): Promise<void>;
-  /** Discards what was written; nothing becomes visible. */
+  /** Discards what was written; nothing becomes visible. Called after pending writes settled. */
   abort(): Promise<void>;
 }
 
@@ -116,9 +120,10 @@ export type ResolvedSource =
  *
  * @example
  * ```ts
- * import type { StreamResolver } from "./interpreter.ts";
- * declare const resolver: StreamResolver;
- * const input = await resolver.openInput("part0", { kind: "block", block: "x.part0", node: 0, local: true });
+ * import type { CodingInput, StreamResolver } from "./interpreter.ts";
+ * function openPart0(resolver: StreamResolver): Promise<CodingInput> {
+ *   return resolver.openInput("part0", { kind: "block", block: "x.part0", node: 0, local: true });
+ * }
  * ```
  */
 export interface StreamResolver {
@@ -185,9 +190,9 @@ export interface RunContext {
  * @example
  * ```ts
  * import type { StepResult } from "./interpreter.ts";
- * declare const step: StepResult;
- * if (step.output) {
- *   const data = step.output.bytes.subarray(0, step.length);
+ * function consume(step: StepResult, send: (data: Uint8Array) => void): void {
+ *   if (step.output === null) return;
+ *   send(step.output.bytes.subarray(0, step.length));
  *   step.output.release();
  * }
  * ```
@@ -250,10 +255,11 @@ export interface ExecutorOptions {
  *
  * @example
  * ```ts
- * import type { ProgramRun } from "./interpreter.ts";
- * declare const run: ProgramRun;
- * for (let step = await run.step(); step; step = await run.step()) step.output?.release();
- * await run.finish();
+ * import type { ProgramRun, RunSummary } from "./interpreter.ts";
+ * async function drain(run: ProgramRun): Promise<RunSummary> {
+ *   for (let step = await run.step(); step; step = await run.step()) step.output?.release();
+ *   return await run.finish();
+ * }
  * ```
  */
 export interface ProgramRun {
@@ -270,7 +276,10 @@ export interface ProgramRun {
   step(): Promise<StepResult | null>;
   /** After the last step: waits for the writes, closes inputs and commits the outputs. */
   finish(): Promise<RunSummary>;
-  /** Aborts: outputs discarded, inputs closed, buffers released. Idempotent. */
+  /**
+   * Aborts: outputs discarded, inputs closed, buffers released. Idempotent. During a `step()`
+   * it stops the step (which then rejects with `reason`) and resolves once it cleaned up.
+   */
   abort(reason?: unknown): Promise<void>;
 }
 
@@ -571,7 +580,8 @@ function checkChunkSize(chunkSize: number, pool: BufferPool, field: FieldWidth):
 
 const enum RunState {
   Ready,
-  Stepping,
+  /** In `step()` or `finish()`. */
+  Busy,
   Done,
   Failed,
 }
@@ -585,8 +595,12 @@ class Run implements ProgramRun {
   readonly #pool: BufferPool;
   readonly #kernels: RegionKernels;
   readonly #chunkSize: number;
-  readonly #signal: AbortSignal | undefined;
+  /** Aborts what the current step waits for (buffers, queues) when `abort()` is called. */
+  readonly #aborter = new AbortController();
+  /** The run's signal combined with {@linkcode Run.#aborter}'s. */
+  readonly #signal: AbortSignal;
   readonly #inputs: CodingInput[];
+  #inputsClosed: Promise<Outcome<void>[]> | null = null;
   readonly #outputs: CodingOutput[];
   readonly #member: RunMember | null;
   readonly #registry: RunRegistry | undefined;
@@ -601,6 +615,8 @@ class Run implements ProgramRun {
   readonly #dotOuts: Uint8Array[][];
   readonly #dotIns: Uint8Array[][];
   #state = RunState.Ready;
+  /** The `step()` or `finish()` in progress (settles, never rejects). */
+  #busy: Promise<void> = Promise.resolve();
   #step = 0;
   #failure: unknown;
 
@@ -623,7 +639,9 @@ class Run implements ProgramRun {
     this.#pool = context.pool;
     this.#kernels = context.kernels ?? context.pool.arena.kernels;
     this.#chunkSize = chunkSize;
-    this.#signal = context.signal;
+    this.#signal = context.signal === undefined
+      ? this.#aborter.signal
+      : AbortSignal.any([context.signal, this.#aborter.signal]);
     this.#registry = context.runs;
     this.#runId = context.runId;
     this.#inputs = inputs;
@@ -638,18 +656,27 @@ class Run implements ProgramRun {
     this.#dotIns = plan.ops.map((op) => op.code === Code.Dot ? op.ins.map(() => EMPTY) : []);
   }
 
-  async step(): Promise<StepResult | null> {
-    if (this.#state === RunState.Failed) throw this.#failure;
-    if (this.#state === RunState.Stepping) {
-      throw new CdfsError("INTERNAL", `program '${this.program}': step() called during a step`);
+  step(): Promise<StepResult | null> {
+    if (this.#state === RunState.Failed) return Promise.reject(this.#failure);
+    if (this.#state === RunState.Busy) {
+      return Promise.reject(
+        new CdfsError("INTERNAL", `program '${this.program}': step() called during a step`),
+      );
     }
-    if (this.#state === RunState.Done || this.#step >= this.steps) return null;
-    this.#state = RunState.Stepping;
+    if (this.#state === RunState.Done || this.#step >= this.steps) return Promise.resolve(null);
+    this.#state = RunState.Busy;
+    const result = this.#runStep();
+    this.#busy = result.then(() => {}, () => {});
+    return result;
+  }
+
+  async #runStep(): Promise<StepResult> {
     const step = this.#step;
     const length = Math.min(this.#chunkSize, this.length - step * this.#chunkSize);
+    const signal = this.#signal;
     let at = -1;
     try {
-      this.#signal?.throwIfAborted();
+      signal.throwIfAborted();
       // All inputs are asked at once, so remote streams arrive in parallel.
       for (let i = 0; i < this.#inputs.length; i++) {
         this.#prefetch[i] = settle(this.#inputs[i]!.next(length));
@@ -658,6 +685,8 @@ class Run implements ProgramRun {
       for (let k = 0; k < ops.length; k++) {
         at = ops[k]!.at;
         await this.#execute(ops[k]!, k, length);
+        // An abort() during the step stops it here; the catch below cleans up.
+        signal.throwIfAborted();
       }
       let output: PooledBuffer | null = null;
       if (this.#plan.outputSlot >= 0) {
@@ -672,33 +701,40 @@ class Run implements ProgramRun {
       const where = at < 0
         ? `program '${this.program}', step ${step}`
         : `program '${this.program}', step ${step}, instruction ${at} (${this.#describe(at)})`;
-      const failure = attribute(error, where);
+      const failure = this.#aborter.signal.aborted
+        ? this.#aborter.signal.reason
+        : attribute(error, where);
       await this.#fail(failure);
       throw failure;
     }
   }
 
-  async finish(): Promise<RunSummary> {
-    if (this.#state === RunState.Failed) throw this.#failure;
-    if (this.#state === RunState.Done) return { length: this.length, steps: this.steps };
-    const where = `program '${this.program}', finishing`;
-    if (this.#state === RunState.Stepping || this.#step < this.steps) {
-      const failure = attribute(
-        new CdfsError(
-          "INTERNAL",
-          `finish() after ${this.#step} of ${this.steps} steps`,
-        ),
-        where,
-      );
-      await this.#fail(failure);
-      throw failure;
+  finish(): Promise<RunSummary> {
+    if (this.#state === RunState.Failed) return Promise.reject(this.#failure);
+    if (this.#state === RunState.Done) {
+      return Promise.resolve({ length: this.length, steps: this.steps });
     }
+    if (this.#state === RunState.Busy) {
+      return Promise.reject(
+        new CdfsError("INTERNAL", `program '${this.program}': finish() called during a step`),
+      );
+    }
+    this.#state = RunState.Busy;
+    const result = this.#runFinish();
+    this.#busy = result.then(() => {}, () => {});
+    return result;
+  }
+
+  async #runFinish(): Promise<RunSummary> {
+    const where = `program '${this.program}', finishing`;
     try {
+      if (this.#step < this.steps) {
+        throw new CdfsError("INTERNAL", `finish() after ${this.#step} of ${this.steps} steps`);
+      }
       for (let o = 0; o < this.#writes.length; o++) await this.#awaitWrite(o);
-      const closed = await Promise.all(this.#inputs.map((input) => settle(input.close())));
-      const closeFailure = closed.find((c) => !c.ok);
+      const closeFailure = (await this.#closeInputs()).find((c) => !c.ok);
       if (closeFailure !== undefined && !closeFailure.ok) throw closeFailure.error;
-      this.#inputs.length = 0; // closed: #fail must not close them again
+      this.#signal.throwIfAborted();
       const committed = await Promise.all(this.#outputs.map((output) => settle(output.commit())));
       const commitFailure = committed.find((c) => !c.ok);
       if (commitFailure !== undefined && !commitFailure.ok) {
@@ -709,7 +745,9 @@ class Run implements ProgramRun {
         throw commitFailure.error;
       }
     } catch (error) {
-      const failure = attribute(error, where);
+      const failure = this.#aborter.signal.aborted
+        ? this.#aborter.signal.reason
+        : attribute(error, where);
       await this.#fail(failure);
       throw failure;
     }
@@ -720,9 +758,23 @@ class Run implements ProgramRun {
 
   async abort(reason?: unknown): Promise<void> {
     if (this.#state === RunState.Done || this.#state === RunState.Failed) return;
-    await this.#fail(
-      reason ?? new CdfsError("UNAVAILABLE", `program '${this.program}' was aborted`),
-    );
+    const failure = reason ??
+      new CdfsError("UNAVAILABLE", `program '${this.program}' was aborted`);
+    if (this.#state === RunState.Busy) {
+      // The step (or finish) in progress cleans up itself once it stops: wake what it waits
+      // for (buffers and queues through the signal, inputs by closing them) and wait for it.
+      this.#aborter.abort(failure);
+      await this.#closeInputs();
+      await this.#busy;
+      return;
+    }
+    await this.#fail(failure);
+  }
+
+  /** Closes every input once (also while a `next()` is pending: that makes it settle). */
+  #closeInputs(): Promise<Outcome<void>[]> {
+    this.#inputsClosed ??= Promise.all(this.#inputs.map((input) => settle(input.close())));
+    return this.#inputsClosed;
   }
 
   /** Aborts everything: outputs discarded, inputs closed, every buffer released. */
@@ -736,6 +788,8 @@ class Run implements ProgramRun {
       this.#registry?.abortRun(this.#runId, reason);
       this.#member.leave();
     }
+    // Inputs first: closing one makes a pending next() settle, whose buffer is then released.
+    await this.#closeInputs();
     for (let i = 0; i < this.#prefetch.length; i++) {
       const pending = this.#prefetch[i];
       this.#prefetch[i] = null;
@@ -743,9 +797,8 @@ class Run implements ProgramRun {
       const outcome = await pending;
       if (outcome.ok) outcome.value?.release();
     }
-    await Promise.all(this.#writes.map((w) => w));
+    await Promise.all(this.#writes);
     await Promise.all(this.#outputs.map((output) => settle(output.abort())));
-    await Promise.all(this.#inputs.map((input) => settle(input.close())));
   }
 
   #releaseSlots(): void {
@@ -913,17 +966,23 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import { Executor } from "./interpreter.ts";
+ * import { Executor, type RunContext, type RunSummary, type StreamResolver } from "./interpreter.ts";
  * import type { CodingModule } from "./program.ts";
- * import type { RunContext, StreamResolver } from "./interpreter.ts";
- * declare const module: CodingModule;
- * declare const resolver: StreamResolver;
- * declare const context: RunContext;
- * const executor = new Executor(module, "enc_node0");
- * const summary = await executor.run(resolver, context, (buffer, length) => {
- *   // send buffer.bytes.subarray(0, length) downstream, then:
- *   buffer.release();
- * });
+ * async function serve(
+ *   module: CodingModule,
+ *   resolver: StreamResolver,
+ *   context: RunContext,
+ *   send: (data: Uint8Array) => Promise<void>,
+ * ): Promise<RunSummary> {
+ *   const executor = new Executor(module, "enc_node0"); // compile once, run many times
+ *   return await executor.run(resolver, context, async (buffer, length) => {
+ *     try {
+ *       await send(buffer.bytes.subarray(0, length));
+ *     } finally {
+ *       buffer.release();
+ *     }
+ *   });
+ * }
  * ```
  */
 export class Executor {
@@ -969,9 +1028,28 @@ export class Executor {
    * @example
    * ```ts
    * import { Executor } from "./interpreter.ts";
-   * import type { CodingModule } from "./program.ts";
-   * declare const rs: CodingModule;
-   * console.log(new Executor(rs, "encode").fusedInstructions);
+   * import { validateModule } from "./validate.ts";
+   * const module = validateModule({
+   *   name: "parity", description: "p = 2·a + 3·b", field: 8, n: 1, k: 1,
+   *   parts: [{ block: "{id}.a", nodes: [0] }], coded: [{ block: "{id}.p", node: 0 }],
+   *   encode: "enc",
+   *   programs: {
+   *     enc: {
+   *       node: 0,
+   *       streams: [
+   *         { name: "a", read: { block: "{id}.a" } },
+   *         { name: "b", read: { block: "{id}.b" } },
+   *         { name: "p", write: "{id}.p" },
+   *       ],
+   *       instructions: [
+   *         ["LOAD", "a", "a"], ["LOAD", "b", "b"],
+   *         ["MULT", "p", 2, "a"], ["MULADD", "p", 3, "b"], // one dotProduct
+   *         ["WRITE", "p", "p"],
+   *       ],
+   *     },
+   *   },
+   * }, "example");
+   * console.log(new Executor(module, "enc").fusedInstructions); // 2
    * ```
    */
   get fusedInstructions(): number {
@@ -1097,13 +1175,12 @@ export class Executor {
    *
    * @example
    * ```ts
-   * import { Executor } from "./interpreter.ts";
+   * import { Executor, type RunContext, type StreamResolver } from "./interpreter.ts";
    * import type { CodingModule } from "./program.ts";
-   * import type { RunContext, StreamResolver } from "./interpreter.ts";
-   * declare const module: CodingModule;
-   * declare const resolver: StreamResolver;
-   * declare const context: RunContext;
-   * const { length, steps } = await new Executor(module, "enc_node15").run(resolver, context);
+   * async function encodeLast(m: CodingModule, resolver: StreamResolver, context: RunContext) {
+   *   const { length, steps } = await new Executor(m, "enc_node15").run(resolver, context);
+   *   return `${length} bytes in ${steps} steps`;
+   * }
    * ```
    *
    * @param resolver Opens the streams.

@@ -46,8 +46,9 @@ export interface CodingModuleSearch {
  * @example
  * ```ts
  * import type { CodingModuleListing } from "./loader.ts";
- * declare const entry: CodingModuleListing;
- * console.log(entry.error ?? entry.description);
+ * function describe(entry: CodingModuleListing): string {
+ *   return `${entry.name}: ${entry.error ?? entry.description}`;
+ * }
  * ```
  */
 export interface CodingModuleListing {

@@ -66,8 +66,9 @@ export interface LocalRunOptions {
  * @example
  * ```ts
  * import type { LocalRunResult } from "./local_cluster.ts";
- * declare const result: LocalRunResult;
- * const coded3 = result.blocks.get("3/obj.coded3");
+ * function coded3(result: LocalRunResult): Uint8Array | undefined {
+ *   return result.blocks.get("3/obj.coded3");
+ * }
  * ```
  */
 export interface LocalRunResult {
@@ -158,10 +159,16 @@ function programInput(name: string, run: ProgramRun): CodingInput {
  * @example
  * ```ts
  * import { runLocal } from "./local_cluster.ts";
- * import type { CodingModule } from "./program.ts";
- * declare const rapidraid: CodingModule;
- * declare const blocks: Map<string, Uint8Array>;
- * const { blocks: written } = await runLocal(rapidraid, rapidraid.encode, { objectId: "obj", blocks });
+ * import { loadCodingModule } from "./loader.ts";
+ * import { expandBlockName } from "./validate.ts";
+ * const rapidraid = await loadCodingModule("rapidraid");
+ * const blocks = new Map<string, Uint8Array>();
+ * rapidraid.parts.forEach((part, j) => {
+ *   const data = new Uint8Array(10_000).fill(j);
+ *   for (const node of part.nodes) blocks.set(`${node}/${expandBlockName(part.block, "obj")}`, data);
+ * });
+ * const result = await runLocal(rapidraid, rapidraid.encode, { objectId: "obj", blocks, chunkSize: 4096 });
+ * console.log(result.blocks.size); // 16
  * ```
  *
  * @param module A validated module.

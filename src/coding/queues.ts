@@ -43,8 +43,9 @@ export const DEFAULT_RUN_TTL_MS = 120_000;
  * @example
  * ```ts
  * import type { QueuedBuffer } from "./queues.ts";
- * declare const entry: QueuedBuffer;
- * const data = entry.buffer.bytes.subarray(0, entry.length);
+ * function dataOf(entry: QueuedBuffer): Uint8Array {
+ *   return entry.buffer.bytes.subarray(0, entry.length);
+ * }
  * ```
  */
 export interface QueuedBuffer {

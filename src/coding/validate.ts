@@ -650,14 +650,25 @@ function checkQueues(place: Place, programs: ReadonlyMap<string, Program>): void
  *
  * @example
  * ```ts
- * import { validateProgram } from "./validate.ts";
- * import type { CodingModule } from "./program.ts";
- * declare const module: CodingModule;
- * const program = validateProgram(module, "decode", {
+ * import { validateModule, validateProgram } from "./validate.ts";
+ * const module = validateModule({
+ *   name: "one", description: "c0 = 3·part0", field: 8, n: 1, k: 1,
+ *   parts: [{ block: "{id}.part0", nodes: [0] }], coded: [{ block: "{id}.coded0", node: 0 }],
+ *   encode: "enc",
+ *   programs: {
+ *     enc: {
+ *       node: 0,
+ *       streams: [{ name: "p", read: { block: "{id}.part0" } }, { name: "c", write: "{id}.coded0" }],
+ *       instructions: [["LOAD", "b", "p"], ["MULT", "b", 3, "b"], ["WRITE", "b", "c"]],
+ *     },
+ *   },
+ * }, "example");
+ * const decode = validateProgram(module, "decode", {
  *   node: 0,
  *   streams: [{ name: "c0", read: { block: "{id}.coded0" } }, { name: "o0", write: "{id}.part0" }],
- *   instructions: [["LOAD", "b", "c0"], ["MULT", "b", 3, "b"], ["WRITE", "b", "o0"]],
- * });
+ *   instructions: [["LOAD", "b", "c0"], ["MULT", "b", 244, "b"], ["WRITE", "b", "o0"]],
+ * }, { source: "derived decoder" });
+ * console.log(decode.instructions.length); // 3
  * ```
  *
  * @param module The validated module the program belongs to.

@@ -274,6 +274,54 @@ Deno.test("an aborted signal stops the run and releases everything", async () =>
   assert.equal(pool.inUse, 0);
 });
 
+Deno.test("abort() during a step stops it, closes the inputs and releases everything", async () => {
+  const module = moduleOf({
+    p: {
+      node: 0,
+      streams: [
+        { name: "fast", read: { block: "{id}.a" } },
+        { name: "stuck", read: { block: "{id}.b" } },
+        { name: "o", write: "{id}.o" },
+      ],
+      instructions: [["LOAD", "x", "fast"], ["LOAD", "y", "stuck"], ["IADD", "x", "y"], [
+        "WRITE",
+        "x",
+        "o",
+      ]],
+    },
+  });
+  const pool = smallPool();
+  const memory = new MemoryResolver(pool, { fast: bytes(3 * C, 1) });
+  let closed = false;
+  let wake: (error: Error) => void = () => {};
+  const resolver = {
+    openInput: (stream: string, source: Parameters<MemoryResolver["openInput"]>[1]) =>
+      stream === "fast" ? memory.openInput(stream, source) : Promise.resolve({
+        length: 3 * C,
+        // A remote stream that never delivers until it is closed.
+        next: () => new Promise<null>((_, reject) => wake = reject),
+        close: () => {
+          closed = true;
+          wake(new Error("closed"));
+          return Promise.resolve();
+        },
+      }),
+    openOutput: memory.openOutput.bind(memory),
+  };
+  const run = await new Executor(module, "p").open(resolver, context(pool));
+  const stepping = run.step();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(pool.inUse, 1, "the fast input's buffer is held by the step");
+  const reason = new Error("the consumer went away");
+  await run.abort(reason);
+  await assert.rejects(stepping, (e) => e === reason);
+  assert.ok(closed);
+  assert.deepEqual([...memory.aborted], ["obj.o"]);
+  assert.equal(pool.inUse, 0);
+  await assert.rejects(run.step(), (e) => e === reason);
+  await run.abort(); // idempotent
+});
+
 Deno.test("PUSH and POP across two programs of one run on one node; WRITE-then-PUSH works", async () => {
   const module = moduleOf({
     pusher: {

@@ -70,7 +70,7 @@ Deno.test("user directories are searched in order, before the built-in one", asy
   }
 });
 
-Deno.test("bad module names are refused before touching the file system", async () => {
+Deno.test("bad module names are refused", async () => {
   for (const name of ["", "Rapid", "1abc", "../tiny", "a/b", "tiny.ts", "a b", "x".repeat(65)]) {
     await assert.rejects(
       loadCodingModule(name, { codingDirs: [fixtures] }),

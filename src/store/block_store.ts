@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import { statfs } from "node:fs/promises";
 import { type Checksummer, createChecksummer } from "../checksum.ts";
 import { CdfsError } from "../errors.ts";
-import { isValidBlockId, validateBlockId } from "../block_id.ts";
+import { isValidBlockId, validateBlockId, validateBlockIdFragment } from "../block_id.ts";
 import { DEFAULT_CHUNK_SIZE, HEADER_SIZE, validateChunkSize } from "./block_file.ts";
 import {
   type BlockReader,
@@ -29,7 +29,7 @@ import {
   readChunkedBlockInfo,
 } from "./block_reader.ts";
 import { BlockWriter } from "./block_writer.ts";
-import { syncDirectory } from "./file_io.ts";
+import { pathExists, syncDirectory } from "./file_io.ts";
 import type { BlockInfo } from "./types.ts";
 
 /**
@@ -144,7 +144,6 @@ export interface BlockListing {
   next: string | null;
 }
 
-const LIST_PATTERN = /^[A-Za-z0-9._-]{0,200}$/;
 const TEMP_SUFFIX = ".tmp";
 /** How many block headers `list` reads at once. */
 const LIST_PARALLELISM = 16;
@@ -263,7 +262,7 @@ export class BlockStore {
     }
     const overwrite = options.overwrite ?? false;
     const blockPath = this.#blockPath(block);
-    if (!overwrite && await isPresent(blockPath)) {
+    if (!overwrite && await pathExists(blockPath)) {
       throw new CdfsError("EXISTS", `block '${block}' already exists`);
     }
     const tempPath = `${this.#tmpDir}/${block}.${randomHex(8)}${TEMP_SUFFIX}`;
@@ -392,8 +391,8 @@ export class BlockStore {
    * @throws {CdfsError} `BAD_REQUEST` for a bad prefix, cursor or limit.
    */
   async list(options: ListBlocksOptions = {}): Promise<BlockListing> {
-    const prefix = checkListText("prefix", options.prefix ?? "");
-    const after = checkListText("after", options.after ?? "");
+    const prefix = validateBlockIdFragment(options.prefix ?? "", "list prefix");
+    const after = validateBlockIdFragment(options.after ?? "", "list after");
     const limit = options.limit ?? LIST_LIMIT_DEFAULT;
     if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) {
       throw new CdfsError(
@@ -507,26 +506,6 @@ export class BlockStore {
     } finally {
       file.close();
     }
-  }
-}
-
-function checkListText(name: string, value: unknown): string {
-  if (typeof value !== "string" || !LIST_PATTERN.test(value)) {
-    throw new CdfsError(
-      "BAD_REQUEST",
-      `list ${name} must be up to 200 characters of A-Z a-z 0-9 . _ -`,
-    );
-  }
-  return value;
-}
-
-async function isPresent(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
 

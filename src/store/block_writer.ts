@@ -10,7 +10,7 @@
 import { blockDigest, type Checksummer, formatChecksum } from "../checksum.ts";
 import { CdfsError } from "../errors.ts";
 import { encodeFooter, encodeHeader } from "./block_file.ts";
-import { syncDirectory, writeFully } from "./file_io.ts";
+import { pathExists, syncDirectory, writeFully } from "./file_io.ts";
 import type { BlockInfo } from "./types.ts";
 
 /**
@@ -342,15 +342,5 @@ async function removeIfPresent(path: string): Promise<void> {
     await Deno.remove(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }

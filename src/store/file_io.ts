@@ -74,3 +74,25 @@ export async function syncDirectory(path: string): Promise<void> {
   using dir = await Deno.open(path, { read: true });
   await dir.sync();
 }
+
+/**
+ * Whether something exists at `path` (without following a final symbolic link).
+ *
+ * @example
+ * ```ts
+ * import { pathExists } from "./file_io.ts";
+ * console.log(await pathExists("/")); // true
+ * ```
+ *
+ * @param path The path.
+ * @returns Whether it exists.
+ */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

@@ -8,9 +8,16 @@
  * CRC32C at ~1.7 GB/s and SHA-256 at ~1.3 GB/s), which keeps verification off the critical
  * path of a 3.5 GB/s loopback link.
  *
+ * hash-wasm copies every view into its own memory before hashing it, and a copy out of a
+ * *shared* WebAssembly memory (where the buffer pools live) costs nearly as much as the hash.
+ * So the views of a memory registered with {@linkcode hashInPlace} (an arena) are hashed where
+ * they lie by a small module of our own (`xxh64_wasm.ts`, ~14 GB/s on 1 MiB against ~8): a
+ * checksum of a pooled chunk is then about 0.07 ms instead of 0.13.
+ *
  * @module
  */
 import { createXXHash64, type IHasher } from "hash-wasm";
+import { type InPlaceXxh64, inPlaceXxh64 } from "./xxh64_wasm.ts";
 
 /**
  * A reusable xxh64 hasher. Not safe to interleave two incremental hashes on one instance;
@@ -55,6 +62,8 @@ export async function createChecksummer(): Promise<Checksummer> {
     new DataView(digest.buffer, digest.byteOffset, 8).getBigUint64(0, false);
   return {
     checksum(bytes) {
+      const inPlace = inPlaceHasherOf(bytes);
+      if (inPlace !== undefined) return inPlace(bytes.byteOffset, bytes.length);
       hasher.init();
       hasher.update(bytes);
       return toBigInt(hasher.digest("binary"));
@@ -69,6 +78,90 @@ export async function createChecksummer(): Promise<Checksummer> {
       return toBigInt(hasher.digest("binary"));
     },
   };
+}
+
+/**
+ * A shared WebAssembly memory and a way to tell its views: a `WasmArena` (src/buffer/arena.ts)
+ * fits.
+ *
+ * @example
+ * ```ts
+ * import type { ChecksumMemory } from "./checksum.ts";
+ * const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+ * const owner: ChecksumMemory = {
+ *   memory,
+ *   offsetOf: (view) => view.buffer === memory.buffer ? view.byteOffset : -1,
+ * };
+ * ```
+ */
+export interface ChecksumMemory {
+  /** The memory; it must be shared. */
+  readonly memory: WebAssembly.Memory;
+  /**
+   * The offset of `view` in the memory, or -1 when it is not a view over it. A view over the
+   * memory must have `byteOffset` equal to its offset in the memory (any view made over one of
+   * the memory's `SharedArrayBuffer` objects has).
+   */
+  offsetOf(view: Uint8Array): number;
+}
+
+/** The registered memories, weakly: registering must not keep a dropped arena alive. */
+const inPlaceMemories: WeakRef<ChecksumMemory>[] = [];
+/** The in-place hasher of each memory. */
+const hasherOfMemory = new WeakMap<WebAssembly.Memory, InPlaceXxh64>();
+/** The in-place hasher of each `SharedArrayBuffer` object seen, so a lookup is one `get`. */
+const hasherOfBuffer = new WeakMap<ArrayBufferLike, InPlaceXxh64>();
+
+/**
+ * Lets every {@linkcode Checksummer} hash the views of `owner`'s memory in place (no copy),
+ * from now on, in this process. Idempotent and cheap to repeat; the registration holds the
+ * owner weakly. Code that lends buffers from an arena calls it with the arena (the datanode's
+ * RETRIEVE, and `receiveChunks`/`readChunks` with a pool that names its arena).
+ *
+ * @example
+ * ```ts
+ * import { createChecksummer, hashInPlace } from "./checksum.ts";
+ * import { WasmArena } from "./buffer/arena.ts";
+ * const arena = new WasmArena({ maxBytes: 1 << 20 });
+ * hashInPlace(arena);
+ * const chunk = arena.alloc(4096);
+ * console.log((await createChecksummer()).checksum(chunk).toString(16)); // read in place
+ * ```
+ *
+ * @param owner The memory and its view test.
+ * @throws {TypeError} When the memory is not shared.
+ */
+export function hashInPlace(owner: ChecksumMemory): void {
+  for (let i = inPlaceMemories.length - 1; i >= 0; i--) {
+    const known = inPlaceMemories[i]!.deref();
+    if (known === owner) return;
+    if (known === undefined) inPlaceMemories.splice(i, 1);
+  }
+  if (!(owner.memory.buffer instanceof SharedArrayBuffer)) {
+    throw new TypeError("only a shared WebAssembly memory can be hashed in place");
+  }
+  if (!hasherOfMemory.has(owner.memory)) {
+    hasherOfMemory.set(owner.memory, inPlaceXxh64(owner.memory));
+  }
+  inPlaceMemories.push(new WeakRef(owner));
+}
+
+/** The in-place hasher for `view`, when it lies in a registered memory. */
+function inPlaceHasherOf(view: Uint8Array): InPlaceXxh64 | undefined {
+  const buffer = view.buffer;
+  // Regular buffers (JSON frames, tests) go straight to hash-wasm.
+  if (!(buffer instanceof SharedArrayBuffer)) return undefined;
+  const known = hasherOfBuffer.get(buffer);
+  if (known !== undefined) return known;
+  for (const ref of inPlaceMemories) {
+    const owner = ref.deref();
+    if (owner === undefined || owner.offsetOf(view) !== view.byteOffset) continue;
+    const hasher = hasherOfMemory.get(owner.memory);
+    if (hasher === undefined) continue;
+    hasherOfBuffer.set(buffer, hasher);
+    return hasher;
+  }
+  return undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 import { BLOCK_COMMANDS } from "./blocks.ts";
+import { CODING_COMMANDS } from "./coding.ts";
 import type { Command } from "./command.ts";
 import { datanodeServeCommand } from "./datanode.ts";
 import { demoCommand } from "./demo.ts";
@@ -19,6 +20,7 @@ import { demoCommand } from "./demo.ts";
  */
 export const COMMANDS: readonly Command[] = [
   ...BLOCK_COMMANDS,
+  ...CODING_COMMANDS,
   datanodeServeCommand,
   demoCommand,
 ];

@@ -17,6 +17,8 @@ import {
   formatAddress,
 } from "../datanode/server.ts";
 import { jsonLineSink, type LogSink } from "../datanode/log.ts";
+import { loadServedModules } from "../datanode/ops/coding.ts";
+import type { CodingModule } from "../coding/program.ts";
 import { parseNodeAddress } from "../address.ts";
 import { CdfsError } from "../errors.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/connection.ts";
@@ -51,7 +53,7 @@ export const datanodeServeCommand: Command = {
   summary: "Run a datanode: serve the blocks of a data directory over TCP",
   usage: "cdfs datanode serve --data DIR [--listen HOST:PORT] [--id NAME] [options]",
   description: [
-    "Serves STORE, RETRIEVE, DELETE, STAT, LIST and PING (docs/protocol.md) until SIGINT or",
+    "Serves STORE, RETRIEVE, DELETE, STAT, LIST, PING and CODING (docs/protocol.md) until SIGINT or",
     "SIGTERM, then stops accepting, lets requests under way finish within the grace period,",
     "aborts the rest (an aborted STORE leaves nothing behind) and exits 0. A second signal",
     "aborts at once. When ready, prints 'listening HOST:PORT' on standard output.",
@@ -70,6 +72,10 @@ export const datanodeServeCommand: Command = {
     "  --log FILE|-           JSON log lines, one per request: appended to FILE, '-' for",
     "                         standard output (default: standard error)",
     `  --shutdown-grace MS    how long requests may finish after a signal (default ${DEFAULT_SHUTDOWN_GRACE_MS})`,
+    "  --coding LIST          the coding modules served by CODING, comma separated",
+    "                         (default: every module found)",
+    "  --coding-dir DIR       a directory of users' coding modules (DIR/<name>.ts), searched",
+    "                         before the built-in ones",
     "",
     "Example:",
     "  cdfs datanode serve --data /srv/cdfs --listen 0.0.0.0:13100 --id dn1",
@@ -84,6 +90,8 @@ export const datanodeServeCommand: Command = {
     "max-memory": { type: "string" },
     log: { type: "string" },
     "shutdown-grace": { type: "string" },
+    coding: { type: "string" },
+    "coding-dir": { type: "string" },
   },
   run: runServe,
 };
@@ -121,6 +129,8 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     }
   }
 
+  const modules = await servedModules(args);
+
   const logTarget = stringOption(args, "log");
   const logFile = logTarget !== undefined && logTarget !== "-"
     ? await Deno.open(logTarget, { create: true, append: true })
@@ -145,6 +155,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       frameTimeoutMs,
       shutdownGraceMs,
       log,
+      modules,
     });
     if (store.removedTempFiles > 0) {
       log({
@@ -184,21 +195,47 @@ interface ListenSettings {
   frameTimeoutMs: number;
   shutdownGraceMs: number;
   log: LogSink;
+  modules: ReadonlyMap<string, CodingModule>;
 }
 
 function listen(settings: ListenSettings): DataNodeServer {
-  const { idOption, hostname, port, ...rest } = settings;
+  const { idOption, hostname, port, modules, ...rest } = settings;
   try {
     return DataNodeServer.listen({
       ...rest,
       hostname,
       port,
+      coding: { modules },
       // The default names the port actually bound, which port 0 leaves open until then.
       nodeId: idOption ?? ((addr) => defaultNodeId(addr.port)),
     });
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable) {
       throw new CdfsError("UNAVAILABLE", `cannot listen on ${hostname}:${port}: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** The modules of `--coding` (default: all) from `--coding-dir` and the built-in ones. */
+async function servedModules(args: ParsedArgs): Promise<Map<string, CodingModule>> {
+  const list = stringOption(args, "coding");
+  const dir = stringOption(args, "coding-dir");
+  const names = list?.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  if (names !== undefined && names.length === 0) {
+    throw new CdfsError("USAGE", "--coding: name at least one coding module");
+  }
+  try {
+    return await loadServedModules({
+      ...(names === undefined ? {} : { names }),
+      ...(dir === undefined ? {} : { codingDirs: [dir] }),
+    });
+  } catch (e) {
+    if (e instanceof CdfsError) {
+      throw new CdfsError(
+        "USAGE",
+        `${dir === undefined ? "--coding" : "--coding/--coding-dir"}: ${e.message}`,
+      );
     }
     throw e;
   }

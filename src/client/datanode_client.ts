@@ -16,6 +16,10 @@ import { BufferPool } from "../buffer/pool.ts";
 import { formatChecksum } from "../checksum.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
 import {
+  type CodingCommittedResponse,
+  type CodingRequest,
+  type CodingStartResponse,
+  type CommittedBlock,
   DEFAULT_CHUNK_SIZE,
   FRAME_HEADER_SIZE,
   FRAME_TYPE,
@@ -29,6 +33,7 @@ import {
   MIN_CHUNK_SIZE,
   type Op,
   type OutgoingChunk,
+  parseRequest,
   parseResponse,
   PeerError,
   type PingResponse,
@@ -52,6 +57,9 @@ import {
   iterableReader,
   writeFully,
 } from "./byte_io.ts";
+import { PullStream } from "./pull_stream.ts";
+
+export type { CodingRequest, CodingStartResponse, CommittedBlock } from "../protocol/messages.ts";
 
 /**
  * The default time to wait for a TCP connection to a node, 10 s.
@@ -223,6 +231,126 @@ export interface ListOptions {
   after?: string;
   /** At most this many entries, 1..10000 (default 1000); a page may hold fewer. */
   limit?: number;
+}
+
+/**
+ * What {@linkcode DataNodeClient.coding} reports while a program runs. Every handler is
+ * optional; a handler that throws aborts the run (nothing it was writing becomes visible).
+ *
+ * @example
+ * ```ts
+ * import type { CodingHandlers } from "./datanode_client.ts";
+ * let received = 0;
+ * const handlers: CodingHandlers = {
+ *   onResponse: (r) => console.log(`${r.program}: ${r.length} bytes`),
+ *   onData: (bytes, length) => void (received += length),
+ * };
+ * ```
+ */
+export interface CodingHandlers {
+  /** The node's first reply: the program, its stream length L, and whether it streams. */
+  onResponse?: (response: CodingStartResponse) => void;
+  /**
+   * Each chunk a stream program sends, in order: `bytes` (exactly `length` bytes, a view on
+   * pooled memory) is valid until the returned promise settles. Without it the chunks are
+   * received, verified and dropped.
+   */
+  onData?: (bytes: Uint8Array, length: number) => void | Promise<void>;
+  /**
+   * A local program's progress: bytes of its stream done so far (the node reports at most
+   * about ten times a second). Not called for stream programs: count `onData` instead.
+   */
+  onProgress?: (bytesDone: number) => void;
+  /**
+   * Called when the program and every program it pulled have finished and their blocks are
+   * written but not yet visible; the commit is sent when it resolves, and the run is aborted
+   * when it throws. Lets a client commit several programs of one run together (e.g. wait
+   * until all are prepared). Default: commit at once.
+   */
+  onPrepared?: () => void | Promise<void>;
+}
+
+/**
+ * What a CODING run did.
+ *
+ * @example
+ * ```ts
+ * import type { CodingResult } from "./datanode_client.ts";
+ * const r: CodingResult = { program: "enc_node15", length: 0, stream: false, committed: [] };
+ * ```
+ */
+export interface CodingResult {
+  /** The program run. */
+  program: string;
+  /** Its stream length L. */
+  length: number;
+  /** Whether it was a stream program. */
+  stream: boolean;
+  /** The blocks it and the programs it pulled made visible, with their digests. */
+  committed: CommittedBlock[];
+}
+
+/**
+ * A RETRIEVE whose data is read frame by frame into memory of the caller's choosing (see
+ * {@linkcode DataNodeClient.openRetrieve}).
+ *
+ * @example
+ * ```ts ignore
+ * const retrieve = await client.openRetrieve("b1");
+ * const { length } = await retrieve.response();
+ * for (let n = await retrieve.next(); n !== null; n = await retrieve.next()) {
+ *   await retrieve.read(buffer.subarray(0, n));
+ * }
+ * ```
+ */
+export interface RetrieveStream {
+  /** The node's reply (read once, in the background from the start). */
+  response(): Promise<RetrieveResponse>;
+  /**
+   * The length of the next DATA frame, whose payload must then be read with `read`; null once
+   * END arrived and the chunks matched the stored digest.
+   */
+  next(): Promise<number | null>;
+  /** Reads the pending frame's payload into `view` (exactly its length) and verifies it. */
+  read(view: Uint8Array): Promise<void>;
+  /** Abandons the stream (closes the connection unless it ended); idempotent. */
+  close(): void;
+}
+
+/**
+ * A CODING request in pull mode (see {@linkcode DataNodeClient.openCoding}): the stream of a
+ * stream program read frame by frame, then the commit exchange.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await client.openCoding(request);
+ * const { length } = await run.response();
+ * for (let n = await run.next(); n !== null; n = await run.next()) {
+ *   await run.read(buffer.subarray(0, n));
+ * }
+ * await run.prepared();
+ * const committed = await run.commit();
+ * ```
+ */
+export interface CodingStream {
+  /** The node's start reply (read once, in the background from the start). */
+  response(): Promise<CodingStartResponse>;
+  /** A stream program's next DATA frame length, or null after its END (verified). */
+  next(): Promise<number | null>;
+  /** Reads the pending frame's payload into `view` (exactly its length) and verifies it. */
+  read(view: Uint8Array): Promise<void>;
+  /**
+   * Waits for the node's prepared reply (after a stream program's END, or after a local
+   * program's progress replies, which go to `onProgress`).
+   */
+  prepared(onProgress?: (bytesDone: number) => void): Promise<void>;
+  /** Sends the commit and returns the blocks made visible; the connection is free again. */
+  commit(): Promise<CommittedBlock[]>;
+  /**
+   * Abandons the run: sends an ERROR with `reason` when possible and closes the connection,
+   * so the node aborts (nothing of the run becomes visible there). Idempotent.
+   */
+  abort(reason?: unknown): void;
 }
 
 /**
@@ -568,8 +696,193 @@ export class DataNodeClient {
     }
   }
 
+  /**
+   * Runs a program of a coding module on the node (the CODING operation, docs/protocol.md):
+   * the node pulls what the program needs from the other nodes of `request.nodes`, writes its
+   * blocks and, for a stream program, streams its output here (`onData`). When the program
+   * and everything it pulled has finished, the client commits (after `onPrepared`, if given)
+   * and the blocks become visible; any failure before that leaves nothing visible anywhere.
+   *
+   * @example
+   * ```ts ignore
+   * using client = await DataNodeClient.connect(nodes[15]!);
+   * const result = await client.coding({
+   *   op: "CODING",
+   *   module: "rapidraid",
+   *   program: "enc_node15",
+   *   object: "file1",
+   *   run: "0123456789abcdef0123456789abcdef",
+   *   nodes,
+   *   chunkSize: 1 << 20,
+   * }, { onProgress: (done) => console.log(done) });
+   * console.log(result.committed.map((b) => b.block));
+   * ```
+   *
+   * @param request The CODING request (validated here first).
+   * @param handlers Start reply, stream data, progress, the commit hook.
+   * @returns The program's length and the committed blocks.
+   * @throws {CdfsError} The first failure: an error of a node of the run names it (`node 7
+   * (127.0.0.1:13107): ...`), others name this node; a handler's own error is thrown as it is.
+   */
+  async coding(request: CodingRequest, handlers: CodingHandlers = {}): Promise<CodingResult> {
+    const run = await this.openCoding(request);
+    try {
+      const start = await run.response();
+      handlers.onResponse?.(start);
+      if (start.stream) {
+        const { onData } = handlers;
+        await pullAll(
+          run,
+          request.chunkSize,
+          onData && (async (bytes, n) => await onData(bytes, n)),
+        );
+      }
+      await run.prepared(handlers.onProgress);
+      await handlers.onPrepared?.();
+      const committed = await run.commit();
+      return { program: start.program, length: start.length, stream: start.stream, committed };
+    } catch (e) {
+      run.abort(e);
+      throw e;
+    }
+  }
+
+  /**
+   * Sends a CODING request and returns at once (the reply is read in the background), for a
+   * caller that reads the stream frame by frame into memory of its own (a datanode pulling an
+   * upstream program into its buffer pool). {@linkcode DataNodeClient.coding} is the simple
+   * form. The client serves nothing else until the stream is committed or aborted.
+   *
+   * @example
+   * ```ts ignore
+   * const run = await client.openCoding(request);
+   * console.log((await run.response()).length);
+   * run.abort();
+   * ```
+   *
+   * @param request The CODING request (validated here first).
+   * @returns The run in pull mode.
+   * @throws {CdfsError} `BAD_REQUEST` for an invalid request, connection errors.
+   */
+  async openCoding(request: CodingRequest): Promise<CodingStream> {
+    let checked: CodingRequest;
+    try {
+      checked = parseRequest(request) as CodingRequest;
+      if (checked.op !== "CODING") throw new CdfsError("BAD_REQUEST", "not a CODING request");
+    } catch (e) {
+      throw this.#nodeError(e);
+    }
+    const conn = await this.#connection();
+    try {
+      await conn.writeJsonFrame(FRAME_TYPE.REQUEST, checked);
+    } catch (e) {
+      this.#drop();
+      throw this.#nodeError(e);
+    }
+    return new ClientCodingStream(conn, checked, {
+      error: (e) => this.#codingError(e),
+      done: () => this.#afterRequest(conn),
+      detach: () => {
+        if (this.#conn === conn) this.#conn = null;
+      },
+    });
+  }
+
+  /**
+   * Sends a RETRIEVE of a whole block and returns at once, for a caller that reads the frames
+   * into memory of its own (see {@linkcode RetrieveStream}); {@linkcode DataNodeClient.retrieve}
+   * is the simple form. The chunks are checked against the stored digest at the end. The
+   * client serves nothing else until the stream ended or was closed.
+   *
+   * @example
+   * ```ts ignore
+   * const retrieve = await client.openRetrieve("movie.part0");
+   * console.log((await retrieve.response()).length);
+   * retrieve.close();
+   * ```
+   *
+   * @param id The block id.
+   * @returns The stream.
+   * @throws {CdfsError} `BAD_REQUEST` for a bad id, connection errors.
+   */
+  async openRetrieve(id: string): Promise<RetrieveStream> {
+    const block = this.#checkId(id);
+    const conn = await this.#connection();
+    try {
+      await conn.writeJsonFrame(FRAME_TYPE.REQUEST, { op: "RETRIEVE", block });
+    } catch (e) {
+      this.#drop();
+      throw this.#nodeError(e);
+    }
+    let finished = false;
+    let stream: PullStream | null = null;
+    const fail = (e: unknown): never => {
+      if (!finished) {
+        finished = true;
+        if (this.#conn === conn) this.#drop();
+        else conn.close();
+      }
+      throw this.#nodeError(e);
+    };
+    const response = this.#readResponse(conn).then((body) => {
+      const parsed = parseResponse("RETRIEVE", body);
+      this.#expectBlock(parsed.block, block, "RETRIEVE");
+      return parsed;
+    }).catch(fail);
+    response.catch(() => {}); // observed by whoever asks; never "unhandled"
+    return {
+      response: () => response,
+      next: async () => {
+        const announced = await response;
+        try {
+          stream ??= await PullStream.create(conn, {
+            chunkSize: announced.chunkSize,
+            length: announced.length,
+          });
+          const n = await stream.next();
+          if (n === null && !finished) {
+            const digest = formatChecksum(stream.digest);
+            if (digest !== announced.digest) {
+              throw new CdfsError(
+                "CORRUPT",
+                `block '${block}': the chunks received hash to ${digest}, the stored digest is ${announced.digest}`,
+              );
+            }
+            finished = true;
+            this.#afterRequest(conn);
+          }
+          return n;
+        } catch (e) {
+          return fail(e);
+        }
+      },
+      read: async (view) => {
+        try {
+          if (stream === null) throw new CdfsError("INTERNAL", "read() before next()");
+          await stream.read(view);
+        } catch (e) {
+          fail(e);
+        }
+      },
+      close: () => {
+        if (finished) return;
+        finished = true;
+        if (this.#conn === conn) this.#drop();
+        else conn.close();
+      },
+    };
+  }
+
+  /** A node error; one that already names a node of a coding run passes unchanged. */
+  #codingError(error: unknown): unknown {
+    if (error instanceof CdfsError && NAMED_CODING_ERROR.test(error.message)) {
+      return error instanceof PeerError ? new CdfsError(error.code, error.message) : error;
+    }
+    return this.#nodeError(error);
+  }
+
   /** A request answered by one RESPONSE (or ERROR) and nothing else. */
-  async #simpleRequest<K extends Exclude<Op, "STORE" | "RETRIEVE">>(
+  async #simpleRequest<K extends Exclude<Op, "STORE" | "RETRIEVE" | "CODING">>(
     request: Request & { op: K },
   ): Promise<ResponseOf[K]> {
     const conn = await this.#connection();
@@ -792,4 +1105,227 @@ function bufferPoolFor(chunkSize: number): BufferPool {
     pools.set(bufferSize, pool);
   }
   return pool;
+}
+
+/** How long an aborting CODING client tries to tell the node why before closing. */
+const ABORT_LINGER_MS = 200;
+
+/** The message of an error that names the node of a coding run it happened on. */
+const NAMED_CODING_ERROR = /^node \d+ \(/;
+
+/** What a {@linkcode ClientCodingStream} asks of its client. */
+interface CodingStreamHost {
+  /** Names an error (the client's node, unless it names a node of the run already). */
+  error(error: unknown): unknown;
+  /** The exchange completed: the connection is free for the next request. */
+  done(): void;
+  /** The exchange broke off: the client must not use the connection again (it is closed). */
+  detach(): void;
+}
+
+const enum CodingPhase {
+  Start,
+  Stream,
+  Prepare,
+  Commit,
+  Done,
+  Failed,
+}
+
+/** The pull-mode CODING exchange of one connection (see {@linkcode CodingStream}). */
+class ClientCodingStream implements CodingStream {
+  readonly #conn: FrameConnection;
+  readonly #request: CodingRequest;
+  readonly #host: CodingStreamHost;
+  readonly #start: Promise<CodingStartResponse>;
+  #phase = CodingPhase.Start;
+  #stream: PullStream | null = null;
+
+  constructor(conn: FrameConnection, request: CodingRequest, host: CodingStreamHost) {
+    this.#conn = conn;
+    this.#request = request;
+    this.#host = host;
+    this.#start = this.#readStart();
+    this.#start.catch(() => {}); // observed by whoever asks; never "unhandled"
+  }
+
+  response(): Promise<CodingStartResponse> {
+    return this.#start;
+  }
+
+  async next(): Promise<number | null> {
+    const start = await this.#start;
+    try {
+      if (!start.stream) {
+        throw new CdfsError("INTERNAL", `program '${start.program}' is not a stream program`);
+      }
+      if (this.#phase !== CodingPhase.Start && this.#phase !== CodingPhase.Stream) {
+        throw new CdfsError("INTERNAL", "next() after the end of the coding stream");
+      }
+      this.#phase = CodingPhase.Stream;
+      this.#stream ??= await PullStream.create(this.#conn, {
+        chunkSize: this.#request.chunkSize,
+        length: start.length,
+        // A node waiting for its own inputs says it is alive with progress replies.
+        onReply: (body) => {
+          if (!("progress" in parseResponse("CODING", body))) {
+            throw new CdfsError("BAD_REQUEST", `unexpected CODING reply ${JSON.stringify(body)}`);
+          }
+        },
+      });
+      const n = await this.#stream.next();
+      if (n === null) this.#phase = CodingPhase.Prepare;
+      return n;
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  async read(view: Uint8Array): Promise<void> {
+    try {
+      if (this.#stream === null) throw new CdfsError("INTERNAL", "read() before next()");
+      await this.#stream.read(view);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  async prepared(onProgress?: (bytesDone: number) => void): Promise<void> {
+    const start = await this.#start;
+    try {
+      if (start.stream ? this.#phase !== CodingPhase.Prepare : this.#phase !== CodingPhase.Start) {
+        throw new CdfsError("INTERNAL", "prepared() out of turn");
+      }
+      while (true) {
+        const reply = await this.#readReply();
+        if ("prepared" in reply) break;
+        if (!("progress" in reply)) {
+          throw new CdfsError("BAD_REQUEST", `unexpected CODING reply ${JSON.stringify(reply)}`);
+        }
+        // A stream program's progress replies are keepalives (its data counts the bytes).
+        if (!start.stream) onProgress?.(reply.progress);
+      }
+      this.#phase = CodingPhase.Commit;
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  async commit(): Promise<CommittedBlock[]> {
+    try {
+      if (this.#phase !== CodingPhase.Commit) {
+        throw new CdfsError("INTERNAL", "commit() before the program was prepared");
+      }
+      await this.#conn.writeJsonFrame(FRAME_TYPE.REQUEST, {
+        op: "COMMIT",
+        run: this.#request.run,
+      });
+      const reply = await this.#readReply();
+      if (!("committed" in reply)) {
+        throw new CdfsError("BAD_REQUEST", `unexpected CODING reply ${JSON.stringify(reply)}`);
+      }
+      this.#phase = CodingPhase.Done;
+      this.#host.done();
+      return (reply as CodingCommittedResponse).committed;
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  abort(reason?: unknown): void {
+    if (this.#phase === CodingPhase.Done || this.#phase === CodingPhase.Failed) return;
+    this.#phase = CodingPhase.Failed;
+    const conn = this.#conn;
+    this.#host.detach();
+    if (conn.closed) return;
+    // Best effort, and without waiting: the close is what makes the node abort (and what
+    // ends a read pending on the connection), so it comes soon whatever the write does.
+    const message = reason instanceof Error ? reason.message : String(reason ?? "aborted");
+    const timer = setTimeout(() => conn.close(), ABORT_LINGER_MS);
+    conn.writeError("UNAVAILABLE", `the client aborted the run: ${message}`)
+      .catch(() => {})
+      .finally(() => {
+        clearTimeout(timer);
+        conn.close();
+      });
+  }
+
+  async #readStart(): Promise<CodingStartResponse> {
+    try {
+      const reply = await this.#readReply();
+      if (!("program" in reply)) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `expected the CODING start reply, got ${JSON.stringify(reply)}`,
+        );
+      }
+      if (reply.program !== this.#request.program) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `CODING of program '${this.#request.program}' was answered for '${reply.program}'`,
+        );
+      }
+      return reply;
+    } catch (e) {
+      // Refused before it started (a bad request, a missing block): the connection stays usable.
+      if (e instanceof PeerError && this.#phase === CodingPhase.Start) {
+        this.#phase = CodingPhase.Failed;
+        this.#host.done();
+        throw this.#host.error(e);
+      }
+      throw this.#fail(e);
+    }
+  }
+
+  async #readReply() {
+    const body = await this.#conn.readJsonFrame(FRAME_TYPE.RESPONSE);
+    if (body === null) {
+      throw new CdfsError("UNAVAILABLE", "the node closed the connection during the CODING run");
+    }
+    return parseResponse("CODING", body);
+  }
+
+  /** Ends the exchange after an error and returns the error to throw. */
+  #fail(error: unknown): unknown {
+    if (this.#phase !== CodingPhase.Failed && this.#phase !== CodingPhase.Done) {
+      this.#phase = CodingPhase.Failed;
+      this.#host.detach();
+      this.#conn.close();
+    }
+    return this.#host.error(error);
+  }
+}
+
+/**
+ * Reads a stream program's frames into two pooled buffers in turn (the next frame arrives
+ * while the consumer works on the previous one) and hands each to `consume`.
+ */
+async function pullAll(
+  run: CodingStream,
+  chunkSize: number,
+  consume: ((bytes: Uint8Array, length: number) => Promise<void>) | undefined,
+): Promise<void> {
+  const pool = bufferPoolFor(chunkSize);
+  const buffers = [await pool.acquire()];
+  // A second buffer only when one is free: waiting could starve another stream of the run.
+  const spare = pool.tryAcquire();
+  if (spare !== undefined) buffers.push(spare);
+  let consuming: Promise<void> | null = null;
+  try {
+    for (let i = 0;; i++) {
+      const n = await run.next();
+      if (n === null) break;
+      const view = buffers[i % buffers.length]!.bytes.subarray(0, n);
+      if (buffers.length === 1 && consuming !== null) await consuming;
+      await run.read(view);
+      if (consume === undefined) continue;
+      if (consuming !== null) await consuming;
+      consuming = consume(view, n);
+      consuming.catch(() => {}); // rethrown by the next await
+    }
+    if (consuming !== null) await consuming;
+  } finally {
+    if (consuming !== null) await (consuming as Promise<void>).catch(() => {});
+    for (const buffer of buffers) buffer.release();
+  }
 }

@@ -11,6 +11,7 @@ import { CdfsError, type ErrorCode } from "../errors.ts";
 import { PeerError } from "../protocol/connection.ts";
 import { parseRequest } from "../protocol/messages.ts";
 import type { OpHandler } from "./op.ts";
+import { codingOp } from "./ops/coding.ts";
 import { deleteOp } from "./ops/delete.ts";
 import { listOp } from "./ops/list.ts";
 import { pingOp } from "./ops/ping.ts";
@@ -34,6 +35,7 @@ export const STANDARD_OPS: readonly OpHandler[] = [
   deleteOp,
   statOp,
   listOp,
+  codingOp,
 ];
 
 /**

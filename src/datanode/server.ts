@@ -20,6 +20,9 @@
  * @module
  */
 import type { BufferPool } from "../buffer/pool.ts";
+import type { CodingModule } from "../coding/program.ts";
+import { RunRegistry } from "../coding/queues.ts";
+import { hashInPlace } from "../checksum.ts";
 import { CdfsError } from "../errors.ts";
 import { FrameConnection } from "../protocol/connection.ts";
 import { FRAME_HEADER_SIZE, FRAME_TYPE, frameTypeName, MAX_CHUNK_SIZE } from "../protocol/frame.ts";
@@ -28,6 +31,7 @@ import type { BlockStore } from "../store/block_store.ts";
 import { describeFailure, type Failure, OpTable, STANDARD_OPS } from "./dispatch.ts";
 import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";
 import type { OpContext, OpHandler } from "./op.ts";
+import { codingOp, createCodingOp } from "./ops/coding.ts";
 
 /**
  * The port a datanode listens on by default.
@@ -97,6 +101,32 @@ export interface DataNodeServerOptions {
   log?: LogSink;
   /** The operations served (default {@linkcode STANDARD_OPS}). */
   ops?: readonly OpHandler[];
+  /**
+   * The CODING operation's setup (when the standard CODING handler is among the ops): the
+   * modules served (default: every built-in module) and the registry of runs shared by all
+   * connections (default: one of the server's own, closed when it stops). Connections to the
+   * other nodes of a run use this server's idle and frame timeouts.
+   */
+  coding?: DataNodeCodingOptions;
+}
+
+/**
+ * The CODING setup of a {@linkcode DataNodeServer}.
+ *
+ * @example
+ * ```ts
+ * import type { DataNodeCodingOptions } from "./server.ts";
+ * import { loadCodingModule } from "../coding/loader.ts";
+ * const options: DataNodeCodingOptions = {
+ *   modules: new Map([["rapidraid", await loadCodingModule("rapidraid")]]),
+ * };
+ * ```
+ */
+export interface DataNodeCodingOptions {
+  /** The modules served, by name (default: every built-in module, loaded on first use). */
+  modules?: ReadonlyMap<string, CodingModule>;
+  /** The node's run registry (default: the server's own). */
+  runs?: RunRegistry;
 }
 
 /** One client connection and what shutdown needs to know about it. */
@@ -149,6 +179,8 @@ export class DataNodeServer {
   readonly #idleTimeoutMs: number | undefined;
   readonly #frameTimeoutMs: number | undefined;
   readonly #graceMs: number;
+  /** The run registry the server made for CODING (closed when it stops), if any. */
+  readonly #ownRuns: RunRegistry | undefined;
   readonly #sessions = new Set<Session>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #acceptLoop: Promise<void>;
@@ -168,12 +200,31 @@ export class DataNodeServer {
     this.nodeId = nodeId;
     this.#store = options.store;
     this.#pool = options.pool;
+    // Every chunk this node receives or serves lies in the pool's arena: hash it there rather
+    // than through hash-wasm's copy (STORE as well as RETRIEVE, from the first request on).
+    hashInPlace(options.pool.arena);
     this.#maxChunkSize = Math.min(
       options.pool.bufferSize - FRAME_HEADER_SIZE,
       MAX_CHUNK_SIZE,
       options.maxChunkSize ?? Infinity,
     );
-    this.#table = new OpTable(options.ops ?? STANDARD_OPS);
+    let ops = options.ops ?? STANDARD_OPS;
+    if (ops.includes(codingOp)) {
+      // The standard CODING handler, made for this node: its modules, its run registry (one
+      // per node, shared by its connections) and its timeouts for the other nodes.
+      const runs = options.coding?.runs ?? (this.#ownRuns = new RunRegistry());
+      const client: { idleTimeoutMs?: number; frameTimeoutMs?: number } = {};
+      if (options.idleTimeoutMs !== undefined) client.idleTimeoutMs = options.idleTimeoutMs;
+      if (options.frameTimeoutMs !== undefined) client.frameTimeoutMs = options.frameTimeoutMs;
+      const modules = options.coding?.modules;
+      const handler = createCodingOp({
+        runs,
+        client,
+        ...(modules === undefined ? {} : { modules }),
+      });
+      ops = ops.map((op) => op === codingOp ? handler : op);
+    }
+    this.#table = new OpTable(ops);
     this.#log = options.log ?? discardLog;
     this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#frameTimeoutMs = options.frameTimeoutMs;
@@ -476,6 +527,7 @@ export class DataNodeServer {
       await this.#acceptLoop;
       while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
       clearTimeout(this.#graceTimer);
+      this.#ownRuns?.close();
       this.#stopped = true;
       this.#event("stopped", "all connections closed");
       this.#resolveFinished();

@@ -8,6 +8,7 @@
  * @module
  */
 import { CdfsError, ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { parseNodeAddress } from "../address.ts";
 import { MAX_BLOCK_ID_LENGTH, validateBlockId, validateBlockIdFragment } from "../block_id.ts";
 import { quoteForMessage, typeName } from "../describe.ts";
 import { MAX_CHUNK_SIZE, MAX_JSON_PAYLOAD, MIN_CHUNK_SIZE } from "./frame.ts";
@@ -21,7 +22,7 @@ import { MAX_CHUNK_SIZE, MAX_JSON_PAYLOAD, MIN_CHUNK_SIZE } from "./frame.ts";
  * console.log(OPS.includes("STORE")); // true
  * ```
  */
-export const OPS = ["PING", "STORE", "RETRIEVE", "DELETE", "STAT", "LIST"] as const;
+export const OPS = ["PING", "STORE", "RETRIEVE", "DELETE", "STAT", "LIST", "CODING"] as const;
 
 /**
  * One of {@linkcode OPS}.
@@ -165,6 +166,89 @@ export interface ListRequest {
 }
 
 /**
+ * The most nodes a CODING request may list (a code has at most 256 coded blocks in GF(2^8)).
+ *
+ * @example
+ * ```ts
+ * import { MAX_CODING_NODES } from "./messages.ts";
+ * console.log(MAX_CODING_NODES); // 256
+ * ```
+ */
+export const MAX_CODING_NODES = 256;
+
+/**
+ * The most programs a CODING request may carry inline.
+ *
+ * @example
+ * ```ts
+ * import { MAX_INLINE_PROGRAMS } from "./messages.ts";
+ * console.log(MAX_INLINE_PROGRAMS); // 64
+ * ```
+ */
+export const MAX_INLINE_PROGRAMS = 64;
+
+/**
+ * Runs one program of a coding module on the node, for one object and one run
+ * (docs/protocol.md, CODING). The node pulls the program's inputs (local blocks, other
+ * nodes' blocks, other programs of the run on other nodes), writes its output blocks and, for a
+ * stream program, streams its output back.
+ *
+ * @example
+ * ```ts
+ * import type { CodingRequest } from "./messages.ts";
+ * const encode: CodingRequest = {
+ *   op: "CODING",
+ *   module: "rapidraid",
+ *   program: "enc_node15",
+ *   object: "file1",
+ *   run: "0123456789abcdef0123456789abcdef",
+ *   nodes: Array.from({ length: 16 }, (_, i) => `127.0.0.1:${13100 + i}`),
+ *   chunkSize: 1048576,
+ * };
+ * ```
+ */
+export interface CodingRequest {
+  /** The operation. */
+  op: "CODING";
+  /** The coding module, one the node serves (`[a-z][a-z0-9_-]{0,63}`). */
+  module: string;
+  /** The program to run: one of the module's, or of `inline`. */
+  program: string;
+  /** The object id: replaces `{id}` in the module's block names (a block id itself). */
+  object: string;
+  /** The run id, 32 lower-case hex digits, the same for every program of the run. */
+  run: string;
+  /** The run's nodes as `HOST:PORT`: logical node i is `nodes[i]`. */
+  nodes: string[];
+  /** The step size, and the size of every DATA frame but the last (4096..16777216). */
+  chunkSize: number;
+  /** Replace coded blocks that already exist instead of failing with EXISTS. */
+  overwrite?: boolean;
+  /**
+   * Programs derived by the client (decode and repair plans), by name, validated by the node;
+   * they may pull each other and the module's programs.
+   */
+  inline?: Readonly<Record<string, object>>;
+}
+
+/**
+ * The commit decision a client sends when a CODING program is prepared (docs/protocol.md,
+ * CODING): make the program's blocks visible. (To abort instead, send ERROR or close.)
+ *
+ * @example
+ * ```ts
+ * import type { CodingCommitRequest } from "./messages.ts";
+ * const commit: CodingCommitRequest = { op: "COMMIT", run: "0123456789abcdef0123456789abcdef" };
+ * ```
+ */
+export interface CodingCommitRequest {
+  /** Always "COMMIT" (valid only at this point of a CODING exchange, not as an op of its own). */
+  op: "COMMIT";
+  /** The run id of the CODING request. */
+  run: string;
+}
+
+/**
  * Any request of v1.
  *
  * @example
@@ -181,7 +265,8 @@ export type Request =
   | RetrieveRequest
   | DeleteRequest
   | StatRequest
-  | ListRequest;
+  | ListRequest
+  | CodingRequest;
 
 /**
  * The reply to PING.
@@ -328,6 +413,107 @@ export interface ListResponse {
 }
 
 /**
+ * The first reply to CODING: the program's inputs are open (or being opened) and their length
+ * is known. A stream program's DATA frames follow, a local program's progress replies.
+ *
+ * @example
+ * ```ts
+ * import type { CodingStartResponse } from "./messages.ts";
+ * const r: CodingStartResponse = { program: "enc_node14", length: 97612894, stream: true };
+ * ```
+ */
+export interface CodingStartResponse {
+  /** The program's name. */
+  program: string;
+  /** The stream length L: the bytes of every input and output stream of the program. */
+  length: number;
+  /** Whether the program streams its output back (DATA frames and END follow). */
+  stream: boolean;
+}
+
+/**
+ * A progress reply of a local CODING program (at most about ten a second).
+ *
+ * @example
+ * ```ts
+ * import type { CodingProgressResponse } from "./messages.ts";
+ * const r: CodingProgressResponse = { progress: 1048576 };
+ * ```
+ */
+export interface CodingProgressResponse {
+  /** Bytes of the stream processed so far. */
+  progress: number;
+}
+
+/**
+ * The CODING reply after the last step: the program and every program it pulled finished, and
+ * their blocks are written but not yet visible. The node waits for the client's
+ * {@linkcode CodingCommitRequest}.
+ *
+ * @example
+ * ```ts
+ * import type { CodingPreparedResponse } from "./messages.ts";
+ * const r: CodingPreparedResponse = { prepared: true };
+ * ```
+ */
+export interface CodingPreparedResponse {
+  /** Always true. */
+  prepared: true;
+}
+
+/**
+ * A block a CODING run made visible.
+ *
+ * @example
+ * ```ts
+ * import type { CommittedBlock } from "./messages.ts";
+ * const b: CommittedBlock = { node: 3, block: "file1.coded3", length: 10, digest: "0123456789abcdef" };
+ * ```
+ */
+export interface CommittedBlock {
+  /** The logical node that stores it. */
+  node: number;
+  /** The block id. */
+  block: string;
+  /** Its length. */
+  length: number;
+  /** Its block digest, 16 hex digits. */
+  digest: string;
+}
+
+/**
+ * The last reply to CODING, after the commit: the blocks the program and the programs it pulled
+ * made visible.
+ *
+ * @example
+ * ```ts
+ * import type { CodingCommittedResponse } from "./messages.ts";
+ * const r: CodingCommittedResponse = { committed: [] };
+ * ```
+ */
+export interface CodingCommittedResponse {
+  /** The committed blocks, this node's first. */
+  committed: CommittedBlock[];
+}
+
+/**
+ * Any RESPONSE of a CODING exchange.
+ *
+ * @example
+ * ```ts
+ * import type { CodingResponse } from "./messages.ts";
+ * function isDone(r: CodingResponse): boolean {
+ *   return "committed" in r;
+ * }
+ * ```
+ */
+export type CodingResponse =
+  | CodingStartResponse
+  | CodingProgressResponse
+  | CodingPreparedResponse
+  | CodingCommittedResponse;
+
+/**
  * The RESPONSE type of each operation.
  *
  * @example
@@ -349,6 +535,8 @@ export interface ResponseOf {
   STAT: StatResponse;
   /** Reply to LIST. */
   LIST: ListResponse;
+  /** Replies to CODING (start, progress, prepared, committed). */
+  CODING: CodingResponse;
 }
 
 /**
@@ -438,6 +626,8 @@ export function parseRequest(value: unknown): Request {
       }
       return request;
     }
+    case "CODING":
+      return parseCodingRequest(object);
     default:
       throw new CdfsError("BAD_REQUEST", `unknown op ${quoteForMessage(op)}`);
   }
@@ -537,6 +727,7 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
       const next = object.next === null ? null : validateBlockId(object.next, `${what} "next"`);
       return { blocks, next };
     },
+    CODING: () => parseCodingResponse(object, what),
   };
   const parse = Object.hasOwn(parsers, op) ? parsers[op] : undefined;
   if (parse === undefined) {
@@ -667,6 +858,184 @@ export function buildListResponse(
   }
   const last = blocks[blocks.length - 1];
   return { blocks, next: blocks.length < candidates.length && last ? last.block : null };
+}
+
+/**
+ * Validates the commit decision of a CODING exchange (a REQUEST frame's JSON).
+ *
+ * @example
+ * ```ts
+ * import { parseCodingCommit } from "./messages.ts";
+ * const run = "0123456789abcdef0123456789abcdef";
+ * console.log(parseCodingCommit({ op: "COMMIT", run }, run).op); // "COMMIT"
+ * ```
+ *
+ * @param value The parsed JSON.
+ * @param run The run id of the CODING request it must name.
+ * @returns The decision.
+ * @throws {CdfsError} `BAD_REQUEST` when it is anything else.
+ */
+export function parseCodingCommit(value: unknown, run: string): CodingCommitRequest {
+  const object = expectObject(value, "CODING commit");
+  onlyFields(object, "CODING commit", ["op", "run"]);
+  if (object.op !== "COMMIT") {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `expected the CODING commit {"op": "COMMIT"}, got op ${
+        typeof object.op === "string" ? quoteForMessage(object.op) : typeName(object.op)
+      }`,
+    );
+  }
+  const got = runIdField(object, "CODING commit");
+  if (got !== run) {
+    throw new CdfsError("BAD_REQUEST", `CODING commit names run ${got}, not the run ${run}`);
+  }
+  return { op: "COMMIT", run: got };
+}
+
+/** The module names a CODING request may carry (the loader's rule). */
+const MODULE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+/** The program names a CODING request may carry (the coding validator's rule). */
+const PROGRAM_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const RUN_ID = /^[0-9a-f]{32}$/;
+
+function nameField(object: JsonObject, what: string, key: string, pattern: RegExp): string {
+  const value = object[key];
+  if (typeof value !== "string" || !pattern.test(value)) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `${what} "${key}" must match ${pattern.source}, got ${
+        typeof value === "string" ? quoteForMessage(value) : typeName(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+function runIdField(object: JsonObject, what: string): string {
+  const value = object.run;
+  if (typeof value !== "string" || !RUN_ID.test(value)) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `${what} "run" must be 32 lower-case hex digits, got ${
+        typeof value === "string" ? quoteForMessage(value) : typeName(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+function parseCodingRequest(object: JsonObject): CodingRequest {
+  const what = "CODING";
+  onlyFields(object, what, [
+    "op",
+    "module",
+    "program",
+    "object",
+    "run",
+    "nodes",
+    "chunkSize",
+    "overwrite",
+    "inline",
+  ]);
+  const nodes = object.nodes;
+  if (!Array.isArray(nodes) || nodes.length < 1 || nodes.length > MAX_CODING_NODES) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `${what} "nodes" must be an array of 1..${MAX_CODING_NODES} addresses, got ${
+        Array.isArray(nodes) ? `${nodes.length} entries` : typeName(nodes)
+      }`,
+    );
+  }
+  const request: CodingRequest = {
+    op: "CODING",
+    module: nameField(object, what, "module", MODULE_NAME),
+    program: nameField(object, what, "program", PROGRAM_NAME),
+    object: validateBlockId(object.object, `${what} "object"`),
+    run: runIdField(object, what),
+    nodes: nodes.map((node: unknown, i: number) => {
+      const where = `${what} "nodes"[${i}]`;
+      if (typeof node !== "string") {
+        throw new CdfsError("BAD_REQUEST", `${where} must be a string, got ${typeName(node)}`);
+      }
+      parseNodeAddress(node, { what: where, code: "BAD_REQUEST" });
+      return node;
+    }),
+    chunkSize: integerField(object, what, "chunkSize", MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
+  };
+  if (object.overwrite !== undefined) request.overwrite = booleanField(object, what, "overwrite");
+  if (object.inline !== undefined) {
+    const inline = expectObject(object.inline, `${what} "inline"`);
+    const names = Object.keys(inline);
+    if (names.length < 1 || names.length > MAX_INLINE_PROGRAMS) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `${what} "inline" must hold 1..${MAX_INLINE_PROGRAMS} programs, got ${names.length}`,
+      );
+    }
+    for (const name of names) {
+      if (!PROGRAM_NAME.test(name)) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `${what} "inline" program name ${
+            quoteForMessage(name)
+          } must match ${PROGRAM_NAME.source}`,
+        );
+      }
+      expectObject(inline[name], `${what} "inline" program '${name}'`);
+    }
+    request.inline = inline as Record<string, object>;
+  }
+  return request;
+}
+
+function parseCodingResponse(object: JsonObject, what: string): CodingResponse {
+  if ("program" in object) {
+    onlyFields(object, what, ["program", "length", "stream"]);
+    return {
+      program: nameField(object, what, "program", PROGRAM_NAME),
+      length: integerField(object, what, "length", 0, Number.MAX_SAFE_INTEGER),
+      stream: booleanField(object, what, "stream"),
+    };
+  }
+  if ("progress" in object) {
+    onlyFields(object, what, ["progress"]);
+    return { progress: integerField(object, what, "progress", 0, Number.MAX_SAFE_INTEGER) };
+  }
+  if ("prepared" in object) {
+    onlyFields(object, what, ["prepared"]);
+    if (object.prepared !== true) {
+      throw new CdfsError("BAD_REQUEST", `${what} "prepared" must be true`);
+    }
+    return { prepared: true };
+  }
+  if ("committed" in object) {
+    onlyFields(object, what, ["committed"]);
+    const list = object.committed;
+    if (!Array.isArray(list) || list.length > MAX_JSON_PAYLOAD / 64) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `${what} "committed" must be an array of blocks, got ${typeName(list)}`,
+      );
+    }
+    return {
+      committed: list.map((entry: unknown, i: number): CommittedBlock => {
+        const where = `${what} "committed"[${i}]`;
+        const item = expectObject(entry, where);
+        onlyFields(item, where, ["node", "block", "length", "digest"]);
+        return {
+          node: integerField(item, where, "node", 0, MAX_CODING_NODES - 1),
+          block: validateBlockId(item.block),
+          length: integerField(item, where, "length", 0, Number.MAX_SAFE_INTEGER),
+          digest: digestField(item, where),
+        };
+      }),
+    };
+  }
+  throw new CdfsError(
+    "BAD_REQUEST",
+    `${what} must be a start ("program"), "progress", "prepared" or "committed" reply`,
+  );
 }
 
 function expectObject(value: unknown, what: string): JsonObject {

@@ -15,7 +15,13 @@
  *
  * @module
  */
-import { type Checksummer, createChecksummer, formatChecksum } from "../checksum.ts";
+import {
+  type ChecksumMemory,
+  type Checksummer,
+  createChecksummer,
+  formatChecksum,
+  hashInPlace,
+} from "../checksum.ts";
 import { CdfsError } from "../errors.ts";
 import type { FrameConnection } from "./connection.ts";
 import {
@@ -58,6 +64,11 @@ export interface ChunkBuffer {
 export interface ChunkBufferPool {
   /** Lends a buffer, waiting for one to be released when none is free. */
   acquire(): Promise<ChunkBuffer>;
+  /**
+   * The shared WebAssembly memory the buffers live in, when there is one (a `BufferPool`'s
+   * arena): the streams then have their chunks hashed in place (see `hashInPlace`).
+   */
+  readonly arena?: ChecksumMemory;
 }
 
 /**
@@ -179,6 +190,10 @@ export interface ReceiveChunksOptions extends StreamRules {
 
 const digesters = new WeakMap<FrameConnection, Checksummer>();
 
+/** The write options of a DATA frame, made once rather than per frame. */
+const WITH_HEADROOM: { readonly headroom?: boolean } = Object.freeze({ headroom: true });
+const WITHOUT_HEADROOM: { readonly headroom?: boolean } = Object.freeze({});
+
 /** The incremental hasher of stream digests of `conn` (its frame hasher is busy per frame). */
 async function digesterOf(conn: FrameConnection): Promise<Checksummer> {
   let digester = digesters.get(conn);
@@ -256,7 +271,7 @@ export async function sendChunks(
       checksum = await conn.writeDataFrame(
         chunk.bytes,
         chunk.checksum,
-        chunk.headroom ? { headroom: true } : {},
+        chunk.headroom ? WITH_HEADROOM : WITHOUT_HEADROOM,
       );
     } catch (e) {
       // The peer may have answered ERROR and closed: its reason beats "broken pipe".
@@ -323,6 +338,7 @@ export async function receiveChunks(
 ): Promise<StreamSummary> {
   checkRules(options);
   const { chunkSize, length: expected, canonical = true, overlap = false } = options;
+  if (pool.arena !== undefined) hashInPlace(pool.arena);
   const digester = await digesterOf(conn);
   const encodedChecksum = new Uint8Array(8);
   const encodedView = new DataView(encodedChecksum.buffer);
@@ -472,6 +488,7 @@ export async function* readChunks(
   options: ReadChunksOptions = {},
 ): AsyncGenerator<OutgoingChunk, void, undefined> {
   checkRules({ chunkSize });
+  if (pool.arena !== undefined) hashInPlace(pool.arena);
   const buffer = await pool.acquire();
   try {
     if (buffer.bytes.length < chunkSize) {

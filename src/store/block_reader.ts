@@ -329,27 +329,72 @@ export class BlockReader {
   }
 
   /**
-   * Reads the requested range chunk by chunk into `into`, yielding each verified piece. Every
-   * yielded view reuses `into`, so use (or copy) it before asking for the next one.
+   * Reads the requested range chunk by chunk, yielding each verified piece. Every yielded view
+   * is a view into `into` (or `readAhead`), valid until the next one is asked for.
+   *
+   * With a second buffer `readAhead`, the next chunk is read and verified into the other buffer
+   * while the caller is still busy with the piece just yielded (for example writing it to a
+   * socket), so file reads and verification overlap with the caller's work; the two buffers
+   * alternate. Nothing is yielded before it was verified, and a chunk that fails verification
+   * throws when its turn comes, after every earlier piece was yielded.
+   *
+   * @example
+   * ```ts
+   * import { BlockStore } from "./block_store.ts";
+   * const store = await BlockStore.open(await Deno.makeTempDir(), { chunkSize: 4096 });
+   * const writer = await store.create("b1");
+   * await writer.write(new Uint8Array(10_000).fill(7));
+   * await writer.commit();
+   * using reader = await store.openReader("b1");
+   * const [a, b] = [new Uint8Array(4096), new Uint8Array(4096)];
+   * for await (const slice of reader.slices(a, b)) {
+   *   console.log(slice.chunkIndex, slice.bytes.length); // 0 4096, 1 4096, 2 1808
+   * }
+   * ```
    *
    * @param into A buffer of at least `min(info.chunkSize, info.length)` bytes.
+   * @param readAhead An optional second buffer of the same minimum size, for reading ahead.
    * @returns The pieces of the range, in order.
    * @throws {CdfsError} `CORRUPT` when a chunk fails verification (nothing of it is yielded).
    */
-  async *slices(into: Uint8Array): AsyncGenerator<RangeSlice, void, undefined> {
+  async *slices(
+    into: Uint8Array,
+    readAhead?: Uint8Array,
+  ): AsyncGenerator<RangeSlice, void, undefined> {
     const { chunkSize } = this.info;
     const rangeEnd = this.offset + this.length;
-    for (let index = this.firstChunk; index < this.endChunk; index++) {
-      const chunk = await this.readChunk(index, into);
-      const chunkStart = index * chunkSize;
-      const from = Math.max(this.offset, chunkStart) - chunkStart;
-      const to = Math.min(rangeEnd, chunkStart + chunk.length) - chunkStart;
-      if (from === 0 && to === chunk.length) {
-        yield { chunkIndex: index, bytes: chunk, checksum: this.info.chunkChecksums[index]! };
-      } else {
-        const bytes = chunk.subarray(from, to);
-        yield { chunkIndex: index, bytes, checksum: this.#hasher.checksum(bytes) };
+    const first = this.firstChunk;
+    const end = this.endChunk;
+    if (first >= end) return;
+    const buffers = readAhead === undefined ? [into] : [into, readAhead];
+    // The read of the next chunk, started before the current piece is yielded when there is a
+    // second buffer. Always awaited (by the loop or the `finally`), never left dangling.
+    let next: Promise<Uint8Array> | null = this.readChunk(first, into);
+    try {
+      for (let index = first; index < end; index++) {
+        const chunk: Uint8Array = await next!;
+        next = null;
+        if (index + 1 < end && buffers.length > 1) {
+          next = this.readChunk(index + 1, buffers[(index + 1 - first) % 2]!);
+          // Observed now so a failure while the caller works is not "unhandled"; the loop
+          // rethrows it when that chunk's turn comes.
+          next.catch(() => {});
+        }
+        const chunkStart = index * chunkSize;
+        const from = Math.max(this.offset, chunkStart) - chunkStart;
+        const to = Math.min(rangeEnd, chunkStart + chunk.length) - chunkStart;
+        if (from === 0 && to === chunk.length) {
+          yield { chunkIndex: index, bytes: chunk, checksum: this.info.chunkChecksums[index]! };
+        } else {
+          const bytes = chunk.subarray(from, to);
+          yield { chunkIndex: index, bytes, checksum: this.#hasher.checksum(bytes) };
+        }
+        if (index + 1 < end && buffers.length === 1) next = this.readChunk(index + 1, into);
       }
+    } finally {
+      // The caller stopped early (or a read failed): let a read in flight finish before the
+      // caller reuses or returns its buffer, and before the reader may be closed.
+      if (next !== null) await next.catch(() => {});
     }
   }
 

@@ -5,6 +5,7 @@ import { blockDigest, createChecksummer } from "../../src/checksum.ts";
 import { CdfsError, type ErrorCode } from "../../src/errors.ts";
 import { type FrameConnection, PeerError } from "../../src/protocol/connection.ts";
 import {
+  type ChunkBufferPool,
   type IncomingChunk,
   type OutgoingChunk,
   readChunks,
@@ -62,7 +63,7 @@ interface Received {
 /** Receives a stream, copying the bytes out and recording each chunk's metadata. */
 async function collect(
   conn: FrameConnection,
-  pool: BufferPool,
+  pool: ChunkBufferPool,
   options: ReceiveChunksOptions,
 ): Promise<Received & { digest: bigint; length: number; count: number }> {
   const parts: Uint8Array[] = [];
@@ -120,6 +121,47 @@ Deno.test("streams of 0, 1, chunkSize-1, chunkSize, chunkSize+1 and more bytes r
   }
   assert.equal(sendPool.inUse, 0);
   assert.equal(receivePool.inUse, 0);
+});
+
+Deno.test("readChunks and receiveChunks have their pool's arena hashed in place", async () => {
+  // A pool lending from an arena, whose `arena` counts the checksummers' lookups in it.
+  const countedPool = () => {
+    const arena = new WasmArena({ maxBytes: 1 << 20 });
+    const owner = {
+      memory: arena.memory,
+      lookups: 0,
+      offsetOf(view: Uint8Array): number {
+        owner.lookups++;
+        return arena.offsetOf(view);
+      },
+    };
+    const pool: ChunkBufferPool = {
+      arena: owner,
+      acquire: () => Promise.resolve({ bytes: arena.alloc(CHUNK + 64), release() {} }),
+    };
+    return { owner, pool };
+  };
+  const sender = countedPool();
+  const receiver = countedPool();
+  const source = pattern(3 * CHUNK + 5, 77);
+  const pair = await framePair();
+  try {
+    const rules = { chunkSize: CHUNK };
+    const [sent, received] = await Promise.all([
+      sendChunks(pair.client, readChunks(trickle(source), sender.pool, CHUNK), rules),
+      collect(pair.server, receiver.pool, rules),
+    ]);
+    assert.deepEqual(received.bytes, source);
+    assert.equal(sent.digest, received.digest);
+    received.chunks.forEach((chunk, i) => {
+      const expected = source.subarray(i * CHUNK, Math.min(source.length, (i + 1) * CHUNK));
+      assert.equal(chunk.checksum, checksummer.checksum(expected));
+    });
+  } finally {
+    pair.close();
+  }
+  assert.ok(sender.owner.lookups > 0, "the sender's chunks were not looked up in its arena");
+  assert.ok(receiver.owner.lookups > 0, "the receiver's frames were not looked up in its arena");
 });
 
 Deno.test("the empty stream's digest is the xxh64 of no bytes", async () => {

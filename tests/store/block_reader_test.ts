@@ -241,3 +241,95 @@ Deno.test("an open reader keeps reading a block deleted or overwritten meanwhile
     assert.deepEqual(await readAll(store, "live"), newer);
   });
 });
+
+/** Lets pending I/O (a read ahead) run to completion, as a consumer's socket write would. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+Deno.test("slices with a read-ahead buffer: same pieces, alternating buffers, each intact", async () => {
+  await withStore({ chunkSize: CS }, async (store) => {
+    const data = testBytes(5 * CS + 7, 21);
+    await storeBlock(store, "ra", data);
+    const ranges: [number, number][] = [
+      [0, data.length],
+      [0, 1],
+      [CS - 1, 2],
+      [CS + 1, 3 * CS],
+      [5 * CS, 7],
+      [123, data.length - 123],
+      [2 * CS, 0],
+    ];
+    for (const [offset, length] of ranges) {
+      using reader = await store.openReader("ra", { offset, length });
+      const a = new Uint8Array(CS);
+      const b = new Uint8Array(CS);
+      const out: number[] = [];
+      const buffersUsed: Uint8Array[] = [];
+      let expectedIndex = Math.floor(offset / CS);
+      for await (const slice of reader.slices(a, b)) {
+        assert.equal(slice.chunkIndex, expectedIndex++);
+        buffersUsed.push(slice.bytes.buffer === a.buffer ? a : b);
+        // The consumer takes its time (the next chunk is read meanwhile); its piece must not
+        // change under it.
+        await settle();
+        const pieceStart = Math.max(offset, slice.chunkIndex * CS);
+        assert.deepEqual(
+          slice.bytes,
+          data.subarray(pieceStart, pieceStart + slice.bytes.length),
+          `piece of chunk ${slice.chunkIndex} of ${offset}+${length}`,
+        );
+        assert.equal(slice.checksum, await xxh64(slice.bytes));
+        out.push(...slice.bytes);
+      }
+      assert.deepEqual(new Uint8Array(out), data.subarray(offset, offset + length));
+      for (let i = 1; i < buffersUsed.length; i++) {
+        assert.notEqual(buffersUsed[i], buffersUsed[i - 1], "consecutive pieces share a buffer");
+      }
+    }
+  });
+});
+
+Deno.test("with read-ahead, a bad chunk still fails in turn, after every good piece", async () => {
+  await withStore({ chunkSize: CS }, async (store, dir) => {
+    const data = testBytes(4 * CS, 22);
+    await storeBlock(store, "rabad", data);
+    await damage(dir, "rabad", (bytes) => {
+      bytes[HEADER_SIZE + 2 * CS + 5]! ^= 0x10; // chunk 2
+      return bytes;
+    });
+    using reader = await store.openReader("rabad");
+    const a = new Uint8Array(CS);
+    const b = new Uint8Array(CS);
+    const seen: number[] = [];
+    await assert.rejects(async () => {
+      for await (const slice of reader.slices(a, b)) {
+        await settle(); // chunk 2 is read (and fails) while chunk 1 is still being used
+        assert.deepEqual(
+          slice.bytes,
+          data.subarray(slice.chunkIndex * CS, (slice.chunkIndex + 1) * CS),
+        );
+        seen.push(slice.chunkIndex);
+      }
+    }, (e) => isCorrupt(e) && /chunk 2/.test((e as Error).message));
+    assert.deepEqual(seen, [0, 1]);
+    // The bad bytes went nowhere: the buffer chunk 2 was read into is wiped.
+    assert.ok(a.every((x) => x === 0), "the bad chunk's buffer is wiped");
+  });
+});
+
+Deno.test("stopping early waits for the read in flight, leaving the reader usable", async () => {
+  await withStore({ chunkSize: CS }, async (store) => {
+    const data = testBytes(6 * CS, 23);
+    await storeBlock(store, "stop", data);
+    using reader = await store.openReader("stop");
+    const a = new Uint8Array(CS);
+    const b = new Uint8Array(CS);
+    for await (const slice of reader.slices(a, b)) {
+      assert.equal(slice.chunkIndex, 0);
+      break; // chunk 1 is being read ahead right now
+    }
+    // Not "already reading": the read ahead finished before the loop let go.
+    assert.deepEqual(await reader.readChunk(5, a), data.subarray(5 * CS));
+  });
+});

@@ -1,13 +1,17 @@
 /**
  * RETRIEVE: sends a block, or a byte range of it. Each stored chunk is read from the file
- * into one pooled buffer, verified against its stored checksum and sent from that same buffer
- * (16 bytes of headroom before it take the frame header, so each frame is one write). A chunk
- * that fails verification is never sent: the handler throws `CORRUPT` in its place and the
- * connection loop sends that ERROR and closes.
+ * into a pooled buffer, verified against its stored checksum and sent from that same buffer
+ * (16 bytes of headroom before it take the frame header, so each frame is one write). With a
+ * second pooled buffer free, the next chunk is read and verified while the current one is being
+ * written to the socket (a pipeline of two: disk and hashing overlap with the network); under
+ * memory pressure the handler makes do with one buffer. A chunk that fails verification is
+ * never sent: the handler throws `CORRUPT` in its place and the connection loop sends that
+ * ERROR and closes.
  *
  * @module
  */
-import { formatChecksum } from "../../checksum.ts";
+import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
+import { formatChecksum, hashInPlace } from "../../checksum.ts";
 import { CdfsError } from "../../errors.ts";
 import { FRAME_HEADER_SIZE, FRAME_TYPE } from "../../protocol/frame.ts";
 import type { RetrieveResponse } from "../../protocol/messages.ts";
@@ -44,7 +48,10 @@ export const retrieveOp: OpHandler = {
           `(${ctx.maxChunkSize} bytes; see datanode serve --chunk-size)`,
       );
     }
+    // Verification then reads the pooled chunks where they lie instead of copying them.
+    hashInPlace(ctx.pool.arena);
     const buffer = await ctx.pool.acquire(ctx.signal);
+    const spare = reader.endChunk - reader.firstChunk > 1 ? spareBuffer(ctx.pool) : undefined;
     try {
       const response: RetrieveResponse = {
         block,
@@ -62,27 +69,49 @@ export const retrieveOp: OpHandler = {
       const whole = reader.offset === 0 && reader.length === blockLength;
       await sendChunks(
         ctx.conn,
-        verifiedFrames(ctx, reader, buffer.bytes.subarray(FRAME_HEADER_SIZE)),
+        verifiedFrames(
+          ctx,
+          reader,
+          buffer.bytes.subarray(FRAME_HEADER_SIZE),
+          spare?.bytes.subarray(FRAME_HEADER_SIZE),
+        ),
         { chunkSize, length: reader.length, canonical: whole },
       );
     } finally {
+      spare?.release();
       buffer.release();
     }
   },
 };
 
 /**
- * The verified pieces of the reader's range as outgoing chunks, read into `into` (which has
- * 16 spare bytes before it for the frame header). Marks the context while a frame is being
- * written, so that an error there (the socket broke mid-frame) is not followed by an ERROR
- * frame, while a verification error (between frames) is.
+ * A second buffer for reading ahead, only if one is free right now: waiting for it could
+ * deadlock two RETRIEVEs each holding one buffer, and it is an optimisation, so a pool that is
+ * exhausted (or whose arena is full) just means no read-ahead.
+ */
+function spareBuffer(pool: BufferPool): PooledBuffer | undefined {
+  try {
+    return pool.tryAcquire();
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The verified pieces of the reader's range as outgoing chunks, read into `into` and, reading
+ * ahead, `readAhead` (each has 16 spare bytes before it for the frame header). Marks the
+ * context while a frame is being written, so that an error there (the socket broke mid-frame)
+ * is not followed by an ERROR frame, while a verification error (between frames) is. A chunk
+ * read ahead that fails verification is thrown only once the frame before it is fully written.
  */
 async function* verifiedFrames(
   ctx: OpContext,
   reader: BlockReader,
   into: Uint8Array,
+  readAhead: Uint8Array | undefined,
 ): AsyncGenerator<OutgoingChunk, void, undefined> {
-  for await (const slice of reader.slices(into)) {
+  for await (const slice of reader.slices(into, readAhead)) {
     ctx.frameOpen = true;
     yield { bytes: slice.bytes, checksum: slice.checksum, headroom: true };
     ctx.frameOpen = false;

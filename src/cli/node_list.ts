@@ -1,0 +1,159 @@
+/**
+ * The ordered node list of the coding commands: logical node i of a coding module is the i-th
+ * address. Today it comes from `--nodes HOST:PORT,HOST:PORT,...` (or `$CDFS_NODES`);
+ * {@linkcode nodeListArgument} is the one place that decides where the list comes from, so a
+ * cluster file (`--cluster FILE`) is added there, next to {@linkcode NODE_LIST_OPTIONS} and
+ * {@linkcode NODE_LIST_HELP}, without touching the commands.
+ *
+ * Parsing is strict: every entry must be a `HOST:PORT` of `src/address.ts`, with no empty
+ * entries, no spaces and no address listed twice (two logical nodes on one datanode would
+ * silently lose the fault tolerance the code is for).
+ *
+ * @module
+ */
+import { formatNodeAddress, parseNodeAddress } from "../address.ts";
+import type { CodingModule } from "../coding/program.ts";
+import { moduleNodeCount } from "../client/objects.ts";
+import { CdfsError } from "../errors.ts";
+import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
+
+/**
+ * The option table entries of the node list, for a command's `options`.
+ *
+ * @example
+ * ```ts
+ * import { NODE_LIST_OPTIONS } from "./node_list.ts";
+ * const options = { ...NODE_LIST_OPTIONS, json: { type: "boolean" } } as const;
+ * ```
+ */
+export const NODE_LIST_OPTIONS: OptionSpec = { nodes: { type: "string" } };
+
+/**
+ * The help lines of the node list options, for a command's description.
+ *
+ * @example
+ * ```ts
+ * import { NODE_LIST_HELP } from "./node_list.ts";
+ * console.log(NODE_LIST_HELP.startsWith("  --nodes")); // true
+ * ```
+ */
+export const NODE_LIST_HELP = [
+  "  --nodes LIST          the datanodes, comma separated HOST:PORT in logical node order",
+  "                        (node 0 first; default: $CDFS_NODES); IPv6 as [::1]:13100",
+].join("\n");
+
+/**
+ * Parses a comma separated list of node addresses, keeping the order.
+ *
+ * @example
+ * ```ts
+ * import { parseNodeList } from "./node_list.ts";
+ * console.log(parseNodeList("10.0.0.1:13100,[::1]:13101")); // [ "10.0.0.1:13100", "[::1]:13101" ]
+ * ```
+ *
+ * @param text The list, e.g. `a:13100,b:13100`.
+ * @param what What the list is called in messages (default `--nodes`).
+ * @returns The addresses in canonical `HOST:PORT` form (brackets around IPv6).
+ * @throws {CdfsError} USAGE naming the entry (by position) that is empty, malformed or a
+ * repetition.
+ */
+export function parseNodeList(text: string, what = "--nodes"): string[] {
+  if (text.trim() === "") throw new CdfsError("USAGE", `${what} is empty: expected HOST:PORT,...`);
+  const addresses: string[] = [];
+  const seen = new Map<string, number>();
+  text.split(",").forEach((entry, i) => {
+    if (entry === "") {
+      throw new CdfsError(
+        "USAGE",
+        `${what}: entry ${i} is empty (a doubled, leading or trailing comma)`,
+      );
+    }
+    if (entry.trim() !== entry) {
+      throw new CdfsError(
+        "USAGE",
+        `${what}: entry ${i} ${JSON.stringify(entry)} has spaces; separate with commas only`,
+      );
+    }
+    const address = formatNodeAddress(parseNodeAddress(entry, { what: `${what} entry ${i}` }));
+    const before = seen.get(address.toLowerCase());
+    if (before !== undefined) {
+      throw new CdfsError(
+        "USAGE",
+        `${what}: ${address} is listed twice (logical nodes ${before} and ${i}); ` +
+          "each logical node needs its own datanode",
+      );
+    }
+    seen.set(address.toLowerCase(), i);
+    addresses.push(address);
+  });
+  return addresses;
+}
+
+/**
+ * Where a command's node list came from, and the list.
+ *
+ * @example
+ * ```ts
+ * import type { NodeList } from "./node_list.ts";
+ * const list: NodeList = { addresses: ["127.0.0.1:13100"], source: "--nodes" };
+ * ```
+ */
+export interface NodeList {
+  /** The addresses, logical node i = `addresses[i]`. */
+  readonly addresses: readonly string[];
+  /** Where they came from, for messages (`--nodes`, `CDFS_NODES`). */
+  readonly source: string;
+}
+
+/**
+ * The node list of a command: `--nodes`, else `$CDFS_NODES`.
+ *
+ * @example
+ * ```ts
+ * import { nodeListArgument } from "./node_list.ts";
+ * const ctx = { out() {}, err() {}, isTerminal: false, env: () => undefined };
+ * const list = nodeListArgument(ctx, { values: { nodes: "h1:1,h2:2" }, positionals: [] });
+ * console.log(list.addresses.length); // 2
+ * ```
+ *
+ * @param ctx The command's context (for the environment).
+ * @param args The parsed arguments, with the options of {@linkcode NODE_LIST_OPTIONS}.
+ * @returns The list.
+ * @throws {CdfsError} USAGE when no list is given or it does not parse.
+ */
+export function nodeListArgument(ctx: CliContext, args: ParsedArgs): NodeList {
+  const fromOption = stringOption(args, "nodes");
+  if (fromOption !== undefined) {
+    return { addresses: parseNodeList(fromOption, "--nodes"), source: "--nodes" };
+  }
+  const fromEnv = ctx.env("CDFS_NODES");
+  if (fromEnv !== undefined) {
+    return { addresses: parseNodeList(fromEnv, "CDFS_NODES"), source: "CDFS_NODES" };
+  }
+  throw new CdfsError("USAGE", "--nodes HOST:PORT,... is required (or set CDFS_NODES)");
+}
+
+/**
+ * Checks that a node list fits a module exactly.
+ *
+ * @example
+ * ```ts
+ * import { checkNodeCount } from "./node_list.ts";
+ * import { codingModule } from "../../coding/replication.ts";
+ * checkNodeCount(codingModule, { addresses: ["a:1", "b:1", "c:1"], source: "--nodes" });
+ * ```
+ *
+ * @param module The coding module.
+ * @param list The node list.
+ * @throws {CdfsError} USAGE: "rapidraid needs 16 nodes, got 3".
+ */
+export function checkNodeCount(module: CodingModule, list: NodeList): void {
+  const needed = moduleNodeCount(module);
+  if (list.addresses.length !== needed) {
+    throw new CdfsError(
+      "USAGE",
+      `${module.name} needs ${needed} nodes, got ${list.addresses.length}` +
+        (list.source === "--nodes" ? "" : ` in ${list.source}`),
+    );
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * CODING: runs one program of a coding module for one object and one run (docs/protocol.md,
+ * CODING). The program's inputs are pulled by a {@linkcode NetworkStreamResolver} (local
+ * blocks, other nodes' blocks, other programs of the run on other nodes), the interpreter
+ * computes step by step in the node's pool buffers, outputs go to block store writers, and a
+ * stream program's output is sent to the client as DATA frames (one step per frame, one frame
+ * in flight while the next step is computed).
+ *
+ * The exchange: RESPONSE `{program, length, stream}` as soon as the inputs are open; DATA...
+ * END (stream program) or RESPONSE `{progress}` at most ten times a second (local program);
+ * RESPONSE `{prepared: true}` once the program and every program it pulled have finished
+ * (blocks written, not visible); the client's REQUEST `{op: "COMMIT", run}`; then the blocks
+ * are committed here and the commit is forwarded upstream; RESPONSE `{committed: [...]}`.
+ * Anything else (an ERROR, the connection closing, a timeout) aborts: nothing of the run
+ * becomes visible on this node, and the upstream connections are closed, which aborts the
+ * upstream nodes in turn.
+ *
+ * Errors name the node where they happened (`node 7 (127.0.0.1:13107): ...`): an error of
+ * another node (an upstream ERROR, or a connection to it that broke) already names it and is
+ * passed on unchanged, so the client learns which node failed.
+ *
+ * @module
+ */
+import { createChecksummer } from "../../checksum.ts";
+import type { DataNodeClientOptions } from "../../client/datanode_client.ts";
+import { Executor, type ProgramRun, type RunContext } from "../../coding/interpreter.ts";
+import { listCodingModules, loadCodingModule } from "../../coding/loader.ts";
+import type { CodingModule, Program } from "../../coding/program.ts";
+import { RunRegistry } from "../../coding/queues.ts";
+import { validateProgram } from "../../coding/validate.ts";
+import { CdfsError } from "../../errors.ts";
+import { PeerError } from "../../protocol/connection.ts";
+import { FRAME_TYPE } from "../../protocol/frame.ts";
+import {
+  type CodingRequest,
+  type CodingStartResponse,
+  parseCodingCommit,
+} from "../../protocol/messages.ts";
+import { namedCause, NetworkStreamResolver } from "../coding_resolver.ts";
+import { type OpContext, type OpHandler, parseRequestAs } from "../op.ts";
+
+/**
+ * What the CODING operation of a node works with.
+ *
+ * @example
+ * ```ts
+ * import { RunRegistry } from "../../coding/queues.ts";
+ * import type { CodingServices } from "./coding.ts";
+ * const services: CodingServices = { runs: new RunRegistry(), client: { frameTimeoutMs: 5000 } };
+ * ```
+ */
+export interface CodingServices {
+  /**
+   * The modules the node serves, by name (`cdfs datanode serve --coding`). Default: every
+   * built-in module, loaded on the first CODING request.
+   */
+  readonly modules?: ReadonlyMap<string, CodingModule>;
+  /** The node's runs (PUSH/POP queues and lengths), shared by all its connections. */
+  readonly runs: RunRegistry;
+  /** Timeouts of the connections to other nodes (default: the protocol's). */
+  readonly client?: DataNodeClientOptions;
+}
+
+/** How often a local program reports progress, at most. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * Makes the CODING handler of a node.
+ *
+ * @example
+ * ```ts
+ * import { RunRegistry } from "../../coding/queues.ts";
+ * import { createCodingOp } from "./coding.ts";
+ * const handler = createCodingOp({ runs: new RunRegistry() });
+ * console.log(handler.op); // "CODING"
+ * ```
+ *
+ * @param services The modules served, the run registry, connection timeouts.
+ * @returns The handler.
+ */
+export function createCodingOp(services: CodingServices): OpHandler {
+  let modules: Promise<ReadonlyMap<string, CodingModule>> | undefined;
+  const catalog = (): Promise<ReadonlyMap<string, CodingModule>> => {
+    if (services.modules !== undefined) return Promise.resolve(services.modules);
+    modules ??= loadServedModules();
+    modules.catch(() => modules = undefined); // try again on the next request
+    return modules;
+  };
+  const executors = new WeakMap<CodingModule, Map<string, Executor>>();
+  return {
+    op: "CODING",
+    clientStreams: false,
+    async run(ctx, raw) {
+      const request = parseRequestAs("CODING", raw);
+      ctx.block = request.object;
+      const served = await catalog();
+      const module = served.get(request.module);
+      if (module === undefined) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `coding module '${request.module}' is not served here (served: ${
+            [...served.keys()].join(", ") || "none"
+          })`,
+        );
+      }
+      const executor = executorFor(module, request, executors);
+      await serve(ctx, services, request, executor);
+    },
+  };
+}
+
+/**
+ * The CODING handler of the standard op table: every built-in module (loaded on first use)
+ * and a run registry of its own. A server replaces it with one made for its options
+ * (`DataNodeServerOptions.coding`).
+ *
+ * @example
+ * ```ts
+ * import { codingOp } from "./coding.ts";
+ * console.log(codingOp.op, codingOp.clientStreams); // "CODING" false
+ * ```
+ */
+export const codingOp: OpHandler = createCodingOp({ runs: new RunRegistry() });
+
+/**
+ * Loads the modules a node serves: the built-in ones and those of `codingDirs` (a user module
+ * hides a built-in one of the same name), all of them or only `names`.
+ *
+ * @example
+ * ```ts
+ * import { loadServedModules } from "./coding.ts";
+ * const modules = await loadServedModules({ names: ["rapidraid", "rs"] });
+ * console.log([...modules.keys()]); // ["rapidraid", "rs"]
+ * ```
+ *
+ * @param options The module names (default: all found) and user directories.
+ * @returns The modules by name.
+ * @throws {CdfsError} `NOT_FOUND` for a name no directory has (or a missing directory),
+ * `BAD_REQUEST` for a module that does not load or validate.
+ */
+export async function loadServedModules(
+  options: { names?: readonly string[]; codingDirs?: readonly string[] } = {},
+): Promise<Map<string, CodingModule>> {
+  const search = options.codingDirs === undefined ? {} : { codingDirs: options.codingDirs };
+  // Every module found must load: a broken one is an error at start-up, not a surprise later.
+  const names = options.names ?? (await listCodingModules(search)).map((listing) => listing.name);
+  const modules = new Map<string, CodingModule>();
+  for (const name of names) modules.set(name, await loadCodingModule(name, search));
+  return modules;
+}
+
+/** Finds (or validates, for inline programs) the program and compiles it. */
+function executorFor(
+  module: CodingModule,
+  request: CodingRequest,
+  cache: WeakMap<CodingModule, Map<string, Executor>>,
+): Executor {
+  const name = request.program;
+  if (request.inline === undefined) {
+    let executors = cache.get(module);
+    if (executors === undefined) cache.set(module, executors = new Map());
+    let executor = executors.get(name);
+    if (executor === undefined) {
+      if (!Object.hasOwn(module.programs, name)) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `coding module '${module.name}' has no program '${name}'`,
+        );
+      }
+      executor = new Executor(module, name);
+      executors.set(name, executor);
+    }
+    checkNodes(module, name, executor.program, request);
+    return executor;
+  }
+  // Derived programs: validated here, against the module's programs and each other.
+  const raw = request.inline;
+  for (const inlineName of Object.keys(raw)) {
+    if (Object.hasOwn(module.programs, inlineName)) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `inline program '${inlineName}' has the name of a program of module '${module.name}'`,
+      );
+    }
+  }
+  const unchecked = { ...module.programs, ...raw } as Record<string, Program>;
+  const programs: Record<string, Program> = { ...module.programs };
+  for (const [inlineName, candidate] of Object.entries(raw)) {
+    programs[inlineName] = validateProgram(module, inlineName, candidate, {
+      source: "inline",
+      programs: unchecked,
+    });
+  }
+  const program = programs[name];
+  if (program === undefined || !Object.hasOwn(programs, name)) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `coding module '${module.name}' has no program '${name}' (nor has the request inline)`,
+    );
+  }
+  checkNodes(module, name, program, request);
+  return new Executor(module, name, { program, programs });
+}
+
+function checkNodes(
+  module: CodingModule,
+  name: string,
+  program: Program,
+  request: CodingRequest,
+): void {
+  if (request.nodes.length !== module.n) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `coding module '${module.name}' runs on ${module.n} nodes, the request lists ${request.nodes.length}`,
+    );
+  }
+  if (program.node >= request.nodes.length) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `program '${name}' runs on node ${program.node}, the request lists ${request.nodes.length} nodes`,
+    );
+  }
+}
+
+/** Runs the program and carries out the exchange with the client. */
+async function serve(
+  ctx: OpContext,
+  services: CodingServices,
+  request: CodingRequest,
+  executor: Executor,
+): Promise<void> {
+  const node = executor.program.node;
+  const self = `node ${node} (${request.nodes[node]})`;
+  if (request.chunkSize > ctx.maxChunkSize) {
+    throw named(
+      new CdfsError(
+        "BAD_REQUEST",
+        `chunk size ${request.chunkSize} exceeds this node's buffers (${ctx.maxChunkSize} bytes)`,
+      ),
+      self,
+    );
+  }
+  const resolver = new NetworkStreamResolver({
+    store: ctx.store,
+    pool: ctx.pool,
+    request,
+    node,
+    signal: ctx.signal,
+    client: services.client ?? {},
+  });
+  const context: RunContext = {
+    objectId: request.object,
+    runId: request.run,
+    pool: ctx.pool,
+    chunkSize: request.chunkSize,
+    runs: services.runs,
+    signal: ctx.signal,
+  };
+  let run: ProgramRun;
+  try {
+    run = await executor.open(resolver, context);
+  } catch (e) {
+    resolver.shutdown();
+    throw named(e, self);
+  }
+  const conn = ctx.conn;
+  const writer = new ReplyWriter(ctx, !executor.isStream);
+  try {
+    const start: CodingStartResponse = {
+      program: executor.name,
+      length: run.length,
+      stream: executor.isStream,
+    };
+    await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, start);
+    // From here on the client may send its decision (or give up) at any time, and after an
+    // error the connection cannot be resynchronised.
+    ctx.streaming = true;
+    conn.prefetchHeader();
+    writer.start();
+    if (executor.isStream) await sendStream(ctx, run, writer);
+    else await runSteps(ctx, run, writer);
+
+    // Prepare: every input prepared (upstream programs finished), outputs written.
+    resolver.beginCommit();
+    const finishing = run.finish();
+    finishing.catch(() => {}); // awaited below
+    await Promise.race([resolver.inputsPrepared, finishing, writer.failed]);
+    await writer.write(() => conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { prepared: true }));
+    writer.stop();
+
+    // The client's decision.
+    const decision = await conn.readJsonFrame(FRAME_TYPE.REQUEST);
+    if (decision === null) {
+      throw new CdfsError("UNAVAILABLE", "the client closed the connection before the commit");
+    }
+    parseCodingCommit(decision, request.run);
+    resolver.decide(true);
+    await finishing;
+    const upstream = await resolver.upstreamCommitted();
+    await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, {
+      committed: [...resolver.committed, ...upstream],
+    });
+    ctx.streaming = false;
+  } catch (e) {
+    writer.stop();
+    resolver.decide(false);
+    await run.abort(e);
+    resolver.shutdown();
+    await writer.settled();
+    // The client's own ERROR is not answered (the server sees it is the peer's).
+    if (e instanceof PeerError) throw e;
+    throw named(e, self);
+  }
+}
+
+/**
+ * Sends each step's output as a DATA frame (one in flight while the next step runs), then END.
+ */
+async function sendStream(ctx: OpContext, run: ProgramRun, writer: ReplyWriter): Promise<void> {
+  const conn = ctx.conn;
+  const digester = await createChecksummer();
+  const encoded = new Uint8Array(8);
+  const encodedView = new DataView(encoded.buffer);
+  digester.start();
+  let sending: Promise<void> | null = null;
+  try {
+    while (true) {
+      const step = await run.step();
+      if (sending !== null) {
+        const previous: Promise<void> = sending;
+        sending = null;
+        await previous;
+      }
+      if (step === null) break;
+      await checkClient(ctx, writer);
+      const output = step.output!;
+      const length = step.length;
+      sending = writer.write(async () => {
+        try {
+          const checksum = await conn.writeDataFrame(output.bytes.subarray(0, length));
+          encodedView.setBigUint64(0, checksum, false);
+          digester.update(encoded);
+          ctx.bytes += length;
+          writer.progress = ctx.bytes;
+        } finally {
+          output.release();
+        }
+      }, () => output.release());
+      sending.catch(() => {}); // awaited after the next step
+    }
+  } finally {
+    if (sending !== null) await (sending as Promise<void>).catch(() => {});
+  }
+  const trailer = { length: run.length, digest: digester.finish() };
+  await writer.write(() => conn.writeEnd(trailer));
+}
+
+/** Runs a local program's steps (the writer reports the progress). */
+async function runSteps(ctx: OpContext, run: ProgramRun, writer: ReplyWriter): Promise<void> {
+  for (let step = await run.step(); step !== null; step = await run.step()) {
+    ctx.bytes += step.length;
+    writer.progress = ctx.bytes;
+    await checkClient(ctx, writer);
+  }
+}
+
+/**
+ * The node's side of the client connection during a run: one frame at a time, progress
+ * replies at most ten times a second for a local program, and, for any program, a progress
+ * reply as a keepalive when nothing was sent for a third of the idle timeout. The keepalive is
+ * what tells a pipeline's failure apart from waiting for it: a node whose upstream is stuck
+ * keeps its own consumer informed, so only the node next to the stuck one times out, and
+ * the error names the right node.
+ */
+class ReplyWriter {
+  /** Bytes of the stream done, reported in progress replies. */
+  progress = 0;
+  /** Rejects when a write of the writer's own (progress, keepalive) failed. */
+  readonly failed: Promise<never>;
+  readonly #ctx: OpContext;
+  readonly #reportProgress: boolean;
+  readonly #keepaliveMs: number;
+  #reported = 0;
+  #lastWrite = performance.now();
+  #lastProgress = 0;
+  #busy = false;
+  #chain: Promise<unknown> = Promise.resolve();
+  #failure: { error: unknown } | undefined;
+  #fail!: (error: unknown) => void;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(ctx: OpContext, reportProgress: boolean) {
+    this.#ctx = ctx;
+    this.#reportProgress = reportProgress;
+    this.#keepaliveMs = Math.max(50, Math.min(5000, ctx.conn.idleTimeoutMs / 3));
+    this.failed = new Promise<never>((_, reject) => this.#fail = reject);
+    this.failed.catch(() => {});
+  }
+
+  start(): void {
+    const tick = Math.min(PROGRESS_INTERVAL_MS, this.#keepaliveMs / 2);
+    this.#timer = setInterval(() => this.#tick(), tick);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Writes one frame (after any write in flight). `cancel` runs instead of `write` when the
+   * writer already failed.
+   */
+  write<T>(write: () => Promise<T>, cancel?: () => void): Promise<T> {
+    const result = this.#chain.then(async () => {
+      if (this.#failure !== undefined) {
+        cancel?.();
+        throw this.#failure.error;
+      }
+      this.#busy = true;
+      this.#ctx.frameOpen = true;
+      try {
+        const value = await write();
+        this.#ctx.frameOpen = false;
+        return value;
+      } catch (e) {
+        this.#failure ??= { error: e };
+        this.#fail(e);
+        throw e;
+      } finally {
+        this.#busy = false;
+        this.#lastWrite = performance.now();
+      }
+    });
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  /** Throws the error of a write that failed. */
+  check(): void {
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  /** Waits for the writes in flight. */
+  async settled(): Promise<void> {
+    await this.#chain;
+  }
+
+  #tick(): void {
+    if (this.#busy || this.#failure !== undefined) return;
+    const now = performance.now();
+    const due = this.#reportProgress && this.progress !== this.#reported &&
+      now - this.#lastProgress >= PROGRESS_INTERVAL_MS;
+    if (!due && now - this.#lastWrite < this.#keepaliveMs) return;
+    const progress = this.progress;
+    this.#reported = progress;
+    this.#lastProgress = now;
+    this.write(() => this.#ctx.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { progress }))
+      .catch(() => {}); // surfaces through `failed` and the next write
+  }
+}
+
+/**
+ * Between steps: a client that sent something (an ERROR) or closed has given up, and a
+ * progress reply that could not be written means the same.
+ */
+async function checkClient(ctx: OpContext, writer: ReplyWriter): Promise<void> {
+  writer.check();
+  if (!ctx.conn.peerSentData) return;
+  throw await ctx.conn.takeEarlyReply(0) ??
+    new CdfsError("UNAVAILABLE", "the client closed the connection during the run");
+}
+
+/**
+ * The error to send: one that names its node (along the cause chain) as it is, anything else
+ * named after this node.
+ */
+function named(error: unknown, self: string): CdfsError {
+  const origin = namedCause(error);
+  if (origin !== undefined) return new CdfsError(origin.code, origin.message);
+  if (error instanceof CdfsError) return new CdfsError(error.code, `${self}: ${error.message}`);
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new CdfsError("INTERNAL", `${self}: ${message}`);
+}

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
+import { codingModule as replication } from "../../coding/replication.ts";
+import type { CliContext } from "../../src/cli/command.ts";
+import { checkNodeCount, nodeListArgument, parseNodeList } from "../../src/cli/node_list.ts";
+import { isCdfsError } from "../../src/errors.ts";
+
+function context(env: Record<string, string> = {}): CliContext {
+  return { out() {}, err() {}, isTerminal: false, env: (name) => env[name] };
+}
+
+function usageError(pattern: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(isCdfsError(error, "USAGE"), `expected USAGE, got ${error}`);
+    assert.match((error as Error).message, pattern);
+    assert.doesNotMatch((error as Error).message, /\n/);
+    return true;
+  };
+}
+
+Deno.test("parseNodeList keeps the order and canonical HOST:PORT forms", () => {
+  assert.deepEqual(parseNodeList("b.example:2,10.0.0.1:13100,[::1]:3"), [
+    "b.example:2",
+    "10.0.0.1:13100",
+    "[::1]:3",
+  ]);
+  assert.deepEqual(parseNodeList("[0:0::1]:9"), ["[0:0::1]:9"]);
+  assert.deepEqual(parseNodeList("h:1"), ["h:1"]);
+});
+
+Deno.test("parseNodeList refuses empty entries, spaces, bad addresses and repetitions", () => {
+  assert.throws(() => parseNodeList(""), usageError(/--nodes is empty/));
+  assert.throws(() => parseNodeList("a:1,,b:2"), usageError(/entry 1 is empty/));
+  assert.throws(() => parseNodeList("a:1,b:2,"), usageError(/entry 2 is empty/));
+  assert.throws(() => parseNodeList(",a:1"), usageError(/entry 0 is empty/));
+  assert.throws(() => parseNodeList("a:1, b:2"), usageError(/entry 1 " b:2" has spaces/));
+  assert.throws(() => parseNodeList("a:1,b"), usageError(/--nodes entry 1 "b": no port/));
+  assert.throws(() => parseNodeList("a:1,b:70000"), usageError(/entry 1 "b:70000".*65535/));
+  assert.throws(() => parseNodeList("a:1,::1:5"), usageError(/IPv6 address must be in brackets/));
+  assert.throws(() => parseNodeList("a:0"), usageError(/port 0 is outside 1\.\.65535/));
+  assert.throws(
+    () => parseNodeList("a:1,b:2,A:1"),
+    usageError(/A:1 is listed twice \(logical nodes 0 and 2\)/),
+  );
+  assert.throws(() => parseNodeList("x", "CDFS_NODES"), usageError(/^CDFS_NODES entry 0/));
+});
+
+Deno.test("nodeListArgument: --nodes first, then $CDFS_NODES, else a usage error", () => {
+  const fromOption = nodeListArgument(context({ CDFS_NODES: "e:1" }), {
+    values: { nodes: "o:1,o:2" },
+    positionals: [],
+  });
+  assert.deepEqual(fromOption, { addresses: ["o:1", "o:2"], source: "--nodes" });
+  const fromEnv = nodeListArgument(context({ CDFS_NODES: "e:1,e:2" }), {
+    values: {},
+    positionals: [],
+  });
+  assert.deepEqual(fromEnv, { addresses: ["e:1", "e:2"], source: "CDFS_NODES" });
+  assert.throws(
+    () => nodeListArgument(context(), { values: {}, positionals: [] }),
+    usageError(/--nodes HOST:PORT,\.\.\. is required/),
+  );
+  assert.throws(
+    () => nodeListArgument(context({ CDFS_NODES: "e:1,e:1" }), { values: {}, positionals: [] }),
+    usageError(/^CDFS_NODES: e:1 is listed twice/),
+  );
+});
+
+Deno.test("checkNodeCount wants exactly the module's nodes", () => {
+  const three = { addresses: ["a:1", "b:1", "c:1"], source: "--nodes" };
+  checkNodeCount(replication, three);
+  assert.throws(
+    () => checkNodeCount(rapidraid, three),
+    usageError(/^rapidraid needs 16 nodes, got 3$/),
+  );
+  const sixteen = Array.from({ length: 16 }, (_, i) => `h:${i + 1}`);
+  checkNodeCount(rapidraid, { addresses: sixteen, source: "--nodes" });
+  assert.throws(
+    () => checkNodeCount(replication, { addresses: sixteen, source: "CDFS_NODES" }),
+    usageError(/^replication needs 3 nodes, got 16 in CDFS_NODES$/),
+  );
+});

@@ -29,7 +29,7 @@ export interface Benchmark {
  * @example
  * ```ts
  * import { BENCHMARKS } from "./run.ts";
- * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode" ]
+ * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode", "coding" ]
  * ```
  */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
@@ -40,6 +40,10 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   datanode: {
     summary: "STORE/RETRIEVE of 1 GiB to a datanode next to a bare socket-file copy; node RSS",
     run: async (args) => (await import("./datanode.ts")).runDatanodeBench(args),
+  },
+  coding: {
+    summary: "RapidRAID encode next to RS(11+5): in-process GB/s; 16 loopback nodes, wall time",
+    run: async (args) => (await import("./coding.ts")).runCodingBench(args),
   },
 };
 

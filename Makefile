@@ -26,12 +26,20 @@ all: test
 
 deno: $(DENO)
 
-$(LOCAL_DENO):
-	npm install --no-save --no-audit --no-fund --prefix $(TOOLS) deno@$(DENO_VERSION)
-	@test -x $@ || { echo "error: npm did not install $@"; exit 1; }
+# Deno and wabt (a dev tool: the tests check that the embedded WebAssembly modules are their .wat
+# sources assembled) are installed by ONE npm command: with --no-save, a second `npm install`
+# into the same prefix would remove what the first one installed.
+TOOLS_STAMP := $(TOOLS)/.installed-deno-$(DENO_VERSION)-wabt-$(WABT_VERSION)
+
+$(TOOLS_STAMP):
+	npm install --no-save --no-audit --no-fund --prefix $(TOOLS) deno@$(DENO_VERSION) wabt@$(WABT_VERSION)
+	@test -x $(LOCAL_DENO) || { echo "error: npm did not install $(LOCAL_DENO)"; exit 1; }
+	touch $@
+
+$(LOCAL_DENO): $(TOOLS_STAMP)
 
 # npm packages that the code imports, pinned by deno.lock.
-deps: $(DENO)
+deps: $(DENO) $(TOOLS_STAMP)
 	$(DENO) install --frozen
 
 ## The tests: format, lint, type check, then every test; ends with "N passed, N failed".
@@ -58,8 +66,7 @@ build: deps
 	bash scripts/build.sh
 
 ## Regenerate the embedded WebAssembly kernel from its .wat source (needs wabt from npm).
-wasm: $(DENO)
-	npm install --no-save --no-audit --no-fund --prefix $(TOOLS) wabt@$(WABT_VERSION)
+wasm: $(DENO) $(TOOLS_STAMP)
 	$(DENO) run -A scripts/build_wasm.ts
 
 fmt: $(DENO)

@@ -1,6 +1,8 @@
 /**
  * Assembles `src/gf/wasm/gf_kernels.wat` into the two embedded kernel modules of
- * `src/gf/wasm/gf_kernels_wasm.ts`: the source as written (with `i8x16.relaxed_swizzle`) and a
+ * `src/gf/wasm/gf_kernels_wasm.ts`. First it rewrites the `;; BEGIN GENERATED` blocks of the
+ * `.wat` from `scripts/gf_kernels_gen.ts` (and saves the `.wat` when they changed), then it
+ * assembles two modules: the source as written (with `i8x16.relaxed_swizzle`) and a
  * copy where every `i8x16.relaxed_swizzle` becomes `i8x16.swizzle`, for engines without relaxed
  * SIMD. The plain copy is validated with relaxed SIMD disabled, so it cannot use it by accident.
  * The runtime needs no wabt: the generated module holds the bytes as base64.
@@ -16,6 +18,7 @@
  */
 
 import { createRequire } from "node:module";
+import { expandGeneratedBlocks, generatedBlocks } from "./gf_kernels_gen.ts";
 
 /** The subset of the wabt.js API this script uses. */
 interface WabtModule {
@@ -141,7 +144,13 @@ async function formatFile(path: URL): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const source = await Deno.readTextFile(WAT_PATH);
+  const written = await Deno.readTextFile(WAT_PATH);
+  const source = expandGeneratedBlocks(written, generatedBlocks());
+  if (source !== written) {
+    await Deno.writeTextFile(WAT_PATH, source);
+    // deno-lint-ignore no-console -- a build script reports what it wrote
+    console.log(`rewrote the generated blocks of ${WAT_PATH.pathname}`);
+  }
   if (!source.includes(RELAXED)) throw new Error(`${WAT_PATH.pathname} uses no ${RELAXED}`);
   const plainSource = source.replaceAll(RELAXED, PLAIN);
   const wabt = await loadWabt();

@@ -155,6 +155,35 @@ for (const variant of VARIANTS) {
     }
   });
 
+  Deno.test(`${variant}: dotProduct for every output group and input count`, () => {
+    // The kernel splits outputs into groups of 1..8 (register groups of 2..5 take at most 16
+    // inputs per pass and add later passes to the outputs; groups of 1 and 6..8 loop over all
+    // inputs) and runs 32- or 64-byte columns, then 16-byte vectors, then bytes.
+    const arena = arenaFor(variant, 256 << 20);
+    const k = arena.kernels;
+    const next = random(0x6a0 + variant.length);
+    for (let m = 1; m <= 13; m++) {
+      for (const kIns of [1, 2, 15, 16, 17, 33, 70]) {
+        const n = [96, 200, 64 + 48 + 3][(m + kIns) % 3]!;
+        const ins = Array.from({ length: kIns }, (_, j) => unaligned(arena, n, (j * 5) % 7));
+        ins.forEach((r) => fillRandom(r, next));
+        const outs = Array.from({ length: m }, (_, i) => unaligned(arena, n, i % 3));
+        outs.forEach((r) => fillRandom(r, next));
+        const coeffs: Matrix = Array.from({ length: m }, () => {
+          const row = new Uint8Array(kIns);
+          fillRandom(row, next);
+          return row;
+        });
+        const expected = outs.map(() => new Uint8Array(n));
+        ref.dotProduct(expected, coeffs, ins.map((r) => r.slice()));
+        k.dotProduct(outs, coeffs, ins);
+        outs.forEach((out, i) =>
+          assertSameBytes(out, expected[i]!, `(${m},${kIns}) n=${n} out ${i}`)
+        );
+      }
+    }
+  });
+
   Deno.test(`${variant}: dotProduct of a published value`, () => {
     const arena = arenaFor(variant, 1 << 20);
     const out = arena.alloc(1);

@@ -14,7 +14,7 @@ import { parseNodeAddress } from "../address.ts";
 import { DataNodeClient, type RetrieveResult } from "../client/datanode_client.ts";
 import { validateBlockId, validateBlockIdFragment } from "../block_id.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
-import { MAX_LIST_LIMIT } from "../protocol/messages.ts";
+import { MAX_LIST_LIMIT, type OpTraffic, type StatsResponse } from "../protocol/messages.ts";
 import {
   type CliContext,
   type Command,
@@ -199,12 +199,40 @@ export const pingCommand: Command = {
 };
 
 /**
+ * `cdfs stats`: a datanode's traffic counters (STATS).
+ *
+ * @example
+ * ```ts
+ * import { statsCommand } from "./blocks.ts";
+ * console.log(statsCommand.usage);
+ * ```
+ */
+export const statsCommand: Command = {
+  name: "stats",
+  summary: "Show a datanode's traffic: bytes in and out and time per op and per coding run",
+  usage: "cdfs stats --node HOST:PORT [--run RUN] [--json]",
+  description: [
+    "Bytes are whole frames (header and payload) as the node read and wrote them. A coding",
+    "run is counted as 'served' (its CODING requests answered by this node) and 'upstream'",
+    "(the connections this node opened to other nodes for it, by node). Without --run, the",
+    "most recent runs are shown.",
+    "",
+    "Options:",
+    NODE_HELP,
+    "  --run RUN             only this run (32 hex digits)",
+    "  --json                print the STATS reply as JSON",
+  ].join("\n"),
+  options: { ...NODE_OPTION, run: { type: "string" }, json: { type: "boolean" } },
+  run: runStats,
+};
+
+/**
  * The block commands, in the order `cdfs --help` shows them.
  *
  * @example
  * ```ts
  * import { BLOCK_COMMANDS } from "./blocks.ts";
- * console.log(BLOCK_COMMANDS.map((c) => c.name)); // [ "store", "retrieve", "rm", "stat", "ls", "ping" ]
+ * console.log(BLOCK_COMMANDS.map((c) => c.name)); // [ "store", "retrieve", "rm", "stat", "ls", "ping", "stats" ]
  * ```
  */
 export const BLOCK_COMMANDS: readonly Command[] = [
@@ -214,6 +242,7 @@ export const BLOCK_COMMANDS: readonly Command[] = [
   statCommand,
   lsCommand,
   pingCommand,
+  statsCommand,
 ];
 
 async function runStore(ctx: CliContext, args: ParsedArgs): Promise<number> {
@@ -465,6 +494,56 @@ async function runPing(ctx: CliContext, args: ParsedArgs): Promise<number> {
     );
   }
   return 0;
+}
+
+async function runStats(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  positionals(args, 0, 0, "");
+  const run = stringOption(args, "run");
+  if (run !== undefined && !/^[0-9a-f]{32}$/.test(run)) {
+    throw new CdfsError("USAGE", `--run must be 32 lower-case hex digits, got '${run}'`);
+  }
+  using client = await DataNodeClient.connect(nodeArgument(ctx, args));
+  const stats = await client.stats(run);
+  if (args.values.json === true) printJson(ctx, { address: client.address, ...stats });
+  else ctx.out(statsText(client.address, stats));
+  return 0;
+}
+
+/** The STATS reply as a table of ops and one paragraph per run. */
+function statsText(address: string, stats: StatsResponse): string {
+  const rows = [["op", "requests", "errors", "in", "out", "seconds"]];
+  const row = (name: string, c: OpTraffic) =>
+    rows.push([
+      name,
+      String(c.requests),
+      String(c.errors),
+      formatBytes(c.bytesIn),
+      formatBytes(c.bytesOut),
+      (c.ms / 1000).toFixed(3),
+    ]);
+  for (const [op, counters] of Object.entries(stats.ops)) row(op, counters);
+  row("total", stats.total);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = [`${address}: node ${stats.node}, counting since ${stats.since}`];
+  for (const r of rows) {
+    lines.push(r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  }
+  for (const [id, run] of Object.entries(stats.runs)) {
+    const s = run.served;
+    lines.push(
+      `run ${id}: served ${s.requests} requests (${s.errors} failed), in ${
+        formatBytes(s.bytesIn)
+      }, out ${formatBytes(s.bytesOut)}, ${(s.ms / 1000).toFixed(3)} s`,
+    );
+    for (const [peer, p] of Object.entries(run.upstream)) {
+      lines.push(
+        `  upstream ${peer}: in ${formatBytes(p.bytesIn)}, out ${
+          formatBytes(p.bytesOut)
+        } (${p.connections} connections)`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
 }
 
 /** The positionals, checked to number between `min` and `max`. */

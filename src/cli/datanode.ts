@@ -2,8 +2,9 @@
  * `cdfs datanode serve`: runs a datanode on a data directory until SIGINT or SIGTERM.
  *
  * When it is ready it prints one machine-readable line on standard output,
- * `listening HOST:PORT` (with the real port when `--listen` asked for port 0), and nothing
- * else there unless `--log -` sends the log to standard output too. The log is one JSON
+ * `listening HOST:PORT` (with the real port when `--listen` asked for port 0), then
+ * `metrics http://HOST:PORT/metrics` with `--metrics`, and nothing else there unless `--log -`
+ * sends the log to standard output too. The log is one JSON
  * object per line (one per request, plus start/stop events), on standard error by default.
  *
  * @module
@@ -17,6 +18,7 @@ import {
   formatAddress,
 } from "../datanode/server.ts";
 import { jsonLineSink, type LogSink } from "../datanode/log.ts";
+import { type MetricsServer, serveMetrics } from "../datanode/metrics_http.ts";
 import { loadServedModules } from "../datanode/ops/coding.ts";
 import type { CodingModule } from "../coding/program.ts";
 import { parseNodeAddress } from "../address.ts";
@@ -53,10 +55,10 @@ export const datanodeServeCommand: Command = {
   summary: "Run a datanode: serve the blocks of a data directory over TCP",
   usage: "cdfs datanode serve --data DIR [--listen HOST:PORT] [--id NAME] [options]",
   description: [
-    "Serves STORE, RETRIEVE, DELETE, STAT, LIST, PING and CODING (docs/protocol.md) until SIGINT or",
-    "SIGTERM, then stops accepting, lets requests under way finish within the grace period,",
-    "aborts the rest (an aborted STORE leaves nothing behind) and exits 0. A second signal",
-    "aborts at once. When ready, prints 'listening HOST:PORT' on standard output.",
+    "Serves STORE, RETRIEVE, DELETE, STAT, LIST, PING, CODING and STATS (docs/protocol.md) until",
+    "SIGINT or SIGTERM, then stops accepting, lets requests under way finish within the grace",
+    "period, aborts the rest (an aborted STORE leaves nothing behind) and exits 0. A second",
+    "signal aborts at once. When ready, prints 'listening HOST:PORT' on standard output.",
     "",
     "Options:",
     "  --data DIR             the data directory (created if missing; required)",
@@ -76,6 +78,9 @@ export const datanodeServeCommand: Command = {
     "                         (default: every module found)",
     "  --coding-dir DIR       a directory of users' coding modules (DIR/<name>.ts), searched",
     "                         before the built-in ones",
+    "  --metrics HOST:PORT    serve the traffic counters over HTTP at /metrics (Prometheus",
+    "                         text format) on this address (default: off); prints",
+    "                         'metrics http://HOST:PORT/metrics' when ready",
     "",
     "Example:",
     "  cdfs datanode serve --data /srv/cdfs --listen 0.0.0.0:13100 --id dn1",
@@ -92,6 +97,7 @@ export const datanodeServeCommand: Command = {
     "shutdown-grace": { type: "string" },
     coding: { type: "string" },
     "coding-dir": { type: "string" },
+    metrics: { type: "string" },
   },
   run: runServe,
 };
@@ -130,6 +136,10 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   }
 
   const modules = await servedModules(args);
+  const metricsOption = stringOption(args, "metrics");
+  const metricsAddress = metricsOption === undefined
+    ? undefined
+    : parseNodeAddress(metricsOption, { what: "--metrics", allowPortZero: true });
 
   const logTarget = stringOption(args, "log");
   const logFile = logTarget !== undefined && logTarget !== "-"
@@ -166,6 +176,12 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       });
     }
     ctx.out(`listening ${formatAddress(server.addr)}\n`);
+    const metrics = metricsAddress === undefined
+      ? undefined
+      : startMetrics(server, store, metricsAddress.hostname, metricsAddress.port);
+    if (metrics !== undefined) {
+      ctx.out(`metrics http://${formatAddress(metrics.addr)}/metrics\n`);
+    }
 
     // First signal: graceful shutdown; a second one: abort what is still running.
     const onSignal = () => {
@@ -177,6 +193,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       await server.finished;
     } finally {
       for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      await metrics?.shutdown();
     }
     return 0;
   } finally {
@@ -212,6 +229,24 @@ function listen(settings: ListenSettings): DataNodeServer {
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable) {
       throw new CdfsError("UNAVAILABLE", `cannot listen on ${hostname}:${port}: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** The `--metrics` endpoint; a failure to bind stops the node it was asked for. */
+function startMetrics(
+  server: DataNodeServer,
+  store: BlockStore,
+  hostname: string,
+  port: number,
+): MetricsServer {
+  try {
+    return serveMetrics({ hostname, port, traffic: server.traffic, store });
+  } catch (e) {
+    server.shutdown(0);
+    if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable) {
+      throw new CdfsError("UNAVAILABLE", `--metrics: cannot listen on ${hostname}:${port}`);
     }
     throw e;
   }

@@ -45,6 +45,7 @@ import {
   type RetrieveResponse,
   sendChunks,
   type StatResponse,
+  type StatsResponse,
   type StoreRequest,
   validateBlockId,
   validateBlockIdFragment,
@@ -457,6 +458,24 @@ export class DataNodeClient {
     const response = await this.#simpleRequest({ op: "STAT", block });
     this.#expectBlock(response.block, block, "STAT");
     return response;
+  }
+
+  /**
+   * The node's traffic counters (STATS): frame bytes in and out and time per op, and per
+   * recent CODING run.
+   *
+   * @example
+   * ```ts ignore
+   * const { ops, runs } = await client.stats();
+   * console.log(ops.STORE?.bytesIn, Object.keys(runs));
+   * ```
+   *
+   * @param run Only this run (32 lower-case hex digits) in `runs`.
+   * @returns The counters.
+   * @throws {CdfsError} `BAD_REQUEST` for a malformed run id, connection errors.
+   */
+  stats(run?: string): Promise<StatsResponse> {
+    return this.#simpleRequest(run === undefined ? { op: "STATS" } : { op: "STATS", run });
   }
 
   /**
@@ -1026,6 +1045,7 @@ async function openConnection(
   const frameOptions: FrameConnectionOptions = {};
   if (options.idleTimeoutMs !== undefined) frameOptions.idleTimeoutMs = options.idleTimeoutMs;
   if (options.frameTimeoutMs !== undefined) frameOptions.frameTimeoutMs = options.frameTimeoutMs;
+  if (options.meter !== undefined) frameOptions.meter = options.meter;
   const conn = await FrameConnection.create(socket, frameOptions);
   // The handshake is part of connecting: a node that accepts but never answers is as
   // unreachable as one that does not accept.

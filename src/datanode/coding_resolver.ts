@@ -51,6 +51,7 @@ import { CdfsError } from "../errors.ts";
 import type { CodingRequest, CommittedBlock } from "../protocol/messages.ts";
 import type { BlockReader } from "../store/block_reader.ts";
 import type { BlockStore } from "../store/block_store.ts";
+import type { TrafficCounters } from "./traffic.ts";
 
 /**
  * What a {@linkcode NetworkStreamResolver} needs for one CODING request.
@@ -74,6 +75,8 @@ export interface NetworkResolverOptions {
   readonly signal: AbortSignal;
   /** Timeouts of the connections to the other nodes. */
   readonly client: DataNodeClientOptions;
+  /** Where the connections to the other nodes count their bytes, as the run's upstream. */
+  readonly traffic?: TrafficCounters;
 }
 
 /**
@@ -218,7 +221,7 @@ export class NetworkStreamResolver implements StreamResolver {
       const name = (e: unknown) => nameRemote(e, node, address, context);
       let client: DataNodeClient;
       try {
-        client = await DataNodeClient.connect(address, this.#options.client);
+        client = await DataNodeClient.connect(address, this.#clientOptions(address));
       } catch (e) {
         throw name(e);
       }
@@ -399,6 +402,13 @@ export class NetworkStreamResolver implements StreamResolver {
   #track(input: StepInput): StepInput {
     this.#inputs.add(input);
     return input;
+  }
+
+  /** The options of a connection to `address`: metered as the run's, when counting. */
+  #clientOptions(address: string): DataNodeClientOptions {
+    const { client, traffic, request } = this.#options;
+    if (traffic === undefined) return client;
+    return { ...client, meter: traffic.upstreamMeter(request.run, address) };
   }
 
   #dropClient(client: DataNodeClient): void {

@@ -17,6 +17,7 @@ import { listOp } from "./ops/list.ts";
 import { pingOp } from "./ops/ping.ts";
 import { retrieveOp } from "./ops/retrieve.ts";
 import { statOp } from "./ops/stat.ts";
+import { statsOp } from "./ops/stats.ts";
 import { storeOp } from "./ops/store.ts";
 
 /**
@@ -36,6 +37,7 @@ export const STANDARD_OPS: readonly OpHandler[] = [
   statOp,
   listOp,
   codingOp,
+  statsOp,
 ];
 
 /**

@@ -32,6 +32,8 @@ import { describeFailure, type Failure, OpTable, STANDARD_OPS } from "./dispatch
 import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";
 import type { OpContext, OpHandler } from "./op.ts";
 import { codingOp, createCodingOp } from "./ops/coding.ts";
+import { createStatsOp, statsOp } from "./ops/stats.ts";
+import { TrafficCounters } from "./traffic.ts";
 
 /**
  * The port a datanode listens on by default.
@@ -108,6 +110,8 @@ export interface DataNodeServerOptions {
    * other nodes of a run use this server's idle and frame timeouts.
    */
   coding?: DataNodeCodingOptions;
+  /** The traffic counters to count on (default: new ones; see {@linkcode DataNodeServer.traffic}). */
+  traffic?: TrafficCounters;
 }
 
 /**
@@ -138,10 +142,16 @@ interface Session {
   idle: boolean;
   /** Closed by the node (shutdown), so the errors that follow are not the client's. */
   closing: boolean;
+  /** The connection's frame bytes read and written before the current request. */
+  bytesReadMark: number;
+  bytesWrittenMark: number;
   readonly abort: AbortController;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** A run id as CODING requests carry it (32 lower-case hex digits). */
+const RUN_ID = /^[0-9a-f]{32}$/;
 
 /**
  * A running datanode. Start one with {@linkcode DataNodeServer.listen}; stop it with
@@ -169,12 +179,16 @@ export class DataNodeServer {
   readonly nodeId: string;
   /** Settles once the server has stopped: listener closed and every connection ended. */
   readonly finished: Promise<void>;
+  /** Frame bytes and time per op and per CODING run (STATS, `/metrics`). */
+  readonly traffic: TrafficCounters;
 
   readonly #listener: Deno.TcpListener;
   readonly #store: BlockStore;
   readonly #pool: BufferPool;
   readonly #maxChunkSize: number;
   readonly #table: OpTable;
+  /** The ops served, the only op names the traffic counters keep apart. */
+  readonly #opNames: ReadonlySet<string>;
   readonly #log: LogSink;
   readonly #idleTimeoutMs: number | undefined;
   readonly #frameTimeoutMs: number | undefined;
@@ -208,7 +222,12 @@ export class DataNodeServer {
       MAX_CHUNK_SIZE,
       options.maxChunkSize ?? Infinity,
     );
+    this.traffic = options.traffic ?? new TrafficCounters();
     let ops = options.ops ?? STANDARD_OPS;
+    if (ops.includes(statsOp)) {
+      const handler = createStatsOp(this.traffic);
+      ops = ops.map((op) => op === statsOp ? handler : op);
+    }
     if (ops.includes(codingOp)) {
       // The standard CODING handler, made for this node: its modules, its run registry (one
       // per node, shared by its connections) and its timeouts for the other nodes.
@@ -220,11 +239,13 @@ export class DataNodeServer {
       const handler = createCodingOp({
         runs,
         client,
+        traffic: this.traffic,
         ...(modules === undefined ? {} : { modules }),
       });
       ops = ops.map((op) => op === codingOp ? handler : op);
     }
     this.#table = new OpTable(ops);
+    this.#opNames = new Set(this.#table.ops);
     this.#log = options.log ?? discardLog;
     this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#frameTimeoutMs = options.frameTimeoutMs;
@@ -357,6 +378,8 @@ export class DataNodeServer {
       conn: null,
       idle: true,
       closing: false,
+      bytesReadMark: 0,
+      bytesWrittenMark: 0,
       abort: new AbortController(),
     };
     this.#sessions.add(session);
@@ -402,6 +425,8 @@ export class DataNodeServer {
   /** Serves one request; resolves to whether the connection stays open. */
   async #serveRequest(session: Session, conn: FrameConnection): Promise<boolean> {
     session.idle = true;
+    session.bytesReadMark = conn.bytesRead;
+    session.bytesWrittenMark = conn.bytesWritten;
     let waitStarted = performance.now();
     let header;
     try {
@@ -447,17 +472,35 @@ export class DataNodeServer {
       frameOpen: false,
     };
     let op: string | null = null;
+    let run: string | null = null;
     try {
       const raw = decodeRequest(payload);
       op = typeof raw.op === "string" ? raw.op.slice(0, 40) : null;
       const handler = this.#table.find(raw);
       ctx.streaming = handler.clientStreams;
+      run = op === "CODING" && typeof raw.run === "string" && RUN_ID.test(raw.run) ? raw.run : null;
+      if (run !== null) {
+        // The run's bytes, live: its REQUEST frame, already read, and everything from here on.
+        const meter = this.traffic.servedMeter(run);
+        meter.bytesIn += FRAME_HEADER_SIZE + payload.length;
+        conn.meter = meter;
+      }
       await handler.run(ctx, raw);
     } catch (e) {
-      return await this.#answerFailure(session, conn, ctx, op, e, waitStarted);
+      const keepOpen = await this.#answerFailure(session, conn, ctx, op, e, waitStarted);
+      this.#finishRun(conn, run, waitStarted, true);
+      return keepOpen;
     }
+    this.#finishRun(conn, run, waitStarted, false);
     this.#logRequest(session, op, ctx, null, waitStarted);
     return true;
+  }
+
+  /** Stops counting a served CODING request's bytes on its run, and counts the request. */
+  #finishRun(conn: FrameConnection, run: string | null, started: number, failed: boolean): void {
+    if (run === null) return;
+    conn.meter = null;
+    this.traffic.finishServed(run, performance.now() - started, failed);
   }
 
   /** Answers a request that failed; resolves to whether the connection stays open. */
@@ -541,6 +584,20 @@ export class DataNodeServer {
     failure: Failure | null,
     started: number,
   ): void {
+    const ms = performance.now() - started;
+    const conn = session.conn;
+    if (conn !== null) {
+      // Names from the client become metric labels: only the ops served here are kept apart.
+      const name = op !== null && this.#opNames.has(op) ? op : "other";
+      this.traffic.recordRequest(name, {
+        bytesIn: conn.bytesRead - session.bytesReadMark,
+        bytesOut: conn.bytesWritten - session.bytesWrittenMark,
+        ms,
+        failed: failure !== null,
+      });
+      session.bytesReadMark = conn.bytesRead;
+      session.bytesWrittenMark = conn.bytesWritten;
+    }
     const record: RequestLogRecord = {
       time: new Date().toISOString(),
       node: this.nodeId,
@@ -548,7 +605,7 @@ export class DataNodeServer {
       op,
       ...(ctx.block === undefined ? {} : { block: ctx.block }),
       bytes: ctx.bytes ?? 0,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      ms: Math.round(ms * 10) / 10,
       result: failure?.code ?? "ok",
     };
     if (failure !== null) {

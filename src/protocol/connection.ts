@@ -65,7 +65,24 @@ export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 const COALESCE_LIMIT = 64 * 1024;
 
 /**
- * Timeouts of a {@linkcode FrameConnection}.
+ * Counters of frame bytes (16-byte header plus payload) a connection adds to as whole frames
+ * are read and written; preambles and bytes drained while closing are not counted.
+ *
+ * @example
+ * ```ts
+ * import type { ByteMeter } from "./connection.ts";
+ * const meter: ByteMeter = { bytesIn: 0, bytesOut: 0 };
+ * ```
+ */
+export interface ByteMeter {
+  /** Frame bytes read. */
+  bytesIn: number;
+  /** Frame bytes written. */
+  bytesOut: number;
+}
+
+/**
+ * Timeouts of a {@linkcode FrameConnection}, and a meter it counts its traffic on.
  *
  * @example
  * ```ts
@@ -78,6 +95,8 @@ export interface FrameConnectionOptions {
   idleTimeoutMs?: number;
   /** How long the rest of a started frame may take to arrive or to be written (default 30 s). */
   frameTimeoutMs?: number;
+  /** Where to count frame bytes besides the connection's own counters (see `meter`). */
+  meter?: ByteMeter;
 }
 
 /**
@@ -146,6 +165,15 @@ export class FrameConnection {
   readonly idleTimeoutMs: number;
   /** The frame timeout in milliseconds. */
   readonly frameTimeoutMs: number;
+  /** Frame bytes read so far (whole headers and payloads). */
+  bytesRead = 0;
+  /** Frame bytes written so far (whole frames). */
+  bytesWritten = 0;
+  /**
+   * A meter that frame bytes are also counted on, from now on (a server switches it per
+   * request, e.g. to the counters of a coding run); null for none.
+   */
+  meter: ByteMeter | null;
 
   #closed = false;
   #timedOut: CdfsError | null = null;
@@ -169,6 +197,7 @@ export class FrameConnection {
     this.checksummer = checksummer;
     this.idleTimeoutMs = positiveTimeout(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
     this.frameTimeoutMs = positiveTimeout(options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS);
+    this.meter = options.meter ?? null;
   }
 
   /**
@@ -286,6 +315,7 @@ export class FrameConnection {
     await this.#readExactly(this.#headerIn.subarray(0, PREAMBLE_SIZE), "the preamble", first);
     if (this.#headerIn[0] === FRAME_TYPE.ERROR) {
       await this.#readExactly(this.#headerIn, "a frame header", PREAMBLE_SIZE);
+      this.#countRead(FRAME_HEADER_SIZE);
       const header = decodeFrameHeader(this.#headerIn);
       this.#pendingPayload = header;
       throw await this.readErrorPayload(header);
@@ -359,6 +389,7 @@ export class FrameConnection {
     const first = await this.#readFirstBytes(this.#headerIn);
     if (first === null) return null;
     await this.#readExactly(this.#headerIn, "a frame header", first);
+    this.#countRead(FRAME_HEADER_SIZE);
     const header = decodeFrameHeader(this.#headerIn);
     this.#pendingPayload = header;
     return header;
@@ -391,6 +422,7 @@ export class FrameConnection {
       );
     }
     await this.#readExactly(view, `a ${frameTypeName(header.type)} payload`);
+    this.#countRead(view.length);
     this.#pendingPayload = null;
     const actual = this.checksummer.checksum(view);
     if (actual !== header.checksum) {
@@ -516,6 +548,9 @@ export class FrameConnection {
       await this.#writeAll(this.#headerOut, what);
       await this.#writeAll(payload, what);
     }
+    const written = FRAME_HEADER_SIZE + payload.length;
+    this.bytesWritten += written;
+    if (this.meter !== null) this.meter.bytesOut += written;
     return checksum;
   }
 
@@ -689,6 +724,11 @@ export class FrameConnection {
       throw new CdfsError("BAD_REQUEST", `${name} payload must be a JSON object`);
     }
     return value as Record<string, unknown>;
+  }
+
+  #countRead(n: number): void {
+    this.bytesRead += n;
+    if (this.meter !== null) this.meter.bytesIn += n;
   }
 
   #takePrefetch(): Promise<number | null> | null {

@@ -22,7 +22,16 @@ import { MAX_CHUNK_SIZE, MAX_JSON_PAYLOAD, MIN_CHUNK_SIZE } from "./frame.ts";
  * console.log(OPS.includes("STORE")); // true
  * ```
  */
-export const OPS = ["PING", "STORE", "RETRIEVE", "DELETE", "STAT", "LIST", "CODING"] as const;
+export const OPS = [
+  "PING",
+  "STORE",
+  "RETRIEVE",
+  "DELETE",
+  "STAT",
+  "LIST",
+  "CODING",
+  "STATS",
+] as const;
 
 /**
  * One of {@linkcode OPS}.
@@ -69,6 +78,22 @@ export const MAX_LIST_LIMIT = 10000;
 export interface PingRequest {
   /** The operation. */
   op: "PING";
+}
+
+/**
+ * `{"op":"STATS"}`: the node's traffic counters; with `run`, only that run's.
+ *
+ * @example
+ * ```ts
+ * import type { StatsRequest } from "./messages.ts";
+ * const stats: StatsRequest = { op: "STATS" };
+ * ```
+ */
+export interface StatsRequest {
+  /** The operation. */
+  op: "STATS";
+  /** Only this run (32 lower-case hex digits) in `runs`. */
+  run?: string;
 }
 
 /**
@@ -266,7 +291,8 @@ export type Request =
   | DeleteRequest
   | StatRequest
   | ListRequest
-  | CodingRequest;
+  | CodingRequest
+  | StatsRequest;
 
 /**
  * The reply to PING.
@@ -514,6 +540,94 @@ export type CodingResponse =
   | CodingCommittedResponse;
 
 /**
+ * Traffic counters of one op (or of one run's requests): frame bytes (16-byte header plus
+ * payload) in and out, and time.
+ *
+ * @example
+ * ```ts
+ * import type { OpTraffic } from "./messages.ts";
+ * const t: OpTraffic = { requests: 1, errors: 0, bytesIn: 120, bytesOut: 90, ms: 0.4 };
+ * ```
+ */
+export interface OpTraffic {
+  /** Requests served (finished, with or without an error). */
+  requests: number;
+  /** Of those, the ones that ended in an error. */
+  errors: number;
+  /** Frame bytes received. */
+  bytesIn: number;
+  /** Frame bytes sent. */
+  bytesOut: number;
+  /** Time spent serving them, in milliseconds. */
+  ms: number;
+}
+
+/**
+ * Traffic counters of the connections a node opened to one other node.
+ *
+ * @example
+ * ```ts
+ * import type { PeerTraffic } from "./messages.ts";
+ * const t: PeerTraffic = { connections: 1, bytesIn: 262_300, bytesOut: 420 };
+ * ```
+ */
+export interface PeerTraffic {
+  /** Connections opened. */
+  connections: number;
+  /** Frame bytes received from that node. */
+  bytesIn: number;
+  /** Frame bytes sent to that node. */
+  bytesOut: number;
+}
+
+/**
+ * Traffic counters of one CODING run on one node.
+ *
+ * @example
+ * ```ts
+ * import type { RunTraffic } from "./messages.ts";
+ * const t: RunTraffic = {
+ *   served: { requests: 1, errors: 0, bytesIn: 900, bytesOut: 262_300, ms: 35 },
+ *   upstream: {},
+ * };
+ * ```
+ */
+export interface RunTraffic {
+  /** The run's CODING requests this node served. */
+  served: OpTraffic;
+  /** The connections this node opened for the run, by the other node's `HOST:PORT`. */
+  upstream: Record<string, PeerTraffic>;
+}
+
+/**
+ * The reply to STATS.
+ *
+ * @example
+ * ```ts
+ * import type { StatsResponse } from "./messages.ts";
+ * const r: StatsResponse = {
+ *   node: "dn1",
+ *   since: "2026-01-01T00:00:00.000Z",
+ *   total: { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, ms: 0 },
+ *   ops: {},
+ *   runs: {},
+ * };
+ * ```
+ */
+export interface StatsResponse {
+  /** The node id. */
+  node: string;
+  /** When counting started (the node's start). */
+  since: string;
+  /** Every request served, whatever its op. */
+  total: OpTraffic;
+  /** By op. */
+  ops: Record<string, OpTraffic>;
+  /** The most recent runs (or the one asked for), least recently active first. */
+  runs: Record<string, RunTraffic>;
+}
+
+/**
  * The RESPONSE type of each operation.
  *
  * @example
@@ -537,6 +651,8 @@ export interface ResponseOf {
   LIST: ListResponse;
   /** Replies to CODING (start, progress, prepared, committed). */
   CODING: CodingResponse;
+  /** Reply to STATS. */
+  STATS: StatsResponse;
 }
 
 /**
@@ -628,6 +744,12 @@ export function parseRequest(value: unknown): Request {
     }
     case "CODING":
       return parseCodingRequest(object);
+    case "STATS": {
+      onlyFields(object, op, ["op", "run"]);
+      const request: StatsRequest = { op };
+      if (object.run !== undefined) request.run = runIdField(object, op);
+      return request;
+    }
     default:
       throw new CdfsError("BAD_REQUEST", `unknown op ${quoteForMessage(op)}`);
   }
@@ -728,6 +850,7 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
       return { blocks, next };
     },
     CODING: () => parseCodingResponse(object, what),
+    STATS: () => parseStatsResponse(object, what),
   };
   const parse = Object.hasOwn(parsers, op) ? parsers[op] : undefined;
   if (parse === undefined) {
@@ -1036,6 +1159,75 @@ function parseCodingResponse(object: JsonObject, what: string): CodingResponse {
     "BAD_REQUEST",
     `${what} must be a start ("program"), "progress", "prepared" or "committed" reply`,
   );
+}
+
+function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
+  onlyFields(object, what, ["node", "since", "total", "ops", "runs"]);
+  if (
+    typeof object.since !== "string" || !ISO_8601.test(object.since) ||
+    Number.isNaN(Date.parse(object.since))
+  ) {
+    throw new CdfsError("BAD_REQUEST", `${what} "since" must be an ISO-8601 date-time`);
+  }
+  const ops: Record<string, OpTraffic> = {};
+  for (const [op, counters] of Object.entries(expectObject(object.ops, `${what} "ops"`))) {
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(op)) {
+      throw new CdfsError("BAD_REQUEST", `${what} names an invalid op ${quoteForMessage(op)}`);
+    }
+    defineEntry(ops, op, opTraffic(counters, `${what} op ${op}`));
+  }
+  const runs: Record<string, RunTraffic> = {};
+  for (const [run, value] of Object.entries(expectObject(object.runs, `${what} "runs"`))) {
+    if (!RUN_ID.test(run)) {
+      throw new CdfsError("BAD_REQUEST", `${what} names an invalid run ${quoteForMessage(run)}`);
+    }
+    const where = `${what} run ${run}`;
+    const entry = expectObject(value, where);
+    onlyFields(entry, where, ["served", "upstream"]);
+    const upstream: Record<string, PeerTraffic> = {};
+    for (const [address, peer] of Object.entries(expectObject(entry.upstream, where))) {
+      if (address.length < 1 || address.length > 300) {
+        throw new CdfsError("BAD_REQUEST", `${where} names an invalid node address`);
+      }
+      const at = `${where} upstream ${quoteForMessage(address)}`;
+      const fields = expectObject(peer, at);
+      onlyFields(fields, at, ["connections", "bytesIn", "bytesOut"]);
+      defineEntry(upstream, address, {
+        connections: integerField(fields, at, "connections", 0, Number.MAX_SAFE_INTEGER),
+        bytesIn: integerField(fields, at, "bytesIn", 0, Number.MAX_SAFE_INTEGER),
+        bytesOut: integerField(fields, at, "bytesOut", 0, Number.MAX_SAFE_INTEGER),
+      });
+    }
+    defineEntry(runs, run, { served: opTraffic(entry.served, `${where} served`), upstream });
+  }
+  return {
+    node: validateNodeId(object.node),
+    since: object.since,
+    total: opTraffic(object.total, `${what} "total"`),
+    ops,
+    runs,
+  };
+}
+
+function opTraffic(value: unknown, what: string): OpTraffic {
+  const object = expectObject(value, what);
+  onlyFields(object, what, ["requests", "errors", "bytesIn", "bytesOut", "ms"]);
+  const ms = object.ms;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+    throw new CdfsError("BAD_REQUEST", `${what} "ms" must be a number of milliseconds`);
+  }
+  return {
+    requests: integerField(object, what, "requests", 0, Number.MAX_SAFE_INTEGER),
+    errors: integerField(object, what, "errors", 0, Number.MAX_SAFE_INTEGER),
+    bytesIn: integerField(object, what, "bytesIn", 0, Number.MAX_SAFE_INTEGER),
+    bytesOut: integerField(object, what, "bytesOut", 0, Number.MAX_SAFE_INTEGER),
+    ms,
+  };
+}
+
+/** Sets a key that came from the peer without going through a `__proto__` setter. */
+function defineEntry<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true });
 }
 
 function expectObject(value: unknown, what: string): JsonObject {

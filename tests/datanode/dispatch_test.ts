@@ -18,7 +18,16 @@ import { call, connect, rejectsWith } from "./_client.ts";
 
 Deno.test("OpTable routes by op and words unknown ops like the protocol", () => {
   const table = new OpTable(STANDARD_OPS);
-  assert.deepEqual(table.ops, ["PING", "STORE", "RETRIEVE", "DELETE", "STAT", "LIST", "CODING"]);
+  assert.deepEqual(table.ops, [
+    "PING",
+    "STORE",
+    "RETRIEVE",
+    "DELETE",
+    "STAT",
+    "LIST",
+    "CODING",
+    "STATS",
+  ]);
   assert.equal(table.find({ op: "STAT", block: "x" }).op, "STAT");
   assert.throws(() => table.find({ op: "FORMAT" }), /unknown op "FORMAT"/);
   assert.throws(() => table.find({}), /request has no "op"/);

@@ -38,6 +38,7 @@ import {
 } from "../../protocol/messages.ts";
 import { namedCause, NetworkStreamResolver } from "../coding_resolver.ts";
 import { type OpContext, type OpHandler, parseRequestAs } from "../op.ts";
+import type { TrafficCounters } from "../traffic.ts";
 
 /**
  * What the CODING operation of a node works with.
@@ -59,6 +60,8 @@ export interface CodingServices {
   readonly runs: RunRegistry;
   /** Timeouts of the connections to other nodes (default: the protocol's). */
   readonly client?: DataNodeClientOptions;
+  /** The node's traffic counters: connections to other nodes count as the run's (upstream). */
+  readonly traffic?: TrafficCounters;
 }
 
 /** How often a local program reports progress, at most. */
@@ -247,6 +250,7 @@ async function serve(
     node,
     signal: ctx.signal,
     client: services.client ?? {},
+    ...(services.traffic === undefined ? {} : { traffic: services.traffic }),
   });
   const context: RunContext = {
     objectId: request.object,

@@ -13,7 +13,9 @@ import { basename, dirname, join } from "node:path";
 import { parseNodeAddress } from "../address.ts";
 import { DataNodeClient, type RetrieveResult } from "../client/datanode_client.ts";
 import { validateBlockId, validateBlockIdFragment } from "../block_id.ts";
+import { clusterNodeAddresses, readClusterFileSync } from "../cluster/cluster_file.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
+import { optionalClusterPath } from "./cluster.ts";
 import { MAX_LIST_LIMIT, type OpTraffic, type StatsResponse } from "../protocol/messages.ts";
 import {
   type CliContext,
@@ -24,8 +26,15 @@ import {
 } from "./command.ts";
 import { createProgress, formatBytes } from "./progress.ts";
 
-const NODE_OPTION = { node: { type: "string", short: "n" } } as const;
-const NODE_HELP = "  -n, --node HOST:PORT  the datanode (default: $CDFS_NODE); IPv6 as [::1]:13100";
+const NODE_OPTION = {
+  node: { type: "string", short: "n" },
+  cluster: { type: "string" },
+} as const;
+const NODE_HELP = [
+  "  -n, --node HOST:PORT  the datanode (default: $CDFS_NODE); IPv6 as [::1]:13100",
+  "  --cluster FILE|NAME   with --node INDEX: node INDEX of a cluster from 'cdfs cluster up'",
+  "                        (default: $CDFS_CLUSTER)",
+].join("\n");
 
 /**
  * `cdfs store`: stores a file or standard input as a block.
@@ -561,9 +570,32 @@ function positionals(args: ParsedArgs, min: number, max: number, synopsis: strin
 
 function nodeArgument(ctx: CliContext, args: ParsedArgs): string {
   const fromOption = stringOption(args, "node");
+  const cluster = optionalClusterPath(ctx, args);
+  if (fromOption !== undefined && /^[0-9]+$/.test(fromOption)) {
+    if (cluster === undefined) {
+      throw new CdfsError(
+        "USAGE",
+        `--node ${fromOption} is an index: name the cluster (--cluster)`,
+      );
+    }
+    const addresses = clusterNodeAddresses(readClusterFileSync(cluster));
+    const address = addresses[Number(fromOption)];
+    if (address === undefined) {
+      throw new CdfsError(
+        "USAGE",
+        `--node ${fromOption}: the cluster has nodes 0..${addresses.length - 1}`,
+      );
+    }
+    return address;
+  }
   const text = fromOption ?? ctx.env("CDFS_NODE");
   if (text === undefined) {
-    throw new CdfsError("USAGE", "--node HOST:PORT is required (or set CDFS_NODE)");
+    throw new CdfsError(
+      "USAGE",
+      cluster === undefined
+        ? "--node HOST:PORT is required (or set CDFS_NODE)"
+        : "name the node of the cluster: --node INDEX",
+    );
   }
   // Checked here so that a typo is a usage error, not a failed connection.
   parseNodeAddress(text, { what: fromOption === undefined ? "CDFS_NODE" : "--node" });

@@ -4,6 +4,7 @@
  * @module
  */
 import { BLOCK_COMMANDS } from "./blocks.ts";
+import { CLUSTER_COMMANDS } from "./cluster.ts";
 import { CODING_COMMANDS } from "./coding.ts";
 import type { Command } from "./command.ts";
 import { datanodeServeCommand } from "./datanode.ts";
@@ -22,5 +23,6 @@ export const COMMANDS: readonly Command[] = [
   ...BLOCK_COMMANDS,
   ...CODING_COMMANDS,
   datanodeServeCommand,
+  ...CLUSTER_COMMANDS,
   demoCommand,
 ];

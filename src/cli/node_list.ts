@@ -14,7 +14,9 @@
 import { formatNodeAddress, parseNodeAddress } from "../address.ts";
 import type { CodingModule } from "../coding/program.ts";
 import { moduleNodeCount } from "../client/objects.ts";
+import { clusterNodeAddresses, readClusterFileSync } from "../cluster/cluster_file.ts";
 import { CdfsError } from "../errors.ts";
+import { optionalClusterPath } from "./cluster.ts";
 import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
 
 /**
@@ -26,7 +28,10 @@ import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from 
  * const options = { ...NODE_LIST_OPTIONS, json: { type: "boolean" } } as const;
  * ```
  */
-export const NODE_LIST_OPTIONS: OptionSpec = { nodes: { type: "string" } };
+export const NODE_LIST_OPTIONS: OptionSpec = {
+  nodes: { type: "string" },
+  cluster: { type: "string" },
+};
 
 /**
  * The help lines of the node list options, for a command's description.
@@ -40,6 +45,8 @@ export const NODE_LIST_OPTIONS: OptionSpec = { nodes: { type: "string" } };
 export const NODE_LIST_HELP = [
   "  --nodes LIST          the datanodes, comma separated HOST:PORT in logical node order",
   "                        (node 0 first; default: $CDFS_NODES); IPv6 as [::1]:13100",
+  "  --cluster FILE|NAME   the nodes of a cluster started by 'cdfs cluster up'",
+  "                        (default: $CDFS_CLUSTER)",
 ].join("\n");
 
 /**
@@ -126,11 +133,23 @@ export function nodeListArgument(ctx: CliContext, args: ParsedArgs): NodeList {
   if (fromOption !== undefined) {
     return { addresses: parseNodeList(fromOption, "--nodes"), source: "--nodes" };
   }
+  // Precedence: --nodes, --cluster, $CDFS_NODES, $CDFS_CLUSTER (options before environment).
+  const clusterOption = optionalClusterPath(ctx, args, { fromEnv: false });
+  if (clusterOption !== undefined) return clusterNodes(clusterOption);
   const fromEnv = ctx.env("CDFS_NODES");
   if (fromEnv !== undefined) {
     return { addresses: parseNodeList(fromEnv, "CDFS_NODES"), source: "CDFS_NODES" };
   }
-  throw new CdfsError("USAGE", "--nodes HOST:PORT,... is required (or set CDFS_NODES)");
+  const clusterEnv = optionalClusterPath(ctx, args);
+  if (clusterEnv !== undefined) return clusterNodes(clusterEnv);
+  throw new CdfsError(
+    "USAGE",
+    "--nodes HOST:PORT,... or --cluster FILE is required (or set CDFS_NODES or CDFS_CLUSTER)",
+  );
+}
+
+function clusterNodes(path: string): NodeList {
+  return { addresses: clusterNodeAddresses(readClusterFileSync(path)), source: path };
 }
 
 /**

@@ -212,7 +212,7 @@ Deno.test("the node list must fit the module and parse strictly", async () => {
   const typo = await cdfs(["encode", "--code", "rs", "--nodes", "127.0.0.1:1,,x:2", "obj"]);
   assertOneLineError(typo, EXIT_USAGE, /--nodes: entry 1 is empty/);
   const none = await cdfs(["encode", "--code", "rs", "obj"]);
-  assertOneLineError(none, EXIT_USAGE, /--nodes HOST:PORT,\.\.\. is required/);
+  assertOneLineError(none, EXIT_USAGE, /--nodes HOST:PORT,\.\.\. or --cluster FILE is required/);
 });
 
 Deno.test("usage errors of the object commands", async () => {

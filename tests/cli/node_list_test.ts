@@ -3,6 +3,7 @@ import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 import { codingModule as replication } from "../../coding/replication.ts";
 import type { CliContext } from "../../src/cli/command.ts";
 import { checkNodeCount, nodeListArgument, parseNodeList } from "../../src/cli/node_list.ts";
+import { writeClusterFile } from "../../src/cluster/cluster_file.ts";
 import { isCdfsError } from "../../src/errors.ts";
 
 function context(env: Record<string, string> = {}): CliContext {
@@ -58,7 +59,7 @@ Deno.test("nodeListArgument: --nodes first, then $CDFS_NODES, else a usage error
   assert.deepEqual(fromEnv, { addresses: ["e:1", "e:2"], source: "CDFS_NODES" });
   assert.throws(
     () => nodeListArgument(context(), { values: {}, positionals: [] }),
-    usageError(/--nodes HOST:PORT,\.\.\. is required/),
+    usageError(/--nodes HOST:PORT,\.\.\. or --cluster FILE is required/),
   );
   assert.throws(
     () => nodeListArgument(context({ CDFS_NODES: "e:1,e:1" }), { values: {}, positionals: [] }),
@@ -79,4 +80,55 @@ Deno.test("checkNodeCount wants exactly the module's nodes", () => {
     () => checkNodeCount(replication, { addresses: sixteen, source: "CDFS_NODES" }),
     usageError(/^replication needs 3 nodes, got 16 in CDFS_NODES$/),
   );
+});
+
+Deno.test("nodeListArgument: --cluster FILE gives the cluster's nodes in index order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/cluster.json`;
+    const nodes = [13107, 13100, 13103].map((port, index) => ({
+      index,
+      address: `127.0.0.1:${port}`,
+      id: `t-n${index}`,
+      dataDir: `${dir}/n${index}`,
+      log: `${dir}/n${index}.log`,
+      pid: null,
+      startTime: null,
+    }));
+    await writeClusterFile(path, {
+      version: 1,
+      name: "t",
+      state: "up",
+      created: "2026-11-25T00:00:00.000Z",
+      stateDir: dir,
+      dataDir: dir,
+      removeData: false,
+      nodeArgs: [],
+      launcher: { pid: 4242, startTime: "100", detached: true },
+      nodes,
+    });
+    const expected = ["127.0.0.1:13107", "127.0.0.1:13100", "127.0.0.1:13103"];
+    const ctx = context({});
+    assert.deepEqual(
+      nodeListArgument(ctx, { values: { cluster: path }, positionals: [] }).addresses,
+      expected,
+    );
+    // --nodes wins over --cluster; $CDFS_CLUSTER is used when nothing else is given.
+    assert.deepEqual(
+      nodeListArgument(ctx, { values: { cluster: path, nodes: "h:1" }, positionals: [] })
+        .addresses,
+      ["h:1"],
+    );
+    assert.deepEqual(
+      nodeListArgument(context({ CDFS_CLUSTER: path }), { values: {}, positionals: [] })
+        .addresses,
+      expected,
+    );
+    assert.throws(
+      () => nodeListArgument(ctx, { values: { cluster: `${dir}/nope.json` }, positionals: [] }),
+      (e) => isCdfsError(e) && /nope\.json/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

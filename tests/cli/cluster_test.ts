@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { EXIT_USAGE, runCli } from "../../src/cli/app.ts";
+import type { CliContext } from "../../src/cli/command.ts";
+import { COMMANDS } from "../../src/cli/commands.ts";
+import { DataNodeClient } from "../../src/client/datanode_client.ts";
+import { type ClusterFile, readClusterFile } from "../../src/cluster/cluster_file.ts";
+import { findProcesses, processInfo } from "../../src/cluster/processes.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** A private state root for one test (every command gets it as $CDFS_STATE_DIR). */
+async function scratch(): Promise<{ root: string; env: Record<string, string> } & AsyncDisposable> {
+  const root = await Deno.makeTempDir({ prefix: "cdfs-cli-cluster-test-" });
+  return {
+    root,
+    env: { CDFS_STATE_DIR: join(root, "state"), TMPDIR: root },
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
+}
+
+/** Runs `cdfs ARGS` in this process. */
+async function cdfs(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ctx: CliContext = {
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    isTerminal: false,
+    env: (name) => env[name],
+  };
+  const code = await runCli(COMMANDS, ctx, args);
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+/** A `cdfs cluster up --json ...` launcher process, and its first stdout line parsed. */
+async function launch(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: Deno.ChildProcess; path: string; file: ClusterFile; stderr: () => string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "cluster", "up", "--json", ...args],
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  (async () => {
+    for await (const bytes of child.stderr.pipeThrough(new TextDecoderStream())) stderr += bytes;
+  })();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.releaseLock();
+  if (!text.includes("\n")) {
+    await child.status;
+    throw new Error(`cluster up printed no line; stderr:\n${stderr}`);
+  }
+  const { clusterFile, cluster } = JSON.parse(text.slice(0, text.indexOf("\n")));
+  return { child, path: clusterFile, file: cluster, stderr: () => stderr };
+}
+
+function datanodesUnder(dataDir: string): number[] {
+  return findProcesses((argv) => {
+    const data = argv.indexOf("--data");
+    return data > 0 && (argv[data + 1] ?? "").startsWith(`${dataDir}/`);
+  }).map((p) => p.pid);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
+
+/** No node process (zombies of orphans excepted: see tests/cluster/local_test.ts), no dirs. */
+async function assertGone(file: ClusterFile): Promise<void> {
+  for (const node of file.nodes) {
+    if (node.pid !== null) assert.equal(processInfo(node.pid), undefined, `node ${node.index}`);
+  }
+  assert.deepEqual(datanodesUnder(file.dataDir), []);
+  assert.equal(await exists(file.stateDir), false, "state dir left");
+  assert.equal(await exists(file.dataDir), false, "data dir left");
+}
+
+async function pingAll(file: ClusterFile): Promise<string[]> {
+  return await Promise.all(file.nodes.map(async (node) => {
+    using client = await DataNodeClient.connect(node.address, { connectTimeoutMs: 2000 });
+    return (await client.ping()).node;
+  }));
+}
+
+Deno.test("cli cluster: up in the foreground, status, down stops it through the launcher", async () => {
+  await using dirs = await scratch();
+  const up = await launch(["--nodes", "4", "--name", "fg"], dirs.env);
+  try {
+    assert.equal(up.path, join(dirs.env.CDFS_STATE_DIR!, "fg", "cluster.json"));
+    assert.deepEqual(await readClusterFile(up.path), up.file);
+    assert.deepEqual(await pingAll(up.file), ["fg-n0", "fg-n1", "fg-n2", "fg-n3"]);
+
+    const status = await cdfs(["cluster", "status", "--cluster", up.path, "--json"], dirs.env);
+    assert.equal(status.code, 0, status.err);
+    const parsed = JSON.parse(status.out);
+    assert.deepEqual(parsed.nodes.map((n: { up: boolean }) => n.up), [true, true, true, true]);
+    // By name and through $CDFS_CLUSTER too.
+    assert.equal((await cdfs(["cluster", "status", "--cluster", "fg"], dirs.env)).code, 0);
+    const viaEnv = await cdfs(["cluster", "status"], { ...dirs.env, CDFS_CLUSTER: up.path });
+    assert.match(viaEnv.out, /^cluster 'fg' \(up\): 4 of 4 nodes up\n/);
+
+    const down = await cdfs(["cluster", "down", "--cluster", up.path, "--json"], dirs.env);
+    assert.equal(down.code, 0, down.err);
+    assert.equal(JSON.parse(down.out).viaLauncher, true);
+    const exit = await up.child.status;
+    assert.equal(exit.code, 0, up.stderr());
+    assert.match(up.stderr(), /SIGTERM: stopping cluster 'fg'/);
+    await assertGone(up.file);
+  } finally {
+    try {
+      up.child.kill("SIGKILL");
+    } catch {
+      // It has exited, as it should.
+    }
+    await up.child.status;
+    await cdfs(["cluster", "clean", "--all"], dirs.env);
+  }
+});
+
+Deno.test("cli cluster: Ctrl-C (SIGINT) stops the foreground cluster cleanly", async () => {
+  await using dirs = await scratch();
+  const up = await launch(["--nodes", "2", "--name", "intr"], dirs.env);
+  up.child.kill("SIGINT");
+  const exit = await up.child.status;
+  assert.equal(exit.code, 0, up.stderr());
+  assert.match(up.stderr(), /cluster 'intr' is down: 2 nodes stopped, removed /);
+  await assertGone(up.file);
+});
+
+Deno.test("cli cluster: after kill -9 of the launcher the nodes run on; clean removes them", async () => {
+  await using dirs = await scratch();
+  const up = await launch(["--nodes", "3", "--name", "crash"], dirs.env);
+  up.child.kill("SIGKILL");
+  await up.child.status;
+  // The nodes are in sessions of their own: they still serve.
+  assert.deepEqual(await pingAll(up.file), ["crash-n0", "crash-n1", "crash-n2"]);
+  const status = await cdfs(["cluster", "status", "--cluster", "crash"], dirs.env);
+  assert.equal(status.code, 0);
+  // Starting the same name again says what to do.
+  const again = await cdfs(["cluster", "up", "--nodes", "1", "--name", "crash"], dirs.env);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /left behind by a launcher that died .*'cdfs cluster clean'/);
+
+  const clean = await cdfs(["cluster", "clean"], dirs.env);
+  assert.equal(clean.code, 0, clean.err);
+  assert.match(clean.out, /^crash: stopped \(3 node processes stopped, removed .*\)\n$/);
+  await assertGone(up.file);
+  assert.equal((await cdfs(["cluster", "clean"], dirs.env)).out, "no clusters\n");
+});
+
+Deno.test("cli cluster: --detach, stop-node, start-node, down", async () => {
+  await using dirs = await scratch();
+  const up = await cdfs(["cluster", "up", "--nodes", "3", "--name", "det", "--detach"], dirs.env);
+  assert.equal(up.code, 0, up.err);
+  const path = join(dirs.env.CDFS_STATE_DIR!, "det", "cluster.json");
+  assert.match(
+    up.out,
+    new RegExp(`^cluster 'det' is up: 3 nodes in [\\d.]+ s\ncluster file: ${path}\n`),
+  );
+  assert.match(up.out, /stop it with: cdfs cluster down --cluster /);
+  const file = await readClusterFile(path);
+  try {
+    assert.equal(file.launcher.detached, true);
+    const env = { ...dirs.env, CDFS_CLUSTER: path };
+
+    const stop = await cdfs(["cluster", "stop-node", "0", "2"], env);
+    assert.equal(stop.out, "node 0: stopped\nnode 2: stopped\n");
+    const status = await cdfs(["cluster", "status"], env);
+    assert.equal(status.code, 1);
+    assert.match(status.out, /1 of 3 nodes up/);
+    const start = await cdfs(["cluster", "start-node", "2"], env);
+    assert.match(start.out, /^node 2: started on 127\.0\.0\.1:\d+, pid \d+\n$/);
+    const bad = await cdfs(["cluster", "start-node", "x"], env);
+    assert.equal(bad.code, EXIT_USAGE);
+    assert.match(bad.err, /node index 'x' is not a number/);
+
+    const down = await cdfs(["cluster", "down"], env);
+    assert.match(down.out, /^cluster 'det' is down: 2 nodes stopped, removed /);
+    await assertGone(file);
+  } finally {
+    await cdfs(["cluster", "clean", "--all"], dirs.env);
+  }
+});
+
+Deno.test("cli cluster: bad or missing cluster files are refused with clear errors", async () => {
+  await using dirs = await scratch();
+  const missing = await cdfs(["cluster", "status"], dirs.env);
+  assert.equal(missing.code, EXIT_USAGE);
+  assert.match(missing.err, /--cluster FILE is required \(or set CDFS_CLUSTER\)/);
+
+  const none = await cdfs(["cluster", "down", "--cluster", "nope"], dirs.env);
+  assert.equal(none.code, 1);
+  assert.match(none.err, /cluster file .*\/nope\/cluster\.json does not exist/);
+
+  const bad = join(dirs.root, "bad.json");
+  await Deno.writeTextFile(bad, JSON.stringify({ version: 1, name: "x", nodes: "all" }));
+  const refused = await cdfs(["cluster", "status", "--cluster", bad], dirs.env);
+  assert.equal(refused.code, EXIT_USAGE);
+  assert.match(refused.err, /cluster file .*bad\.json: state must be a string/);
+
+  await Deno.writeTextFile(bad, "not json");
+  const notJson = await cdfs(["cluster", "stop-node", "--cluster", bad, "0"], dirs.env);
+  assert.equal(notJson.code, EXIT_USAGE);
+  assert.match(notJson.err, /cluster file .*bad\.json: not JSON/);
+
+  const noNodes = await cdfs(["cluster", "up"], dirs.env);
+  assert.equal(noNodes.code, EXIT_USAGE);
+  assert.match(noNodes.err, /--nodes N is required/);
+});

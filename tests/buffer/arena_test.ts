@@ -152,3 +152,43 @@ Deno.test("ioBytes returns the very same view", () => {
   const view = arena.alloc(16);
   assert.equal(ioBytes(view), view);
 });
+
+Deno.test("by default the memory is created at its full size and never grows", () => {
+  const maxBytes = (1 << 20) + 1000; // not whole pages: the memory rounds up
+  const arena = new WasmArena({ maxBytes });
+  assert.equal(arena.fixedSize, true);
+  assert.equal(arena.byteLength, Math.ceil(maxBytes / 65536) * 65536);
+  const buffer = arena.memory.buffer;
+  const regions = [arena.alloc(1000), arena.alloc(maxBytes - arena.allocatedBytes - 64)];
+  assert.equal(arena.memory.buffer, buffer, "a fixed-size memory made a new buffer object");
+  assert.throws(() => arena.memory.grow(1), RangeError);
+  assert.ok(regions.every((r) => r.buffer === buffer && arena.owns(r)));
+  const data = regions[1]!.subarray(regions[1]!.length - 5000);
+  data.set(pattern(5000, 9));
+  arena.kernels.mul(regions[0]!, 0x8e, data.subarray(0, 1000));
+  const expected = new Uint8Array(1000);
+  ref.mul(expected, 0x8e, pattern(5000, 9).subarray(0, 1000));
+  assert.deepEqual(regions[0], expected);
+});
+
+Deno.test("initialBytes makes the arena growable unless fixedSize is asked for", () => {
+  const growable = new WasmArena({ maxBytes: 4 << 20, initialBytes: 64 * 1024 });
+  assert.equal(growable.fixedSize, false);
+  assert.ok(growable.byteLength < 4 << 20, "a growable arena started at its maximum");
+  const forced = new WasmArena({ maxBytes: 4 << 20, initialBytes: 64 * 1024, fixedSize: true });
+  assert.equal(forced.fixedSize, true);
+  assert.equal(forced.byteLength, 4 << 20);
+  const optedOut = new WasmArena({ maxBytes: 4 << 20, fixedSize: false });
+  assert.equal(optedOut.fixedSize, false);
+  assert.equal(optedOut.byteLength, 1 << 20);
+  for (const arena of [growable, forced, optedOut]) {
+    const src = arena.alloc(3000);
+    const dst = arena.alloc(3000);
+    src.set(pattern(3000, 4));
+    dst.set(pattern(3000, 5));
+    arena.kernels.mulAdd(dst, 0x35, src);
+    const expected = pattern(3000, 5);
+    ref.mulAdd(expected, 0x35, pattern(3000, 4));
+    assert.deepEqual(dst, expected, `fixedSize ${arena.fixedSize}`);
+  }
+});

@@ -306,3 +306,36 @@ Deno.test("createWasmKernels runs on any host memory, without the arena", () => 
   // The kernels reserve their tables and parameters up front, and nothing else yet.
   assert.ok(top < 200 * 1024, `reserved ${top} bytes`);
 });
+
+Deno.test("fixedSize kernels run on a memory at its maximum and refuse one that can grow", () => {
+  for (const variant of VARIANTS) {
+    for (const pages of [8, 200]) { // 200 pages: limits of two LEB128 bytes
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      let top = 0;
+      const host: WasmKernelHost = {
+        memory,
+        offsetOf: (view) => view.buffer === memory.buffer ? view.byteOffset : -1,
+        reserve: (bytes) => (top += bytes) - bytes,
+      };
+      const k = createWasmKernels(host, { variant, fixedSize: true });
+      // The last bytes of the memory are reachable: the declared size is the real one.
+      const data = new Uint8Array(memory.buffer, pages * 65536 - 2000, 1000);
+      const out = new Uint8Array(memory.buffer, pages * 65536 - 1000, 1000);
+      fillRandom(data, random(pages));
+      fillRandom(out, random(pages + 1));
+      const expected = out.slice();
+      ref.mulAdd(expected, 0xc2, data.slice());
+      k.mulAdd(out, 0xc2, data);
+      assertSameBytes(out, expected, `${variant} ${pages} pages mulAdd`);
+    }
+    const growable = new WebAssembly.Memory({ initial: 8, maximum: 16, shared: true });
+    assert.throws(
+      () =>
+        createWasmKernels({ memory: growable, offsetOf: () => -1, reserve: () => 0 }, {
+          variant,
+          fixedSize: true,
+        }),
+      WebAssembly.LinkError,
+    );
+  }
+});

@@ -27,6 +27,21 @@ import {
   stopCluster,
   stopNodes,
 } from "../cluster/local.ts";
+import {
+  assignLinks,
+  type NodeLink,
+  parseCongestSpec,
+  parseDuration,
+  parseRate,
+} from "../cluster/link_spec.ts";
+import {
+  cleanNetworks,
+  EmulatedNetwork,
+  hubNamespace,
+  type NetnsSupport,
+  netnsSupport,
+} from "../cluster/netns.ts";
+import { namespaceLauncher, relaysBeforeUp } from "../cluster/netns_cluster.ts";
 import { selfLauncher } from "../cluster/node_process.ts";
 import { CdfsError } from "../errors.ts";
 import {
@@ -87,6 +102,14 @@ export const clusterUpCommand: Command = {
     "  --state-dir DIR        where the cluster file goes (default: $CDFS_STATE_DIR, else",
     "                         $XDG_RUNTIME_DIR/cdfs, else /tmp/cdfs-<uid>)",
     "  --json                 print {clusterFile, cluster} as one JSON line once up",
+    "  --netns                run every node in its own network namespace behind an emulated",
+    "                         link (root only; see docs/netem.md); clients then run in the",
+    "                         hub namespace: ip netns exec cdfs-<name>-hub cdfs ...",
+    "  --rate RATE            --netns: every node's link rate (default 1gbit)",
+    "  --delay D              --netns: every node's one-way delay (default 0ms)",
+    "  --jitter D             --netns: ± uniform jitter of the delay (default 0ms)",
+    "  --congest P%:RATE:DELAY[:JITTER]  --netns: these settings for P% of the nodes",
+    "  --seed N               --netns: which nodes --congest picks (default 1)",
     "",
     "Example:",
     "  cdfs cluster up --nodes 16 --detach",
@@ -105,6 +128,12 @@ export const clusterUpCommand: Command = {
     grace: { type: "string" },
     "state-dir": { type: "string" },
     json: { type: "boolean" },
+    netns: { type: "boolean" },
+    rate: { type: "string" },
+    delay: { type: "string" },
+    jitter: { type: "string" },
+    congest: { type: "string" },
+    seed: { type: "string" },
   },
   run: runUp,
 };
@@ -120,6 +149,8 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const name = stringOption(args, "name");
   const data = stringOption(args, "data");
   const json = args.values.json === true;
+  const links = await netnsLinks(args, nodes);
+  const clusterName = name ?? DEFAULT_CLUSTER_NAME;
 
   // Signals from here on stop the cluster, whether it is starting or up.
   const stopRequested = Promise.withResolvers<Deno.Signal>();
@@ -136,18 +167,32 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
   try {
     if (!json) ctx.err(`starting ${nodes} datanode${nodes === 1 ? "" : "s"}...\n`);
     const started = performance.now();
+    const network = links === undefined
+      ? undefined
+      : await EmulatedNetwork.create({ cluster: clusterName, links });
+    const launcher = selfLauncher(ctx.env);
     const cluster = await LocalCluster.start({
       nodes,
       stateRoot: stateRoot(ctx, args),
-      launcher: selfLauncher(ctx.env),
-      host,
-      basePort: integerOption(args, "base-port", 0),
+      launcher,
+      host: network === undefined ? host : "127.0.0.1",
+      // Each namespace has its own loopback: every node may use the same port.
+      basePort: integerOption(args, "base-port", network === undefined ? 0 : NETNS_BASE_PORT),
       startTimeoutMs: integerOption(args, "start-timeout", DEFAULT_START_TIMEOUT_MS),
       keepData: args.values["keep-data"] === true,
       nodeArgs: Array.isArray(nodeArgs) ? nodeArgs.map(String) : [],
       signal: abort.signal,
       ...(name === undefined ? {} : { name }),
       ...(data === undefined ? {} : { dataDir: data }),
+      ...(network === undefined ? {} : {
+        launcherFor: (index: number) =>
+          namespaceLauncher(launcher, network.nodes[index]!.namespace),
+        pingNodes: false,
+        beforeUp: relaysBeforeUp(network),
+      }),
+    }).catch(async (error) => {
+      if (network !== undefined) await network.destroy().catch(() => {});
+      throw error;
     });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const detach = args.values.detach === true;
@@ -168,6 +213,7 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
     const signal = await stopRequested.promise;
     ctx.err(`${signal}: stopping cluster '${cluster.file.name}'...\n`);
     const report = await cluster.stop(graceMs);
+    if (network !== undefined) await network.destroy();
     ctx.err(
       `cluster '${report.name}' is down: ${report.terminated + report.killed} nodes stopped` +
         (report.killed > 0 ? ` (${report.killed} killed after ${graceMs} ms)` : "") +
@@ -190,7 +236,13 @@ function describeUp(path: string, file: ClusterFile, seconds: string, detached: 
     `cluster file: ${path}`,
     `  node  ${"address".padEnd(21)}  ${"pid".padEnd(7)}  data`,
     ...rows,
-    `use it with --cluster ${path} (or export CDFS_CLUSTER=${path})`,
+    ...(file.network === undefined
+      ? [`use it with --cluster ${path} (or export CDFS_CLUSTER=${path})`]
+      : [
+        `the nodes are reachable only from the hub namespace ${file.network.hub} ` +
+        `(${file.network.hubAddress}); run clients there:`,
+        `  ip netns exec ${file.network.hub} cdfs <command> --cluster ${path}`,
+      ]),
     detached
       ? `stop it with: cdfs cluster down --cluster ${path}`
       : "Ctrl-C (or 'cdfs cluster down') stops the cluster",
@@ -224,9 +276,14 @@ export const clusterDownCommand: Command = {
   options: { ...CLUSTER_OPTIONS, grace: { type: "string" }, json: { type: "boolean" } },
   run: async (ctx, args) => {
     noPositionals(args);
-    const report = await stopCluster(clusterPath(ctx, args), {
+    const path = clusterPath(ctx, args);
+    const network = (await readClusterFile(path).catch(() => undefined))?.network;
+    const report = await stopCluster(path, {
       graceMs: integerOption(args, "grace", DEFAULT_STOP_GRACE_MS),
     });
+    // This cluster's namespaces only (and the relays in them); a foreground launcher may
+    // have removed them already.
+    if (network !== undefined) await cleanNetworks(report.name);
     if (args.values.json === true) {
       ctx.out(JSON.stringify(report) + "\n");
     } else {
@@ -287,6 +344,9 @@ export const clusterStatusCommand: Command = {
             "pid".padEnd(7)
           }  ${"blocks".padStart(6)}  ${"free".padStart(10)}`,
           ...rows.map((row) => `  ${row}`),
+          ...(file.network !== undefined && up < statuses.length
+            ? [`(its nodes answer only in its hub: ip netns exec ${file.network.hub} cdfs ...)`]
+            : []),
           "",
         ].join("\n"),
       );
@@ -398,6 +458,9 @@ export const clusterCleanCommand: Command = {
       all: args.values.all === true,
       graceMs: integerOption(args, "grace", DEFAULT_STOP_GRACE_MS),
     });
+    for (const c of cleaned) {
+      if (c.action === "stopped") await cleanNetworkOf(c.name);
+    }
     if (args.values.json === true) {
       ctx.out(JSON.stringify(cleaned) + "\n");
     } else if (cleaned.length === 0) {
@@ -496,6 +559,69 @@ export function optionalClusterPath(
  */
 export async function clusterAddresses(ctx: CliContext, args: ParsedArgs): Promise<string[]> {
   return clusterNodeAddresses(await readClusterFile(clusterPath(ctx, args)));
+}
+
+/** The DataNodes' port inside their namespaces (the relays listen on the same one). */
+const NETNS_BASE_PORT = 7000;
+const NETNS_ONLY = ["rate", "delay", "jitter", "congest", "seed"] as const;
+
+/**
+ * The links of `cluster up --netns` (undefined without `--netns`), once the options are
+ * valid and this machine can emulate networks.
+ *
+ * @example
+ * ```ts ignore
+ * import { netnsLinks } from "./cluster.ts";
+ * await netnsLinks({ values: { netns: true }, positionals: [] }, 3, async () => ({ ok: false, reason: "not root" }));
+ * // throws CdfsError UNAVAILABLE "cluster up --netns: not root"
+ * ```
+ *
+ * @param args The parsed arguments of `cluster up`.
+ * @param nodes The node count.
+ * @param support Says whether network emulation works here (default `netnsSupport`).
+ * @returns Every node's link, or undefined without `--netns`.
+ * @throws {CdfsError} USAGE for a bad setting or one without `--netns`; UNAVAILABLE when
+ * emulation is not possible here (not root, no `ip netns`).
+ */
+export async function netnsLinks(
+  args: ParsedArgs,
+  nodes: number,
+  support: () => Promise<NetnsSupport> = netnsSupport,
+): Promise<NodeLink[] | undefined> {
+  if (args.values.netns !== true) {
+    const stray = NETNS_ONLY.find((option) => args.values[option] !== undefined);
+    if (stray !== undefined) throw new CdfsError("USAGE", `--${stray} needs --netns`);
+    return undefined;
+  }
+  const base = {
+    rateBitsPerSecond: parseRate(stringOption(args, "rate") ?? "1gbit", "--rate"),
+    delayMs: parseDuration(stringOption(args, "delay") ?? "0ms", "--delay"),
+    jitterMs: parseDuration(stringOption(args, "jitter") ?? "0ms", "--jitter"),
+  };
+  const congestText = stringOption(args, "congest");
+  const links = assignLinks({
+    nodes,
+    base,
+    seed: integerOption(args, "seed", 1),
+    ...(congestText === undefined ? {} : { congest: parseCongestSpec(congestText, "--congest") }),
+  });
+  const supported = await support();
+  if (!supported.ok) {
+    throw new CdfsError(
+      "UNAVAILABLE",
+      `cluster up --netns: network emulation is not available: ${supported.reason}`,
+    );
+  }
+  return links;
+}
+
+async function cleanNetworkOf(name: string): Promise<void> {
+  try {
+    hubNamespace(name); // Only names that can have namespaces.
+    await cleanNetworks(name);
+  } catch {
+    // No `ip` here (then there are no namespaces either), or not ours to judge: skip.
+  }
 }
 
 function stateRoot(ctx: CliContext, args: ParsedArgs): string {

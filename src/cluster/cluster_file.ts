@@ -177,6 +177,34 @@ export interface ClusterFile {
   readonly launcher: ClusterLauncher;
   /** The nodes, in index order (`nodes[i].index === i`). */
   readonly nodes: readonly ClusterNode[];
+  /** Present when the nodes run in an emulated network (`cluster up --netns`). */
+  readonly network?: ClusterNetwork;
+}
+
+/**
+ * The emulated network of a cluster (`cluster up --netns`, see `netns.ts`): clients reach the
+ * nodes only from inside the hub namespace (`ip netns exec <hub> cdfs ...`).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterNetwork } from "./cluster_file.ts";
+ * const network: ClusterNetwork = {
+ *   netns: true,
+ *   hub: "cdfs-local-hub",
+ *   hubAddress: "10.213.0.1",
+ *   nodes: [{ namespace: "cdfs-local-n0", address: "10.213.0.10" }],
+ * };
+ * ```
+ */
+export interface ClusterNetwork {
+  /** Always true: the nodes live in network namespaces. */
+  readonly netns: true;
+  /** The hub namespace, where clients must run. */
+  readonly hub: string;
+  /** The hub's address on the bridge. */
+  readonly hubAddress: string;
+  /** Node i's namespace and bridge address, in index order. */
+  readonly nodes: readonly { readonly namespace: string; readonly address: string }[];
 }
 
 /**
@@ -316,6 +344,30 @@ export function parseClusterFile(text: string, where: string): ClusterFile {
     nodeArgs: nodeArgs as string[],
     launcher,
     nodes,
+    ...withNetwork(root.network, fail),
+  };
+}
+
+/** The `network` field when it is the emulated network of `--netns`; other kinds (of newer
+ * writers) are ignored like any unknown field. */
+function withNetwork(value: unknown, fail: Fail): { network?: ClusterNetwork } {
+  if (typeof value !== "object" || value === null || !("netns" in value)) return {};
+  const network = record(value, "network", fail);
+  if (network.netns !== true) fail("network.netns must be true");
+  if (!Array.isArray(network.nodes)) fail("network.nodes must be an array");
+  return {
+    network: {
+      netns: true,
+      hub: string(network.hub, "network.hub", fail),
+      hubAddress: string(network.hubAddress, "network.hubAddress", fail),
+      nodes: (network.nodes as unknown[]).map((entry, i) => {
+        const node = record(entry, `network.nodes[${i}]`, fail);
+        return {
+          namespace: string(node.namespace, `network.nodes[${i}].namespace`, fail),
+          address: string(node.address, `network.nodes[${i}].address`, fail),
+        };
+      }),
+    },
   };
 }
 

@@ -125,6 +125,16 @@ export interface StartClusterOptions {
   readonly signal?: AbortSignal;
   /** The temp directory for the default data directory (default `$TMPDIR` or `/tmp`). */
   readonly tempDir?: string;
+  /** Node i's launcher instead of `launcher` (e.g. wrapped in `ip netns exec`). */
+  readonly launcherFor?: (index: number) => NodeLauncher;
+  /** Whether to PING every node before it counts as up (default true; false when this
+   * process cannot reach the nodes, e.g. in network namespaces: `beforeUp` may check). */
+  readonly pingNodes?: boolean;
+  /**
+   * Called once every node answers, before the file says `up`; returns the file to write
+   * (e.g. with the addresses of relays in front of the nodes). A throw stops the cluster.
+   */
+  readonly beforeUp?: (file: ClusterFile) => Promise<ClusterFile>;
 }
 
 /**
@@ -259,12 +269,16 @@ export class LocalCluster {
       }));
       for (const node of nodes) {
         children.push(
-          NodeChild.spawn({ launcher: options.launcher, nodeArgs: file.nodeArgs, ...node }),
+          NodeChild.spawn({
+            launcher: options.launcherFor?.(node.index) ?? options.launcher,
+            nodeArgs: file.nodeArgs,
+            ...node,
+          }),
         );
       }
       const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
       const addresses = await abortable(
-        Promise.all(children.map((child) => child.ready(timeoutMs))),
+        Promise.all(children.map((child) => child.ready(timeoutMs, options.pingNodes ?? true))),
         options.signal,
       );
       file = {
@@ -280,6 +294,7 @@ export class LocalCluster {
           startTime: children[i]!.startTime,
         })),
       };
+      if (options.beforeUp !== undefined) file = await options.beforeUp(file);
       await writeClusterFile(path, file);
       return new LocalCluster(path, file, children);
     } catch (error) {

@@ -35,6 +35,7 @@
  * @module
  */
 import { CdfsError } from "../errors.ts";
+import { validateClusterName } from "./cluster_file.ts";
 import { type LinkSettings, type NodeLink, validateLink } from "./link_spec.ts";
 
 /**
@@ -86,7 +87,6 @@ const NAMESPACE_PREFIX = "cdfs-";
 const BRIDGE = "br0";
 const PREFIX_LENGTH = 24;
 const FIRST_NODE_HOST = 10;
-const CLUSTER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,30}[A-Za-z0-9])?$/;
 const NAMESPACE_NAME = /^cdfs-(.+)-(hub|n(0|[1-9][0-9]{0,2}))$/;
 /** Time the token bucket holds: enough for the 64 KiB GSO packets of a veth at 1 Gbit/s. */
 const BUCKET_MS = 2;
@@ -99,26 +99,13 @@ const DEFAULT_KILL_GRACE_MS = 2000;
 const KILL_WAIT_MS = 3000;
 const POLL_MS = 50;
 
-/**
- * Checks a cluster name for use in namespace names: 1-32 characters of letters, digits, `-`
- * and `_`, starting and ending with a letter or digit.
- *
- * @example
- * ```ts
- * import { validateClusterName } from "./netns.ts";
- * validateClusterName("bench-16");
- * ```
- *
- * @param name The cluster name.
- * @throws {CdfsError} USAGE when the name is not allowed.
- */
-export function validateClusterName(name: string): void {
-  if (!CLUSTER_NAME.test(name)) {
-    throw new CdfsError(
-      "USAGE",
-      `cluster name ${JSON.stringify(name)}: use 1-32 letters, digits, '-' or '_', starting and ` +
-        `ending with a letter or digit`,
-    );
+/** Whether a name passes {@linkcode validateClusterName}, without throwing. */
+function isClusterName(name: string): boolean {
+  try {
+    validateClusterName(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -208,7 +195,7 @@ export interface OwnNamespace {
  */
 export function parseNamespaceName(name: string): OwnNamespace | undefined {
   const match = NAMESPACE_NAME.exec(name);
-  if (match === null || !CLUSTER_NAME.test(match[1]!)) return undefined;
+  if (match === null || !isClusterName(match[1]!)) return undefined;
   if (match[2] === "hub") return { name, cluster: match[1]! };
   const index = Number(match[3]);
   if (index >= MAX_NETNS_NODES) return undefined;
@@ -330,7 +317,7 @@ async function probeSupport(): Promise<NetnsSupport> {
  * ```
  */
 export interface NetworkOptions {
-  /** The cluster name ({@linkcode validateClusterName}). */
+  /** The cluster name (`validateClusterName` of `cluster_file.ts`). */
   readonly cluster: string;
   /** One entry per node, in node order (`assignLinks` of link_spec.ts makes them). */
   readonly links: readonly NodeLink[];

@@ -270,11 +270,13 @@ export class NodeChild {
    * Waits until the node prints its `listening` line and answers PING with its id.
    *
    * @param timeoutMs How long the start may take.
+   * @param ping Whether to PING it too (false when this process cannot reach it, e.g. a node
+   * in another network namespace: then the `listening` line is all).
    * @returns The address it listens on, `HOST:PORT`.
    * @throws {CdfsError} UNAVAILABLE when it exits first, stays silent too long or answers with
    * another id (another node on that port); the message carries its stderr.
    */
-  async ready(timeoutMs: number): Promise<string> {
+  async ready(timeoutMs: number, ping = true): Promise<string> {
     const deadline = performance.now() + timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -286,6 +288,7 @@ export class NodeChild {
         throw await this.#failure(`no 'listening' line in ${timeoutMs} ms`);
       }
       if (address === null) throw await this.#failure("it exited before it listened");
+      if (!ping) return address;
       let lastError: unknown;
       while (performance.now() < deadline) {
         try {

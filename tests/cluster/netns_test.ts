@@ -22,8 +22,8 @@ import {
   nodeNamespace,
   parseNamespaceName,
   runInNamespace,
-  validateClusterName,
 } from "../../src/cluster/netns.ts";
+import { validateClusterName } from "../../src/cluster/cluster_file.ts";
 import { NodeRelay } from "../../src/cluster/node_relay.ts";
 import { isCdfsError } from "../../src/errors.ts";
 

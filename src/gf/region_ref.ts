@@ -20,6 +20,7 @@
 
 import { MUL_TABLE } from "./gf256.ts";
 import type { Matrix, RegionKernels } from "./region.ts";
+import { checkCoefficient, checkDotProduct, checkSameLength } from "./region_checks.ts";
 
 /** Below this many bytes a word loop does not pay for its table and views. */
 const WORD_THRESHOLD = 64;
@@ -30,20 +31,6 @@ const DOT_CHUNK = 16 * 1024;
 /** Row `c` of the product table: `c·b` at index `b`. */
 function productRow(c: number): Uint8Array {
   return MUL_TABLE.subarray(c << 8, (c << 8) + 256);
-}
-
-function checkCoefficient(c: number): void {
-  if (!Number.isInteger(c) || c < 0 || c > 255) {
-    throw new RangeError(`coefficient must be an integer in 0..255, got ${c}`);
-  }
-}
-
-function checkSameLength(dst: Uint8Array, src: Uint8Array): void {
-  if (dst.length !== src.length) {
-    throw new RangeError(
-      `region lengths differ: destination has ${dst.length} bytes, source has ${src.length}`,
-    );
-  }
 }
 
 /**
@@ -223,35 +210,6 @@ export function dotProduct(
       const row = coeffs[i]!;
       mul(out, row[0]!, inSlices[0]!);
       for (let j = 1; j < inSlices.length; j++) mulAdd(out, row[j]!, inSlices[j]!);
-    }
-  }
-}
-
-function checkDotProduct(
-  outs: readonly Uint8Array[],
-  coeffs: Matrix,
-  ins: readonly Uint8Array[],
-): void {
-  if (coeffs.length !== outs.length) {
-    throw new RangeError(
-      `coefficient matrix has ${coeffs.length} rows but there are ${outs.length} outputs`,
-    );
-  }
-  for (let i = 0; i < coeffs.length; i++) {
-    const row = coeffs[i]!;
-    if (row.length !== ins.length) {
-      throw new RangeError(
-        `coefficient row ${i} has ${row.length} entries but there are ${ins.length} inputs`,
-      );
-    }
-    // Uint8Array entries are always in 0..255; this guards plain arrays cast to Matrix.
-    for (const c of row) checkCoefficient(c);
-  }
-  const regions = [...outs, ...ins];
-  const n = regions[0]?.length;
-  for (const r of regions) {
-    if (r.length !== n) {
-      throw new RangeError(`region lengths differ: ${n} bytes and ${r.length} bytes`);
     }
   }
 }

@@ -24,6 +24,7 @@
 
 import { nibbleTables } from "./gf256.ts";
 import type { Matrix, RegionKernels } from "./region.ts";
+import { checkCoefficient, checkDotProduct, checkSameLength } from "./region_checks.ts";
 import { RELAXED_SIMD_BASE64, SIMD_BASE64, wasmBytes } from "./wasm/gf_kernels_wasm.ts";
 
 /**
@@ -252,47 +253,6 @@ function compiledModule(variant: WasmKernelVariant, fixedPages = 0): WebAssembly
  */
 export function supportedWasmKernelVariants(): WasmKernelVariant[] {
   return VARIANTS.filter((v) => compiledModule(v) !== null);
-}
-
-function checkCoefficient(c: number): void {
-  if (!Number.isInteger(c) || c < 0 || c > 255) {
-    throw new RangeError(`coefficient must be an integer in 0..255, got ${c}`);
-  }
-}
-
-function checkSameLength(dst: Uint8Array, src: Uint8Array): void {
-  if (dst.length !== src.length) {
-    throw new RangeError(
-      `region lengths differ: destination has ${dst.length} bytes, source has ${src.length}`,
-    );
-  }
-}
-
-function checkDotProduct(
-  outs: readonly Uint8Array[],
-  coeffs: Matrix,
-  ins: readonly Uint8Array[],
-): void {
-  if (coeffs.length !== outs.length) {
-    throw new RangeError(
-      `coefficient matrix has ${coeffs.length} rows but there are ${outs.length} outputs`,
-    );
-  }
-  for (let i = 0; i < coeffs.length; i++) {
-    const row = coeffs[i]!;
-    if (row.length !== ins.length) {
-      throw new RangeError(
-        `coefficient row ${i} has ${row.length} entries but there are ${ins.length} inputs`,
-      );
-    }
-    for (const c of row) checkCoefficient(c);
-  }
-  const n = outs[0]?.length ?? ins[0]?.length;
-  for (const r of [...outs, ...ins]) {
-    if (r.length !== n) {
-      throw new RangeError(`region lengths differ: ${n} bytes and ${r.length} bytes`);
-    }
-  }
 }
 
 /**

@@ -1,0 +1,89 @@
+/**
+ * The argument checks every GF(2^8) region kernel makes, so the reference and the WebAssembly
+ * kernels reject exactly the same calls with the same messages.
+ *
+ * @module
+ */
+import type { Matrix } from "./region.ts";
+
+/**
+ * Throws unless `c` is an integer in 0..255.
+ *
+ * @example
+ * ```ts
+ * import { checkCoefficient } from "./region_checks.ts";
+ * checkCoefficient(141); // fine
+ * ```
+ *
+ * @param c The coefficient.
+ * @throws {RangeError} Naming the value.
+ */
+export function checkCoefficient(c: number): void {
+  if (!Number.isInteger(c) || c < 0 || c > 255) {
+    throw new RangeError(`coefficient must be an integer in 0..255, got ${c}`);
+  }
+}
+
+/**
+ * Throws unless the two regions have the same length.
+ *
+ * @example
+ * ```ts
+ * import { checkSameLength } from "./region_checks.ts";
+ * checkSameLength(new Uint8Array(4), new Uint8Array(4)); // fine
+ * ```
+ *
+ * @param dst The destination region.
+ * @param src The source region.
+ * @throws {RangeError} Naming both lengths.
+ */
+export function checkSameLength(dst: Uint8Array, src: Uint8Array): void {
+  if (dst.length !== src.length) {
+    throw new RangeError(
+      `region lengths differ: destination has ${dst.length} bytes, source has ${src.length}`,
+    );
+  }
+}
+
+/**
+ * Throws unless `coeffs` has one row of `ins.length` valid coefficients per output and every
+ * region has the same length.
+ *
+ * @example
+ * ```ts
+ * import { checkDotProduct } from "./region_checks.ts";
+ * checkDotProduct([new Uint8Array(8)], [Uint8Array.of(1, 2)], [new Uint8Array(8), new Uint8Array(8)]);
+ * ```
+ *
+ * @param outs The output regions.
+ * @param coeffs The coefficient matrix.
+ * @param ins The input regions.
+ * @throws {RangeError} Naming the shape or length that does not fit.
+ */
+export function checkDotProduct(
+  outs: readonly Uint8Array[],
+  coeffs: Matrix,
+  ins: readonly Uint8Array[],
+): void {
+  if (coeffs.length !== outs.length) {
+    throw new RangeError(
+      `coefficient matrix has ${coeffs.length} rows but there are ${outs.length} outputs`,
+    );
+  }
+  for (let i = 0; i < coeffs.length; i++) {
+    const row = coeffs[i]!;
+    if (row.length !== ins.length) {
+      throw new RangeError(
+        `coefficient row ${i} has ${row.length} entries but there are ${ins.length} inputs`,
+      );
+    }
+    // Uint8Array entries are always in 0..255; this guards plain arrays cast to Matrix.
+    for (const c of row) checkCoefficient(c);
+  }
+  const n = outs[0]?.length ?? ins[0]?.length;
+  for (const r of [...outs, ...ins]) {
+    if (r.length !== n) {
+      throw new RangeError(`region lengths differ: ${n} bytes and ${r.length} bytes`);
+    }
+  }
+}

@@ -15,7 +15,12 @@ import { CdfsError } from "../errors.ts";
 import { formatNodeAddress, parseNodeAddress } from "../address.ts";
 import type { ClusterFile, ClusterNetwork } from "./cluster_file.ts";
 import { type EmulatedNetwork, runInNamespace } from "./netns.ts";
-import { defaultRelayLauncher, nodeRelaySettings, type RelayLauncher } from "./node_relay.ts";
+import {
+  defaultRelayLauncher,
+  nodeRelaySettings,
+  readListeningLine,
+  type RelayLauncher,
+} from "./node_relay.ts";
 import type { NodeLauncher } from "./node_process.ts";
 import { relayArguments } from "./relay_main.ts";
 
@@ -101,22 +106,7 @@ async function startRelay(
   );
   const stderr = new Response(child.stderr).text();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), RELAY_START_TIMEOUT_MS);
-  });
-  let text = "";
-  let address: string | undefined;
-  try {
-    while (address === undefined) {
-      const next = await Promise.race([lines.read(), timeout]);
-      if (next === "timeout" || next.done) break;
-      text += next.value;
-      address = /^listening (\S+)\n/m.exec(text)?.[1];
-    }
-  } finally {
-    clearTimeout(timer);
-  }
+  const { address } = await readListeningLine(lines, RELAY_START_TIMEOUT_MS);
   if (address === undefined) {
     try {
       child.kill("SIGKILL");

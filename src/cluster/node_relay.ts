@@ -264,22 +264,7 @@ export class NodeRelay {
     const stderr = collect(child.stderr);
     const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const timeoutMs = options.startTimeoutMs ?? 30_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    let text = "";
-    let address: string | undefined;
-    try {
-      while (address === undefined) {
-        const next = await Promise.race([lines.read(), timeout]);
-        if (next === "timeout" || next.done) break;
-        text += next.value;
-        address = /^listening (\S+)\n/m.exec(text)?.[1];
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+    let { text, address } = await readListeningLine(lines, timeoutMs);
     // Keep reading standard output: the `stats` line comes when the relay stops.
     const draining = (async () => {
       for (;;) {
@@ -357,4 +342,42 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
     text = (text + chunk).slice(-8192);
   }
   return text;
+}
+
+/**
+ * Reads a child's standard output until its `listening ADDRESS` line (what `datanode serve` and
+ * the relay print when ready), the end of the output, or `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { readListeningLine } from "./node_relay.ts";
+ * const out = ReadableStream.from(["starting\n", "listening 10.0.0.1:7000\n"]).getReader();
+ * console.log((await readListeningLine(out, 1000)).address); // "10.0.0.1:7000"
+ * ```
+ *
+ * @param lines A reader of the child's decoded standard output; it stays locked to the caller.
+ * @param timeoutMs How long to wait.
+ * @returns What was read, and the address (undefined when none came in time).
+ */
+export async function readListeningLine(
+  lines: ReadableStreamDefaultReader<string>,
+  timeoutMs: number,
+): Promise<{ text: string; address: string | undefined }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  let text = "";
+  let address: string | undefined;
+  try {
+    while (address === undefined) {
+      const next = await Promise.race([lines.read(), timeout]);
+      if (next === "timeout" || next.done) break;
+      text += next.value;
+      address = /^listening (\S+)\n/m.exec(text)?.[1];
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return { text, address };
 }

@@ -21,15 +21,11 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseSize } from "../src/cli/command.ts";
 import type { CodingEncode, CodingJob, CodingTiming, EncodeBreakdown } from "./coding_worker.ts";
 import type { LoopbackOptions, LoopbackResult } from "./coding_loopback.ts";
-
-function repoPath(relative: string): string {
-  return fileURLToPath(new URL(`../${relative}`, import.meta.url));
-}
+import { machine, median, output, progress, repoPath } from "./common.ts";
 
 const OUT_DIR = repoPath("bench/out");
 const RESULT_FILE = repoPath("bench/out/coding.json");
@@ -142,36 +138,6 @@ function parseOptions(args: string[]): Options | null {
   };
 }
 
-async function output(
-  command: string,
-  args: string[],
-): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  try {
-    const r = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
-      .output();
-    const text = new TextDecoder();
-    return { ok: r.success, stdout: text.decode(r.stdout), stderr: text.decode(r.stderr) };
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { ok: false, stdout: "", stderr: "not found" };
-    throw e;
-  }
-}
-
-async function machine(cpu: number | null): Promise<Record<string, string | number | null>> {
-  const lscpu = await output("lscpu", []);
-  const field = (name: string): string | null =>
-    lscpu.stdout.match(new RegExp(`^${name}:\\s*(.+)$`, "m"))?.[1]?.trim() ?? null;
-  return {
-    cpuModel: field("Model name"),
-    cpuFamilyModel: `family ${field("CPU family")}, model ${field("Model")}`,
-    cpus: Number(field("CPU\\(s\\)") ?? navigator.hardwareConcurrency),
-    kernel: Deno.osRelease(),
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-    pinnedToCpu: cpu,
-  };
-}
-
 /** Times one job in a fresh `deno run` of the worker, pinned when asked. */
 async function runWorker(cpu: number | null, job: CodingJob): Promise<CodingTiming> {
   const deno = [
@@ -189,12 +155,6 @@ async function runWorker(cpu: number | null, job: CodingJob): Promise<CodingTimi
     throw new Error(`timing the ${job.encode} encode failed: ${r.stderr.trim()}`);
   }
   return JSON.parse(r.stdout) as CodingTiming;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** One encode's timed runs, summarized. */
@@ -357,10 +317,6 @@ function inProcessTable(result: InProcessResult, options: Options): string {
     );
   });
   return lines.join("\n");
-}
-
-function progress(line: string): void {
-  if (Deno.stderr.isTerminal()) console.error(line);
 }
 
 /**

@@ -18,7 +18,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ioBytes } from "../src/buffer/arena.ts";
 import { BufferPool } from "../src/buffer/pool.ts";
@@ -26,10 +25,7 @@ import { DataNodeClient } from "../src/client/datanode_client.ts";
 import type { ByteReader } from "../src/client/byte_io.ts";
 import { parseSize } from "../src/cli/command.ts";
 import { DataNodeProcess } from "../tests/helpers/datanode_process.ts";
-
-function repoPath(relative: string): string {
-  return fileURLToPath(new URL(`../${relative}`, import.meta.url));
-}
+import { median, repoPath } from "./common.ts";
 
 const OUT_DIR = repoPath("bench/out");
 const RESULT_FILE = repoPath("bench/out/datanode.json");
@@ -215,12 +211,6 @@ function cpuSeconds(pid: number | "self"): number {
 interface Timed {
   gbps: number;
   cpuPerGiB: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Times `run`, and the CPU it costs this process and the server process `serverPid`. */

@@ -14,7 +14,6 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   fillRandom,
@@ -27,11 +26,7 @@ import {
   REGION_STAGGER,
   staggeredRegions,
 } from "./gf_worker.ts";
-
-/** A path in the repository as a file-system path, whatever the working directory. */
-function repoPath(relative: string): string {
-  return fileURLToPath(new URL(`../${relative}`, import.meta.url));
-}
+import { machine, median, output, progress, repoPath } from "./common.ts";
 
 const OUT_DIR = repoPath("bench/out");
 const HARNESS_SOURCE = repoPath("bench/isal/gf_isal_bench.c");
@@ -167,42 +162,9 @@ function parseOptions(args: string[]): Options | null {
   return { runs, runMs, cpu };
 }
 
-async function output(
-  command: string,
-  args: string[],
-): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  try {
-    const r = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
-      .output();
-    const text = new TextDecoder();
-    return { ok: r.success, stdout: text.decode(r.stdout), stderr: text.decode(r.stderr) };
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { ok: false, stdout: "", stderr: "not found" };
-    throw e;
-  }
-}
-
 /** Prefixes a command with `taskset -c <cpu>` when pinning was asked for. */
 function pinned(cpu: number | null, command: string, args: string[]): [string, string[]] {
   return cpu === null ? [command, args] : ["taskset", ["-c", String(cpu), command, ...args]];
-}
-
-async function machine(cpu: number | null): Promise<Record<string, string | number | null>> {
-  const lscpu = await output("lscpu", []);
-  const field = (name: string): string | null =>
-    lscpu.stdout.match(new RegExp(`^${name}:\\s*(.+)$`, "m"))?.[1]?.trim() ?? null;
-  const isal = await output("dpkg-query", ["-W", "-f", "${Version}", "libisal-dev"]);
-  return {
-    cpuModel: field("Model name"),
-    // KVM guests often show only "AMD EPYC"; family and model tell the generation.
-    cpuFamilyModel: `family ${field("CPU family")}, model ${field("Model")}`,
-    cpus: Number(field("CPU\\(s\\)") ?? navigator.hardwareConcurrency),
-    kernel: Deno.osRelease(),
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-    isal: isal.ok ? isal.stdout.trim() : null,
-    pinnedToCpu: cpu,
-  };
 }
 
 /** Compiles the ISA-L harness into bench/out, or explains what is missing. */
@@ -248,12 +210,6 @@ async function runWorker(cpu: number | null, job: GfJob): Promise<GfTiming> {
     throw new Error(`timing ${job.implementation} ${job.kernel} failed: ${r.stderr.trim()}`);
   }
   return JSON.parse(r.stdout) as GfTiming;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
@@ -461,10 +417,6 @@ function table(rows: Row[]): string {
   return lines.join("\n");
 }
 
-function progress(line: string): void {
-  if (Deno.stderr.isTerminal()) console.error(line);
-}
-
 /**
  * Runs the GF benchmark with command-line style options (see `--help`), prints the table (a
  * missed target shows as **no** there) and writes `bench/out/gf.json`. Rejects when the bench
@@ -489,7 +441,7 @@ export async function runGfBench(args: string[]): Promise<void> {
   if (cpu !== null && !(await output("taskset", ["-c", String(cpu), "true"])).ok) {
     throw new Error(`cannot pin to core ${cpu} with taskset (util-linux); use --cpu none`);
   }
-  const host = await machine(cpu);
+  const host = await machine(cpu, { isal: "libisal-dev" });
   await buildHarness();
 
   const checkSize = SIZES[0]!;

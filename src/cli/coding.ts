@@ -17,6 +17,7 @@ import type { CodedBlockState, ProgressCallback } from "../client/objects.ts";
 import { manifestBlockId, type ObjectManifest } from "../client/manifest.ts";
 import { listCodingModules, loadCodingModule } from "../coding/loader.ts";
 import type { CodingModule } from "../coding/program.ts";
+import { pushChain } from "../coding/push.ts";
 import { analyze } from "../coding/symbolic.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
 import {
@@ -102,19 +103,24 @@ export const putPartsCommand: Command = {
 export const encodeCommand: Command = {
   name: "encode",
   summary: "Encode a put object on the nodes: every node writes its coded block",
-  usage: "cdfs encode [--code NAME] --nodes LIST [--overwrite] [--json] ID",
+  usage: "cdfs encode [--code NAME] --nodes LIST [--push] [--overwrite] [--json] ID",
   description: [
     "Starts every program of the module's encode at once, with one run id; the datanodes pull",
     "the rest of the pipeline from each other and each writes its coded block ID.coded<i>",
-    "(atomically: nothing is visible unless its program succeeds). The progress bar shows the",
-    "bytes that went through the last node. The part blocks stay; remove them with 'cdfs rm'",
-    "once the object is encoded.",
+    "(atomically: nothing is visible unless the whole run succeeds). The progress bar shows",
+    "the bytes that went through the last node. The part blocks stay; remove them with",
+    "'cdfs rm' once the object is encoded.",
+    "",
+    "With --push the pipeline is driven from its other end: the first program is started and",
+    "each node pushes its output to the next (same programs, same coded blocks). It needs an",
+    "encode that is a chain of programs, such as RapidRAID's.",
     "",
     "Options:",
     OPTIONAL_CODE_HELP,
     NODE_LIST_HELP,
     DIR_HELP,
     CHUNK_HELP,
+    "  --push                push mode: each node sends its output on to the next",
     "  --overwrite           replace coded blocks that exist (default: fail with EXISTS)",
     "  --json                print the summary as JSON",
     "",
@@ -126,6 +132,7 @@ export const encodeCommand: Command = {
     ...NODE_LIST_OPTIONS,
     ...DIR_OPTION,
     ...RUN_OPTIONS,
+    push: { type: "boolean" },
     overwrite: { type: "boolean" },
   },
   run: runEncode,
@@ -341,6 +348,20 @@ async function runEncode(ctx: CliContext, args: ParsedArgs): Promise<number> {
   objectIdArgument(id!);
   const { module, nodes } = await objectArguments(ctx, args, id!);
   const chunkSize = chunkSizeOption(args);
+  const mode = args.values.push === true ? "push" : "pull";
+  if (mode === "push") {
+    // Refused before anything is sent, as a usage error: the module has no pipeline to push.
+    for (const end of [module.encode].flat()) {
+      try {
+        pushChain(module.programs, end);
+      } catch (e) {
+        throw new CdfsError(
+          "USAGE",
+          `--push with module '${module.name}': ${(e as Error).message}`,
+        );
+      }
+    }
+  }
   const started = performance.now();
   const result = await withProgress(ctx, `encode ${id}`, (onProgress) =>
     encodeObject({
@@ -349,15 +370,18 @@ async function runEncode(ctx: CliContext, args: ParsedArgs): Promise<number> {
       objectId: id!,
       chunkSize,
       overwrite: args.values.overwrite === true,
+      mode,
       onProgress,
     }));
   const seconds = elapsed(started);
   if (args.values.json === true) {
-    printJson(ctx, { object: id, module: module.name, ...result, seconds });
+    printJson(ctx, { object: id, module: module.name, mode, ...result, seconds });
   } else {
     ctx.out(
-      `encoded ${id} with ${module.name}: ${module.n} coded blocks of ${result.length} bytes, ` +
-        `run ${result.runId}${rateText(result.length * module.k, seconds)}\n`,
+      `encoded ${id} with ${module.name}${mode === "push" ? " (push)" : ""}: ${module.n} ` +
+        `coded blocks of ${result.length} bytes, run ${result.runId}${
+          rateText(result.length * module.k, seconds)
+        }\n`,
     );
   }
   return 0;

@@ -18,6 +18,7 @@ import { CdfsError, isCdfsError } from "../errors.ts";
 import {
   type CodingCommittedResponse,
   type CodingRequest,
+  type CodingResponse,
   type CodingStartResponse,
   type CommittedBlock,
   DEFAULT_CHUNK_SIZE,
@@ -58,9 +59,17 @@ import {
   iterableReader,
   writeFully,
 } from "./byte_io.ts";
+import {
+  ABORT_LINGER_MS,
+  ClientCodingPush,
+  type CodingExchangeHost,
+  type CodingPushStream,
+  readCodingReply,
+} from "./coding_push.ts";
 import { PullStream } from "./pull_stream.ts";
 
 export type { CodingRequest, CodingStartResponse, CommittedBlock } from "../protocol/messages.ts";
+export type { CodingPushStream } from "./coding_push.ts";
 
 /**
  * The default time to wait for a TCP connection to a node, 10 s.
@@ -784,10 +793,60 @@ export class DataNodeClient {
    * @throws {CdfsError} `BAD_REQUEST` for an invalid request, connection errors.
    */
   async openCoding(request: CodingRequest): Promise<CodingStream> {
+    const { conn, checked, host } = await this.#sendCoding(request, false);
+    return new ClientCodingStream(conn, checked, host);
+  }
+
+  /**
+   * Sends a push-mode CODING request (`request.push` set, for a program after the chain's
+   * first) and returns at once: the caller then sends the program's input stream with
+   * {@linkcode CodingPushStream.send} and `end`, waits for `prepared` and commits. The next
+   * node's replies are read in the background; its progress goes to `onProgress`. The client
+   * serves nothing else until the run is committed or aborted.
+   *
+   * @example
+   * ```ts ignore
+   * const push = await client.openCodingPush({ ...request, program: "enc_node1", push });
+   * await push.send(chunk);
+   * await push.end({ length: chunk.length, digest });
+   * await push.prepared();
+   * console.log(await push.commit());
+   * ```
+   *
+   * @param request The CODING request, with `push` (validated here first).
+   * @param onProgress Told the progress the node reports.
+   * @returns The sending side of the run.
+   * @throws {CdfsError} `BAD_REQUEST` for an invalid request or one without `push`, connection
+   * errors.
+   */
+  async openCodingPush(
+    request: CodingRequest,
+    onProgress?: (done: number) => void,
+  ): Promise<CodingPushStream> {
+    const { conn, checked, host } = await this.#sendCoding(request, true);
+    return new ClientCodingPush(conn, checked, host, onProgress);
+  }
+
+  /**
+   * Validates and sends a CODING request (`pushing`: one followed by a pushed stream); returns
+   * the connection and the hooks of the exchange that follows.
+   */
+  async #sendCoding(
+    request: CodingRequest,
+    pushing: boolean,
+  ): Promise<{ conn: FrameConnection; checked: CodingRequest; host: CodingExchangeHost }> {
     let checked: CodingRequest;
     try {
       checked = parseRequest(request) as CodingRequest;
       if (checked.op !== "CODING") throw new CdfsError("BAD_REQUEST", "not a CODING request");
+      if (pushing !== (checked.push?.length !== undefined)) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          pushing
+            ? "not a CODING request that pushes a stream (push.length missing)"
+            : "a CODING request with push.length is followed by a stream: use openCodingPush",
+        );
+      }
     } catch (e) {
       throw this.#nodeError(e);
     }
@@ -798,13 +857,14 @@ export class DataNodeClient {
       this.#drop();
       throw this.#nodeError(e);
     }
-    return new ClientCodingStream(conn, checked, {
+    const host: CodingExchangeHost = {
       error: (e) => this.#codingError(e),
       done: () => this.#afterRequest(conn),
       detach: () => {
         if (this.#conn === conn) this.#conn = null;
       },
-    });
+    };
+    return { conn, checked, host };
   }
 
   /**
@@ -1127,21 +1187,8 @@ function bufferPoolFor(chunkSize: number): BufferPool {
   return pool;
 }
 
-/** How long an aborting CODING client tries to tell the node why before closing. */
-const ABORT_LINGER_MS = 200;
-
 /** The message of an error that names the node of a coding run it happened on. */
 const NAMED_CODING_ERROR = /^node \d+ \(/;
-
-/** What a {@linkcode ClientCodingStream} asks of its client. */
-interface CodingStreamHost {
-  /** Names an error (the client's node, unless it names a node of the run already). */
-  error(error: unknown): unknown;
-  /** The exchange completed: the connection is free for the next request. */
-  done(): void;
-  /** The exchange broke off: the client must not use the connection again (it is closed). */
-  detach(): void;
-}
 
 const enum CodingPhase {
   Start,
@@ -1156,12 +1203,12 @@ const enum CodingPhase {
 class ClientCodingStream implements CodingStream {
   readonly #conn: FrameConnection;
   readonly #request: CodingRequest;
-  readonly #host: CodingStreamHost;
+  readonly #host: CodingExchangeHost;
   readonly #start: Promise<CodingStartResponse>;
   #phase = CodingPhase.Start;
   #stream: PullStream | null = null;
 
-  constructor(conn: FrameConnection, request: CodingRequest, host: CodingStreamHost) {
+  constructor(conn: FrameConnection, request: CodingRequest, host: CodingExchangeHost) {
     this.#conn = conn;
     this.#request = request;
     this.#host = host;
@@ -1297,12 +1344,8 @@ class ClientCodingStream implements CodingStream {
     }
   }
 
-  async #readReply() {
-    const body = await this.#conn.readJsonFrame(FRAME_TYPE.RESPONSE);
-    if (body === null) {
-      throw new CdfsError("UNAVAILABLE", "the node closed the connection during the CODING run");
-    }
-    return parseResponse("CODING", body);
+  #readReply(): Promise<CodingResponse> {
+    return readCodingReply(this.#conn);
   }
 
   /** Ends the exchange after an error and returns the error to throw. */

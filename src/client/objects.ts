@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { deriveDecodePlan, deriveRepairProgram } from "../coding/decoder.ts";
 import type { CodingModule, Program } from "../coding/program.ts";
+import { pushChain } from "../coding/push.ts";
 import { expandBlockName } from "../coding/validate.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
 import { type ByteReader, type ByteWriter, writeFully } from "./byte_io.ts";
@@ -403,7 +404,23 @@ export interface EncodeOptions extends ObjectTarget {
   readonly runId?: string;
   /** Bytes of each coded block done by the slowest program started, out of the part length. */
   readonly onProgress?: ProgressCallback;
+  /**
+   * "pull" (default): the client starts the pipeline's last program, which pulls the rest.
+   * "push": the client starts the first, and each node pushes its output to the next.
+   */
+  readonly mode?: EncodeMode;
 }
+
+/**
+ * How an encode pipeline is driven ({@linkcode EncodeOptions.mode}).
+ *
+ * @example
+ * ```ts
+ * import type { EncodeMode } from "./objects.ts";
+ * const mode: EncodeMode = "push";
+ * ```
+ */
+export type EncodeMode = "pull" | "push";
 
 /**
  * One program a client started and what it reported.
@@ -449,7 +466,9 @@ export interface EncodeResult {
 
 /**
  * Encodes a put object: starts every program of `module.encode` at once, with one run id, on
- * its node; the nodes pull the rest of the pipeline. First reads the manifest (from the node
+ * its node; the nodes pull the rest of the pipeline. In push mode (`mode: "push"`) it starts
+ * the first program of each pipeline instead, and each node pushes its output to the next
+ * (the same coded blocks; src/coding/push.ts). First reads the manifest (from the node
  * of the first program) and refuses a module other than the one the object was put with; an
  * object without a manifest (parts stored by hand) is encoded all the same.
  *
@@ -467,7 +486,12 @@ export interface EncodeResult {
 export async function encodeObject(options: EncodeOptions): Promise<EncodeResult> {
   const { module, nodes } = options;
   checkTarget(options);
-  const entries = typeof module.encode === "string" ? [module.encode] : [...module.encode];
+  const ends = typeof module.encode === "string" ? [module.encode] : [...module.encode];
+  // Push mode starts each pipeline at its first program instead of its last.
+  const chains = options.mode === "push"
+    ? ends.map((end) => pushChain(module.programs, end))
+    : undefined;
+  const entries = chains === undefined ? ends : chains.map((chain) => chain[0]!);
   let manifest: ObjectManifest | undefined;
   {
     const node = module.programs[entries[0]!]!.node;
@@ -494,6 +518,7 @@ export async function encodeObject(options: EncodeOptions): Promise<EncodeResult
       nodes: [...nodes],
       chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
       overwrite: options.overwrite === true,
+      ...(chains === undefined ? {} : { push: { chain: chains[i]! } }),
     }, {
       onResponse: (response) => void (total ??= response.length),
       onProgress: (bytes) => {

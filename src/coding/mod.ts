@@ -25,3 +25,4 @@ export * from "./field_matrix.ts";
 export * from "./symbolic.ts";
 export * from "./decoder.ts";
 export * from "./helpers.ts";
+export * from "./push.ts";

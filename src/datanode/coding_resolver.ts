@@ -36,6 +36,7 @@
 import type { BufferPool, PooledBuffer } from "../buffer/pool.ts";
 import { formatChecksum } from "../checksum.ts";
 import {
+  type CodingPushStream,
   type CodingStream,
   DataNodeClient,
   type DataNodeClientOptions,
@@ -48,6 +49,9 @@ import type {
   StreamResolver,
 } from "../coding/interpreter.ts";
 import { CdfsError } from "../errors.ts";
+import { PullStream } from "../client/pull_stream.ts";
+import type { FrameConnection } from "../protocol/connection.ts";
+import { parseResponse } from "../protocol/messages.ts";
 import type { CodingRequest, CommittedBlock } from "../protocol/messages.ts";
 import type { BlockReader } from "../store/block_reader.ts";
 import type { BlockStore } from "../store/block_store.ts";
@@ -77,6 +81,31 @@ export interface NetworkResolverOptions {
   readonly client: DataNodeClientOptions;
   /** Where the connections to the other nodes count their bytes, as the run's upstream. */
   readonly traffic?: TrafficCounters;
+  /**
+   * Push mode: the `{ program }` input whose stream the producer sends on the request's own
+   * connection (after the REQUEST frame), instead of one this node would pull.
+   */
+  readonly pushed?: PushedInput;
+}
+
+/**
+ * The input a push-mode request brings along ({@linkcode NetworkResolverOptions.pushed}).
+ *
+ * @example
+ * ```ts ignore
+ * import type { PushedInput } from "./coding_resolver.ts";
+ * const pushed: PushedInput = { program: "enc_node3", node: 3, conn: ctx.conn, length: 1 << 20 };
+ * ```
+ */
+export interface PushedInput {
+  /** The producing program. */
+  readonly program: string;
+  /** Its logical node. */
+  readonly node: number;
+  /** The connection its stream arrives on. */
+  readonly conn: FrameConnection;
+  /** The stream's length, as the producer announced it. */
+  readonly length: number;
 }
 
 /**
@@ -150,6 +179,7 @@ export class NetworkStreamResolver implements StreamResolver {
   #decide!: (commit: boolean) => void;
   #decided = false;
   #upstream: Promise<CommittedBlock[]> | null = null;
+  #downstream: CodingPushStream | null = null;
   /** The stream length, once any input has learnt it (others are checked against it). */
   #length: Promise<number>;
   #learnLength!: (length: number) => void;
@@ -200,7 +230,10 @@ export class NetworkStreamResolver implements StreamResolver {
     this.#checkOpen();
     const { request } = this.#options;
     let input: StepInput;
-    if (source.kind === "block" && source.local) {
+    const pushed = this.#options.pushed;
+    if (source.kind === "program" && pushed?.program === source.program) {
+      input = await this.#openPushed(stream, pushed);
+    } else if (source.kind === "block" && source.local) {
       const reader = await this.#options.store.openReader(source.block);
       this.#learnLength(reader.length);
       input = this.#track(new StepInput(stream, localChunks(reader), reader.length, this.#host));
@@ -219,14 +252,7 @@ export class NetworkStreamResolver implements StreamResolver {
         : `program '${source.program}'`;
       const context = `${what}, read by node ${this.#options.node} as input '${stream}'`;
       const name = (e: unknown) => nameRemote(e, node, address, context);
-      let client: DataNodeClient;
-      try {
-        client = await DataNodeClient.connect(address, this.#clientOptions(address));
-      } catch (e) {
-        throw name(e);
-      }
-      this.#clients.add(client);
-      if (this.#closed) client.close();
+      const client = await this.#connect(address, name);
       try {
         if (source.kind === "block") {
           const retrieve = await client.openRetrieve(source.block);
@@ -303,6 +329,58 @@ export class NetworkStreamResolver implements StreamResolver {
     }
     this.#openedInputs++;
     return input;
+  }
+
+  /**
+   * Push mode: opens the connection to the node of the next program of the chain and sends
+   * it the request (the caller then sends this program's output through it). Its errors name
+   * that node; {@linkcode NetworkStreamResolver.shutdown} aborts it.
+   *
+   * @param program The next program of the chain.
+   * @param node Its logical node.
+   * @param length The length of the stream that will be sent.
+   * @param onProgress Told the progress that node reports.
+   * @returns The sending side.
+   * @throws {CdfsError} The node unreachable or refusing, named after it.
+   */
+  async openDownstream(
+    program: string,
+    node: number,
+    length: number,
+    onProgress: (done: number) => void,
+  ): Promise<CodingPushStream> {
+    this.#checkOpen();
+    const { request } = this.#options;
+    const address = request.nodes[node]!;
+    const context = `program '${program}', pushed to by node ${this.#options.node}`;
+    const name = (e: unknown) => nameRemote(e, node, address, context);
+    const client = await this.#connect(address, name);
+    let push: CodingPushStream;
+    try {
+      push = await client.openCodingPush({
+        ...request,
+        program,
+        push: { chain: request.push!.chain, length },
+      }, onProgress);
+    } catch (e) {
+      this.#dropClient(client);
+      throw name(e);
+    }
+    const named = <T>(operation: () => Promise<T>) =>
+      operation().catch((e) => Promise.reject(name(e)));
+    const downstream: CodingPushStream = {
+      response: () => named(() => push.response()),
+      send: (bytes) => named(() => push.send(bytes)),
+      end: (trailer) => named(() => push.end(trailer)),
+      prepared: () => named(() => push.prepared()),
+      commit: () => named(() => push.commit()).finally(() => this.#dropClient(client)),
+      abort: (reason) => {
+        push.abort(reason);
+        this.#dropClient(client);
+      },
+    };
+    this.#downstream = downstream;
+    return downstream;
   }
 
   /**
@@ -394,9 +472,60 @@ export class NetworkStreamResolver implements StreamResolver {
     }
     if (this.#closed) return;
     this.#closed = true;
+    this.#downstream?.abort(new CdfsError("UNAVAILABLE", "the run failed"));
     for (const input of this.#inputs) input.interrupt();
     for (const client of this.#clients) client.close();
     this.#clients.clear();
+  }
+
+  /** The input a push-mode producer sends on the request's connection. */
+  async #openPushed(stream: string, pushed: PushedInput): Promise<StepInput> {
+    const address = this.#options.request.nodes[pushed.node]!;
+    const context =
+      `program '${pushed.program}', pushed to node ${this.#options.node} as input '${stream}'`;
+    const name = (e: unknown) => nameRemote(e, pushed.node, address, context);
+    this.#learnLength(pushed.length);
+    let data: PullStream;
+    try {
+      data = await PullStream.create(pushed.conn, {
+        chunkSize: this.#chunkSize,
+        length: pushed.length,
+        // The producer says it is alive while it waits for its own inputs.
+        onReply: (body) => {
+          if (!("progress" in parseResponse("CODING", body))) {
+            throw new CdfsError("BAD_REQUEST", `unexpected frame in the pushed stream`);
+          }
+        },
+      });
+    } catch (e) {
+      throw name(e);
+    }
+    const source: ChunkSource = {
+      next: () => data.next().catch((e) => Promise.reject(name(e))),
+      read: async (view) => {
+        try {
+          await data.read(view);
+        } catch (e) {
+          throw name(e);
+        }
+      },
+      // The connection is the request's own: the server closes it after its ERROR.
+      stop: () => {},
+    };
+    return this.#track(new StepInput(stream, source, pushed.length, this.#host));
+  }
+
+  /** Connects to another node of the run (tracked: shutdown closes it). */
+  async #connect(address: string, name: (e: unknown) => unknown): Promise<DataNodeClient> {
+    let client: DataNodeClient;
+    try {
+      client = await DataNodeClient.connect(address, this.#clientOptions(address));
+    } catch (e) {
+      throw name(e);
+    }
+    this.#clients.add(client);
+    if (this.#closed) client.close();
+    return client;
   }
 
   #track(input: StepInput): StepInput {

@@ -108,7 +108,8 @@ export class TrafficCounters {
 
   /**
    * The live meter of a CODING request of `run` being served: the connection adds its frame
-   * bytes to it as they pass. Finish with {@linkcode TrafficCounters.finishServed}.
+   * bytes to it as they pass. Finish with {@linkcode TrafficCounters.finishServed}. The run's
+   * first request sets its `times.startedAt`.
    *
    * @example
    * ```ts
@@ -124,7 +125,34 @@ export class TrafficCounters {
    * @returns A meter whose counts go to the run's `served` counters.
    */
   servedMeter(run: string): ByteMeter {
-    return this.#touch(run).served;
+    const found = this.#touch(run);
+    found.times ??= { startedAt: Date.now() };
+    return found.served;
+  }
+
+  /**
+   * Notes that a program of `run` computed a step (the run's `times.firstStepAt` and
+   * `lastStepAt`, for timelines).
+   *
+   * @example
+   * ```ts
+   * import { TrafficCounters } from "./traffic.ts";
+   * const traffic = new TrafficCounters();
+   * const run = "0123456789abcdef0123456789abcdef";
+   * traffic.servedMeter(run);
+   * traffic.markStep(run);
+   * console.log(traffic.run(run)?.times?.lastStepAt !== undefined); // true
+   * ```
+   *
+   * @param run The run id.
+   */
+  markStep(run: string): void {
+    const found = this.#runs.get(run);
+    if (found === undefined) return; // forgotten already: a timeline of a long-gone run
+    const now = Date.now();
+    found.times ??= { startedAt: now };
+    found.times.firstStepAt ??= now;
+    found.times.lastStepAt = now;
   }
 
   /**
@@ -146,6 +174,10 @@ export class TrafficCounters {
     served.requests++;
     if (failed) served.errors++;
     served.ms += ms;
+    const found = this.#runs.get(run)!;
+    const now = Date.now();
+    found.times ??= { startedAt: now };
+    found.times.endedAt = now;
   }
 
   /**
@@ -278,7 +310,9 @@ function copyRun(run: RunTraffic): RunTraffic {
   for (const [address, peer] of Object.entries(run.upstream)) {
     define(upstream, address, { ...peer });
   }
-  return { served: copyOp(run.served), upstream };
+  const copy: RunTraffic = { served: copyOp(run.served), upstream };
+  if (run.times !== undefined) copy.times = { ...run.times };
+  return copy;
 }
 
 /** A copy, its time to the microsecond (sums of float milliseconds carry noise digits). */

@@ -254,6 +254,30 @@ export interface CodingRequest {
    * they may pull each other and the module's programs.
    */
   inline?: Readonly<Record<string, object>>;
+  /**
+   * Push mode (docs/protocol.md, CODING, push mode): the pipeline of programs the data is
+   * pushed through, producer first. The node runs `program` (one of `chain`) and sends its
+   * output to the node of the next program of the chain, in a CODING request of its own
+   * followed by the data. `length` is the length of that data, given by the producer; a
+   * request from the client (for `chain[0]`) has none.
+   */
+  push?: CodingPush;
+}
+
+/**
+ * The push-mode part of a {@linkcode CodingRequest}.
+ *
+ * @example
+ * ```ts
+ * import type { CodingPush } from "./messages.ts";
+ * const push: CodingPush = { chain: ["enc_node0", "enc_node1"], length: 1024 };
+ * ```
+ */
+export interface CodingPush {
+  /** The programs the stream goes through, producer first; the last one is a local program. */
+  chain: string[];
+  /** The length of the stream that follows the request (absent for `chain[0]`). */
+  length?: number;
 }
 
 /**
@@ -595,8 +619,34 @@ export interface PeerTraffic {
 export interface RunTraffic {
   /** The run's CODING requests this node served. */
   served: OpTraffic;
+  /**
+   * When the run was busy on this node, in milliseconds since the epoch by this node's clock
+   * (for timelines): the first request began, its first and last step were computed, the last
+   * request ended. Absent until known.
+   */
+  times?: RunTimes;
   /** The connections this node opened for the run, by the other node's `HOST:PORT`. */
   upstream: Record<string, PeerTraffic>;
+}
+
+/**
+ * When a run was busy on one node ({@linkcode RunTraffic}), in milliseconds since the epoch.
+ *
+ * @example
+ * ```ts
+ * import type { RunTimes } from "./messages.ts";
+ * const t: RunTimes = { startedAt: 1_800_000_000_000, firstStepAt: 1_800_000_000_004 };
+ * ```
+ */
+export interface RunTimes {
+  /** The run's first CODING request here began. */
+  startedAt: number;
+  /** Its first step was computed. */
+  firstStepAt?: number;
+  /** Its last step was computed. */
+  lastStepAt?: number;
+  /** Its last CODING request here ended. */
+  endedAt?: number;
 }
 
 /**
@@ -1060,6 +1110,7 @@ function parseCodingRequest(object: JsonObject): CodingRequest {
     "chunkSize",
     "overwrite",
     "inline",
+    "push",
   ]);
   const nodes = object.nodes;
   if (!Array.isArray(nodes) || nodes.length < 1 || nodes.length > MAX_CODING_NODES) {
@@ -1109,7 +1160,54 @@ function parseCodingRequest(object: JsonObject): CodingRequest {
     }
     request.inline = inline as Record<string, object>;
   }
+  if (object.push !== undefined) request.push = parseCodingPush(object.push, request.program);
   return request;
+}
+
+/** The `push` of a CODING request: a chain of distinct program names holding `program`. */
+function parseCodingPush(value: unknown, program: string): CodingPush {
+  const what = `CODING "push"`;
+  const object = expectObject(value, what);
+  onlyFields(object, what, ["chain", "length"]);
+  const chain = object.chain;
+  if (!Array.isArray(chain) || chain.length < 2 || chain.length > MAX_CODING_NODES) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `${what} "chain" must be an array of 2..${MAX_CODING_NODES} program names, got ${
+        Array.isArray(chain) ? `${chain.length} entries` : typeName(chain)
+      }`,
+    );
+  }
+  const names = chain.map((name: unknown, i: number) => {
+    if (typeof name !== "string" || !PROGRAM_NAME.test(name)) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `${what} "chain"[${i}] must match ${PROGRAM_NAME.source}, got ${
+          typeof name === "string" ? quoteForMessage(name) : typeName(name)
+        }`,
+      );
+    }
+    return name;
+  });
+  const at = names.indexOf(program);
+  if (at < 0) {
+    throw new CdfsError("BAD_REQUEST", `${what} "chain" does not name the program '${program}'`);
+  }
+  const push: CodingPush = { chain: names };
+  if (object.length !== undefined) {
+    push.length = integerField(object, what, "length", 0, Number.MAX_SAFE_INTEGER);
+  }
+  // The first program's request comes from the client; every other one from its producer,
+  // which says how long the stream that follows is.
+  if ((at === 0) !== (push.length === undefined)) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      at === 0
+        ? `${what} "length" must be absent for the chain's first program`
+        : `${what} "length" is required for '${program}' (the length of the pushed stream)`,
+    );
+  }
+  return push;
 }
 
 function parseCodingResponse(object: JsonObject, what: string): CodingResponse {
@@ -1183,7 +1281,7 @@ function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
     }
     const where = `${what} run ${run}`;
     const entry = expectObject(value, where);
-    onlyFields(entry, where, ["served", "upstream"]);
+    onlyFields(entry, where, ["served", "upstream", "times"]);
     const upstream: Record<string, PeerTraffic> = {};
     for (const [address, peer] of Object.entries(expectObject(entry.upstream, where))) {
       if (address.length < 1 || address.length > 300) {
@@ -1198,7 +1296,9 @@ function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
         bytesOut: integerField(fields, at, "bytesOut", 0, Number.MAX_SAFE_INTEGER),
       });
     }
-    defineEntry(runs, run, { served: opTraffic(entry.served, `${where} served`), upstream });
+    const traffic: RunTraffic = { served: opTraffic(entry.served, `${where} served`), upstream };
+    if (entry.times !== undefined) traffic.times = runTimes(entry.times, `${where} times`);
+    defineEntry(runs, run, traffic);
   }
   return {
     node: validateNodeId(object.node),
@@ -1207,6 +1307,17 @@ function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
     ops,
     runs,
   };
+}
+
+function runTimes(value: unknown, what: string): RunTimes {
+  const object = expectObject(value, what);
+  const names = ["startedAt", "firstStepAt", "lastStepAt", "endedAt"] as const;
+  onlyFields(object, what, names);
+  const times: RunTimes = { startedAt: integerField(object, what, "startedAt", 0, 2 ** 50) };
+  for (const name of names.slice(1)) {
+    if (object[name] !== undefined) times[name] = integerField(object, what, name, 0, 2 ** 50);
+  }
+  return times;
 }
 
 function opTraffic(value: unknown, what: string): OpTraffic {

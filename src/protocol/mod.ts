@@ -20,4 +20,5 @@ export * from "../block_id.ts";
 export * from "./connection.ts";
 export * from "./frame.ts";
 export * from "./messages.ts";
+export * from "./progress_writer.ts";
 export * from "./stream.ts";

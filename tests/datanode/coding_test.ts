@@ -11,135 +11,29 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { deriveDecodePlan } from "../../src/coding/decoder.ts";
 import { loadCodingModule } from "../../src/coding/loader.ts";
 import { runLocal } from "../../src/coding/local_cluster.ts";
-import type { CodingModule } from "../../src/coding/program.ts";
 import { expandBlockName } from "../../src/coding/validate.ts";
 import { CdfsError } from "../../src/errors.ts";
-import type { CodingRequest } from "../../src/protocol/messages.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { call, connect } from "./_client.ts";
 
-const NODES = 16;
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(length);
-  for (let at = 0; at < length; at += 65536) {
-    crypto.getRandomValues(bytes.subarray(at, Math.min(length, at + 65536)));
-  }
-  return bytes;
-}
-
-function newRunId(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(16)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
-}
-
-/** The parts of an object, placed as the module says, and the same blocks for runLocal. */
-async function placeParts(
-  module: CodingModule,
-  nodes: readonly string[],
-  objectId: string,
-  partLength: number,
-): Promise<{ parts: Uint8Array[]; blocks: Map<string, Uint8Array> }> {
-  const parts = module.parts.map(() => randomBytes(partLength));
-  const blocks = new Map<string, Uint8Array>();
-  await Promise.all(module.parts.flatMap((part, j) =>
-    part.nodes.map(async (node) => {
-      const id = expandBlockName(part.block, objectId);
-      blocks.set(`${node}/${id}`, parts[j]!);
-      using client = await DataNodeClient.connect(nodes[node]!);
-      await client.store(id, [parts[j]!], { length: partLength, chunkSize: 64 * KiB });
-    })
-  ));
-  return { parts, blocks };
-}
-
-async function retrieveWhole(address: string, id: string): Promise<Uint8Array> {
-  using client = await DataNodeClient.connect(address);
-  const chunks: Uint8Array[] = [];
-  await client.retrieve(id, (chunk) => void chunks.push(chunk.slice()));
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
-/** Every coded block of the object on its node equals the in-process result. */
-async function assertCodedBlocks(
-  module: CodingModule,
-  nodes: readonly string[],
-  objectId: string,
-  expected: Map<string, Uint8Array>,
-): Promise<void> {
-  await Promise.all(module.coded.map(async ({ block, node }, i) => {
-    const id = expandBlockName(block, objectId);
-    const want = expected.get(`${node}/${id}`);
-    assert.ok(want !== undefined, `runLocal wrote no ${node}/${id}`);
-    const got = await retrieveWhole(nodes[node]!, id);
-    assert.equal(got.length, want.length, `coded block ${i} length`);
-    assert.ok(Buffer.from(got).equals(Buffer.from(want)), `coded block ${i} differs`);
-  }));
-}
-
-function request(
-  module: CodingModule,
-  nodes: readonly string[],
-  program: string,
-  objectId: string,
-  run: string,
-  chunkSize: number,
-  extra: Partial<CodingRequest> = {},
-): CodingRequest {
-  return {
-    op: "CODING",
-    module: module.name,
-    program,
-    object: objectId,
-    run,
-    nodes: [...nodes],
-    chunkSize,
-    ...extra,
-  };
-}
-
-/** Runs a program on its node through DataNodeClient.coding. */
-async function runProgram(
-  nodes: readonly string[],
-  module: CodingModule,
-  req: CodingRequest,
-  handlers: Parameters<DataNodeClient["coding"]>[1] = {},
-) {
-  const program = req.inline?.[req.program] as { node: number } | undefined ??
-    module.programs[req.program]!;
-  using client = await DataNodeClient.connect(nodes[program.node]!);
-  return await client.coding(req, handlers);
-}
-
-async function codedBlocksAnywhere(nodes: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  await Promise.all(nodes.map(async (address, i) => {
-    using client = await DataNodeClient.connect(address, { connectTimeoutMs: 2000 });
-    for await (const entry of client.listAll()) {
-      if (/\.coded\d+$/.test(entry.block)) found.push(`${i}/${entry.block}`);
-    }
-  }));
-  return found;
-}
+import {
+  assertCodedBlocks,
+  assertNamesNode,
+  KiB,
+  leftovers,
+  MiB,
+  newRunId,
+  NODES,
+  placeParts,
+  randomBytes,
+  request,
+  retrieveWhole,
+  runProgram,
+  startCodingNodes,
+} from "./_coding.ts";
 
 Deno.test("CODING on 16 datanode processes", async (t) => {
-  const processes = await Promise.all(
-    Array.from(
-      { length: NODES },
-      () => DataNodeProcess.start({ args: ["--frame-timeout", "3000", "--idle-timeout", "3000"] }),
-    ),
-  );
+  const processes = await startCodingNodes();
   const nodes = processes.map((p) => p.address);
   try {
     const rapidraid = await loadCodingModule("rapidraid");
@@ -323,17 +217,8 @@ Deno.test("CODING on 16 datanode processes", async (t) => {
         assert.ok(stopped, "the encode finished before any progress was reported");
         assert.ok(error instanceof CdfsError, `expected an error, got ${error}`);
         assert.equal(error.code, "TIMEOUT", error.message);
-        assert.match(
-          error.message,
-          new RegExp(`^node ${victim} \\(${nodes[victim]!.replace(/\./g, "\\.")}\\)`),
-        );
-        let left: string[] = [];
-        for (let attempt = 0; attempt < 100; attempt++) {
-          left = (await codedBlocksAnywhere(nodes)).filter((b) => b.includes("objStall"));
-          if (left.length === 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        assert.deepEqual(left, []);
+        assertNamesNode(error, victim, nodes[victim]!);
+        assert.deepEqual(await leftovers(nodes, "objStall"), []);
       },
     );
 
@@ -358,21 +243,12 @@ Deno.test("CODING on 16 datanode processes", async (t) => {
         await killed;
         assert.ok(killed !== undefined, "the encode finished before any progress was reported");
         assert.ok(error instanceof CdfsError, `expected an error, got ${error}`);
-        assert.match(
-          error.message,
-          new RegExp(`^node ${victim} \\(${nodes[victim]!.replace(/\./g, "\\.")}\\)`),
-        );
+        assertNamesNode(error, victim, nodes[victim]!);
         // Noticed from the broken connection, not after a timeout.
         assert.ok(performance.now() - started < 3000, "the failure was noticed only by a timeout");
         const alive = nodes.filter((_, i) => i !== victim);
         // The other nodes abort their runs: no coded block of the object anywhere.
-        let left: string[] = [];
-        for (let attempt = 0; attempt < 50; attempt++) {
-          left = (await codedBlocksAnywhere(alive)).filter((b) => b.includes("objKill"));
-          if (left.length === 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        assert.deepEqual(left, []);
+        assert.deepEqual(await leftovers(alive, "objKill"), []);
       },
     );
   } finally {

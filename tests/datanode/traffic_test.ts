@@ -12,46 +12,12 @@ import { expandBlockName } from "../../src/coding/validate.ts";
 import { TrafficCounters } from "../../src/datanode/traffic.ts";
 import type { ByteMeter } from "../../src/protocol/connection.ts";
 import { FRAME_HEADER_SIZE } from "../../src/protocol/frame.ts";
-import type { StatsResponse } from "../../src/protocol/messages.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
+import { KiB, newRunId, randomBytes, statsWhen } from "./_coding.ts";
 
-const KiB = 1024;
 const RUN_A = "0123456789abcdef0123456789abcdef";
 const RUN_B = "1123456789abcdef0123456789abcdef";
 const RUN_C = "2123456789abcdef0123456789abcdef";
-
-function newRunId(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(16)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-}
-
-function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(length);
-  for (let at = 0; at < length; at += 65536) {
-    crypto.getRandomValues(bytes.subarray(at, Math.min(length, at + 65536)));
-  }
-  return bytes;
-}
-
-/** Polls a node's STATS until `done` holds for them; fails after 20 s. */
-async function statsWhen(
-  address: string,
-  done: (stats: StatsResponse) => boolean,
-  run?: string,
-): Promise<StatsResponse> {
-  const until = Date.now() + 20_000;
-  while (true) {
-    using client = await DataNodeClient.connect(address);
-    const stats = await client.stats(run);
-    if (done(stats)) return stats;
-    if (Date.now() > until) {
-      throw new Error(`STATS of ${address} never satisfied: ${JSON.stringify(stats)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 Deno.test("TrafficCounters adds requests up per op and in total", () => {
   const traffic = new TrafficCounters();
@@ -75,6 +41,7 @@ Deno.test("TrafficCounters adds requests up per op and in total", () => {
 
 Deno.test("TrafficCounters meters a run served and upstream, by peer", () => {
   const traffic = new TrafficCounters();
+  const before = Date.now();
   const served = traffic.servedMeter(RUN_A);
   served.bytesIn += 100;
   served.bytesOut += 5000;
@@ -83,7 +50,17 @@ Deno.test("TrafficCounters meters a run served and upstream, by peer", () => {
   toNode1.bytesIn += 7;
   traffic.upstreamMeter(RUN_A, "127.0.0.1:1").bytesOut += 3;
   traffic.upstreamMeter(RUN_A, "127.0.0.1:2").bytesIn += 11;
-  assert.deepEqual(traffic.run(RUN_A), {
+  // The run's busy window: started by the first request, ended by the last.
+  const { times, ...counters } = traffic.run(RUN_A)!;
+  assert.ok(times !== undefined && before <= times.startedAt);
+  assert.ok(times.startedAt <= times.endedAt! && times.endedAt! <= Date.now());
+  assert.equal(times.firstStepAt, undefined);
+  traffic.markStep(RUN_A);
+  traffic.markStep(RUN_A);
+  const stepped = traffic.run(RUN_A)!.times!;
+  assert.ok(stepped.firstStepAt! <= stepped.lastStepAt!);
+  assert.ok(times.endedAt! <= stepped.firstStepAt!);
+  assert.deepEqual(counters, {
     served: { requests: 1, errors: 0, bytesIn: 100, bytesOut: 5000, ms: 12 },
     upstream: {
       "127.0.0.1:1": { connections: 2, bytesIn: 7, bytesOut: 3 },

@@ -155,6 +155,13 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
           id,
         ]);
         assert.match(put.out, new RegExp(`^put ${id} \\(${object.bytes.length} bytes\\)`));
+        // The small RapidRAID object goes through push mode (decoded below like the others).
+        const push = id === "small";
+        if (module.name === "rs") {
+          const refused = await cdfs(["encode", "--code", "rs", "--nodes", list(), "--push", id]);
+          assert.equal(refused.code, 2, refused.err);
+          assert.match(refused.err, /--push with module 'rs': push mode needs a pipeline/);
+        }
         const encoded = await cdfsOk([
           "encode",
           "--code",
@@ -164,12 +171,14 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
           "--chunk-size",
           CHUNK,
           "--json",
+          ...(push ? ["--push"] : []),
           id,
         ], true);
         // A progress line was drawn on the "terminal" and removed at the end.
         assert.match(encoded.err, new RegExp(`^\\rencode ${id} \\[`));
         assert.match(encoded.err, /\r +\r$/);
         const summary = JSON.parse(encoded.out);
+        assert.equal(summary.mode, push ? "push" : "pull");
         assert.equal(summary.length, Math.ceil(object.bytes.length / module.k));
         assert.deepEqual(
           summary.committed.map((b: { block: string }) => b.block).sort(),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CdfsError } from "../../src/errors.ts";
+import { cdfsError } from "../helpers/assert_error.ts";
 import {
   decodeEndPayload,
   decodeFrameHeader,
@@ -17,12 +17,7 @@ import {
 } from "../../src/protocol/frame.ts";
 
 function badRequest(pattern: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof CdfsError, `expected a CdfsError, got ${e}`);
-    assert.equal(e.code, "BAD_REQUEST");
-    assert.match(e.message, pattern);
-    return true;
-  };
+  return cdfsError("BAD_REQUEST", pattern);
 }
 
 function rawHeader(bytes: number[]): Uint8Array {

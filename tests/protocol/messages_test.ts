@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CdfsError } from "../../src/errors.ts";
+import { cdfsError } from "../helpers/assert_error.ts";
 import { MAX_JSON_PAYLOAD } from "../../src/protocol/frame.ts";
 import {
   buildListResponse,
@@ -12,12 +12,7 @@ import {
 } from "../../src/protocol/messages.ts";
 
 function badRequest(pattern: RegExp): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof CdfsError, `expected a CdfsError, got ${e}`);
-    assert.equal(e.code, "BAD_REQUEST");
-    assert.match(e.message, pattern);
-    return true;
-  };
+  return cdfsError("BAD_REQUEST", pattern);
 }
 
 const CREATED = "2025-06-01T12:34:56.789Z";
@@ -188,4 +183,60 @@ Deno.test("LIST pages respect the limit and the 64 KiB bound, and set next", () 
   });
   assert.deepEqual(buildListResponse(small, 3), { blocks: small, next: null });
   assert.deepEqual(buildListResponse([], 5), { blocks: [], next: null });
+});
+
+Deno.test("CODING push: a chain naming the program, a length from every producer", () => {
+  const base = {
+    op: "CODING",
+    module: "rapidraid",
+    object: "o",
+    run: "0123456789abcdef0123456789abcdef",
+    nodes: ["127.0.0.1:1", "127.0.0.1:2"],
+    chunkSize: 65536,
+  };
+  const chain = ["enc_node0", "enc_node1", "enc_node2"];
+  const first = { ...base, program: "enc_node0", push: { chain } };
+  const middle = { ...base, program: "enc_node1", push: { chain, length: 5 } };
+  assert.deepEqual(parseRequest(first), first);
+  assert.deepEqual(parseRequest(middle), middle);
+  const invalid: [unknown, RegExp][] = [
+    [{ chain, length: 5 }, /"length" must be absent for the chain's first program/],
+    [{ chain: ["enc_node1", "enc_node2"] }, /does not name the program 'enc_node0'/],
+    [{ chain: ["enc_node0"] }, /"chain" must be an array of 2\.\./],
+    [{ chain: ["enc_node0", "a b"] }, /"chain"\[1\] must match/],
+    [{ chain, extra: 1 }, /unknown field "extra"/],
+    ["enc_node0", /"push"/],
+  ];
+  for (const [push, pattern] of invalid) {
+    assert.throws(() => parseRequest({ ...first, push }), badRequest(pattern), String(push));
+  }
+  assert.throws(
+    () => parseRequest({ ...middle, push: { chain } }),
+    badRequest(/"length" is required for 'enc_node1'/),
+  );
+  assert.throws(
+    () => parseRequest({ ...middle, push: { chain, length: -1 } }),
+    badRequest(/"length"/),
+  );
+});
+
+Deno.test("STATS: a run's times are optional epoch milliseconds", () => {
+  const run = "0123456789abcdef0123456789abcdef";
+  const served = { requests: 1, errors: 0, bytesIn: 1, bytesOut: 2, ms: 3 };
+  const stats = (times: unknown) => ({
+    node: "dn-1",
+    since: CREATED,
+    total: served,
+    ops: {},
+    runs: { [run]: { served, upstream: {}, ...(times === undefined ? {} : { times }) } },
+  });
+  assert.deepEqual(parseResponse("STATS", stats(undefined)), stats(undefined));
+  const times = { startedAt: 1_800_000_000_000, firstStepAt: 1_800_000_000_005 };
+  assert.deepEqual(parseResponse("STATS", stats(times)), stats(times));
+  assert.throws(() => parseResponse("STATS", stats({})), badRequest(/startedAt/));
+  assert.throws(
+    () => parseResponse("STATS", stats({ ...times, lastStepAt: "soon" })),
+    badRequest(/lastStepAt/),
+  );
+  assert.throws(() => parseResponse("STATS", stats({ ...times, x: 1 })), badRequest(/"x"/));
 });

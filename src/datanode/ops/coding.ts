@@ -30,7 +30,10 @@ import { RunRegistry } from "../../coding/queues.ts";
 import { validateProgram } from "../../coding/validate.ts";
 import { CdfsError } from "../../errors.ts";
 import { PeerError } from "../../protocol/connection.ts";
-import { FRAME_TYPE } from "../../protocol/frame.ts";
+import { type EndTrailer, FRAME_TYPE } from "../../protocol/frame.ts";
+import { ProgressWriter } from "../../protocol/progress_writer.ts";
+import type { CodingPushStream } from "../../client/coding_push.ts";
+import { checkPushChain } from "../../coding/push.ts";
 import {
   type CodingRequest,
   type CodingStartResponse,
@@ -64,9 +67,6 @@ export interface CodingServices {
   readonly traffic?: TrafficCounters;
 }
 
-/** How often a local program reports progress, at most. */
-const PROGRESS_INTERVAL_MS = 100;
-
 /**
  * Makes the CODING handler of a node.
  *
@@ -96,6 +96,9 @@ export function createCodingOp(services: CodingServices): OpHandler {
     async run(ctx, raw) {
       const request = parseRequestAs("CODING", raw);
       ctx.block = request.object;
+      // A producer's stream follows its push-mode request: after any error, even one in the
+      // request, the connection cannot find the next request.
+      if (request.push?.length !== undefined) ctx.streaming = true;
       const served = await catalog();
       const module = served.get(request.module);
       if (module === undefined) {
@@ -106,8 +109,8 @@ export function createCodingOp(services: CodingServices): OpHandler {
           })`,
         );
       }
-      const executor = executorFor(module, request, executors);
-      await serve(ctx, services, request, executor);
+      const { executor, programs } = executorFor(module, request, executors);
+      await serve(ctx, services, request, executor, programs);
     },
   };
 }
@@ -157,7 +160,7 @@ function executorFor(
   module: CodingModule,
   request: CodingRequest,
   cache: WeakMap<CodingModule, Map<string, Executor>>,
-): Executor {
+): { executor: Executor; programs: Readonly<Record<string, Program>> } {
   const name = request.program;
   if (request.inline === undefined) {
     let executors = cache.get(module);
@@ -174,7 +177,7 @@ function executorFor(
       executors.set(name, executor);
     }
     checkNodes(module, name, executor.program, request);
-    return executor;
+    return { executor, programs: module.programs };
   }
   // Derived programs: validated here, against the module's programs and each other.
   const raw = request.inline;
@@ -202,7 +205,7 @@ function executorFor(
     );
   }
   checkNodes(module, name, program, request);
-  return new Executor(module, name, { program, programs });
+  return { executor: new Executor(module, name, { program, programs }), programs };
 }
 
 function checkNodes(
@@ -225,15 +228,58 @@ function checkNodes(
   }
 }
 
+/**
+ * A node's place in a push-mode chain: the program before it (whose stream arrives on the
+ * request's connection) and the one after it (to whose node this node sends its output).
+ */
+interface PushPlace {
+  readonly previous?: { readonly program: string; readonly node: number };
+  readonly next?: { readonly program: string; readonly node: number };
+}
+
+/** Checks the request's push chain against the programs and finds the node's place in it. */
+function pushPlace(
+  request: CodingRequest,
+  programs: Readonly<Record<string, Program>>,
+): PushPlace | undefined {
+  if (request.push === undefined) return undefined;
+  const chain = request.push.chain;
+  checkPushChain(programs, chain);
+  const at = chain.indexOf(request.program);
+  const neighbour = (name: string | undefined) => {
+    if (name === undefined) return undefined;
+    const node = programs[name]!.node;
+    if (node >= request.nodes.length) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `program '${name}' runs on node ${node}, the request lists ${request.nodes.length} nodes`,
+      );
+    }
+    return { program: name, node };
+  };
+  const previous = neighbour(chain[at - 1]);
+  const next = neighbour(chain[at + 1]);
+  return { ...(previous && { previous }), ...(next && { next }) };
+}
+
 /** Runs the program and carries out the exchange with the client. */
 async function serve(
   ctx: OpContext,
   services: CodingServices,
   request: CodingRequest,
   executor: Executor,
+  programs: Readonly<Record<string, Program>>,
 ): Promise<void> {
   const node = executor.program.node;
   const self = `node ${node} (${request.nodes[node]})`;
+  const conn = ctx.conn;
+  let push: PushPlace | undefined;
+  try {
+    push = pushPlace(request, programs);
+  } catch (e) {
+    throw named(e, self);
+  }
+  const pushedIn = push?.previous !== undefined;
   if (request.chunkSize > ctx.maxChunkSize) {
     throw named(
       new CdfsError(
@@ -251,6 +297,9 @@ async function serve(
     signal: ctx.signal,
     client: services.client ?? {},
     ...(services.traffic === undefined ? {} : { traffic: services.traffic }),
+    ...(push?.previous === undefined ? {} : {
+      pushed: { ...push.previous, conn, length: request.push!.length! },
+    }),
   });
   const context: RunContext = {
     objectId: request.object,
@@ -267,28 +316,63 @@ async function serve(
     resolver.shutdown();
     throw named(e, self);
   }
-  const conn = ctx.conn;
-  const writer = new ReplyWriter(ctx, !executor.isStream);
+  // A node that pushes its stream on answers its own producer (or client) like a local
+  // program: progress (relayed from the chain's end), prepared, committed.
+  const streamsBack = executor.isStream && push?.next === undefined;
+  const writer = new ProgressWriter(conn, {
+    reportProgress: !streamsBack,
+    onFrameOpen: (open) => ctx.frameOpen = open,
+  });
+  let downstream: CodingPushStream | undefined;
   try {
+    if (push?.next !== undefined) {
+      downstream = await resolver.openDownstream(
+        push.next.program,
+        push.next.node,
+        run.length,
+        (done) => writer.report(done),
+      );
+    }
     const start: CodingStartResponse = {
       program: executor.name,
       length: run.length,
-      stream: executor.isStream,
+      stream: streamsBack,
     };
     await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, start);
     // From here on the client may send its decision (or give up) at any time, and after an
-    // error the connection cannot be resynchronised.
+    // error the connection cannot be resynchronised. (A pushed stream is read by its input:
+    // nothing else may read the connection until its END.)
     ctx.streaming = true;
-    conn.prefetchHeader();
+    if (!pushedIn) conn.prefetchHeader();
     writer.start();
-    if (executor.isStream) await sendStream(ctx, run, writer);
-    else await runSteps(ctx, run, writer);
+    const traffic = services.traffic;
+    const stepDone = traffic === undefined ? () => {} : () => traffic.markStep(request.run);
+    if (downstream !== undefined) {
+      const to = downstream;
+      await sendStream(ctx, run, { data: (b) => to.send(b), end: (t) => to.end(t) }, {
+        writer,
+        pushedIn,
+        stepDone,
+      });
+    } else if (streamsBack) {
+      await sendStream(ctx, run, {
+        data: (b) => writer.write(() => conn.writeDataFrame(b)),
+        end: (t) => writer.write(() => conn.writeEnd(t)),
+      }, { writer, pushedIn, stepDone, onSent: () => writer.progress = ctx.bytes });
+    } else {
+      await runSteps(ctx, run, { writer, pushedIn, stepDone });
+    }
 
-    // Prepare: every input prepared (upstream programs finished), outputs written.
+    // Prepare: every input prepared (upstream programs finished), outputs written, and the
+    // rest of a push chain prepared.
     resolver.beginCommit();
     const finishing = run.finish();
     finishing.catch(() => {}); // awaited below
-    await Promise.race([resolver.inputsPrepared, finishing, writer.failed]);
+    await Promise.race([
+      Promise.all([resolver.inputsPrepared, downstream?.prepared()]),
+      finishing,
+      writer.failed,
+    ]);
     await writer.write(() => conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { prepared: true }));
     writer.stop();
 
@@ -301,8 +385,9 @@ async function serve(
     resolver.decide(true);
     await finishing;
     const upstream = await resolver.upstreamCommitted();
+    const below = downstream === undefined ? [] : await downstream.commit();
     await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, {
-      committed: [...resolver.committed, ...upstream],
+      committed: [...resolver.committed, ...upstream, ...below],
     });
     ctx.streaming = false;
   } catch (e) {
@@ -317,11 +402,35 @@ async function serve(
   }
 }
 
+/** Where a stream program's steps go: the client's connection, or the next node's. */
+interface StreamSink {
+  /** Sends one step as a DATA frame; resolves to the frame's checksum. */
+  data(bytes: Uint8Array): Promise<bigint>;
+  /** Sends the END trailer. */
+  end(trailer: EndTrailer): Promise<void>;
+}
+
+/** How the steps of a run are watched. */
+interface StepWatch {
+  /** The reply writer of the request's connection (its failure ends the run). */
+  readonly writer: ProgressWriter;
+  /** Whether a producer's stream arrives on the request's connection (push mode). */
+  readonly pushedIn: boolean;
+  /** Called after each step (the run's timeline). */
+  readonly stepDone: () => void;
+  /** Called after each step was sent. */
+  readonly onSent?: () => void;
+}
+
 /**
  * Sends each step's output as a DATA frame (one in flight while the next step runs), then END.
  */
-async function sendStream(ctx: OpContext, run: ProgramRun, writer: ReplyWriter): Promise<void> {
-  const conn = ctx.conn;
+async function sendStream(
+  ctx: OpContext,
+  run: ProgramRun,
+  sink: StreamSink,
+  watch: StepWatch,
+): Promise<void> {
   const digester = await createChecksummer();
   const encoded = new Uint8Array(8);
   const encodedView = new DataView(encoded.buffer);
@@ -336,131 +445,31 @@ async function sendStream(ctx: OpContext, run: ProgramRun, writer: ReplyWriter):
         await previous;
       }
       if (step === null) break;
-      await checkClient(ctx, writer);
+      watch.stepDone();
+      await checkClient(ctx, watch);
       const output = step.output!;
       const length = step.length;
-      sending = writer.write(async () => {
-        try {
-          const checksum = await conn.writeDataFrame(output.bytes.subarray(0, length));
-          encodedView.setBigUint64(0, checksum, false);
-          digester.update(encoded);
-          ctx.bytes += length;
-          writer.progress = ctx.bytes;
-        } finally {
-          output.release();
-        }
-      }, () => output.release());
+      sending = sink.data(output.bytes.subarray(0, length)).then((checksum) => {
+        encodedView.setBigUint64(0, checksum, false);
+        digester.update(encoded);
+        ctx.bytes += length;
+        watch.onSent?.();
+      }).finally(() => output.release());
       sending.catch(() => {}); // awaited after the next step
     }
   } finally {
     if (sending !== null) await (sending as Promise<void>).catch(() => {});
   }
-  const trailer = { length: run.length, digest: digester.finish() };
-  await writer.write(() => conn.writeEnd(trailer));
+  await sink.end({ length: run.length, digest: digester.finish() });
 }
 
 /** Runs a local program's steps (the writer reports the progress). */
-async function runSteps(ctx: OpContext, run: ProgramRun, writer: ReplyWriter): Promise<void> {
+async function runSteps(ctx: OpContext, run: ProgramRun, watch: StepWatch): Promise<void> {
   for (let step = await run.step(); step !== null; step = await run.step()) {
+    watch.stepDone();
     ctx.bytes += step.length;
-    writer.progress = ctx.bytes;
-    await checkClient(ctx, writer);
-  }
-}
-
-/**
- * The node's side of the client connection during a run: one frame at a time, progress
- * replies at most ten times a second for a local program, and, for any program, a progress
- * reply as a keepalive when nothing was sent for a third of the idle timeout. The keepalive is
- * what tells a pipeline's failure apart from waiting for it: a node whose upstream is stuck
- * keeps its own consumer informed, so only the node next to the stuck one times out, and
- * the error names the right node.
- */
-class ReplyWriter {
-  /** Bytes of the stream done, reported in progress replies. */
-  progress = 0;
-  /** Rejects when a write of the writer's own (progress, keepalive) failed. */
-  readonly failed: Promise<never>;
-  readonly #ctx: OpContext;
-  readonly #reportProgress: boolean;
-  readonly #keepaliveMs: number;
-  #reported = 0;
-  #lastWrite = performance.now();
-  #lastProgress = 0;
-  #busy = false;
-  #chain: Promise<unknown> = Promise.resolve();
-  #failure: { error: unknown } | undefined;
-  #fail!: (error: unknown) => void;
-  #timer: ReturnType<typeof setInterval> | undefined;
-
-  constructor(ctx: OpContext, reportProgress: boolean) {
-    this.#ctx = ctx;
-    this.#reportProgress = reportProgress;
-    this.#keepaliveMs = Math.max(50, Math.min(5000, ctx.conn.idleTimeoutMs / 3));
-    this.failed = new Promise<never>((_, reject) => this.#fail = reject);
-    this.failed.catch(() => {});
-  }
-
-  start(): void {
-    const tick = Math.min(PROGRESS_INTERVAL_MS, this.#keepaliveMs / 2);
-    this.#timer = setInterval(() => this.#tick(), tick);
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /**
-   * Writes one frame (after any write in flight). `cancel` runs instead of `write` when the
-   * writer already failed.
-   */
-  write<T>(write: () => Promise<T>, cancel?: () => void): Promise<T> {
-    const result = this.#chain.then(async () => {
-      if (this.#failure !== undefined) {
-        cancel?.();
-        throw this.#failure.error;
-      }
-      this.#busy = true;
-      this.#ctx.frameOpen = true;
-      try {
-        const value = await write();
-        this.#ctx.frameOpen = false;
-        return value;
-      } catch (e) {
-        this.#failure ??= { error: e };
-        this.#fail(e);
-        throw e;
-      } finally {
-        this.#busy = false;
-        this.#lastWrite = performance.now();
-      }
-    });
-    this.#chain = result.catch(() => {});
-    return result;
-  }
-
-  /** Throws the error of a write that failed. */
-  check(): void {
-    if (this.#failure !== undefined) throw this.#failure.error;
-  }
-
-  /** Waits for the writes in flight. */
-  async settled(): Promise<void> {
-    await this.#chain;
-  }
-
-  #tick(): void {
-    if (this.#busy || this.#failure !== undefined) return;
-    const now = performance.now();
-    const due = this.#reportProgress && this.progress !== this.#reported &&
-      now - this.#lastProgress >= PROGRESS_INTERVAL_MS;
-    if (!due && now - this.#lastWrite < this.#keepaliveMs) return;
-    const progress = this.progress;
-    this.#reported = progress;
-    this.#lastProgress = now;
-    this.write(() => this.#ctx.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { progress }))
-      .catch(() => {}); // surfaces through `failed` and the next write
+    watch.writer.progress = ctx.bytes;
+    await checkClient(ctx, watch);
   }
 }
 
@@ -468,9 +477,10 @@ class ReplyWriter {
  * Between steps: a client that sent something (an ERROR) or closed has given up, and a
  * progress reply that could not be written means the same.
  */
-async function checkClient(ctx: OpContext, writer: ReplyWriter): Promise<void> {
-  writer.check();
-  if (!ctx.conn.peerSentData) return;
+async function checkClient(ctx: OpContext, watch: StepWatch): Promise<void> {
+  watch.writer.check();
+  // A pushed stream's frames are the producer's data, read by the input.
+  if (watch.pushedIn || !ctx.conn.peerSentData) return;
   throw await ctx.conn.takeEarlyReply(0) ??
     new CdfsError("UNAVAILABLE", "the client closed the connection during the run");
 }

@@ -44,7 +44,7 @@ export function resolveCommand(
 }
 
 /**
- * The top-level help: what cdfs is and the list of commands.
+ * The top-level help: what cdfs is and the list of commands (hidden ones left out).
  *
  * @example
  * ```ts
@@ -56,8 +56,9 @@ export function resolveCommand(
  * @returns The help text.
  */
 export function formatMainHelp(commands: readonly Command[]): string {
-  const width = Math.max(0, ...commands.map((c) => c.name.length));
-  const rows = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const listed = commands.filter((c) => c.hidden !== true);
+  const width = Math.max(0, ...listed.map((c) => c.name.length));
+  const rows = listed.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     `cdfs ${VERSION}: a distributed storage system for prototyping network (erasure) codes`,
     "",
@@ -136,7 +137,7 @@ export async function runCli(
     }
     const found = resolveCommand(commands, words);
     if (!found) {
-      const group = commands.filter((c) => c.name.startsWith(`${words[0]} `));
+      const group = commands.filter((c) => c.hidden !== true && c.name.startsWith(`${words[0]} `));
       const hint = group.length > 0
         ? `; '${words[0]}' takes one of: ${group.map((c) => c.name.split(" ")[1]).join(", ")}`
         : "; see 'cdfs --help'";

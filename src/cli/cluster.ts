@@ -41,7 +41,18 @@ import {
   type NetnsSupport,
   netnsSupport,
 } from "../cluster/netns.ts";
-import { namespaceLauncher, relaysBeforeUp } from "../cluster/netns_cluster.ts";
+import {
+  clusterTotal,
+  DEFAULT_STATS_TIMEOUT_MS,
+  gatherClusterStats,
+  summarizeRun,
+} from "../cluster/cluster_stats.ts";
+import {
+  namespaceLauncher,
+  relaysBeforeUp,
+  startNetnsNodes,
+  stopNetnsNodes,
+} from "../cluster/netns_cluster.ts";
 import { selfLauncher } from "../cluster/node_process.ts";
 import { CdfsError } from "../errors.ts";
 import {
@@ -51,6 +62,8 @@ import {
   type ParsedArgs,
   stringOption,
 } from "./command.ts";
+import { formatClusterStats } from "./cluster_stats.ts";
+import { clusterRelayCommand } from "./cluster_relay.ts";
 
 const CLUSTER_HELP = [
   "  --cluster FILE|NAME    the cluster file 'cluster up' printed, or the cluster's name",
@@ -356,6 +369,74 @@ export const clusterStatusCommand: Command = {
 };
 
 /**
+ * `cluster stats`.
+ *
+ * @example
+ * ```ts
+ * import { clusterStatsCommand } from "./cluster.ts";
+ * console.log(clusterStatsCommand.name); // "cluster stats"
+ * ```
+ */
+export const clusterStatsCommand: Command = {
+  name: "cluster stats",
+  summary: "Traffic of every node of a cluster: requests, bytes in and out, time; per run",
+  usage: "cdfs cluster stats [--cluster FILE|NAME] [--run RUN] [--json]",
+  description: [
+    "Asks every node for its STATS at once and shows one row per node: requests served,",
+    "errors, frame bytes in and out, time spent serving, and the totals. With --run, also",
+    "that CODING run on every node: what it served, what it fetched over the connections it",
+    "opened to other nodes (by node), and when it was busy (start, first and last step, end,",
+    "in ms after the earliest start among the nodes). A node that does not answer is a row",
+    "saying why; then the exit code is 1. For a cluster in an emulated network (--netns), run",
+    "it in the hub namespace: ip netns exec cdfs-<name>-hub cdfs cluster stats ...",
+    "",
+    "Options:",
+    CLUSTER_HELP,
+    "  --run RUN              also this run (32 hex digits, as 'cdfs stats' shows them)",
+    `  --timeout MS           how long each node may take to answer (default ${DEFAULT_STATS_TIMEOUT_MS})`,
+    "  --json                 print {name, run, nodes: [{index, address, id, ok, stats|error}],",
+    "                         total, runSummary} as JSON",
+  ].join("\n"),
+  options: {
+    ...CLUSTER_OPTIONS,
+    run: { type: "string" },
+    timeout: { type: "string" },
+    json: { type: "boolean" },
+  },
+  run: async (ctx, args) => {
+    noPositionals(args);
+    const run = stringOption(args, "run");
+    if (run !== undefined && !/^[0-9a-f]{32}$/.test(run)) {
+      throw new CdfsError("USAGE", `--run must be 32 lower-case hex digits, got '${run}'`);
+    }
+    const file = await readClusterFile(clusterPath(ctx, args));
+    const nodes = await gatherClusterStats(file, {
+      timeoutMs: integerOption(args, "timeout", DEFAULT_STATS_TIMEOUT_MS),
+      ...(run === undefined ? {} : { run }),
+    });
+    const summary = run === undefined ? undefined : summarizeRun(nodes, run);
+    const unreachable = nodes.filter((node) => !node.ok).length;
+    if (args.values.json === true) {
+      ctx.out(
+        JSON.stringify({
+          name: file.name,
+          run: run ?? null,
+          nodes,
+          total: clusterTotal(nodes),
+          ...(summary === undefined ? {} : { runSummary: summary }),
+        }) + "\n",
+      );
+    } else {
+      ctx.out(formatClusterStats(file.name, nodes, summary));
+      if (file.network !== undefined && unreachable > 0) {
+        ctx.out(`(its nodes answer only in its hub: ip netns exec ${file.network.hub} cdfs ...)\n`);
+      }
+    }
+    return unreachable === 0 ? 0 : 1;
+  },
+};
+
+/**
  * `cluster stop-node`.
  *
  * @example
@@ -369,6 +450,9 @@ export const clusterStopNodeCommand: Command = {
   summary: "Stop nodes of a cluster (their data stays; start-node brings them back)",
   usage: "cdfs cluster stop-node [--cluster FILE] [--kill] INDEX...",
   description: [
+    "In an emulated network (--netns) the node's delay relay stops too, so its address",
+    "refuses connections like that of a stopped node on loopback.",
+    "",
     "Options:",
     CLUSTER_HELP,
     "  --kill                 SIGKILL at once (a crash) instead of a graceful stop",
@@ -378,7 +462,8 @@ export const clusterStopNodeCommand: Command = {
   run: async (ctx, args) => {
     const indices = nodeIndices(args);
     const path = clusterPath(ctx, args);
-    const wereRunning = await stopNodes(path, indices, {
+    const stop = (await readClusterFile(path)).network === undefined ? stopNodes : stopNetnsNodes;
+    const wereRunning = await stop(path, indices, {
       kill: args.values.kill === true,
       graceMs: integerOption(args, "grace", DEFAULT_STOP_GRACE_MS),
     });
@@ -403,6 +488,9 @@ export const clusterStartNodeCommand: Command = {
   summary: "Start stopped nodes of a cluster again, on their addresses and data",
   usage: "cdfs cluster start-node [--cluster FILE] INDEX...",
   description: [
+    "In an emulated network (--netns) the node starts in its namespace again, behind a new",
+    "delay relay with its link settings, on the same address.",
+    "",
     "Options:",
     CLUSTER_HELP,
     `  --start-timeout MS     how long the nodes may take to answer (default ${DEFAULT_START_TIMEOUT_MS})`,
@@ -410,7 +498,11 @@ export const clusterStartNodeCommand: Command = {
   options: { ...CLUSTER_OPTIONS, "start-timeout": { type: "string" } },
   run: async (ctx, args) => {
     const indices = nodeIndices(args);
-    const started = await startNodes(clusterPath(ctx, args), indices, {
+    const path = clusterPath(ctx, args);
+    const start = (await readClusterFile(path)).network === undefined
+      ? startNodes
+      : startNetnsNodes;
+    const started = await start(path, indices, {
       launcher: selfLauncher(ctx.env),
       startTimeoutMs: integerOption(args, "start-timeout", DEFAULT_START_TIMEOUT_MS),
     });
@@ -485,9 +577,11 @@ export const CLUSTER_COMMANDS: readonly Command[] = [
   clusterUpCommand,
   clusterDownCommand,
   clusterStatusCommand,
+  clusterStatsCommand,
   clusterStopNodeCommand,
   clusterStartNodeCommand,
   clusterCleanCommand,
+  clusterRelayCommand,
 ];
 
 /**

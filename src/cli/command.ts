@@ -94,6 +94,11 @@ export interface Command {
   readonly description?: string;
   /** The options it takes (`--help` is added to every command). */
   readonly options: OptionSpec;
+  /**
+   * Left out of the command list of `cdfs --help` (a command cdfs runs itself, such as the
+   * relay processes of `cluster up --netns`); it still runs and has its own `--help`.
+   */
+  readonly hidden?: boolean;
   /** Runs the command; resolves to the process exit code. */
   run(ctx: CliContext, args: ParsedArgs): Promise<number>;
 }

@@ -42,6 +42,7 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { formatNodeAddress, parseNodeAddress } from "../address.ts";
 import { CdfsError } from "../errors.ts";
+import { type LinkSettings, validateLink } from "./link_spec.ts";
 
 /**
  * The format version this module reads and writes.
@@ -192,7 +193,12 @@ export interface ClusterFile {
  *   netns: true,
  *   hub: "cdfs-local-hub",
  *   hubAddress: "10.213.0.1",
- *   nodes: [{ namespace: "cdfs-local-n0", address: "10.213.0.10" }],
+ *   nodes: [{
+ *     namespace: "cdfs-local-n0",
+ *     address: "10.213.0.10",
+ *     link: { rateBitsPerSecond: 1e9, delayMs: 1, jitterMs: 0 },
+ *     congested: false,
+ *   }],
  * };
  * ```
  */
@@ -203,8 +209,31 @@ export interface ClusterNetwork {
   readonly hub: string;
   /** The hub's address on the bridge. */
   readonly hubAddress: string;
-  /** Node i's namespace and bridge address, in index order. */
-  readonly nodes: readonly { readonly namespace: string; readonly address: string }[];
+  /** Node i's namespace, bridge address and link, in index order. */
+  readonly nodes: readonly ClusterNetworkNode[];
+}
+
+/**
+ * One node of a cluster's emulated network ({@linkcode ClusterNetwork}).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterNetworkNode } from "./cluster_file.ts";
+ * const node: ClusterNetworkNode = { namespace: "cdfs-local-n0", address: "10.213.0.10" };
+ * ```
+ */
+export interface ClusterNetworkNode {
+  /** The node's namespace. */
+  readonly namespace: string;
+  /** Its address on the bridge. */
+  readonly address: string;
+  /**
+   * Its link (what `start-node` needs to start the node's delay relay again); absent in the
+   * files of older writers.
+   */
+  readonly link?: LinkSettings;
+  /** Whether the link is one of `--congest`'s. */
+  readonly congested?: boolean;
 }
 
 /**
@@ -360,15 +389,43 @@ function withNetwork(value: unknown, fail: Fail): { network?: ClusterNetwork } {
       netns: true,
       hub: string(network.hub, "network.hub", fail),
       hubAddress: string(network.hubAddress, "network.hubAddress", fail),
-      nodes: (network.nodes as unknown[]).map((entry, i) => {
-        const node = record(entry, `network.nodes[${i}]`, fail);
+      nodes: (network.nodes as unknown[]).map((entry, i): ClusterNetworkNode => {
+        const at = `network.nodes[${i}]`;
+        const node = record(entry, at, fail);
+        if (node.congested !== undefined && typeof node.congested !== "boolean") {
+          fail(`${at}.congested must be true or false`);
+        }
         return {
-          namespace: string(node.namespace, `network.nodes[${i}].namespace`, fail),
-          address: string(node.address, `network.nodes[${i}].address`, fail),
+          namespace: string(node.namespace, `${at}.namespace`, fail),
+          address: string(node.address, `${at}.address`, fail),
+          ...(node.link === undefined ? {} : { link: linkSettings(node.link, `${at}.link`, fail) }),
+          ...(node.congested === undefined ? {} : { congested: node.congested as boolean }),
         };
       }),
     },
   };
+}
+
+function linkSettings(value: unknown, what: string, fail: Fail): LinkSettings {
+  const link = record(value, what, fail);
+  const number = (field: string) => {
+    const v = link[field];
+    if (typeof v !== "number") fail(`${what}.${field} must be a number`);
+    return v as number;
+  };
+  const settings: LinkSettings = {
+    ...(link.rateBitsPerSecond === undefined
+      ? {}
+      : { rateBitsPerSecond: number("rateBitsPerSecond") }),
+    delayMs: number("delayMs"),
+    jitterMs: number("jitterMs"),
+  };
+  try {
+    validateLink(settings, what);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  return settings;
 }
 
 /**

@@ -522,6 +522,13 @@ export interface StartNodeOptions {
   readonly launcher: NodeLauncher;
   /** How long they may take to answer PING (default {@linkcode DEFAULT_START_TIMEOUT_MS}). */
   readonly startTimeoutMs?: number;
+  /** A node's launcher instead of `launcher` (e.g. wrapped in `ip netns exec`). */
+  readonly launcherFor?: (node: ClusterNode) => NodeLauncher;
+  /** A node's `--listen` (default: its recorded address). */
+  readonly listenFor?: (node: ClusterNode) => string;
+  /** Whether to PING every node before it counts as started (default true; false when this
+   * process cannot reach the nodes, e.g. in network namespaces). */
+  readonly pingNodes?: boolean;
 }
 
 /**
@@ -565,9 +572,9 @@ export async function startNodes(
   }
   const children = nodes.map((node) =>
     NodeChild.spawn({
-      launcher: options.launcher,
+      launcher: options.launcherFor?.(node) ?? options.launcher,
       dataDir: node.dataDir,
-      listen: node.address,
+      listen: options.listenFor?.(node) ?? node.address,
       id: node.id,
       log: node.log,
       nodeArgs: file.nodeArgs,
@@ -575,7 +582,7 @@ export async function startNodes(
   );
   try {
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    await Promise.all(children.map((child) => child.ready(timeoutMs)));
+    await Promise.all(children.map((child) => child.ready(timeoutMs, options.pingNodes ?? true)));
     const started = nodes.map((node, i): ClusterNode => ({
       ...node,
       pid: children[i]!.pid,

@@ -51,6 +51,28 @@ export interface RelayProcessSettings {
 }
 
 /**
+ * The options of a relay process, in the form of `node:util` `parseArgs` (and of a cdfs
+ * command's option table, for `cdfs cluster relay`).
+ *
+ * @example
+ * ```ts
+ * import { RELAY_OPTIONS } from "./relay_main.ts";
+ * console.log(RELAY_OPTIONS.peer.multiple); // true
+ * ```
+ */
+export const RELAY_OPTIONS = {
+  listen: { type: "string" },
+  target: { type: "string" },
+  delay: { type: "string" },
+  jitter: { type: "string" },
+  peer: { type: "string", multiple: true },
+  "peer-default": { type: "string" },
+  local: { type: "string", multiple: true },
+  "max-buffered": { type: "string" },
+  "exit-with-stdin": { type: "boolean" },
+} as const;
+
+/**
  * Writes relay settings as command-line arguments.
  *
  * @example
@@ -121,17 +143,7 @@ export function parseRelayArguments(args: readonly string[]): RelayProcessSettin
       args: [...args],
       strict: true,
       allowPositionals: false,
-      options: {
-        listen: { type: "string" },
-        target: { type: "string" },
-        delay: { type: "string" },
-        jitter: { type: "string" },
-        peer: { type: "string", multiple: true },
-        "peer-default": { type: "string" },
-        local: { type: "string", multiple: true },
-        "max-buffered": { type: "string" },
-        "exit-with-stdin": { type: "boolean" },
-      },
+      options: RELAY_OPTIONS,
     });
   } catch (e) {
     throw new CdfsError("USAGE", `relay: ${(e as Error).message}`);

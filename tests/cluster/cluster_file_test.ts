@@ -85,6 +85,44 @@ Deno.test("cluster file: unknown fields are ignored (newer writers may add some)
   assert.deepEqual(parseClusterFile(JSON.stringify(json), "c.json"), sample());
 });
 
+Deno.test("cluster file: an emulated network keeps each node's link (start-node needs it)", () => {
+  const network = {
+    netns: true as const,
+    hub: "cdfs-t1-hub",
+    hubAddress: "10.213.0.1",
+    nodes: [
+      {
+        namespace: "cdfs-t1-n0",
+        address: "10.213.0.10",
+        link: { rateBitsPerSecond: 500_000_000, delayMs: 100, jitterMs: 10 },
+        congested: true,
+      },
+      { namespace: "cdfs-t1-n1", address: "10.213.0.11", link: { delayMs: 1, jitterMs: 0 } },
+      { namespace: "cdfs-t1-n2", address: "10.213.0.12" }, // an older writer's entry
+    ],
+  };
+  const file = { ...sample(), network };
+  assert.deepEqual(parseClusterFile(formatClusterFile(file), "c.json"), file);
+  const withNetwork = (change: (entry: Record<string, unknown>) => void) =>
+    rejection((j) => {
+      j.network = structuredClone(network);
+      change((j.network as { nodes: Record<string, unknown>[] }).nodes[0]!);
+    });
+  assert.match(
+    withNetwork((n) => n.link = { delayMs: 1, jitterMs: 2 }),
+    /network\.nodes\[0\]\.link: the jitter must be between 0 and the delay/,
+  );
+  assert.match(
+    withNetwork((n) => n.link = { delayMs: "1ms", jitterMs: 0 }),
+    /network\.nodes\[0\]\.link\.delayMs must be a number/,
+  );
+  assert.match(withNetwork((n) => n.link = 5), /network\.nodes\[0\]\.link must be a JSON object/);
+  assert.match(
+    withNetwork((n) => n.congested = "yes"),
+    /network\.nodes\[0\]\.congested must be true or false/,
+  );
+});
+
 Deno.test("cluster file: a missing nodeArgs reads as none", () => {
   const json = JSON.parse(formatClusterFile(sample()));
   delete json.nodeArgs;

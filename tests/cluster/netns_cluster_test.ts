@@ -10,7 +10,15 @@
 import assert from "node:assert/strict";
 import { netnsLinks } from "../../src/cli/cluster.ts";
 import { listNamespaces, namespacePids, netnsSupport } from "../../src/cluster/netns.ts";
-import { namespaceLauncher } from "../../src/cluster/netns_cluster.ts";
+import { readClusterFile } from "../../src/cluster/cluster_file.ts";
+import {
+  isRelayOf,
+  namespaceLauncher,
+  networkNodes,
+  startNetnsNodes,
+  stopNetnsNodes,
+} from "../../src/cluster/netns_cluster.ts";
+import { processInfo } from "../../src/cluster/processes.ts";
 import { isCdfsError } from "../../src/errors.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -163,6 +171,187 @@ Deno.test({
       assert.deepEqual(processesMentioning(dataDir), []);
       assert.deepEqual(inside.filter((pid) => isRunning(pid)), []);
       assert.deepEqual([...Deno.readDirSync(stateDir)], []);
+    } finally {
+      await cdfs(["cluster", "clean", "--all", ...state]);
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test("isRelayOf knows a relay by its listening address, in either option form", () => {
+  const script = [
+    "deno",
+    "run",
+    "relay_main.ts",
+    "--listen",
+    "10.213.0.11:7001",
+    "--target",
+    "127.0.0.1:7001",
+  ];
+  assert.equal(isRelayOf(script, "10.213.0.11:7001"), true);
+  assert.equal(isRelayOf(script, "10.213.0.10:7001"), false);
+  const command = [
+    "cdfs",
+    "cluster",
+    "relay",
+    "--listen=10.213.0.11:7001",
+    "--target=127.0.0.1:7001",
+  ];
+  assert.equal(isRelayOf(command, "10.213.0.11:7001"), true);
+  // The DataNode behind it listens too, on loopback, and has no --target.
+  const datanode = ["deno", "run", "main.ts", "datanode", "serve", "--listen", "127.0.0.1:7001"];
+  assert.equal(isRelayOf(datanode, "127.0.0.1:7001"), false);
+});
+
+Deno.test("networkNodes rebuilds the relays' view of the network, only with every link known", () => {
+  const link = { rateBitsPerSecond: 1e8, delayMs: 5, jitterMs: 1 };
+  const network = {
+    netns: true as const,
+    hub: "cdfs-c-hub",
+    hubAddress: "10.213.0.1",
+    nodes: [
+      { namespace: "cdfs-c-n0", address: "10.213.0.10", link, congested: true },
+      { namespace: "cdfs-c-n1", address: "10.213.0.11", link: { delayMs: 0, jitterMs: 0 } },
+    ],
+  };
+  assert.deepEqual(networkNodes(network), [
+    { index: 0, namespace: "cdfs-c-n0", address: "10.213.0.10", link, congested: true },
+    {
+      index: 1,
+      namespace: "cdfs-c-n1",
+      address: "10.213.0.11",
+      link: { delayMs: 0, jitterMs: 0 },
+      congested: false,
+    },
+  ]);
+  const older = { ...network, nodes: [{ namespace: "cdfs-c-n0", address: "10.213.0.10" }] };
+  assert.equal(networkNodes(older), undefined);
+});
+
+Deno.test("stopNetnsNodes and startNetnsNodes refuse a cluster without an emulated network", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cdfs-netns-plain-" });
+  try {
+    const path = `${dir}/cluster.json`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({
+        version: 1,
+        name: "plain",
+        state: "up",
+        created: "2026-01-01T00:00:00.000Z",
+        stateDir: dir,
+        dataDir: dir,
+        removeData: false,
+        nodeArgs: [],
+        launcher: { pid: 4242, startTime: null, detached: true },
+        nodes: [],
+      }),
+    );
+    const notNetns = (e: unknown) =>
+      isCdfsError(e, "USAGE") && /does not run in an emulated network/.test((e as Error).message);
+    await assert.rejects(stopNetnsNodes(path, [0]), notNetns);
+    await assert.rejects(
+      startNetnsNodes(path, [0], { launcher: { command: "cdfs", args: [] } }),
+      notNetns,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The processes in a namespace that are relays listening on `address`. */
+async function relaysIn(namespace: string, address: string): Promise<number[]> {
+  return (await namespacePids(namespace)).filter((pid) => {
+    const info = processInfo(pid);
+    return info !== undefined && isRelayOf(info.argv, address);
+  });
+}
+
+Deno.test({
+  name:
+    `cluster stop-node/start-node --netns: the node comes back in its namespace, same address, new relay${skipped}`,
+  ignore: !support.ok,
+  async fn() {
+    const name = `ns${Deno.pid}`;
+    const stateDir = await Deno.makeTempDir({ prefix: "cdfs-netns-state-" });
+    const dataDir = await Deno.makeTempDir({ prefix: "cdfs-netns-data-" });
+    const state = ["--state-dir", stateDir];
+    const hub = `cdfs-${name}-hub`;
+    const n1 = `cdfs-${name}-n1`;
+    try {
+      const up = await cdfs([
+        "cluster",
+        "up",
+        "--netns",
+        "--nodes",
+        "2",
+        "--delay",
+        "2ms",
+        "--detach",
+        "--json",
+        "--name",
+        name,
+        "--data",
+        dataDir,
+        ...state,
+      ]);
+      assert.equal(up.code, 0, up.err);
+      const { clusterFile, cluster } = JSON.parse(up.out);
+      const address = cluster.nodes[1].address as string;
+      const client = ["--cluster", clusterFile];
+      const on = [...client, ...state];
+      // The links are in the file: what start-node needs to start a relay again.
+      assert.deepEqual(
+        (await readClusterFile(clusterFile)).network?.nodes.map((n) => n.link?.delayMs),
+        [2, 2],
+      );
+      const block = `${dataDir}/block.bin`;
+      await Deno.writeTextFile(block, "kept across a restart\n");
+      const store = await cdfs(["store", ...client, "--node", "1", "kept", block], hub);
+      assert.equal(store.code, 0, store.err);
+      assert.equal((await relaysIn(n1, address)).length, 1);
+
+      // stop-node: the DataNode and its relay are gone; the address refuses connections.
+      const stop = await cdfs(["cluster", "stop-node", ...on, "1"]);
+      assert.equal(stop.out, "node 1: stopped\n", stop.err);
+      assert.deepEqual(await namespacePids(n1), []);
+      const down = await cdfs(["cluster", "status", ...on, "--json"], hub);
+      assert.equal(down.code, 1);
+      const downNode = JSON.parse(down.out).nodes[1];
+      assert.equal(downNode.up, false);
+      assert.match(downNode.error, /refused/i);
+
+      // start-node: back inside n1 on the same address, with a new relay, with its data.
+      const start = await cdfs(["cluster", "start-node", ...on, "1"]);
+      assert.equal(start.code, 0, start.err);
+      const pid = Number(/^node 1: started on (\S+), pid (\d+)\n$/.exec(start.out)?.[2]);
+      assert.match(start.out, new RegExp(`started on ${address.replaceAll(".", "\\.")},`));
+      assert.ok((await namespacePids(n1)).includes(pid), "the node runs in its namespace");
+      assert.equal((await relaysIn(n1, address)).length, 1);
+      const stat = await cdfs(["stat", ...client, "--node", "1", "--json", "kept"], hub);
+      assert.equal(stat.code, 0, stat.err);
+      assert.equal(JSON.parse(stat.out).length, "kept across a restart\n".length);
+      const stats = await cdfs(["cluster", "stats", ...on], hub);
+      assert.equal(stats.code, 0, stats.err);
+      assert.match(stats.out, /^cluster '[^']+': 2 of 2 nodes answered/);
+
+      // A crash of the DataNode alone leaves its relay: start-node does not start a second.
+      Deno.kill(pid, "SIGKILL");
+      while (isRunning(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      const relay = await relaysIn(n1, address);
+      assert.equal(relay.length, 1);
+      const again = await cdfs(["cluster", "start-node", ...on, "1"]);
+      assert.equal(again.code, 0, again.err);
+      assert.deepEqual(await relaysIn(n1, address), relay);
+      const ping = await cdfs(["ping", ...client, "--node", "1", "--json"], hub);
+      assert.equal(ping.code, 0, ping.err);
+      assert.equal(JSON.parse(ping.out).node, cluster.nodes[1].id);
+
+      const gone = await cdfs(["cluster", "down", ...on]);
+      assert.equal(gone.code, 0, gone.err);
+      assert.deepEqual(await listNamespaces(name), []);
+      assert.deepEqual(processesMentioning(dataDir), []);
     } finally {
       await cdfs(["cluster", "clean", "--all", ...state]);
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});

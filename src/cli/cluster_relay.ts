@@ -1,0 +1,67 @@
+/**
+ * `cdfs cluster relay`: one delay relay of an emulated network (`src/cluster/relay_main.ts`) as
+ * a sub-command of cdfs itself. A `deno compile`d cdfs cannot run `relay_main.ts` as a script,
+ * so `cluster up --netns` then starts each node's relay as `cdfs cluster relay ARGS`
+ * (`defaultRelayLauncher` of `src/cluster/node_relay.ts`). People do not run it: it is hidden
+ * from `cdfs --help`.
+ *
+ * @module
+ */
+import { RELAY_OPTIONS, runRelayProcess } from "../cluster/relay_main.ts";
+import { CdfsError } from "../errors.ts";
+import type { Command, ParsedArgs } from "./command.ts";
+
+/**
+ * `cluster relay` (hidden).
+ *
+ * @example
+ * ```ts
+ * import { clusterRelayCommand } from "./cluster_relay.ts";
+ * console.log(clusterRelayCommand.name, clusterRelayCommand.hidden); // "cluster relay" true
+ * ```
+ */
+export const clusterRelayCommand: Command = {
+  name: "cluster relay",
+  summary: "Run one delay relay of an emulated network (started by 'cluster up --netns')",
+  usage: "cdfs cluster relay --listen HOST:PORT --target HOST:PORT [--delay D] [--jitter J] ...",
+  description: [
+    "Accepts connections on --listen and forwards each to --target, holding every chunk for",
+    "the sender's link delay (see docs/netem.md). Prints 'listening HOST:PORT' once it listens",
+    "and 'stats {JSON}' when it stops (SIGINT, SIGTERM, or with --exit-with-stdin the end of",
+    "standard input). 'cluster up --netns' runs one in every node's namespace.",
+    "",
+    "Options:",
+    "  --listen HOST:PORT     where to accept connections (port 0: any free port)",
+    "  --target HOST:PORT     where to forward them",
+    "  --delay D, --jitter J  the hold of what the target sends back (e.g. 10ms, 500us)",
+    "  --peer ADDRESS=D[:J]   the hold of what that peer sends to the target (repeatable)",
+    "  --peer-default D[:J]   the hold of what other peers send",
+    "  --local ADDRESS        an address of the target's own node: no hold (repeatable)",
+    "  --max-buffered BYTES   the bound of bytes held per direction of a connection",
+    "  --exit-with-stdin      stop when standard input ends (its launcher died)",
+  ].join("\n"),
+  options: RELAY_OPTIONS,
+  hidden: true,
+  run: (ctx, args) => {
+    if (args.positionals.length > 0) {
+      throw new CdfsError("USAGE", `unexpected argument '${args.positionals[0]}'`);
+    }
+    return runRelayProcess(relayArgv(args), {
+      out: ctx.out,
+      ...(ctx.stdin === undefined ? {} : { stdin: ctx.stdin }),
+    });
+  },
+};
+
+/** The parsed options written back as the relay's own arguments (`--name=value` each). */
+function relayArgv(args: ParsedArgs): string[] {
+  const argv: string[] = [];
+  for (const [name, value] of Object.entries(args.values)) {
+    if (!(name in RELAY_OPTIONS)) continue; // --help, handled before run
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item === true) argv.push(`--${name}`);
+      else if (typeof item === "string") argv.push(`--${name}=${item}`);
+    }
+  }
+  return argv;
+}

@@ -19,9 +19,12 @@
  *   (every cluster may use the same private range, each on its own bridge).
  * - Shaping: a `tbf` (or `htb`) qdisc on the node's `eth0` limits what the node sends; with
  *   `shapeIngress` (the default) a second one on the bridge port `n<i>` limits what it
- *   receives, as a full-duplex NIC of that rate would. The token bucket holds 2 ms of traffic
- *   (at least 32 KiB): measured here, 1 Gbit/s with a 64 KiB bucket gave only ~820 Mbit/s,
- *   with 256 KiB ~957 (the veth hands the qdisc 64 KiB GSO packets). See docs/netem.md.
+ *   receives, as a full-duplex NIC of that rate would. The token bucket holds 2 ms of traffic,
+ *   and at least 128 KiB: the veth hands the qdisc 64 KiB GSO packets, which a smaller bucket
+ *   splits into 1.5 KB segments. Measured here: 1 Gbit/s with a 64 KiB bucket gave only ~820
+ *   Mbit/s, with 256 KiB ~957; at 200 Mbit/s the 50 kB bucket gave the full rate but a
+ *   16-node RapidRAID encode cost 3-4x the CPU (every segment crossing veth, bridge and TCP
+ *   alone). See docs/netem.md.
  * - Delay and jitter are not done here (this kernel has no `netem`): see `relay.ts` and
  *   `node_relay.ts`.
  * - The names are the tag: every namespace of cluster C is `cdfs-C-hub` or `cdfs-C-n<i>`, and
@@ -90,7 +93,7 @@ const FIRST_NODE_HOST = 10;
 const NAMESPACE_NAME = /^cdfs-(.+)-(hub|n(0|[1-9][0-9]{0,2}))$/;
 /** Time the token bucket holds: enough for the 64 KiB GSO packets of a veth at 1 Gbit/s. */
 const BUCKET_MS = 2;
-const MIN_BUCKET_BYTES = 32 * 1024;
+const MIN_BUCKET_BYTES = 128 * 1024;
 /** How much a shaper queues before dropping, as time at its rate. */
 const QUEUE_LATENCY = "20ms";
 /** How many nodes are set up at a time (each needs about ten `ip`/`tc` runs). */

@@ -29,7 +29,7 @@ export interface Benchmark {
  * @example
  * ```ts
  * import { BENCHMARKS } from "./run.ts";
- * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode", "coding" ]
+ * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode", "coding", "rapidraid" ]
  * ```
  */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
@@ -44,6 +44,17 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   coding: {
     summary: "RapidRAID encode next to RS(11+5): in-process GB/s; 16 loopback nodes, wall time",
     run: async (args) => (await import("./coding.ts")).runCodingBench(args),
+  },
+  rapidraid: {
+    summary: "`cdfs bench rapidraid`: RapidRAID pull/push next to RS(16,11) on 16 nodes; charts",
+    run: async (args) => {
+      // The experiment is a cdfs command (it must also run from the compiled binary).
+      const { runCli } = await import("../src/cli/app.ts");
+      const { COMMANDS } = await import("../src/cli/commands.ts");
+      const { processContext } = await import("../main.ts");
+      const code = await runCli(COMMANDS, processContext(), ["bench", "rapidraid", ...args]);
+      if (code !== 0) throw new Error(`cdfs bench rapidraid exited with code ${code}`);
+    },
   },
 };
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { BENCH_COMMANDS } from "./bench.ts";
 import { BLOCK_COMMANDS } from "./blocks.ts";
 import { CLUSTER_COMMANDS } from "./cluster.ts";
 import { CODING_COMMANDS } from "./coding.ts";
@@ -25,4 +26,5 @@ export const COMMANDS: readonly Command[] = [
   datanodeServeCommand,
   ...CLUSTER_COMMANDS,
   demoCommand,
+  ...BENCH_COMMANDS,
 ];

@@ -1,0 +1,151 @@
+/**
+ * What a benchmark ran on, and how busy the machine's CPUs were while it ran: the machine
+ * description written next to every result, and the whole machine's busy CPU time from
+ * `/proc/stat` (all processes, all cores), read before and after a measurement.
+ *
+ * @module
+ */
+
+/**
+ * Runs a command to its end and collects its output; a missing program is `ok: false`.
+ *
+ * @example
+ * ```ts
+ * import { output } from "./machine.ts";
+ * console.log((await output("true", [])).ok); // true
+ * ```
+ *
+ * @param command The program.
+ * @param args Its arguments.
+ * @returns Whether it succeeded, and its standard output and error.
+ */
+export async function output(
+  command: string,
+  args: string[],
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  try {
+    const r = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
+      .output();
+    const text = new TextDecoder();
+    return { ok: r.success, stdout: text.decode(r.stdout), stderr: text.decode(r.stderr) };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { ok: false, stdout: "", stderr: "not found" };
+    throw e;
+  }
+}
+
+/**
+ * What the results were measured on: CPU (from `lscpu`), kernel, Deno and V8, the pinned core,
+ * and the version of each Debian package named.
+ *
+ * @example
+ * ```ts
+ * import { machine } from "./machine.ts";
+ * console.log((await machine(null)).deno);
+ * ```
+ *
+ * @param cpu The core the measurements were pinned to, or null.
+ * @param packages Debian packages whose versions matter (e.g. `libisal-dev`).
+ * @returns The description, for the results JSON.
+ */
+export async function machine(
+  cpu: number | null,
+  packages: Record<string, string> = {},
+): Promise<Record<string, string | number | null>> {
+  const lscpu = await output("lscpu", []);
+  const field = (name: string): string | null =>
+    lscpu.stdout.match(new RegExp(`^${name}:\\s*(.+)$`, "m"))?.[1]?.trim() ?? null;
+  const versions: Record<string, string | null> = {};
+  for (const [key, pkg] of Object.entries(packages)) {
+    const v = await output("dpkg-query", ["-W", "-f", "${Version}", pkg]);
+    versions[key] = v.ok ? v.stdout.trim() : null;
+  }
+  return {
+    cpuModel: field("Model name"),
+    // KVM guests often show only "AMD EPYC"; family and model tell the generation.
+    cpuFamilyModel: `family ${field("CPU family")}, model ${field("Model")}`,
+    cpus: Number(field("CPU\\(s\\)") ?? navigator.hardwareConcurrency),
+    kernel: Deno.osRelease(),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    ...versions,
+    pinnedToCpu: cpu,
+  };
+}
+
+/**
+ * The machine's CPU time so far, in clock ticks summed over every core (`/proc/stat`).
+ *
+ * @example
+ * ```ts
+ * import type { CpuTicks } from "./machine.ts";
+ * const t: CpuTicks = { busy: 1200, total: 5000 };
+ * ```
+ */
+export interface CpuTicks {
+  /** Ticks the cores spent on anything but idling or waiting for I/O. */
+  readonly busy: number;
+  /** All ticks. */
+  readonly total: number;
+}
+
+/**
+ * Parses the first line of `/proc/stat` (`cpu  user nice system idle iowait irq softirq
+ * steal ...`). Busy is everything but idle and iowait; guest time is already inside user and
+ * nice, so it is not added again.
+ *
+ * @example
+ * ```ts
+ * import { parseProcStat } from "./machine.ts";
+ * console.log(parseProcStat("cpu  10 0 5 80 5 0 0 0 0 0\n")); // { busy: 15, total: 100 }
+ * ```
+ *
+ * @param text The contents of `/proc/stat`.
+ * @returns The machine's ticks.
+ * @throws {Error} When the text has no `cpu` line.
+ */
+export function parseProcStat(text: string): CpuTicks {
+  const line = text.split("\n", 1)[0] ?? "";
+  const fields = line.trim().split(/\s+/);
+  if (fields[0] !== "cpu" || fields.length < 5) {
+    throw new Error(`/proc/stat does not start with a 'cpu' line: ${JSON.stringify(line)}`);
+  }
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+    fields.slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
+/**
+ * The machine's CPU ticks now.
+ *
+ * @example
+ * ```ts
+ * import { readCpuTicks } from "./machine.ts";
+ * console.log((await readCpuTicks()).total > 0); // true
+ * ```
+ *
+ * @returns The ticks from `/proc/stat`.
+ */
+export async function readCpuTicks(): Promise<CpuTicks> {
+  return parseProcStat(await Deno.readTextFile("/proc/stat"));
+}
+
+/**
+ * The share of the machine's CPU time (all cores) that was busy between two readings: 1 means
+ * every core was busy all the time, 0.5 on 2 cores one core's worth.
+ *
+ * @example
+ * ```ts
+ * import { busyFraction } from "./machine.ts";
+ * console.log(busyFraction({ busy: 100, total: 400 }, { busy: 250, total: 600 })); // 0.75
+ * ```
+ *
+ * @param before The earlier reading.
+ * @param after The later reading.
+ * @returns 0..1, or 0 when no tick passed.
+ */
+export function busyFraction(before: CpuTicks, after: CpuTicks): number {
+  const total = after.total - before.total;
+  return total > 0 ? Math.min(1, Math.max(0, (after.busy - before.busy) / total)) : 0;
+}

@@ -1,0 +1,353 @@
+/**
+ * `cdfs bench rapidraid`: the experiment of the RapidRAID paper on a cluster this command starts
+ * (16 DataNodes on loopback, or in an emulated network with `--netns`) or on a given one
+ * (`--cluster FILE`): single and concurrent encodes of RapidRAID pull, RapidRAID push and
+ * classical RS(16,11), timed over several runs; `results.md`, `results.json` and two SVG charts
+ * in the output directory, the table on standard output, progress on standard error.
+ *
+ * The work is in `src/bench/`; this module reads the options and decides the settings.
+ *
+ * @module
+ */
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  clusterNodeAddresses,
+  defaultStateRoot,
+  readClusterFile,
+} from "../cluster/cluster_file.ts";
+import type { NodeLink } from "../cluster/link_spec.ts";
+import { isCompiledBinary, selfLauncher } from "../cluster/node_process.ts";
+import {
+  checkMeasureCounts,
+  type MeasureChoices,
+  measureOnCluster,
+  parseSchemes,
+} from "../bench/rapidraid.ts";
+import { formatSummaryTable, writeResults } from "../bench/rapidraid_report.ts";
+import { BENCH_NODES, runRapidraidBench, type SettingPlan } from "../bench/rapidraid_session.ts";
+import { CdfsError } from "../errors.ts";
+import { netnsLinks, optionalClusterPath } from "./cluster.ts";
+import {
+  type CliContext,
+  type Command,
+  integerOption,
+  type ParsedArgs,
+  parseSize,
+  stringOption,
+} from "./command.ts";
+
+/**
+ * The share of the nodes `--congest RATE:DELAY[:JITTER]` congests when it names none.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONGEST_SHARE } from "./bench.ts";
+ * console.log(DEFAULT_CONGEST_SHARE); // "25%"
+ * ```
+ */
+export const DEFAULT_CONGEST_SHARE = "25%";
+
+/** The step size by default: small enough that the 16-hop pipeline fill stays a small part of
+ * a 64 MiB encode at 200 Mbit/s (16 × 256 KiB / rate = 0.17 s next to 0.24 s of transfer). */
+const DEFAULT_CHUNK_SIZE = "256K";
+
+/**
+ * `bench rapidraid`.
+ *
+ * @example
+ * ```ts
+ * import { benchRapidraidCommand } from "./bench.ts";
+ * console.log(benchRapidraidCommand.name); // "bench rapidraid"
+ * ```
+ */
+export const benchRapidraidCommand: Command = {
+  name: "bench rapidraid",
+  summary: "Time RapidRAID pull and push encodes next to classical RS(16,11), with charts",
+  usage: "cdfs bench rapidraid [--netns --rate R --delay D [--congest [P%:]RATE:DELAY[:JITTER]]] " +
+    "[--cluster FILE] [--size 64M] [--runs 5] [--concurrent 16] [--out DIR]",
+  description: [
+    "Starts 16 datanodes (on 127.0.0.1; with --netns in an emulated network), puts the",
+    "objects once, then times single encodes and --concurrent encodes started at once of",
+    "every scheme, --runs times, and writes results.md, results.json, encode_time.svg and",
+    "timeline.svg to --out. Prints the table; progress goes to standard error. The clusters",
+    "it starts are removed at the end, also on failure and Ctrl-C.",
+    "",
+    "Schemes: pull (RapidRAID, the last node pulls the pipeline), push (RapidRAID, the first",
+    "node pushes down the chain), rs (classical RS(16,11): node 11 pulls the 11 parts).",
+    "",
+    "Options:",
+    "  --schemes LIST         comma-separated, in this order (default pull,push,rs)",
+    "  --size N               bytes of each object, e.g. 64M (default 64M; 11 parts)",
+    `  --chunk-size N         the coding runs' step (default ${DEFAULT_CHUNK_SIZE})`,
+    "  --runs N               timed runs (default 5): medians and min-max",
+    "  --concurrent N         encodes at once in the concurrent runs (default 16; 0: none)",
+    "  --warm-ups N           untimed encodes of each scheme first (default 1)",
+    "  --out DIR              where the results go (default bench/out/rapidraid in the",
+    "                         source tree, else ./cdfs-bench-rapidraid)",
+    "  --netns                16 nodes in network namespaces behind emulated links (root;",
+    "                         see 'cdfs cluster up --help'); the client runs in the hub",
+    "  --rate RATE            --netns: every node's link rate (default 1gbit)",
+    "  --delay D              --netns: one-way delay (default 0ms)",
+    "  --jitter D             --netns: ± jitter of the delay (default 0ms)",
+    "  --congest [P%:]RATE:DELAY[:JITTER]",
+    "                         --netns: also measure the congested variant, these settings",
+    `                         on P% of the nodes (default ${DEFAULT_CONGEST_SHARE}); the paper: 500mbit:100ms:10ms`,
+    "  --seed N               which nodes --congest picks (default 1)",
+    "  --cluster FILE|NAME    measure on this running cluster instead (an emulated one from",
+    "                         its hub); --rate/--delay/--jitter/--congest then describe its",
+    "                         links, for the link-limited ideals",
+    "  --state-dir DIR        where cluster files live (default as for 'cluster up')",
+    "  --json-to FILE         internal: measure on --cluster only, write the raw JSON there",
+    "",
+    "Examples:",
+    "  cdfs bench rapidraid --size 16M --runs 3",
+    "  cdfs bench rapidraid --netns --rate 200mbit --delay 1ms --congest 500mbit:100ms:10ms",
+  ].join("\n"),
+  options: {
+    schemes: { type: "string" },
+    size: { type: "string" },
+    "chunk-size": { type: "string" },
+    runs: { type: "string" },
+    concurrent: { type: "string" },
+    "warm-ups": { type: "string" },
+    out: { type: "string" },
+    netns: { type: "boolean" },
+    rate: { type: "string" },
+    delay: { type: "string" },
+    jitter: { type: "string" },
+    congest: { type: "string" },
+    seed: { type: "string" },
+    cluster: { type: "string" },
+    "state-dir": { type: "string" },
+    "json-to": { type: "string" },
+  },
+  run: runBenchRapidraid,
+};
+
+/**
+ * Every `bench` sub-command.
+ *
+ * @example
+ * ```ts
+ * import { BENCH_COMMANDS } from "./bench.ts";
+ * console.log(BENCH_COMMANDS.map((c) => c.name)); // [ "bench rapidraid" ]
+ * ```
+ */
+export const BENCH_COMMANDS: readonly Command[] = [benchRapidraidCommand];
+
+async function runBenchRapidraid(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.positionals.length > 0) {
+    throw new CdfsError("USAGE", `unexpected argument '${args.positionals[0]}'`);
+  }
+  const measure = parseMeasureChoices(args);
+  const say = (line: string) => ctx.err(`${line}\n`);
+  const clusterPath = optionalClusterPath(ctx, args, { fromEnv: false });
+  const jsonTo = stringOption(args, "json-to");
+  if (jsonTo !== undefined) {
+    // The measuring child of an emulated setting: measure, write the raw JSON, nothing else.
+    if (clusterPath === undefined) throw new CdfsError("USAGE", "--json-to needs --cluster");
+    const file = await readClusterFile(clusterPath);
+    const measurement = await measureOnCluster({
+      ...measure,
+      nodes: clusterNodeAddresses(file),
+      onProgress: say,
+    });
+    await Deno.writeTextFile(jsonTo, JSON.stringify(measurement) + "\n");
+    return 0;
+  }
+  const settings = await settingPlans(args, clusterPath);
+  const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd());
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new CdfsError("UNAVAILABLE", "interrupted"));
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  try {
+    const results = await runRapidraidBench({
+      settings,
+      measure,
+      launcher: selfLauncher(ctx.env),
+      stateRoot: stateRootOf(ctx, args),
+      onProgress: say,
+      signal: abort.signal,
+    });
+    const files = await writeResults(out, results);
+    ctx.out(formatSummaryTable(results.summary));
+    say(`wrote ${files.map((f) => shortPath(f, Deno.cwd())).join(", ")}`);
+    return 0;
+  } catch (error) {
+    if (abort.signal.aborted) {
+      say("interrupted: the clusters the bench started are down");
+      return 130;
+    }
+    throw error;
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
+}
+
+/**
+ * The measurement's choices from the options, with their defaults.
+ *
+ * @example
+ * ```ts
+ * import { parseMeasureChoices } from "./bench.ts";
+ * const choices = parseMeasureChoices({ values: { size: "2M", schemes: "rs" }, positionals: [] });
+ * console.log(choices.objectBytes, choices.schemes, choices.runs); // 2097152 [ "rs" ] 5
+ * ```
+ *
+ * @param args The parsed arguments of `bench rapidraid`.
+ * @returns The choices.
+ * @throws {CdfsError} USAGE for a malformed value.
+ */
+export function parseMeasureChoices(args: ParsedArgs): MeasureChoices {
+  const choices: MeasureChoices = {
+    schemes: parseSchemes(stringOption(args, "schemes") ?? "pull,push,rs"),
+    objectBytes: integerOption(args, "size", 64 << 20),
+    chunkBytes: integerOption(args, "chunk-size", parseSize(DEFAULT_CHUNK_SIZE, "--chunk-size")),
+    runs: integerOption(args, "runs", 5),
+    concurrent: integerOption(args, "concurrent", 16),
+    warmUps: integerOption(args, "warm-ups", 1),
+  };
+  checkMeasureCounts(choices);
+  return choices;
+}
+
+/** The settings the options ask for, with their links when known. */
+async function settingPlans(
+  args: ParsedArgs,
+  clusterPath: string | undefined,
+): Promise<SettingPlan[]> {
+  const netns = args.values.netns === true;
+  const linkOptions = ["rate", "delay", "jitter", "congest", "seed"] as const;
+  const given = linkOptions.filter((name) => args.values[name] !== undefined);
+  const congest = stringOption(args, "congest");
+  const congestSpec = congest === undefined ? undefined : withDefaultShare(congest);
+  if (clusterPath !== undefined) {
+    if (netns) throw new CdfsError("USAGE", "--cluster measures a running cluster: drop --netns");
+    const file = await readClusterFile(clusterPath);
+    // The options only describe the cluster's links, so nothing is checked on this machine.
+    const links = args.values.rate === undefined
+      ? undefined
+      : await describedLinks(args, congestSpec, () => Promise.resolve({ ok: true }));
+    return [{
+      kind: "cluster",
+      label: `cluster ${file.name}`,
+      path: clusterPath,
+      ...(links === undefined ? {} : { links }),
+    }];
+  }
+  if (!netns) {
+    if (given.length > 0) {
+      throw new CdfsError("USAGE", `--${given[0]} needs --netns (or --cluster, to describe it)`);
+    }
+    return [{ kind: "loopback", label: "loopback" }];
+  }
+  const rate = stringOption(args, "rate") ?? "1gbit";
+  const delay = stringOption(args, "delay") ?? "0ms";
+  const jitter = stringOption(args, "jitter") ?? "0ms";
+  const seed = stringOption(args, "seed") ?? "1";
+  const linkArgs = [
+    "--netns",
+    "--rate",
+    rate,
+    "--delay",
+    delay,
+    "--jitter",
+    jitter,
+    "--seed",
+    seed,
+  ];
+  const label = `netns ${rate} ${delay}${/^0+(\.0+)?[a-z]*$/.test(jitter) ? "" : ` ±${jitter}`}`;
+  const plans: SettingPlan[] = [{
+    kind: "netns",
+    label,
+    links: (await describedLinks(args, undefined))!,
+    clusterUpArgs: linkArgs,
+  }];
+  if (congestSpec !== undefined) {
+    plans.push({
+      kind: "netns",
+      label: `${label}, congested ${congestSpec}`,
+      links: (await describedLinks(args, congestSpec))!,
+      clusterUpArgs: [...linkArgs, "--congest", congestSpec],
+    });
+  }
+  return plans;
+}
+
+/**
+ * `cluster up --netns`'s links for these options (and its check that this machine can emulate
+ * them, unless `support` says otherwise).
+ */
+async function describedLinks(
+  args: ParsedArgs,
+  congest: string | undefined,
+  support?: Parameters<typeof netnsLinks>[2],
+): Promise<NodeLink[] | undefined> {
+  const { congest: _, ...values } = args.values;
+  return await netnsLinks(
+    {
+      values: { ...values, netns: true, ...(congest === undefined ? {} : { congest }) },
+      positionals: [],
+    },
+    BENCH_NODES,
+    support,
+  );
+}
+
+/**
+ * `--congest` with the default share in front when it names none: `500mbit:100ms:10ms` →
+ * `25%:500mbit:100ms:10ms`.
+ *
+ * @example
+ * ```ts
+ * import { withDefaultShare } from "./bench.ts";
+ * console.log(withDefaultShare("500mbit:100ms:10ms")); // "25%:500mbit:100ms:10ms"
+ * console.log(withDefaultShare("50%:100mbit:20ms")); // "50%:100mbit:20ms"
+ * ```
+ *
+ * @param text The option's value.
+ * @returns It with a share.
+ */
+export function withDefaultShare(text: string): string {
+  return /^[^:]*%:/.test(text) ? text : `${DEFAULT_CONGEST_SHARE}:${text}`;
+}
+
+/**
+ * Where the results go by default: `bench/out/rapidraid/` of the source tree when running from
+ * a source checkout with the working directory inside it, else `./cdfs-bench-rapidraid`.
+ *
+ * @example
+ * ```ts
+ * import { defaultOutDir } from "./bench.ts";
+ * console.log(defaultOutDir("/home/me/elsewhere")); // "/home/me/elsewhere/cdfs-bench-rapidraid"
+ * ```
+ *
+ * @param cwd The working directory.
+ * @returns The directory.
+ */
+export function defaultOutDir(cwd: string): string {
+  if (!isCompiledBinary()) {
+    const root = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+    const inside = relative(root, cwd);
+    if (!inside.startsWith("..") && !inside.startsWith("/")) {
+      return join(root, "bench", "out", "rapidraid");
+    }
+  }
+  return join(cwd, "cdfs-bench-rapidraid");
+}
+
+/** A path relative to `cwd` when it lies inside it, else as it is. */
+function shortPath(path: string, cwd: string): string {
+  const inside = relative(cwd, path);
+  return inside === "" || inside.startsWith("..") ? path : inside;
+}
+
+function stateRootOf(ctx: CliContext, args: ParsedArgs): string {
+  const explicit = stringOption(args, "state-dir");
+  return explicit !== undefined && explicit !== ""
+    ? defaultStateRoot((name) => name === "CDFS_STATE_DIR" ? explicit : undefined)
+    : defaultStateRoot(ctx.env);
+}

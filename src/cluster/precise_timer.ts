@@ -78,7 +78,9 @@ self.onmessage = (event) => {
   const data = event.data;
   if (data.signal !== undefined) { signal = new Int32Array(data.signal); return; }
   processed++;
-  push([performance.now() + data[1], data[0]]);
+  // data[1] is an absolute deadline (time origin + now, as the main thread saw it): a message
+  // that took a while to arrive keeps its deadline, and concurrent sleeps keep their order.
+  push([data[1] - performance.timeOrigin, data[0]]);
   schedule();
 };
 `;
@@ -189,7 +191,7 @@ export class PreciseTimer implements Sleeper {
         }
         resolve();
       });
-      worker.postMessage([id, asked]);
+      worker.postMessage([id, performance.timeOrigin + start + asked]);
       // Post first, then move the counter: a worker blocked in Atomics.wait wakes, returns to
       // its event loop and finds the request there.
       Atomics.add(this.#signal!, 0, 1);

@@ -180,6 +180,7 @@ export class NetworkStreamResolver implements StreamResolver {
   #decided = false;
   #upstream: Promise<CommittedBlock[]> | null = null;
   #downstream: CodingPushStream | null = null;
+  #downstreamConnection: Promise<DataNodeClient> | null = null;
   /** The stream length, once any input has learnt it (others are checked against it). */
   #length: Promise<number>;
   #learnLength!: (length: number) => void;
@@ -332,6 +333,21 @@ export class NetworkStreamResolver implements StreamResolver {
   }
 
   /**
+   * Push mode: starts connecting to the node of the next program of the chain, so that the
+   * connection is ready by the time {@linkcode NetworkStreamResolver.openDownstream} has the
+   * stream's length (the chain is then set up at the pace of connects, not of input opens).
+   *
+   * @param node The next program's logical node.
+   * @returns The connection (also kept for `openDownstream`).
+   */
+  connectDownstream(node: number): Promise<DataNodeClient> {
+    const address = this.#options.request.nodes[node]!;
+    this.#downstreamConnection ??= this.#connect(address, (e) => e);
+    this.#downstreamConnection.catch(() => {}); // reported by openDownstream
+    return this.#downstreamConnection;
+  }
+
+  /**
    * Push mode: opens the connection to the node of the next program of the chain and sends
    * it the request (the caller then sends this program's output through it). Its errors name
    * that node; {@linkcode NetworkStreamResolver.shutdown} aborts it.
@@ -354,7 +370,8 @@ export class NetworkStreamResolver implements StreamResolver {
     const address = request.nodes[node]!;
     const context = `program '${program}', pushed to by node ${this.#options.node}`;
     const name = (e: unknown) => nameRemote(e, node, address, context);
-    const client = await this.#connect(address, name);
+    const client = await (this.#downstreamConnection ?? this.connectDownstream(node))
+      .catch((e) => Promise.reject(name(e)));
     let push: CodingPushStream;
     try {
       push = await client.openCodingPush({

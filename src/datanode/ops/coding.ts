@@ -309,6 +309,8 @@ async function serve(
     runs: services.runs,
     signal: ctx.signal,
   };
+  // The next node of a push chain is connected to while the inputs open.
+  if (push?.next !== undefined) resolver.connectDownstream(push.next.node);
   let run: ProgramRun;
   try {
     run = await executor.open(resolver, context);
@@ -383,9 +385,12 @@ async function serve(
     }
     parseCodingCommit(decision, request.run);
     resolver.decide(true);
+    // The commit goes on down a push chain at once, while this node commits its own blocks.
+    const committing = downstream?.commit();
+    committing?.catch(() => {}); // awaited below
     await finishing;
     const upstream = await resolver.upstreamCommitted();
-    const below = downstream === undefined ? [] : await downstream.commit();
+    const below = committing === undefined ? [] : await committing;
     await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, {
       committed: [...resolver.committed, ...upstream, ...below],
     });

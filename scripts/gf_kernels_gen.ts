@@ -50,8 +50,17 @@ const MAX_REGISTER_GROUP = 5;
  */
 const WIDE_GROUPS = [1, 6, 7, 8] as const;
 
-/** Bytes per iteration of the unrolled main loops of `xor`, `mul` and `mul_add`. */
+/** Bytes per iteration of the unrolled main loops of `xor` and `mul`. */
 const STREAM_UNROLL_BYTES = 256;
+
+/**
+ * Bytes per iteration of the `mul_add` main loop, and of each block in it after which both
+ * offsets advance. V8 checks an access against (memory size - offset - 16), computed once per
+ * distinct offset; with 16 offsets it recomputes each one every iteration (an extra `lea` per
+ * 16 bytes), with 4 it keeps them in registers (see the `.wat` header for the measurements).
+ */
+const MUL_ADD_UNROLL_BYTES = 512;
+const MUL_ADD_BLOCK_BYTES = 64;
 
 const SWIZZLE = "i8x16.relaxed_swizzle";
 const MASK = "(v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15)";
@@ -79,24 +88,38 @@ function xorBody(): string[] {
   });
 }
 
-/** The body of the `mul` (or, with `add`, `mul_add`) main loop. */
-function mulBody(add: boolean): string[] {
-  return range(STREAM_UNROLL_BYTES / 16).flatMap((v) => {
-    const o = 16 * v;
-    const lines = [
-      `(local.set $x (v128.load offset=${o} (local.get $src)))`,
-      `(v128.store offset=${o} (local.get $dst)`,
-    ];
-    if (add) {
-      lines.push(`  (v128.xor (v128.load offset=${o} (local.get $dst))`);
-      lines.push(...PRODUCT.map((l) => "    " + l));
-      lines[lines.length - 1] += "))";
-    } else {
-      lines.push(...PRODUCT.map((l) => "  " + l));
-      lines[lines.length - 1] += ")";
-    }
-    return lines;
-  });
+/** One vector of `mul` (or, with `add`, `mul_add`): 16 bytes at `offset` past `$dst`/`$src`. */
+function mulVector(add: boolean, offset: number): string[] {
+  const lines = [
+    `(local.set $x (v128.load offset=${offset} (local.get $src)))`,
+    `(v128.store offset=${offset} (local.get $dst)`,
+  ];
+  if (add) {
+    lines.push(`  (v128.xor (v128.load offset=${offset} (local.get $dst))`);
+    lines.push(...PRODUCT.map((l) => "    " + l));
+    lines[lines.length - 1] += "))";
+  } else {
+    lines.push(...PRODUCT.map((l) => "  " + l));
+    lines[lines.length - 1] += ")";
+  }
+  return lines;
+}
+
+/** The body of the `mul` main loop: STREAM_UNROLL_BYTES bytes at offsets from `$dst`/`$src`. */
+function mulBody(): string[] {
+  return range(STREAM_UNROLL_BYTES / 16).flatMap((v) => mulVector(false, 16 * v));
+}
+
+/**
+ * The body of the `mul_add` main loop: MUL_ADD_UNROLL_BYTES bytes in blocks of
+ * MUL_ADD_BLOCK_BYTES, each block at the same offsets, `$dst` and `$src` advanced after each.
+ */
+function mulAddBody(): string[] {
+  return range(MUL_ADD_UNROLL_BYTES / MUL_ADD_BLOCK_BYTES).flatMap(() => [
+    ...range(MUL_ADD_BLOCK_BYTES / 16).flatMap((v) => mulVector(true, 16 * v)),
+    `(local.set $dst (i32.add (local.get $dst) (i32.const ${MUL_ADD_BLOCK_BYTES})))`,
+    `(local.set $src (i32.add (local.get $src) (i32.const ${MUL_ADD_BLOCK_BYTES})))`,
+  ]);
 }
 
 /** The v128 globals of the register groups: slot s's input offset and nibble tables. */
@@ -330,8 +353,8 @@ function wideGroup(n: number): string[] {
 export function generatedBlocks(): Map<string, string[]> {
   return new Map([
     ["xor_main", xorBody()],
-    ["mul_main", mulBody(false)],
-    ["mul_add_main", mulBody(true)],
+    ["mul_main", mulBody()],
+    ["mul_add_main", mulAddBody()],
     ["dot_slot_globals", slotGlobals()],
     ["dot_fill_slots", fillSlots()],
     ["dot_groups", REGISTER_GROUPS.flatMap((n) => [...registerGroup(n), ""]).slice(0, -1)],

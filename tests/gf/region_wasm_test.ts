@@ -11,7 +11,9 @@ import {
 } from "../../src/gf/region_wasm.ts";
 
 const VARIANTS: readonly WasmKernelVariant[] = ["relaxed-simd", "simd"];
-const LENGTHS = [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 4095, 1 << 20];
+/** Around the bytes per main-loop iteration: 256 for xor and mul, 512 for mulAdd. */
+const LOOP_EDGES = [255, 256, 257, 511, 512, 513];
+const LENGTHS = [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, ...LOOP_EDGES, 1000, 4095, 1 << 20];
 
 /** A small deterministic generator (xorshift32), so failures reproduce. */
 function random(seed: number): () => number {

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { readCpuTicks } from "../src/bench/machine.ts";
 import { join } from "node:path";
 import { DataNodeClient } from "../src/client/datanode_client.ts";
 import { decodeObject, encodeObject, putParts } from "../src/client/objects.ts";
@@ -143,15 +144,6 @@ export async function loopbackUnavailable(): Promise<string | null> {
 /** Clock ticks per second of `/proc` CPU times (`getconf CLK_TCK`; 100 on Linux). */
 const CLOCK_TICKS = 100;
 
-/** Busy CPU seconds of the whole machine so far (`/proc/stat`: all but idle and iowait). */
-async function machineBusySeconds(): Promise<number> {
-  const line = (await Deno.readTextFile("/proc/stat")).split("\n", 1)[0]!;
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal (guest times are included in user).
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
-  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
-}
-
 /** CPU seconds (user + system) a process used so far, from `/proc/<pid>/stat`. */
 async function processCpuSeconds(pid: number): Promise<number> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
@@ -166,7 +158,7 @@ async function cpuSnapshot(pids: readonly number[]): Promise<{ ours: number; mac
   const self = await processCpuSeconds(Deno.pid);
   return {
     ours: nodes.reduce((a, b) => a + b, 0) + self,
-    machine: await machineBusySeconds(),
+    machine: (await readCpuTicks()).busy / CLOCK_TICKS,
   };
 }
 

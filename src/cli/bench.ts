@@ -27,7 +27,7 @@ import {
 import { formatSummaryTable, writeResults } from "../bench/rapidraid_report.ts";
 import { BENCH_NODES, runRapidraidBench, type SettingPlan } from "../bench/rapidraid_session.ts";
 import { CdfsError } from "../errors.ts";
-import { netnsLinks, optionalClusterPath } from "./cluster.ts";
+import { NETNS_OPTIONS, netnsLinks, optionalClusterPath } from "./cluster.ts";
 import {
   type CliContext,
   type Command,
@@ -112,12 +112,7 @@ export const benchRapidraidCommand: Command = {
     concurrent: { type: "string" },
     "warm-ups": { type: "string" },
     out: { type: "string" },
-    netns: { type: "boolean" },
-    rate: { type: "string" },
-    delay: { type: "string" },
-    jitter: { type: "string" },
-    congest: { type: "string" },
-    seed: { type: "string" },
+    ...NETNS_OPTIONS,
     cluster: { type: "string" },
     "state-dir": { type: "string" },
     "json-to": { type: "string" },

@@ -78,6 +78,24 @@ const CLUSTER_OPTIONS = {
 } as const;
 
 /**
+ * The options that describe an emulated network (`cluster up --netns`, `bench rapidraid`).
+ *
+ * @example
+ * ```ts
+ * import { NETNS_OPTIONS } from "./cluster.ts";
+ * console.log(Object.keys(NETNS_OPTIONS).join(" ")); // netns rate delay jitter congest seed
+ * ```
+ */
+export const NETNS_OPTIONS = {
+  netns: { type: "boolean" },
+  rate: { type: "string" },
+  delay: { type: "string" },
+  jitter: { type: "string" },
+  congest: { type: "string" },
+  seed: { type: "string" },
+} as const;
+
+/**
  * `cluster up`.
  *
  * @example
@@ -141,12 +159,7 @@ export const clusterUpCommand: Command = {
     grace: { type: "string" },
     "state-dir": { type: "string" },
     json: { type: "boolean" },
-    netns: { type: "boolean" },
-    rate: { type: "string" },
-    delay: { type: "string" },
-    jitter: { type: "string" },
-    congest: { type: "string" },
-    seed: { type: "string" },
+    ...NETNS_OPTIONS,
   },
   run: runUp,
 };

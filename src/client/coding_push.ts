@@ -113,6 +113,8 @@ export class ClientCodingPush implements CodingPushStream {
   readonly #start: Promise<CodingStartResponse>;
   readonly #prepared: Promise<void>;
   #resolveStart!: (start: CodingStartResponse) => void;
+  /** A failure before the start reply (after it, this does nothing). */
+  #rejectStart!: (error: unknown) => void;
   #ended = false;
   #finished = false;
   #failure: unknown = undefined;
@@ -136,12 +138,12 @@ export class ClientCodingPush implements CodingPushStream {
     this.#host = host;
     this.#writer = new ProgressWriter(conn, { reportProgress: false });
     this.#writer.start();
-    this.#start = new Promise((resolve) => this.#resolveStart = resolve);
-    this.#prepared = this.#readReplies(onProgress);
-    // Until the prepared reply, a failure of the reader is the run's failure: it also ends
-    // the start reply's wait.
-    this.#start = Promise.race([this.#start, this.#prepared.then(() => this.#start)]);
+    this.#start = new Promise((resolve, reject) => {
+      this.#resolveStart = resolve;
+      this.#rejectStart = reject;
+    });
     this.#start.catch(() => {});
+    this.#prepared = this.#readReplies(onProgress);
     this.#prepared.catch(() => {});
   }
 
@@ -232,7 +234,9 @@ export class ClientCodingPush implements CodingPushStream {
       }
     } catch (e) {
       this.#failure ??= e;
-      throw this.#fail(e);
+      const error = this.#fail(e);
+      this.#rejectStart(error);
+      throw error;
     }
   }
 

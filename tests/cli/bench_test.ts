@@ -3,11 +3,10 @@
  * needs root and minutes; it is the lead's experiment, not a test), and its usage errors.
  */
 import assert from "node:assert/strict";
+import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { join } from "node:path";
-import { EXIT_USAGE, runCli } from "../../src/cli/app.ts";
+import { EXIT_USAGE } from "../../src/cli/app.ts";
 import { defaultOutDir, withDefaultShare } from "../../src/cli/bench.ts";
-import type { CliContext } from "../../src/cli/command.ts";
-import { COMMANDS } from "../../src/cli/commands.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import type { ClusterMeasurement } from "../../src/bench/rapidraid.ts";
 import type { RapidraidBenchResults } from "../../src/bench/rapidraid_report.ts";
@@ -16,20 +15,8 @@ import { selfLauncher } from "../../src/cluster/node_process.ts";
 import { findProcesses } from "../../src/cluster/processes.ts";
 import { clusterNodeAddresses } from "../../src/cluster/cluster_file.ts";
 
-async function cdfs(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    isTerminal: false,
-    env: (name) => env[name],
-  };
-  const code = await runCli(COMMANDS, ctx, args);
-  return { code, out: out.join(""), err: err.join("") };
+function cdfs(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runCdfs(args, { env });
 }
 
 async function scratch(): Promise<{ root: string; env: Record<string, string> } & AsyncDisposable> {

@@ -7,27 +7,15 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { EXIT_USAGE, formatMainHelp, resolveCommand, runCli } from "../../src/cli/app.ts";
+import { type CliRun, runCdfs } from "../helpers/cli.ts";
+import { EXIT_USAGE, formatMainHelp, resolveCommand } from "../../src/cli/app.ts";
 import type { CliContext, Command } from "../../src/cli/command.ts";
 import { COMMANDS } from "../../src/cli/commands.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-async function cdfs(
-  args: string[],
-  stdin?: CliContext["stdin"],
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    isTerminal: false,
-    env: () => undefined,
-    ...(stdin === undefined ? {} : { stdin }),
-  };
-  const code = await runCli(COMMANDS, ctx, args);
-  return { code, out: out.join(""), err: err.join("") };
+function cdfs(args: string[], stdin?: CliContext["stdin"]): Promise<CliRun> {
+  return runCdfs(args, stdin === undefined ? {} : { stdin });
 }
 
 /** Reads exactly `length` bytes. */

@@ -5,11 +5,9 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { join } from "node:path";
-import { runCli } from "../../src/cli/app.ts";
 import { formatClusterStats, formatColumns } from "../../src/cli/cluster_stats.ts";
-import type { CliContext } from "../../src/cli/command.ts";
-import { COMMANDS } from "../../src/cli/commands.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import type { NodeTraffic, RunSummary } from "../../src/cluster/cluster_stats.ts";
 import { summarizeRun } from "../../src/cluster/cluster_stats.ts";
@@ -19,17 +17,8 @@ import type { StatsResponse } from "../../src/protocol/messages.ts";
 
 const RUN = "0123456789abcdef0123456789abcdef";
 
-async function cdfs(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    isTerminal: false,
-    env: () => undefined,
-  };
-  const code = await runCli(COMMANDS, ctx, args);
-  return { code, out: out.join(""), err: err.join("") };
+function cdfs(args: string[]): Promise<CliRun> {
+  return runCdfs(args);
 }
 
 function node(index: number, stats: StatsResponse): NodeTraffic {

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
+import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { join } from "node:path";
-import { EXIT_USAGE, runCli } from "../../src/cli/app.ts";
-import type { CliContext } from "../../src/cli/command.ts";
-import { COMMANDS } from "../../src/cli/commands.ts";
+import { EXIT_USAGE } from "../../src/cli/app.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { type ClusterFile, readClusterFile } from "../../src/cluster/cluster_file.ts";
 import { findProcesses, processInfo } from "../../src/cluster/processes.ts";
@@ -20,20 +19,8 @@ async function scratch(): Promise<{ root: string; env: Record<string, string> } 
 }
 
 /** Runs `cdfs ARGS` in this process. */
-async function cdfs(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    isTerminal: false,
-    env: (name) => env[name],
-  };
-  const code = await runCli(COMMANDS, ctx, args);
-  return { code, out: out.join(""), err: err.join("") };
+function cdfs(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runCdfs(args, { env });
 }
 
 /** A `cdfs cluster up --json ...` launcher process, and its first stdout line parsed. */

@@ -17,56 +17,48 @@
  * @module
  */
 
-import { createRequire } from "node:module";
 import { expandGeneratedBlocks, generatedBlocks } from "./gf_kernels_gen.ts";
-
-/** The subset of the wabt.js API this script uses. */
-interface WabtModule {
-  readonly module: {
-    validate(features: WabtFeatures): void;
-    toBinary(options: { log?: boolean }): { buffer: Uint8Array };
-    destroy(): void;
-  };
-}
-interface WabtFeatures {
-  simd: boolean;
-  threads: boolean;
-  relaxed_simd: boolean;
-}
-interface Wabt {
-  parseWat(filename: string, text: string, features: WabtFeatures): WabtModule["module"];
-}
+import { assembleWat, loadWabt, type Wabt } from "./wabt.ts";
 
 const WAT_PATH = new URL("../src/gf/wasm/gf_kernels.wat", import.meta.url);
 const OUT_PATH = new URL("../src/gf/wasm/gf_kernels_wasm.ts", import.meta.url);
-// wabt.js is CommonJS; Deno's ESM import finds no default export in it, require() does.
-const WABT_PATH = new URL("../.tools/node_modules/wabt/index.js", import.meta.url);
-
 const RELAXED = "i8x16.relaxed_swizzle";
 const PLAIN = "i8x16.swizzle";
 
 /** Characters of base64 per source line of the generated module. */
 const LINE = 88;
 
-async function loadWabt(): Promise<Wabt> {
-  try {
-    await Deno.stat(WABT_PATH);
-  } catch {
-    throw new Error(`wabt is not installed at ${WABT_PATH.pathname}; run \`make wasm\``);
-  }
-  const init = createRequire(import.meta.url)(WABT_PATH.pathname) as () => Promise<Wabt>;
-  return await init();
-}
-
-function assemble(wabt: Wabt, name: string, text: string, relaxed: boolean): Uint8Array {
-  const features = { simd: true, threads: true, relaxed_simd: relaxed };
-  const module = wabt.parseWat(name, text, features);
-  try {
-    module.validate(features);
-    return module.toBinary({}).buffer.slice();
-  } finally {
-    module.destroy();
-  }
+/**
+ * The two kernel modules `src/gf/wasm/gf_kernels.wat` assembles to: as written (with
+ * `i8x16.relaxed_swizzle`) and with every relaxed swizzle replaced by `i8x16.swizzle` for
+ * engines without relaxed SIMD. The tests compare these with the embedded bytes.
+ *
+ * @example
+ * ```ts
+ * import { assembleKernels } from "./build_wasm.ts";
+ * import { loadWabt } from "./wabt.ts";
+ * const wat = await Deno.readTextFile("src/gf/wasm/gf_kernels.wat");
+ * const { relaxed, plain } = assembleKernels(await loadWabt(), wat);
+ * ```
+ *
+ * @param wabt From `loadWabt()`.
+ * @param source The `.wat` text, generated blocks expanded.
+ */
+export function assembleKernels(
+  wabt: Wabt,
+  source: string,
+): { relaxed: Uint8Array<ArrayBuffer>; plain: Uint8Array<ArrayBuffer> } {
+  if (!source.includes(RELAXED)) throw new Error(`${WAT_PATH.pathname} uses no ${RELAXED}`);
+  const features = { simd: true, threads: true };
+  return {
+    relaxed: assembleWat(wabt, "gf_kernels.wat", source, { ...features, relaxed_simd: true }),
+    plain: assembleWat(
+      wabt,
+      "gf_kernels.wat (plain swizzle)",
+      source.replaceAll(RELAXED, PLAIN),
+      features,
+    ),
+  };
 }
 
 function base64Lines(bytes: Uint8Array): string {
@@ -151,11 +143,7 @@ async function main(): Promise<void> {
     // deno-lint-ignore no-console -- a build script reports what it wrote
     console.log(`rewrote the generated blocks of ${WAT_PATH.pathname}`);
   }
-  if (!source.includes(RELAXED)) throw new Error(`${WAT_PATH.pathname} uses no ${RELAXED}`);
-  const plainSource = source.replaceAll(RELAXED, PLAIN);
-  const wabt = await loadWabt();
-  const relaxed = assemble(wabt, "gf_kernels.wat", source, true);
-  const plain = assemble(wabt, "gf_kernels.wat (plain swizzle)", plainSource, false);
+  const { relaxed, plain } = assembleKernels(await loadWabt(), source);
   for (const [name, bytes] of [["relaxed", relaxed], ["plain", plain]] as const) {
     if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
       throw new Error(`this engine rejects the ${name} module`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
+import { assembleWat, loadWabt, wabtInstalled } from "../scripts/wabt.ts";
 import { createXXHash64 } from "hash-wasm";
 import { inPlaceXxh64, wasmBytes, XXH64_WASM_BASE64 } from "../src/xxh64_wasm.ts";
 
@@ -84,32 +84,12 @@ Deno.test("an unshared memory cannot be hashed in place", () => {
 
 // The embedded module must be what `src/xxh64.wat` assembles to. wabt is a build tool, not a
 // dependency: without it (`make wasm` installs it) this check is skipped.
-const WABT = new URL("../.tools/node_modules/wabt/index.js", import.meta.url).pathname;
-const wabtInstalled = await Deno.stat(WABT).then(() => true, () => false);
-
 Deno.test({
   name: "the embedded module is src/xxh64.wat assembled",
-  ignore: !wabtInstalled,
+  ignore: !(await wabtInstalled()),
   fn: async () => {
-    interface Wabt {
-      parseWat(name: string, text: string, features: Record<string, boolean>): {
-        validate(features: Record<string, boolean>): void;
-        toBinary(options: Record<string, never>): { buffer: Uint8Array };
-        destroy(): void;
-      };
-    }
-    const init = createRequire(import.meta.url)(WABT) as () => Promise<Wabt>;
-    const wabt = await init();
-    const features = { threads: true };
     const text = await Deno.readTextFile(new URL("../src/xxh64.wat", import.meta.url));
-    const module = wabt.parseWat("xxh64.wat", text, features);
-    let assembled: Uint8Array;
-    try {
-      module.validate(features);
-      assembled = module.toBinary({}).buffer.slice();
-    } finally {
-      module.destroy();
-    }
+    const assembled = assembleWat(await loadWabt(), "xxh64.wat", text, { threads: true });
     let binary = "";
     for (const b of assembled) binary += String.fromCharCode(b);
     assert.deepEqual(

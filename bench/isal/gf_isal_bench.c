@@ -8,19 +8,28 @@
  *
  * It prints one JSON object on stdout: the RS(11+5) Cauchy coefficient rows and the
  * multiplier it used (so the TypeScript side computes the very same thing), and per kernel and
- * size the GB/s of every timed run and the share of its wall time the process had a CPU. With --check it also writes, for one buffer size L, the
- * bytes ISA-L computed: data (k*L), parity (m*L), mulAdd (L), mul (L), xor (L), in that order,
- * so bench/gf.ts can compare our output byte for byte before it times anything.
+ * size the GB/s of every timed run and the share of its wall time the process had a CPU, for
+ * two functions: the one ISA-L dispatches to on this CPU (AVX-512 or AVX2 where present) and the
+ * library's own 128-bit kernel for the same job (the AVX version, SSE without AVX). WebAssembly
+ * SIMD has 128-bit vectors only, so the second shows what hand-written 128-bit code reaches;
+ * the two are timed in turn, run by run, on the same buffers. With --check it also writes, for
+ * one buffer size L, the bytes ISA-L computed: data (k*L), parity (m*L), mulAdd (L), mul (L),
+ * xor (L), in that order, so bench/gf.ts can compare our output byte for byte before it times
+ * anything; it fails when the 128-bit functions compute other bytes than the dispatched ones.
  *
  * Only ISA-L is timed in this process. ISA-L's AVX kernels leave the upper halves of the
  * vector registers dirty, which slows later SSE code 3-4x; since the library dispatches some
  * functions to SSE and others to AVX, the upper state is cleared after every call.
  *
- * Row -> ISA-L function:
+ * Row -> ISA-L function (128-bit version):
  *   mulAdd  dst ^= c*src   gf_vect_mad(len, vec=1, vec_i=0, gf_vect_mul_init(c), src, dst)
- *   mul     dst  = c*src   gf_vect_mul(len, gf_vect_mul_init(c), src, dst)
- *   xor     dst ^= src     xor_gen(3, len, {dst, src, dst})
+ *                          (gf_vect_mad_avx / _sse)
+ *   mul     dst  = c*src   gf_vect_mul(len, gf_vect_mul_init(c), src, dst) (gf_vect_mul_avx / _sse)
+ *   xor     dst ^= src     xor_gen(3, len, {dst, src, dst}) (none: xor_gen_avx is 256-bit and
+ *                          xor_gen_sse writes with non-temporal stores, made for buffers beyond
+ *                          the caches: 4x slower than the others here, no ceiling)
  *   rs      RS(11+5)       ec_init_tables(11, 5, cauchy rows) + ec_encode_data(len, 11, 5, ...)
+ *                          (ec_encode_data_avx / _sse)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <immintrin.h>
@@ -68,10 +77,32 @@ static void op_mul_add(struct bench *b)
 	clear_upper();
 }
 
+static void op_mul_add_avx(struct bench *b)
+{
+	gf_vect_mad_avx((int)b->size, 1, 0, b->mul_table, b->region[0], b->region[1]);
+	clear_upper();
+}
+
+static void op_mul_add_sse(struct bench *b)
+{
+	gf_vect_mad_sse((int)b->size, 1, 0, b->mul_table, b->region[0], b->region[1]);
+}
+
 static void op_mul(struct bench *b)
 {
 	gf_vect_mul((int)b->size, b->mul_table, b->region[0], b->region[1]);
 	clear_upper();
+}
+
+static void op_mul_avx(struct bench *b)
+{
+	gf_vect_mul_avx((int)b->size, b->mul_table, b->region[0], b->region[1]);
+	clear_upper();
+}
+
+static void op_mul_sse(struct bench *b)
+{
+	gf_vect_mul_sse((int)b->size, b->mul_table, b->region[0], b->region[1]);
 }
 
 static void op_xor(struct bench *b)
@@ -87,18 +118,40 @@ static void op_rs(struct bench *b)
 	clear_upper();
 }
 
+static void op_rs_avx(struct bench *b)
+{
+	ec_encode_data_avx((int)b->size, K, M, b->rs_tables, &b->region[0], &b->region[K]);
+	clear_upper();
+}
+
+static void op_rs_sse(struct bench *b)
+{
+	ec_encode_data_sse((int)b->size, K, M, b->rs_tables, &b->region[0], &b->region[K]);
+}
+
+/* One 128-bit implementation of a row: its name and function (NULL: none to compare with). */
+struct variant {
+	const char *function;
+	void (*op)(struct bench *);
+};
+
 struct kernel {
 	const char *name;
 	const char *function;
 	int data_regions; /* bytes of data per call = data_regions * size */
 	void (*op)(struct bench *);
+	struct variant avx; /* the library's 128-bit kernel on a CPU with AVX */
+	struct variant sse; /* and without */
 };
 
 static const struct kernel KERNELS[] = {
-	{ "mulAdd", "gf_vect_mad", 1, op_mul_add },
-	{ "mul", "gf_vect_mul", 1, op_mul },
-	{ "xor", "xor_gen", 1, op_xor },
-	{ "rs", "ec_encode_data", K, op_rs },
+	{ "mulAdd", "gf_vect_mad", 1, op_mul_add, { "gf_vect_mad_avx", op_mul_add_avx },
+	  { "gf_vect_mad_sse", op_mul_add_sse } },
+	{ "mul", "gf_vect_mul", 1, op_mul, { "gf_vect_mul_avx", op_mul_avx },
+	  { "gf_vect_mul_sse", op_mul_sse } },
+	{ "xor", "xor_gen", 1, op_xor, { NULL, NULL }, { NULL, NULL } },
+	{ "rs", "ec_encode_data", K, op_rs, { "ec_encode_data_avx", op_rs_avx },
+	  { "ec_encode_data_sse", op_rs_sse } },
 };
 enum { KERNEL_COUNT = sizeof KERNELS / sizeof KERNELS[0] };
 
@@ -114,11 +167,11 @@ static double now_seconds(void)
 	return clock_seconds(CLOCK_MONOTONIC);
 }
 
-static double time_calls(const struct kernel *k, struct bench *b, long calls)
+static double time_calls(void (*op)(struct bench *), struct bench *b, long calls)
 {
 	double start = now_seconds();
 	for (long i = 0; i < calls; i++)
-		k->op(b);
+		op(b);
 	return now_seconds() - start;
 }
 
@@ -151,46 +204,111 @@ static unsigned char *bench_init(struct bench *b, size_t size, const unsigned ch
 	return block;
 }
 
+/* Warms a function up (caches, page faults, frequency) and returns how many calls fill one run. */
+static long calls_per_run(void (*op)(struct bench *), struct bench *b, double run_seconds)
+{
+	long calls = 1;
+	double elapsed = time_calls(op, b, calls);
+	while (elapsed < 0.05) {
+		calls *= 2;
+		elapsed = time_calls(op, b, calls);
+	}
+	return (long)(calls * run_seconds / elapsed) + 1;
+}
+
+static void print_list(const char *name, const double *values, int n, const char *format)
+{
+	printf(", \"%s\": [", name);
+	for (int r = 0; r < n; r++) {
+		printf("%s", r == 0 ? "" : ", ");
+		printf(format, values[r]);
+	}
+	printf("]");
+}
+
+/* Times one run of calls; *share gets the share of its wall time this process was on a CPU
+ * (below 1 when something else ran on the pinned core). Returns GB/s. */
+static double timed_run(void (*op)(struct bench *), struct bench *b, long calls, double bytes,
+			double *share)
+{
+	double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	double t = time_calls(op, b, calls);
+	*share = (clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu) / t;
+	return bytes / t / 1e9;
+}
+
 static void measure(const struct kernel *k, struct bench *b, int runs, double run_seconds,
 		    int first)
 {
-	/* Warm up (caches, page faults, frequency) and find how many calls fill one run. */
-	long calls = 1;
-	double elapsed = time_calls(k, b, calls);
-	while (elapsed < 0.05) {
-		calls *= 2;
-		elapsed = time_calls(k, b, calls);
-	}
-	long per_run = (long)(calls * run_seconds / elapsed) + 1;
-	double bytes = (double)k->data_regions * (double)b->size * (double)per_run;
+	const struct variant *v128 = has_avx ? &k->avx : &k->sse;
+	long per_run = calls_per_run(k->op, b, run_seconds);
+	long per_run128 = v128->op == NULL ? 0 : calls_per_run(v128->op, b, run_seconds);
+	double bytes = (double)k->data_regions * (double)b->size;
 
-	/* Per run: GB/s, and the share of the wall time this process was on a CPU (below 1 when
-	 * something else ran on the pinned core). */
-	double gbps[1000], share[1000];
+	/* The two functions in turn, run by run, so that both see the same moments of the machine. */
+	double gbps[1000], share[1000], gbps128[1000], share128[1000];
 	for (int r = 0; r < runs; r++) {
-		double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
-		double t = time_calls(k, b, per_run);
-		share[r] = (clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu) / t;
-		gbps[r] = bytes / t / 1e9;
+		gbps[r] = timed_run(k->op, b, per_run, bytes * per_run, &share[r]);
+		if (v128->op != NULL)
+			gbps128[r] =
+				timed_run(v128->op, b, per_run128, bytes * per_run128, &share128[r]);
 	}
 	printf("%s\n    {\"kernel\": \"%s\", \"function\": \"%s\", \"size\": %zu, "
-	       "\"bytesPerCall\": %zu, \"callsPerRun\": %ld, \"gbps\": [",
-	       first ? "" : ",", k->name, k->function, b->size, k->data_regions * b->size,
-	       per_run);
-	for (int r = 0; r < runs; r++)
-		printf("%s%.4f", r == 0 ? "" : ", ", gbps[r]);
-	printf("], \"cpuShare\": [");
-	for (int r = 0; r < runs; r++)
-		printf("%s%.3f", r == 0 ? "" : ", ", share[r]);
-	printf("]}");
+	       "\"bytesPerCall\": %zu, \"callsPerRun\": %ld",
+	       first ? "" : ",", k->name, k->function, b->size, k->data_regions * b->size, per_run);
+	print_list("gbps", gbps, runs, "%.4f");
+	print_list("cpuShare", share, runs, "%.3f");
+	if (v128->op == NULL) {
+		printf(", \"function128\": null");
+	} else {
+		printf(", \"function128\": \"%s\"", v128->function);
+		print_list("gbps128", gbps128, runs, "%.4f");
+		print_list("cpuShare128", share128, runs, "%.3f");
+	}
+	printf("}");
 	fflush(stdout);
+}
+
+/* Runs every row's 128-bit function on a copy of the regions the dispatched one worked on and
+ * compares the bytes: the 128-bit column is only a ceiling if it computes the same thing. */
+static int check_variants(struct bench *b)
+{
+	const size_t size = b->size;
+	unsigned char *saved = malloc(size * REGIONS), *want = malloc(size * REGIONS);
+	if (saved == NULL || want == NULL)
+		return 1;
+	int ok = 1;
+	for (int k = 0; k < KERNEL_COUNT && ok; k++) {
+		const struct variant *v128 = has_avx ? &KERNELS[k].avx : &KERNELS[k].sse;
+		if (v128->op == NULL)
+			continue;
+		for (int i = 0; i < REGIONS; i++)
+			memcpy(saved + i * size, b->region[i], size);
+		KERNELS[k].op(b);
+		for (int i = 0; i < REGIONS; i++) {
+			memcpy(want + i * size, b->region[i], size);
+			memcpy(b->region[i], saved + i * size, size);
+		}
+		v128->op(b);
+		for (int i = 0; i < REGIONS; i++) {
+			if (memcmp(want + i * size, b->region[i], size) != 0) {
+				fprintf(stderr, "gf_isal_bench: %s computes other bytes than %s (region %d)\n",
+					v128->function, KERNELS[k].function, i);
+				ok = 0;
+			}
+			memcpy(b->region[i], saved + i * size, size);
+		}
+	}
+	free(saved);
+	free(want);
+	return ok ? 0 : 1;
 }
 
 static int write_check(const char *path, size_t size, const unsigned char *cauchy)
 {
 	struct bench b;
 	unsigned char *block = bench_init(&b, size, cauchy);
-	if (block == NULL)
+	if (block == NULL || check_variants(&b) != 0)
 		return 1;
 	unsigned char *mul_add = aligned_alloc(ALIGN, size), *mul = aligned_alloc(ALIGN, size),
 		      *xor = aligned_alloc(ALIGN, size);

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { assembleKernels } from "../../scripts/build_wasm.ts";
+import { expandGeneratedBlocks, generatedBlocks } from "../../scripts/gf_kernels_gen.ts";
+import { loadWabt, wabtInstalled } from "../../scripts/wabt.ts";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { mul as gfMul } from "../../src/gf/gf256.ts";
 import type { Matrix, RegionKernels } from "../../src/gf/region.ts";
@@ -9,11 +12,17 @@ import {
   type WasmKernelHost,
   type WasmKernelVariant,
 } from "../../src/gf/region_wasm.ts";
+import { RELAXED_SIMD_BASE64, SIMD_BASE64, wasmBytes } from "../../src/gf/wasm/gf_kernels_wasm.ts";
 
 const VARIANTS: readonly WasmKernelVariant[] = ["relaxed-simd", "simd"];
-/** Around the bytes per main-loop iteration: 256 for xor and mul, 512 for mulAdd. */
-const LOOP_EDGES = [255, 256, 257, 511, 512, 513];
-const LENGTHS = [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, ...LOOP_EDGES, 1000, 4095, 1 << 20];
+/**
+ * Around the bytes per main-loop iteration (256 for xor, 512 for mul and mulAdd) and its multiples;
+ * 1023 leaves the longest tail after the 512-byte loop (31 vectors, then 15 bytes).
+ */
+const LOOP_EDGES = [255, 256, 257, 511, 512, 513, 1023, 1024, 1025];
+/** Around the 64-byte blocks of the mul and mulAdd loops (16-byte vectors below that). */
+const BLOCK_EDGES = [63, 64, 65, 127, 128, 129, 512 + 63, 512 + 64, 512 + 65];
+const LENGTHS = [0, 1, 15, 16, 17, ...BLOCK_EDGES, ...LOOP_EDGES, 1000, 4095, 1 << 20];
 
 /** A small deterministic generator (xorshift32), so failures reproduce. */
 function random(seed: number): () => number {
@@ -107,7 +116,7 @@ for (const variant of VARIANTS) {
     const arena = arenaFor(variant);
     const k = arena.kernels;
     const next = random(7);
-    for (const n of [17, 129, 4095, 65536 + 7]) {
+    for (const n of [17, 129, ...LOOP_EDGES, 4095, 65536 + 7]) {
       const r = unaligned(arena, n, 1);
       for (const c of coefficients(next)) {
         fillRandom(r, next);
@@ -340,4 +349,28 @@ Deno.test("fixedSize kernels run on a memory at its maximum and refuse one that 
       WebAssembly.LinkError,
     );
   }
+});
+
+Deno.test("the .wat's generated blocks are what scripts/gf_kernels_gen.ts writes", async () => {
+  const wat = await Deno.readTextFile(new URL("../../src/gf/wasm/gf_kernels.wat", import.meta.url));
+  assert.ok(
+    expandGeneratedBlocks(wat, generatedBlocks()) === wat,
+    "src/gf/wasm/gf_kernels.wat is stale: run `make wasm`",
+  );
+});
+
+// The embedded modules must be what the .wat assembles to, both ways (scripts/build_wasm.ts).
+// wabt is a build tool, not a dependency: without it (`make wasm` installs it) this is skipped.
+Deno.test({
+  name: "the embedded modules are src/gf/wasm/gf_kernels.wat assembled",
+  ignore: !(await wabtInstalled()),
+  fn: async () => {
+    const wat = await Deno.readTextFile(
+      new URL("../../src/gf/wasm/gf_kernels.wat", import.meta.url),
+    );
+    const { relaxed, plain } = assembleKernels(await loadWabt(), wat);
+    const stale = "src/gf/wasm/gf_kernels_wasm.ts is stale: run `make wasm`";
+    assert.deepEqual(wasmBytes(RELAXED_SIMD_BASE64), relaxed, stale);
+    assert.deepEqual(wasmBytes(SIMD_BASE64), plain, stale);
+  },
 });

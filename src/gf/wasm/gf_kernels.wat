@@ -15,7 +15,7 @@
 ;; into more on x64).
 ;;
 ;; Every function takes byte offsets into the memory and a length; any length and any alignment
-;; works (xor, mul: 256-byte main loops, mul_add: 512-byte ones made of 64-byte blocks, then
+;; works (xor: 256-byte main loops, mul and mul_add: 512-byte ones made of 64-byte blocks, then
 ;; 16-byte vectors, then single bytes; dot_product: 32- or 64-byte columns, then 16, then 1). dst
 ;; may equal src; partially overlapping regions are not supported. Offsets plus lengths must not
 ;; wrap 2^32: the host keeps the memory below 4 GiB - 64 KiB. The loaders live in
@@ -28,20 +28,27 @@
 ;; which is why dot_product keeps its tables in globals (see below). The check compares the index
 ;; with (memory size - offset - 16), one bound per distinct offset, computed where the first
 ;; access with that offset is and reused wherever that access dominates; a loop with more offsets
-;; than free registers recomputes them (one `lea` per offset and iteration), hence mul_add's
-;; blocks. (Read from V8's code: --print-wasm-code gives each function's address, and
+;; than free registers recomputes them (one `lea` per offset and iteration), hence the blocks
+;; of mul and mul_add. (Read from V8's code: --print-wasm-code gives each function's address, and
 ;; /proc/<pid>/mem plus objdump its instructions.)
 ;;
-;; Speeds on the reference machine (Zen 4, one core, relaxed build, `make bench`, 64 KiB / 1 MiB
-;; regions): mul_add 26.1-27.0 / 25.5-26.3 GB/s (ISA-L's AVX-512 gf_vect_mad: 49-58 / 42-45, so
-;; 0.46-0.52x / 0.57-0.58x; at 64 KiB ISA-L's speed is set per process, 49, 52, 55 (x4),
-;; 58 (x2) GB/s in 8 runs of its harness, steady within each, and 0.50x needs it at 54 or below;
-;; the same 128-bit loop in C, gcc -O3 -mavx2, 27.5; this module under V8's test-only
-;; --no-wasm-bounds-checks, 28.2: what is left is the two checks per 16 bytes, source and
-;; destination, which no layout merges), mul 29-30 / 29, xor 44-45 / 39, dot_product RS(11+5)
-;; 7.4-7.5 / 7.5 GB/s of input (ISA-L's ec_encode_data 11.2-11.3: 0.66x).
+;; Speeds on the reference machine (Zen 4 at 3.66 GHz, one core, relaxed build, `make bench`,
+;; 64 KiB / 1 MiB regions): mul_add 26.5-26.9 / 25.3-25.9 GB/s. ISA-L's AVX-512 gf_vect_mad gives
+;; 49-58 / 44-45, set per process (20 processes at 64 KiB: median 54.9, steady within each), so
+;; 0.46-0.54x / 0.57x, 0.486x against the median process; ISA-L's own 128-bit gf_vect_mad_avx
+;; gives 28.3-28.8 / 28.5 (0.49-0.58x of its AVX-512 kernel at 64 KiB, 0.523x against the median):
+;; that is the ceiling of 128-bit code here, and mul_add is at 0.93-0.95x of it at 64 KiB. The
+;; gap is the two bounds checks per 16 bytes (source and destination, which no layout merges):
+;; the loop issues 12.7 macro-ops per 16 bytes (2 fused compare-branches, 2 loads, 7 vector ops,
+;; 1 store, and 0.7 of pointer steps and loop control), 2.1 cycles at Zen 4's 6 per cycle; ISA-L's
+;; loop issues 11 and is bound at ~2.0 cycles by the vector pipes. (The same 128-bit loop in C,
+;; gcc -O3 -mavx2, 27.5-28.0; this module under V8's test-only --no-wasm-bounds-checks, 28.2.)
+;; mul 31.7-32.0 / 30.3-30.9 (1.2x ISA-L's gf_vect_mul, which is 128-bit: it has no wider one),
+;; xor 44.7-45.2 / 38.3-39.0 (0.86x ISA-L's AVX-512 xor_gen), dot_product RS(11+5) 7.4-7.5 / 7.4-7.5
+;; GB/s of input (ISA-L's ec_encode_data 11.0-11.3: 0.66-0.68x; its 128-bit ec_encode_data_avx
+;; 6.8-7.3: 1.02-1.07x).
 ;;
-;; Measured and kept: 256-byte main loops for xor/mul (+3-4% over 128 at 64 KiB, fewer loop
+;; Measured and kept: 256-byte main loops for xor (+3-4% over 128 at 64 KiB, fewer loop
 ;; checks; +1-2% at 1 MiB). mul_add: 512 bytes per iteration in 8 blocks of 64 at the same 4
 ;; offsets, both offsets advanced after each block, and two loads before the loop at offsets 32
 ;; and 48 (the table loads cover 0 and 16) so that V8 computes the 4 bounds once per call: no
@@ -49,14 +56,18 @@
 ;; 256-byte loop of 16 offsets, timed in turn in one process (fixed memory): 25.7 -> 27.0 GB/s
 ;; (+5%) at 64 KiB, 25.0 -> 26.1 (+4%) at 1 MiB; `make bench`, old and new in turn:
 ;; 0.45-0.47x -> 0.50-0.52x of gf_vect_mad at 64 KiB, 25.0 -> 25.8 GB/s at 1 MiB
-;; (0.56-0.60x -> 0.57-0.58x: ISA-L's own 42-45 GB/s moves that ratio more). dot_product groups of
-;; 2..5 outputs with their inputs unrolled into 16 "slots" entered by a br_table at slot nins - 1,
-;; each slot's input offset and tables in globals (no bounds checks on its table loads), 64-byte
-;; columns for 2 outputs and 32-byte for 3..5 (10 accumulators + 2 nibble vectors + table +
-;; product + mask = V8's 15 allocatable XMM registers): RS(11+5) 6.9 -> 7.45 GB/s, m = 2..4
-;; +6-10%; groups of 1 and 6..8 keep the looped 64-byte kernel (m = 1: 22.9 GB/s against 21.7 in a
-;; register group). The high-nibble input loads are repeated at a distinct address, so V8 does not
-;; merge them with the low ones and keep the input live (+0.5-1%, within noise).
+;; (0.56-0.60x -> 0.57-0.58x: ISA-L's own 42-45 GB/s moves that ratio more). mul: the same
+;; blocks and two loads before the loop (its table loads cover 0 and 16), against its 256-byte
+;; loop of 16 offsets, timed in turn in one process (fixed memory, 15-21 rounds, two runs):
+;; 27.7-27.9 -> 29.2-29.3 GB/s (+4.6-4.9%) at 64 KiB, 28.6-29.0 -> 30.0-31.1 (+4.3-7.5%) at
+;; 1 MiB. dot_product groups of 2..5 outputs with their inputs unrolled into 16 "slots" entered
+;; by a br_table at slot nins - 1, each slot's input offset and tables in globals (no bounds
+;; checks on its table loads), 64-byte columns for 2 outputs and 32-byte for 3..5 (10
+;; accumulators + 2 nibble vectors + table + product + mask = V8's 15 allocatable XMM registers):
+;; RS(11+5) 6.9 -> 7.45 GB/s, m = 2..4 +6-10%; groups of 1 and 6..8 keep the looped 64-byte
+;; kernel (m = 1: 22.9 GB/s against 21.7 in a register group). The high-nibble input loads are
+;; repeated at a distinct address, so V8 does not merge them with the low ones and keep the input
+;; live (+0.5-1%, within noise).
 ;;
 ;; Done by the host (src/buffer/arena.ts, fixedSize, the default): a memory that cannot grow (the
 ;; module declaring min = max, the arena creating the memory at full size) lets V8 load its size
@@ -72,19 +83,23 @@
 ;; 256-byte loop; blocks of 32 bytes (-4%) or 128 (-6%: 8 bounds do not fit in the registers and
 ;; are recomputed); 1024-byte loops (+1.6% / -1.5%); no loads before the loop (-0.5% / -2%: two
 ;; bounds recomputed per block); the source addressed as dst + (src - dst), one pointer to advance
-;; (+0.3%, noise); each block's 4 source loads first (+0.2%, noise). The same blocks would give
-;; mul +5.7% / +4.0% and xor +9% / -1.7% (not applied: separate change). In region_wasm.ts, a
-;; mulAdd call costs 33 ns of JavaScript and wasm entry against 7.7 ns for the bare export (~1% of
-;; a 64 KiB call); skipping the host's offsetOf for the fixed memory's buffer saved 4.5 ns (0.2%),
-;; not kept. dot_product: accumulators in memory (-35%); 16-byte columns with the tables in
-;; globals (6.4); 64-byte columns for 5 outputs (5.6, spills); each 16-byte vector through all
-;; outputs before the next (5.8-6.5: tables loaded twice); low and high nibble of an output in
-;; turn (same); the mask as an inline constant (6.6); groups of at most 4 or 5 for 6..8 outputs
-;; (m = 6: 5.5 against 5.8, m = 8: 4.4 against 4.5 for one wide group); register groups with
-;; 16-byte columns for 6..8 outputs (m = 8: 3.7); straight-line code for exactly 11 inputs instead
-;; of the br_table entry (+1.5% only: the phi moves at slot joins cost little). Not possible in
-;; WebAssembly: vpternlogd (AVX-512) and 32 registers, which let gcc's 128-bit C of the same
-;; dot_product reach 10.2 GB/s (7.9 with AVX2 only).
+;; (+0.3%, noise); each block's 4 source loads first (+0.2%, noise). xor in the same 64-byte
+;; blocks with four loads before the loop, against its 256-byte loop, in turn in one process:
+;; 44.4-44.7 -> 48.4-48.8 GB/s (+8-9.5%) at 64 KiB but 38.3-39.0 -> 37.8-38.5 (-0.5% to -1.5%,
+;; 5 runs on 3 region layouts, every one slower) at 1 MiB; 256- or 1024-byte loops of those
+;; blocks (+7% / +10% at 64 KiB, -2.3% / -3.5% at 1 MiB), 128-byte blocks (+7% / -2.5%) and no
+;; loads before the loop (-0.5% to -2% at 1 MiB) were no better there, so xor keeps its loop.
+;; In region_wasm.ts, a mulAdd call costs 33 ns of JavaScript and wasm entry against 7.7 ns for the
+;; bare export (~1% of a 64 KiB call); skipping the host's offsetOf for the fixed memory's buffer
+;; saved 4.5 ns (0.2%), not kept. dot_product: accumulators in memory (-35%); 16-byte columns with
+;; the tables in globals (6.4); 64-byte columns for 5 outputs (5.6, spills); each 16-byte vector
+;; through all outputs before the next (5.8-6.5: tables loaded twice); low and high nibble of an
+;; output in turn (same); the mask as an inline constant (6.6); groups of at most 4 or 5 for 6..8
+;; outputs (m = 6: 5.5 against 5.8, m = 8: 4.4 against 4.5 for one wide group); register groups
+;; with 16-byte columns for 6..8 outputs (m = 8: 3.7); straight-line code for exactly 11 inputs
+;; instead of the br_table entry (+1.5% only: the phi moves at slot joins cost little). Not
+;; possible in WebAssembly: vpternlogd (AVX-512) and 32 registers, which let gcc's 128-bit C of the
+;; same dot_product reach 10.2 GB/s (7.9 with AVX2 only).
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -192,7 +207,7 @@
   ;; xor(dst, src, len): dst ^= src.
   (func (export "xor") (param $dst i32) (param $src i32) (param $len i32)
     (local $end i32)
-    ;; 256 bytes per iteration.
+    ;; 256 bytes per iteration at 16 offsets (blocks of 64 as in mul: slower at 1 MiB).
     (local.set $end (i32.add (local.get $dst) (i32.and (local.get $len) (i32.const -256))))
     (if (i32.ne (local.get $dst) (local.get $end))
       (then
@@ -230,9 +245,9 @@
             (v128.xor (v128.load offset=224 (local.get $dst)) (v128.load offset=224 (local.get $src))))
           (v128.store offset=240 (local.get $dst)
             (v128.xor (v128.load offset=240 (local.get $dst)) (v128.load offset=240 (local.get $src))))
-          ;; END GENERATED xor_main
           (local.set $dst (i32.add (local.get $dst) (i32.const 256)))
           (local.set $src (i32.add (local.get $src) (i32.const 256)))
+          ;; END GENERATED xor_main
           (br_if $next256 (i32.ne (local.get $dst) (local.get $end))))))
     ;; Then 16 bytes at a time.
     (local.set $end (i32.add (local.get $end) (i32.and (local.get $len) (i32.const 240))))
@@ -261,11 +276,16 @@
     (local.set $lo (v128.load (local.get $tables)))
     (local.set $hi (v128.load offset=16 (local.get $tables)))
     (local.set $mask (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
-    ;; 256 bytes per iteration.
-    (local.set $end (i32.add (local.get $dst) (i32.and (local.get $len) (i32.const -256))))
+    ;; 512 bytes per iteration, in 8 blocks of 64 at the same offsets 0..48, $dst and $src
+    ;; advanced after each block (see mul_add).
+    (local.set $end (i32.add (local.get $dst) (i32.and (local.get $len) (i32.const -512))))
     (if (i32.ne (local.get $dst) (local.get $end))
       (then
-        (loop $next256
+        ;; The bounds of the four offsets, computed once per call (see mul_add): the table
+        ;; loads above cover 0 and 16, these two loads 32 and 48.
+        (drop (v128.load offset=32 (local.get $dst)))
+        (drop (v128.load offset=48 (local.get $dst)))
+        (loop $next512
           ;; BEGIN GENERATED mul_main (scripts/gf_kernels_gen.ts; `make wasm` rewrites this block)
           (local.set $x (v128.load offset=0 (local.get $src)))
           (v128.store offset=0 (local.get $dst)
@@ -291,84 +311,194 @@
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=64 (local.get $src)))
-          (v128.store offset=64 (local.get $dst)
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $x (v128.load offset=0 (local.get $src)))
+          (v128.store offset=0 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=80 (local.get $src)))
-          (v128.store offset=80 (local.get $dst)
+          (local.set $x (v128.load offset=16 (local.get $src)))
+          (v128.store offset=16 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=96 (local.get $src)))
-          (v128.store offset=96 (local.get $dst)
+          (local.set $x (v128.load offset=32 (local.get $src)))
+          (v128.store offset=32 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=112 (local.get $src)))
-          (v128.store offset=112 (local.get $dst)
+          (local.set $x (v128.load offset=48 (local.get $src)))
+          (v128.store offset=48 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=128 (local.get $src)))
-          (v128.store offset=128 (local.get $dst)
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $x (v128.load offset=0 (local.get $src)))
+          (v128.store offset=0 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=144 (local.get $src)))
-          (v128.store offset=144 (local.get $dst)
+          (local.set $x (v128.load offset=16 (local.get $src)))
+          (v128.store offset=16 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=160 (local.get $src)))
-          (v128.store offset=160 (local.get $dst)
+          (local.set $x (v128.load offset=32 (local.get $src)))
+          (v128.store offset=32 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=176 (local.get $src)))
-          (v128.store offset=176 (local.get $dst)
+          (local.set $x (v128.load offset=48 (local.get $src)))
+          (v128.store offset=48 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=192 (local.get $src)))
-          (v128.store offset=192 (local.get $dst)
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $x (v128.load offset=0 (local.get $src)))
+          (v128.store offset=0 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=208 (local.get $src)))
-          (v128.store offset=208 (local.get $dst)
+          (local.set $x (v128.load offset=16 (local.get $src)))
+          (v128.store offset=16 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=224 (local.get $src)))
-          (v128.store offset=224 (local.get $dst)
+          (local.set $x (v128.load offset=32 (local.get $src)))
+          (v128.store offset=32 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
-          (local.set $x (v128.load offset=240 (local.get $src)))
-          (v128.store offset=240 (local.get $dst)
+          (local.set $x (v128.load offset=48 (local.get $src)))
+          (v128.store offset=48 (local.get $dst)
             (v128.xor
               (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
               (i8x16.relaxed_swizzle (local.get $hi)
                 (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $x (v128.load offset=0 (local.get $src)))
+          (v128.store offset=0 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=16 (local.get $src)))
+          (v128.store offset=16 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=32 (local.get $src)))
+          (v128.store offset=32 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=48 (local.get $src)))
+          (v128.store offset=48 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $x (v128.load offset=0 (local.get $src)))
+          (v128.store offset=0 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=16 (local.get $src)))
+          (v128.store offset=16 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=32 (local.get $src)))
+          (v128.store offset=32 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=48 (local.get $src)))
+          (v128.store offset=48 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $x (v128.load offset=0 (local.get $src)))
+          (v128.store offset=0 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=16 (local.get $src)))
+          (v128.store offset=16 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=32 (local.get $src)))
+          (v128.store offset=32 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=48 (local.get $src)))
+          (v128.store offset=48 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $x (v128.load offset=0 (local.get $src)))
+          (v128.store offset=0 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=16 (local.get $src)))
+          (v128.store offset=16 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=32 (local.get $src)))
+          (v128.store offset=32 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $x (v128.load offset=48 (local.get $src)))
+          (v128.store offset=48 (local.get $dst)
+            (v128.xor
+              (i8x16.relaxed_swizzle (local.get $lo) (v128.and (local.get $x) (local.get $mask)))
+              (i8x16.relaxed_swizzle (local.get $hi)
+                (v128.and (i16x8.shr_u (local.get $x) (i32.const 4)) (local.get $mask)))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
           ;; END GENERATED mul_main
-          (local.set $dst (i32.add (local.get $dst) (i32.const 256)))
-          (local.set $src (i32.add (local.get $src) (i32.const 256)))
-          (br_if $next256 (i32.ne (local.get $dst) (local.get $end))))))
+          (br_if $next512 (i32.ne (local.get $dst) (local.get $end))))))
     ;; Then 16 bytes at a time.
-    (local.set $end (i32.add (local.get $end) (i32.and (local.get $len) (i32.const 240))))
+    (local.set $end (i32.add (local.get $end) (i32.and (local.get $len) (i32.const 496))))
     (block $done16
       (loop $next16
         (br_if $done16 (i32.eq (local.get $dst) (local.get $end)))

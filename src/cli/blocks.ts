@@ -24,6 +24,7 @@ import {
   type ParsedArgs,
   stringOption,
 } from "./command.ts";
+import { formatColumns } from "./columns.ts";
 import { createProgress, formatBytes } from "./progress.ts";
 
 const NODE_OPTION = {
@@ -431,7 +432,7 @@ async function runStat(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (sha256 !== undefined) {
     rows.push(["sha256", `${sha256} (computed by this client over a full, verified retrieve)`]);
   }
-  ctx.out(rows.map(([k, v]) => `${k.padEnd(10)} ${v}\n`).join(""));
+  ctx.out(formatColumns(rows, 2).map((line) => `${line}\n`).join(""));
   return 0;
 }
 
@@ -465,6 +466,7 @@ async function runLs(ctx: CliContext, args: ParsedArgs): Promise<number> {
     const lines = page.blocks.map((entry, i) =>
       json
         ? `${listed + i > 0 ? "," : ""}${JSON.stringify(entry)}`
+        // Lines go out page by page, so no table-wide widths: 14 digits hold 99 TB.
         : `${String(entry.length).padStart(14)}  ${entry.created}  ${entry.block}\n`
     );
     ctx.out(lines.join(""));
@@ -532,11 +534,10 @@ function statsText(address: string, stats: StatsResponse): string {
     ]);
   for (const [op, counters] of Object.entries(stats.ops)) row(op, counters);
   row("total", stats.total);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = [`${address}: node ${stats.node}, counting since ${stats.since}`];
-  for (const r of rows) {
-    lines.push(r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
-  }
+  const lines = [
+    `${address}: node ${stats.node}, counting since ${stats.since}`,
+    ...formatColumns(rows, 1),
+  ];
   for (const [id, run] of Object.entries(stats.runs)) {
     const s = run.served;
     lines.push(

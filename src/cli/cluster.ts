@@ -64,6 +64,7 @@ import {
 } from "./command.ts";
 import { formatClusterStats } from "./cluster_stats.ts";
 import { clusterRelayCommand } from "./cluster_relay.ts";
+import { formatColumns } from "./columns.ts";
 
 const CLUSTER_HELP = [
   "  --cluster FILE|NAME    the cluster file 'cluster up' printed, or the cluster's name",
@@ -252,16 +253,14 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
 }
 
 function describeUp(path: string, file: ClusterFile, seconds: string, detached: boolean): string {
-  const rows = file.nodes.map((n) =>
-    `  ${String(n.index).padEnd(4)}  ${n.address.padEnd(21)}  ${
-      String(n.pid).padEnd(7)
-    }  ${n.dataDir}`
-  );
+  const rows = [
+    ["node", "address", "pid", "data"],
+    ...file.nodes.map((n) => [String(n.index), n.address, String(n.pid), n.dataDir]),
+  ];
   return [
     `cluster '${file.name}' is up: ${file.nodes.length} nodes in ${seconds} s`,
     `cluster file: ${path}`,
-    `  node  ${"address".padEnd(21)}  ${"pid".padEnd(7)}  data`,
-    ...rows,
+    ...formatColumns(rows, rows[0]!.length).map((line) => `  ${line}`),
     ...(file.network === undefined
       ? [`use it with --cluster ${path} (or export CDFS_CLUSTER=${path})`]
       : [
@@ -353,23 +352,24 @@ export const clusterStatusCommand: Command = {
       ctx.out(JSON.stringify({ name: file.name, state: file.state, nodes: statuses }) + "\n");
     } else {
       const up = statuses.filter((s) => s.up).length;
-      const rows = statuses.map((s) =>
-        [
-          String(s.index).padEnd(4),
-          s.address.padEnd(21),
-          (s.up ? "up" : s.running ? "no answer" : "down").padEnd(9),
-          String(s.pid ?? "-").padEnd(7),
-          String(s.blocks ?? "-").padStart(6),
-          (s.freeBytes === undefined ? "-" : formatBytes(s.freeBytes)).padStart(10),
-        ].join("  ") + (s.up || s.error === undefined ? "" : `  ${s.error}`)
-      );
+      // The last column (why a node is not up) has no header and is empty for most rows.
+      const rows = [
+        ["node", "address", "state", "pid", "blocks", "free", ""],
+        ...statuses.map((s) => [
+          String(s.index),
+          s.address,
+          s.up ? "up" : s.running ? "no answer" : "down",
+          String(s.pid ?? "-"),
+          String(s.blocks ?? "-"),
+          s.freeBytes === undefined ? "-" : formatBytes(s.freeBytes),
+          s.up ? "" : s.error ?? "",
+        ]),
+      ];
+      const alignment = ["left", "left", "left", "left", "right", "right", "left"] as const;
       ctx.out(
         [
           `cluster '${file.name}' (${file.state}): ${up} of ${statuses.length} nodes up`,
-          `  ${"node".padEnd(4)}  ${"address".padEnd(21)}  ${"state".padEnd(9)}  ${
-            "pid".padEnd(7)
-          }  ${"blocks".padStart(6)}  ${"free".padStart(10)}`,
-          ...rows.map((row) => `  ${row}`),
+          ...formatColumns(rows, alignment).map((line) => `  ${line}`),
           ...(file.network !== undefined && up < statuses.length
             ? [`(its nodes answer only in its hub: ip netns exec ${file.network.hub} cdfs ...)`]
             : []),

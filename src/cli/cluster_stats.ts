@@ -14,47 +14,11 @@ import {
   type RunWindow,
 } from "../cluster/cluster_stats.ts";
 import type { OpTraffic } from "../protocol/messages.ts";
+import { formatColumns } from "./columns.ts";
 import { formatBytes } from "./progress.ts";
 
 /** How many run ids the text lists without `--run` (the JSON has them all). */
 const LISTED_RUNS = 5;
-
-/**
- * Lays rows out as columns two spaces apart: text columns flush left, the others (numbers)
- * flush right. A row shorter than the header (a node that did not answer: index, address,
- * reason) ends with its last cell unpadded.
- *
- * @example
- * ```ts
- * import { formatColumns } from "./cluster_stats.ts";
- * console.log(formatColumns([["node", "bytes"], ["0", "12"], ["1", "3"]], 1).join("\n"));
- * // node  bytes
- * // 0         12
- * // 1          3
- * ```
- *
- * @param rows The header row first, then the rows.
- * @param leftColumns How many leading columns are flush left.
- * @returns One line per row, without trailing spaces.
- */
-export function formatColumns(rows: readonly (readonly string[])[], leftColumns: number): string[] {
-  const columns = rows[0]?.length ?? 0;
-  // A short row's last cell spans the columns after it: it sets no width.
-  const widths = Array.from({ length: columns }, (_, i) =>
-    Math.max(
-      0,
-      ...rows.map((row) => i < row.length - (row.length < columns ? 1 : 0) ? row[i]!.length : 0),
-    ));
-  return rows.map((row) => {
-    if (row.length < columns) {
-      return row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i]!))
-        .join("  ");
-    }
-    return row.map((cell, i) =>
-      i < leftColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)
-    ).join("  ").trimEnd();
-  });
-}
 
 /**
  * The text of `cluster stats`: every node's traffic since it started, the totals, and the runs

@@ -34,6 +34,7 @@ import {
   NODE_LIST_OPTIONS,
   nodeListArgument,
 } from "./node_list.ts";
+import { formatColumns } from "./columns.ts";
 import { createProgress, formatBytes, type Progress } from "./progress.ts";
 
 const CODE_OPTION = { code: { type: "string" } } as const;
@@ -496,16 +497,13 @@ async function runCodeList(ctx: CliContext, args: ParsedArgs): Promise<number> {
     printJson(ctx, rows);
     return 0;
   }
-  const width = Math.max(4, ...rows.map((r) => r.name.length));
-  ctx.out(
-    rows.map((r) => {
-      const where = r.builtin ? "" : `  [${r.path}]`;
-      if (!("n" in r)) return `${r.name.padEnd(width)}  does not load: ${r.error}${where}\n`;
-      const shape = `(${r.n},${r.k})`.padEnd(9);
-      const field = `GF(2^${r.field})`.padEnd(8);
-      return `${r.name.padEnd(width)}  ${shape} ${field}  ${r.description}${where}\n`;
-    }).join(""),
-  );
+  // A module that does not load has a short row: its error spans the other columns.
+  const table = rows.map((r) => {
+    const where = r.builtin ? "" : `  [${r.path}]`;
+    if (!("n" in r)) return [r.name, `does not load: ${r.error}${where}`];
+    return [r.name, `(${r.n},${r.k})`, `GF(2^${r.field})`, `${r.description}${where}`];
+  });
+  ctx.out(formatColumns(table, 4).map((line) => `${line}\n`).join(""));
   return 0;
 }
 

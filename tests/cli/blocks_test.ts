@@ -1,54 +1,19 @@
 import assert from "node:assert/strict";
-import { EXIT_FAILURE, EXIT_USAGE, runCli } from "../../src/cli/app.ts";
-import type { CliContext } from "../../src/cli/command.ts";
-import { COMMANDS } from "../../src/cli/commands.ts";
-import { iterableReader } from "../../src/client/byte_io.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "../../src/cli/app.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
+import { type CdfsOptions, type CliRun, runCdfs } from "../helpers/cli.ts";
 import { randomBytes, sha256, sha256File, unusedPort, writeRandomFile } from "../client/_blocks.ts";
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  /** What went to the binary standard output. */
-  stdout: Uint8Array;
-}
-
-/** Runs `cdfs ARGS` in this process, with `stdin` as binary standard input. */
-async function cdfs(
-  args: string[],
-  options: { stdin?: Uint8Array; isTerminal?: boolean; env?: Record<string, string> } = {},
-): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const parts: Uint8Array[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    isTerminal: options.isTerminal ?? false,
-    env: (name) => options.env?.[name],
-    stdin: iterableReader(options.stdin === undefined ? [] : [options.stdin]),
-    stdout: {
-      write(view) {
-        // Accept an odd amount, as a pipe may.
-        const n = Math.min(view.length, 300_000);
-        parts.push(view.slice(0, n));
-        return Promise.resolve(n);
-      },
-    },
-  };
-  const code = await runCli(COMMANDS, ctx, args);
-  const stdout = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    stdout.set(part, at);
-    at += part.length;
-  }
-  return { code, out: out.join(""), err: err.join(""), stdout };
+/**
+ * Runs `cdfs ARGS` in this process; its binary standard output takes at most 300,000 bytes a
+ * write, as a pipe may take less than it is offered.
+ */
+function cdfs(args: string[], options: CdfsOptions = {}): Promise<CliRun> {
+  return runCdfs(args, { maxWrite: 300_000, ...options });
 }
 
 /** Asserts a failure reported as exactly one line on stderr, with the exit code. */
-function assertOneLineError(run: Run, code: number, ...patterns: RegExp[]): void {
+function assertOneLineError(run: CliRun, code: number, ...patterns: RegExp[]): void {
   assert.equal(run.code, code, `exit code; stderr: ${run.err}`);
   assert.match(run.err, /^cdfs: error: [^\n]+\n$/);
   for (const pattern of patterns) assert.match(run.err, pattern);
@@ -158,6 +123,11 @@ Deno.test("store and retrieve through the commands: files, stdin, stdout, ranges
         new RegExp(`^sha256 +${sha256(data)} \\(computed by this client`, "m"),
       );
       assert.match(text.out, new RegExp(`^digest +${stored.digest}`, "m"));
+      // Values are flush left in one column, whatever their length.
+      const valueColumns = new Set(
+        text.out.trimEnd().split("\n").map((line) => /^\S+ +/.exec(line)?.[0].length),
+      );
+      assert.equal(valueColumns.size, 1, text.out);
     });
     await t.step("rm deletes; the block is then NOT_FOUND", async () => {
       const run = await cdfs(["rm", ...n, "f0", "f1"]);

@@ -7,16 +7,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type CliRun, runCdfs } from "../helpers/cli.ts";
+import { runCdfs } from "../helpers/cli.ts";
 import { EXIT_USAGE, formatMainHelp, resolveCommand } from "../../src/cli/app.ts";
-import type { CliContext, Command } from "../../src/cli/command.ts";
+import type { Command } from "../../src/cli/command.ts";
 import { COMMANDS } from "../../src/cli/commands.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-function cdfs(args: string[], stdin?: CliContext["stdin"]): Promise<CliRun> {
-  return runCdfs(args, stdin === undefined ? {} : { stdin });
-}
 
 /** Reads exactly `length` bytes. */
 async function readExactly(conn: Deno.Conn, length: number): Promise<Uint8Array> {
@@ -102,43 +98,45 @@ Deno.test("cdfs cluster relay (a process) forwards a connection and stops when s
 Deno.test("cdfs cluster relay: every option reaches the relay, repeated ones included", async () => {
   const base = ["cluster", "relay", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9"];
   // A fault in the second of two --peer options is found: both were passed on.
-  const second = await cdfs([...base, "--peer", "10.0.0.1=1ms", "--peer", "10.0.0.2"]);
+  const second = await runCdfs([...base, "--peer", "10.0.0.1=1ms", "--peer", "10.0.0.2"]);
   assert.equal(second.code, EXIT_USAGE);
   assert.match(second.err, /--peer "10\.0\.0\.2": expected ADDRESS=D\[:J\]/);
   // --delay and --jitter arrive together (the jitter may not exceed the delay).
-  const jitter = await cdfs([...base, "--delay", "1ms", "--jitter", "2ms"]);
+  const jitter = await runCdfs([...base, "--delay", "1ms", "--jitter", "2ms"]);
   assert.equal(jitter.code, EXIT_USAGE);
   assert.match(jitter.err, /jitter must not exceed the delay/);
   // Values that look like options survive the round trip.
-  const odd = await cdfs([...base, "--peer-default=-1ms"]);
+  const odd = await runCdfs([...base, "--peer-default=-1ms"]);
   assert.equal(odd.code, EXIT_USAGE);
   assert.match(odd.err, /--peer-default/);
-  const stray = await cdfs([...base, "extra"]);
+  const stray = await runCdfs([...base, "extra"]);
   assert.equal(stray.code, EXIT_USAGE);
   assert.match(stray.err, /unexpected argument 'extra'/);
-  const missing = await cdfs(["cluster", "relay", "--listen", "127.0.0.1:0"]);
+  const missing = await runCdfs(["cluster", "relay", "--listen", "127.0.0.1:0"]);
   assert.equal(missing.code, EXIT_USAGE);
   assert.match(missing.err, /--listen HOST:PORT and --target HOST:PORT are required/);
 
   // In this process, standard input that ends at once stops a relay that started fine.
-  const ended = await cdfs([...base, "--exit-with-stdin"], { read: () => Promise.resolve(null) });
+  const ended = await runCdfs([...base, "--exit-with-stdin"], {
+    stdin: { read: () => Promise.resolve(null) },
+  });
   assert.equal(ended.code, 0, ended.err);
   assert.match(ended.out, /^listening 127\.0\.0\.1:\d+\nstats \{/);
 });
 
 Deno.test("cdfs --help does not list cluster relay; it still resolves and has its own help", async () => {
-  const help = await cdfs(["--help"]);
+  const help = await runCdfs(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.out, /\n {2}cluster stats +/);
   assert.doesNotMatch(help.out, /cluster relay/);
-  const unknown = await cdfs(["cluster", "nonsense"]);
+  const unknown = await runCdfs(["cluster", "nonsense"]);
   assert.match(unknown.err, /'cluster' takes one of: up, down, status, stats,/);
   assert.doesNotMatch(unknown.err, /relay/);
   // The words a compiled binary's relay launcher uses (`defaultRelayLauncher`) find it.
   const found = resolveCommand(COMMANDS, ["cluster", "relay", "--listen", "127.0.0.1:0"]);
   assert.equal(found?.command.name, "cluster relay");
   assert.deepEqual(found?.rest, ["--listen", "127.0.0.1:0"]);
-  const own = await cdfs(["cluster", "relay", "--help"]);
+  const own = await runCdfs(["cluster", "relay", "--help"]);
   assert.equal(own.code, 0);
   assert.match(own.out, /^Usage: cdfs cluster relay --listen HOST:PORT --target HOST:PORT/);
 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { join } from "node:path";
-import { formatClusterStats, formatColumns } from "../../src/cli/cluster_stats.ts";
+import { formatClusterStats } from "../../src/cli/cluster_stats.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import type { NodeTraffic, RunSummary } from "../../src/cluster/cluster_stats.ts";
 import { summarizeRun } from "../../src/cluster/cluster_stats.ts";
@@ -34,21 +34,6 @@ function stats(id: string, bytesIn: number, runs: StatsResponse["runs"] = {}): S
     runs,
   };
 }
-
-Deno.test("formatColumns: text flush left, numbers flush right, a short row spans the rest", () => {
-  const lines = formatColumns([
-    ["node", "address", "in", "out"],
-    ["0", "127.0.0.1:1", "5", "600"],
-    ["1", "10.0.0.1:7", "unreachable: a long reason"],
-    ["total", "", "1234", "6"],
-  ], 2);
-  assert.deepEqual(lines, [
-    "node   address        in  out",
-    "0      127.0.0.1:1     5  600",
-    "1      10.0.0.1:7   unreachable: a long reason",
-    "total               1234    6",
-  ]);
-});
 
 Deno.test("formatClusterStats: one row per node, unreachable ones say why, totals add up", () => {
   const text = formatClusterStats("c", [

@@ -5,35 +5,15 @@
  * tests/e2e/coding_e2e_test.ts.
  */
 import assert from "node:assert/strict";
-import { EXIT_FAILURE, EXIT_USAGE, runCli } from "../../src/cli/app.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "../../src/cli/app.ts";
 import { CODING_COMMANDS } from "../../src/cli/coding.ts";
-import type { CliContext } from "../../src/cli/command.ts";
 import { COMMANDS } from "../../src/cli/commands.ts";
 import { loadCodingModule } from "../../src/coding/loader.ts";
 import { analyze } from "../../src/coding/symbolic.ts";
 import { unusedPort } from "../client/_blocks.ts";
+import { type CliRun, runCdfs } from "../helpers/cli.ts";
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cdfs(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    isTerminal: false,
-    env: (name) => env[name],
-    stdout: { write: (view) => Promise.resolve(view.length) },
-  };
-  const code = await runCli(COMMANDS, ctx, args);
-  return { code, out: out.join(""), err: err.join("") };
-}
-
-function assertOneLineError(run: Run, code: number, pattern: RegExp): void {
+function assertOneLineError(run: CliRun, code: number, pattern: RegExp): void {
   assert.equal(run.code, code, `exit code; stderr: ${run.err}`);
   assert.match(run.err, /^cdfs: error: [^\n]+\n$/);
   assert.match(run.err, pattern);
@@ -57,18 +37,18 @@ Deno.test("the coding commands are registered", () => {
 
 Deno.test("every coding command has help with an example", async () => {
   for (const command of CODING_COMMANDS) {
-    const run = await cdfs([...command.name.split(" "), "--help"]);
+    const run = await runCdfs([...command.name.split(" "), "--help"]);
     assert.equal(run.code, 0, run.err);
     assert.ok(run.out.startsWith(`Usage: ${command.usage}\n`), command.name);
     assert.match(run.out, /Examples?:\n {2}cdfs /, command.name);
   }
-  const group = await cdfs(["code"]);
+  const group = await runCdfs(["code"]);
   assertOneLineError(group, EXIT_USAGE, /'code' takes one of: list, inspect/);
 });
 
 Deno.test("code inspect --json is the symbolic analysis of the module", async () => {
   for (const name of ["rapidraid", "rs", "replication", "rapidraid16"]) {
-    const run = await cdfs(["code", "inspect", "--json", name]);
+    const run = await runCdfs(["code", "inspect", "--json", name]);
     assert.equal(run.code, 0, run.err);
     const shown = JSON.parse(run.out);
     const module = await loadCodingModule(name);
@@ -90,13 +70,13 @@ Deno.test("code inspect --json is the symbolic analysis of the module", async ()
 Deno.test("code inspect: the published facts of RapidRAID and Reed-Solomon", async () => {
   // coding/README.md, SPEC §5: 47 of the 4368 11-subsets of RapidRAID (16,11) in GF(2^8) do not
   // decode (21 structural ones remain in GF(2^16)); Reed-Solomon is MDS and systematic.
-  const rapidraid = JSON.parse((await cdfs(["code", "inspect", "--json", "rapidraid"])).out);
+  const rapidraid = JSON.parse((await runCdfs(["code", "inspect", "--json", "rapidraid"])).out);
   assert.equal(rapidraid.isMds, false);
   assert.equal(rapidraid.subsetCount, 4368);
   assert.equal(rapidraid.undecodableCount, 47);
-  const rapidraid16 = JSON.parse((await cdfs(["code", "inspect", "--json", "rapidraid16"])).out);
+  const rapidraid16 = JSON.parse((await runCdfs(["code", "inspect", "--json", "rapidraid16"])).out);
   assert.equal(rapidraid16.undecodableCount, 21);
-  const rs = JSON.parse((await cdfs(["code", "inspect", "--json", "rs"])).out);
+  const rs = JSON.parse((await runCdfs(["code", "inspect", "--json", "rs"])).out);
   assert.equal(rs.isMds, true);
   assert.equal(rs.undecodableCount, 0);
   rs.generator.slice(0, 11).forEach((row: number[], i: number) => {
@@ -107,7 +87,7 @@ Deno.test("code inspect: the published facts of RapidRAID and Reed-Solomon", asy
 Deno.test("code inspect prints n, k, field, MDS, the generator and every undecodable subset", async () => {
   const module = await loadCodingModule("rapidraid");
   const expected = analyze(module);
-  const run = await cdfs(["code", "inspect", "rapidraid"]);
+  const run = await runCdfs(["code", "inspect", "rapidraid"]);
   assert.equal(run.code, 0, run.err);
   const lines = run.out.split("\n");
   assert.ok(lines.includes("field        GF(2^8)"));
@@ -131,13 +111,13 @@ Deno.test("code inspect prints n, k, field, MDS, the generator and every undecod
   const subsets = lines.filter((l) => /^ {2}\{[\d, ]+\}$/.test(l));
   assert.deepEqual(subsets, expected.undecodableSubsets.map((s) => `  {${s.join(", ")}}`));
 
-  const rs = await cdfs(["code", "inspect", "rs"]);
+  const rs = await runCdfs(["code", "inspect", "rs"]);
   assert.ok(rs.out.split("\n").includes("MDS          yes"));
   assert.doesNotMatch(rs.out, /undecodable 11-subsets/);
 });
 
 Deno.test("code list shows the built-in modules and those of --coding-dir", async () => {
-  const run = await cdfs(["code", "list"]);
+  const run = await runCdfs(["code", "list"]);
   assert.equal(run.code, 0, run.err);
   for (
     const [name, shape] of [["rapidraid", "(16,11)"], ["rs", "(16,11)"], ["replication", "(3,1)"]]
@@ -155,7 +135,7 @@ Deno.test("code list shows the built-in modules and those of --coding-dir", asyn
       `import { rsModule } from "${rs}";\nexport const codingModule = rsModule(4, 2);\n`,
     );
     await Deno.writeTextFile(`${dir}/broken.ts`, "export const codingModule = { name: 1 };\n");
-    const listed = await cdfs(["code", "list", "--json", "--coding-dir", dir]);
+    const listed = await runCdfs(["code", "list", "--json", "--coding-dir", dir]);
     assert.equal(listed.code, 0, listed.err);
     const entries = JSON.parse(listed.out) as Record<string, unknown>[];
     const user = entries.find((e) => e.name === "rs_4_2");
@@ -166,16 +146,16 @@ Deno.test("code list shows the built-in modules and those of --coding-dir", asyn
     });
     assert.equal(typeof entries.find((e) => e.name === "broken")?.error, "string");
     assert.ok(entries.some((e) => e.name === "rapidraid" && e.builtin === true));
-    const text = await cdfs(["code", "list", "--coding-dir", dir]);
+    const text = await runCdfs(["code", "list", "--coding-dir", dir]);
     assert.match(text.out, /^broken +does not load: /m);
 
-    const inspected = await cdfs(["code", "inspect", "--json", "--coding-dir", dir, "rs_4_2"]);
+    const inspected = await runCdfs(["code", "inspect", "--json", "--coding-dir", dir, "rs_4_2"]);
     assert.equal(inspected.code, 0, inspected.err);
     const shown = JSON.parse(inspected.out);
     assert.equal(shown.isMds, true);
     assert.equal(shown.generator.length, 6);
 
-    const missing = await cdfs(["code", "list", "--coding-dir", `${dir}/nope`]);
+    const missing = await runCdfs(["code", "list", "--coding-dir", `${dir}/nope`]);
     assertOneLineError(
       missing,
       EXIT_USAGE,
@@ -194,7 +174,7 @@ Deno.test("an unknown coding module is a one-line usage error naming the known o
       ["put-parts", "--code", "Bad Name", "--nodes", sixteen, "file", "obj"],
     ]
   ) {
-    const run = await cdfs(args);
+    const run = await runCdfs(args);
     assertOneLineError(run, EXIT_USAGE, /unknown coding module '.*' \(known: .*rapidraid.*rs.*\)/);
   }
 });
@@ -202,16 +182,18 @@ Deno.test("an unknown coding module is a one-line usage error naming the known o
 Deno.test("the node list must fit the module and parse strictly", async () => {
   const three = "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3";
   for (const command of [["encode"], ["decode", "-o", "x"], ["repair", "--block", "0"]]) {
-    const run = await cdfs([...command, "--code", "rapidraid", "--nodes", three, "obj"]);
+    const run = await runCdfs([...command, "--code", "rapidraid", "--nodes", three, "obj"]);
     assertOneLineError(run, EXIT_USAGE, /: rapidraid needs 16 nodes, got 3\n$/);
   }
-  const put = await cdfs(["put-parts", "--code", "rs", "--nodes", three, "f", "obj"]);
+  const put = await runCdfs(["put-parts", "--code", "rs", "--nodes", three, "f", "obj"]);
   assertOneLineError(put, EXIT_USAGE, /rs needs 16 nodes, got 3/);
-  const env = await cdfs(["encode", "--code", "replication", "obj"], { CDFS_NODES: sixteen });
+  const env = await runCdfs(["encode", "--code", "replication", "obj"], {
+    env: { CDFS_NODES: sixteen },
+  });
   assertOneLineError(env, EXIT_USAGE, /replication needs 3 nodes, got 16 in CDFS_NODES/);
-  const typo = await cdfs(["encode", "--code", "rs", "--nodes", "127.0.0.1:1,,x:2", "obj"]);
+  const typo = await runCdfs(["encode", "--code", "rs", "--nodes", "127.0.0.1:1,,x:2", "obj"]);
   assertOneLineError(typo, EXIT_USAGE, /--nodes: entry 1 is empty/);
-  const none = await cdfs(["encode", "--code", "rs", "obj"]);
+  const none = await runCdfs(["encode", "--code", "rs", "obj"]);
   assertOneLineError(none, EXIT_USAGE, /--nodes HOST:PORT,\.\.\. or --cluster FILE is required/);
 });
 
@@ -230,14 +212,14 @@ Deno.test("usage errors of the object commands", async () => {
     [["encode", "--code", "rs", ...nodes, "--chunk-size", "100", "obj"], /--chunk-size/],
     [["encode", "--code", "rs", ...nodes, "--bogus", "obj"], /Unknown option '--bogus'/],
   ];
-  for (const [args, pattern] of cases) assertOneLineError(await cdfs(args), EXIT_USAGE, pattern);
+  for (const [args, pattern] of cases) assertOneLineError(await runCdfs(args), EXIT_USAGE, pattern);
 });
 
 Deno.test("a command on unreachable nodes fails in one line naming a node", async () => {
   const port = unusedPort();
   const nodes = ["--nodes", `127.0.0.1:${port},127.0.0.1:${port + 1},127.0.0.1:${port + 2}`];
-  const run = await cdfs(["decode", ...nodes, "-o", "/nonexistent/x", "obj"]);
+  const run = await runCdfs(["decode", ...nodes, "-o", "/nonexistent/x", "obj"]);
   assertOneLineError(run, EXIT_FAILURE, /no manifest \(obj\.manifest\) on any of the 3 nodes/);
-  const encode = await cdfs(["encode", "--code", "replication", ...nodes, "obj"]);
+  const encode = await runCdfs(["encode", "--code", "replication", ...nodes, "obj"]);
   assertOneLineError(encode, EXIT_FAILURE, new RegExp(`cannot reach node 127\\.0\\.0\\.1:${port}`));
 });

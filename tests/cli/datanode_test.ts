@@ -3,25 +3,10 @@
  * `--listen` parsing, and a real process logging to a file with `--log FILE`.
  */
 import assert from "node:assert/strict";
-import { runCli } from "../../src/cli/app.ts";
-import type { CliContext } from "../../src/cli/command.ts";
-import { COMMANDS } from "../../src/cli/commands.ts";
 import { parseNodeAddress } from "../../src/address.ts";
+import { runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { pingFresh } from "../datanode/_client.ts";
-
-function bufferContext(): CliContext & { out_: string[]; err_: string[] } {
-  const out_: string[] = [];
-  const err_: string[] = [];
-  return {
-    out_,
-    err_,
-    out: (t) => out_.push(t),
-    err: (t) => err_.push(t),
-    isTerminal: false,
-    env: () => undefined,
-  };
-}
 
 Deno.test("--listen takes HOST:PORT and [IPV6]:PORT, port 0 included", () => {
   const listen = (text: string) =>
@@ -52,11 +37,10 @@ Deno.test("datanode serve rejects bad options with a usage error before serving"
       [["--data", dir, "extra"], /unexpected argument 'extra'/],
     ];
     for (const [args, pattern] of cases) {
-      const ctx = bufferContext();
-      const code = await runCli(COMMANDS, ctx, ["datanode", "serve", ...args]);
-      assert.equal(code, 2, args.join(" "));
-      assert.match(ctx.err_.join(""), pattern);
-      assert.deepEqual(ctx.out_, []);
+      const run = await runCdfs(["datanode", "serve", ...args]);
+      assert.equal(run.code, 2, args.join(" "));
+      assert.match(run.err, pattern);
+      assert.equal(run.out, "");
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -67,8 +51,7 @@ Deno.test("datanode serve fails clearly when the port is taken", async () => {
   const dir = await Deno.makeTempDir();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const ctx = bufferContext();
-    const code = await runCli(COMMANDS, ctx, [
+    const run = await runCdfs([
       "datanode",
       "serve",
       "--data",
@@ -76,8 +59,8 @@ Deno.test("datanode serve fails clearly when the port is taken", async () => {
       "--listen",
       `127.0.0.1:${taken.addr.port}`,
     ]);
-    assert.equal(code, 1);
-    assert.match(ctx.err_.join(""), /cannot listen on 127\.0\.0\.1:\d+: .*\(UNAVAILABLE\)/);
+    assert.equal(run.code, 1);
+    assert.match(run.err, /cannot listen on 127\.0\.0\.1:\d+: .*\(UNAVAILABLE\)/);
   } finally {
     taken.close();
     await Deno.remove(dir, { recursive: true });
@@ -85,9 +68,9 @@ Deno.test("datanode serve fails clearly when the port is taken", async () => {
 });
 
 Deno.test("datanode serve --help lists its options", async () => {
-  const ctx = bufferContext();
-  assert.equal(await runCli(COMMANDS, ctx, ["datanode", "serve", "--help"]), 0);
-  const help = ctx.out_.join("");
+  const run = await runCdfs(["datanode", "serve", "--help"]);
+  assert.equal(run.code, 0);
+  const help = run.out;
   for (const option of ["--data", "--listen", "--id", "--idle-timeout", "--max-memory", "--log"]) {
     assert.ok(help.includes(option), option);
   }

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 import { codingModule as replication } from "../../coding/replication.ts";
-import type { CliContext } from "../../src/cli/command.ts";
 import { checkNodeCount, nodeListArgument, parseNodeList } from "../../src/cli/node_list.ts";
 import { writeClusterFile } from "../../src/cluster/cluster_file.ts";
 import { isCdfsError } from "../../src/errors.ts";
-
-function context(env: Record<string, string> = {}): CliContext {
-  return { out() {}, err() {}, isTerminal: false, env: (name) => env[name] };
-}
+import { capturingContext } from "../helpers/cli.ts";
 
 function usageError(pattern: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -47,22 +43,26 @@ Deno.test("parseNodeList refuses empty entries, spaces, bad addresses and repeti
 });
 
 Deno.test("nodeListArgument: --nodes first, then $CDFS_NODES, else a usage error", () => {
-  const fromOption = nodeListArgument(context({ CDFS_NODES: "e:1" }), {
+  const fromOption = nodeListArgument(capturingContext({ env: { CDFS_NODES: "e:1" } }), {
     values: { nodes: "o:1,o:2" },
     positionals: [],
   });
   assert.deepEqual(fromOption, { addresses: ["o:1", "o:2"], source: "--nodes" });
-  const fromEnv = nodeListArgument(context({ CDFS_NODES: "e:1,e:2" }), {
+  const fromEnv = nodeListArgument(capturingContext({ env: { CDFS_NODES: "e:1,e:2" } }), {
     values: {},
     positionals: [],
   });
   assert.deepEqual(fromEnv, { addresses: ["e:1", "e:2"], source: "CDFS_NODES" });
   assert.throws(
-    () => nodeListArgument(context(), { values: {}, positionals: [] }),
+    () => nodeListArgument(capturingContext(), { values: {}, positionals: [] }),
     usageError(/--nodes HOST:PORT,\.\.\. or --cluster FILE is required/),
   );
   assert.throws(
-    () => nodeListArgument(context({ CDFS_NODES: "e:1,e:1" }), { values: {}, positionals: [] }),
+    () =>
+      nodeListArgument(capturingContext({ env: { CDFS_NODES: "e:1,e:1" } }), {
+        values: {},
+        positionals: [],
+      }),
     usageError(/^CDFS_NODES: e:1 is listed twice/),
   );
 });
@@ -108,7 +108,7 @@ Deno.test("nodeListArgument: --cluster FILE gives the cluster's nodes in index o
       nodes,
     });
     const expected = ["127.0.0.1:13107", "127.0.0.1:13100", "127.0.0.1:13103"];
-    const ctx = context({});
+    const ctx = capturingContext();
     assert.deepEqual(
       nodeListArgument(ctx, { values: { cluster: path }, positionals: [] }).addresses,
       expected,
@@ -120,7 +120,10 @@ Deno.test("nodeListArgument: --cluster FILE gives the cluster's nodes in index o
       ["h:1"],
     );
     assert.deepEqual(
-      nodeListArgument(context({ CDFS_CLUSTER: path }), { values: {}, positionals: [] })
+      nodeListArgument(capturingContext({ env: { CDFS_CLUSTER: path } }), {
+        values: {},
+        positionals: [],
+      })
         .addresses,
       expected,
     );

@@ -4,6 +4,7 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { CdfsError, type ErrorCode } from "../../src/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256, streamedBlock, unusedPort } from "./_blocks.ts";
+import { concatBytes } from "../helpers/bytes.ts";
 
 /** Asserts a CdfsError of `code` whose one-line message names the node and matches `pattern`. */
 function nodeError(code: ErrorCode, address: string, pattern: RegExp): (e: unknown) => boolean {
@@ -25,13 +26,7 @@ async function retrieveBytes(
 ): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   await client.retrieve(id, (chunk) => void parts.push(chunk.slice()), range);
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
+  return concatBytes(parts);
 }
 
 /** The node's request log records, once at least `count` have arrived (the log is async). */

@@ -23,6 +23,7 @@ import { validateModule } from "../../src/coding/validate.ts";
 import { isCdfsError } from "../../src/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256, unusedPort } from "./_blocks.ts";
+import { concatBytes } from "../helpers/bytes.ts";
 
 /**
  * A small code that is not MDS: coded0 = part0 (node 0), coded1 = part1 (node 1), coded2 =
@@ -50,13 +51,7 @@ async function retrieveAll(address: string, block: string): Promise<Uint8Array> 
   using client = await DataNodeClient.connect(address);
   const chunks: Uint8Array[] = [];
   await client.retrieve(block, (chunk) => void chunks.push(chunk.slice()));
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
+  return concatBytes(chunks);
 }
 
 async function blockIds(address: string, prefix: string): Promise<string[]> {
@@ -258,7 +253,7 @@ Deno.test("object operations on three datanodes", async (t) => {
           ...target,
           output: { write: (view) => Promise.resolve(chunks.push(view.slice()) && view.length) },
         });
-        assert.equal(sha256(concat(chunks)), sha256(bytes));
+        assert.equal(sha256(concatBytes(chunks)), sha256(bytes));
 
         const repaired = await repairBlock({ ...target, block: 0, chunkSize: 65536 });
         assert.deepEqual(repaired.used, [2]);
@@ -274,13 +269,3 @@ Deno.test("object operations on three datanodes", async (t) => {
     await Deno.remove(work, { recursive: true });
   }
 });
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
-}

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { DelayRelay, type DelayRelayOptions, sampleHold } from "../../src/cluster/relay.ts";
 import type { Sleeper } from "../../src/cluster/precise_timer.ts";
+import { concatBytes } from "../helpers/bytes.ts";
 
 /** An echo server on loopback. */
 function echoServer(): { port: number; close(): Promise<void> } {
@@ -66,13 +67,7 @@ async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
     if (n === null) break;
     parts.push(buffer.slice(0, n));
   }
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function randomBytes(length: number): Uint8Array {

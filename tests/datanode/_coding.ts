@@ -15,6 +15,7 @@ import { expandBlockName } from "../../src/coding/validate.ts";
 import { CdfsError } from "../../src/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import type { CodingRequest, StatsResponse } from "../../src/protocol/messages.ts";
+import { concatBytes } from "../helpers/bytes.ts";
 
 export const NODES = 16;
 export const KiB = 1024;
@@ -60,13 +61,7 @@ export async function retrieveWhole(address: string, id: string): Promise<Uint8A
   using client = await DataNodeClient.connect(address);
   const chunks: Uint8Array[] = [];
   await client.retrieve(id, (chunk) => void chunks.push(chunk.slice()));
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** Every coded block of the object on its node equals the in-process result. */

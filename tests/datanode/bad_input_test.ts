@@ -29,6 +29,7 @@ import {
   storeBlock,
   writeRaw,
 } from "./_client.ts";
+import { concatBytes } from "../helpers/bytes.ts";
 
 const hasher = await createChecksummer();
 const encoder = new TextEncoder();
@@ -70,15 +71,8 @@ function endFrame(length: number, digest: bigint): Uint8Array {
   return frame(FRAME_TYPE.END, payload);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+/** The frames of one exchange, written as one byte stream. */
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 /**
  * Sends `bytes` on a fresh raw connection (then half-closes it unless `keepWriting`), reads

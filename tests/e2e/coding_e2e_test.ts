@@ -11,68 +11,33 @@
  * decodes byte for byte.
  */
 import assert from "node:assert/strict";
-import { runCli } from "../../src/cli/app.ts";
-import type { CliContext } from "../../src/cli/command.ts";
-import { COMMANDS } from "../../src/cli/commands.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { loadCodingModule } from "../../src/coding/loader.ts";
 import type { CodingModule } from "../../src/coding/program.ts";
 import { analyze } from "../../src/coding/symbolic.ts";
+import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256 } from "../client/_blocks.ts";
+import { concatBytes } from "../helpers/bytes.ts";
 
 const CHUNK = "64K";
 const NODE_COUNT = 16;
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  stdout: Uint8Array;
-}
-
-/** Runs `cdfs ARGS` in this process (with standard error a terminal: progress bars). */
-async function cdfs(args: string[], isTerminal = false): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const parts: Uint8Array[] = [];
-  const ctx: CliContext = {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    isTerminal,
-    env: () => undefined,
-    stdout: {
-      write(view) {
-        parts.push(view.slice());
-        return Promise.resolve(view.length);
-      },
-    },
-  };
-  const code = await runCli(COMMANDS, ctx, args);
-  return { code, out: out.join(""), err: err.join(""), stdout: concat(parts) };
-}
-
-async function cdfsOk(args: string[], isTerminal = false): Promise<Run> {
-  const run = await cdfs(args, isTerminal);
+/**
+ * Runs `cdfs ARGS` in this process (with `isTerminal`, standard error a terminal: progress bars)
+ * and asserts that it succeeded.
+ */
+async function cdfsOk(args: string[], isTerminal = false): Promise<CliRun> {
+  const run = await runCdfs(args, { isTerminal });
   assert.equal(run.code, 0, `cdfs ${args.join(" ")}: ${run.err}`);
   return run;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
 }
 
 async function retrieveBlock(address: string, block: string): Promise<Uint8Array> {
   using client = await DataNodeClient.connect(address);
   const chunks: Uint8Array[] = [];
   await client.retrieve(block, (chunk) => void chunks.push(chunk.slice()));
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 /** mulberry32: a small seeded generator, so a failing choice can be replayed. */
@@ -158,7 +123,15 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
         // The small RapidRAID object goes through push mode (decoded below like the others).
         const push = id === "small";
         if (module.name === "rs") {
-          const refused = await cdfs(["encode", "--code", "rs", "--nodes", list(), "--push", id]);
+          const refused = await runCdfs([
+            "encode",
+            "--code",
+            "rs",
+            "--nodes",
+            list(),
+            "--push",
+            id,
+          ]);
           assert.equal(refused.code, 2, refused.err);
           assert.match(refused.err, /--push with module 'rs': push mode needs a pipeline/);
         }
@@ -238,7 +211,7 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
         );
       const before = codingRequests();
       const output = `${work}/refused.out`;
-      const run = await cdfs(["decode", "--nodes", list(), "-o", output, objects[0]!.id]);
+      const run = await runCdfs(["decode", "--nodes", list(), "-o", output, objects[0]!.id]);
       assert.equal(run.code, 1);
       assert.match(run.err, /^cdfs: error: [^\n]+ \(SINGULAR\)\n$/);
       assert.ok(

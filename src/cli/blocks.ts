@@ -24,8 +24,9 @@ import {
   type ParsedArgs,
   stringOption,
 } from "./command.ts";
-import { formatColumns } from "./columns.ts";
-import { createProgress, formatBytes } from "./progress.ts";
+import { formatColumns } from "../format/columns.ts";
+import { formatBytes } from "../format/bytes.ts";
+import { createProgress } from "./progress.ts";
 
 const NODE_OPTION = {
   node: { type: "string", short: "n" },

@@ -64,7 +64,8 @@ import {
 } from "./command.ts";
 import { formatClusterStats } from "./cluster_stats.ts";
 import { clusterRelayCommand } from "./cluster_relay.ts";
-import { formatColumns } from "./columns.ts";
+import { formatBytes } from "../format/bytes.ts";
+import { formatColumns } from "../format/columns.ts";
 
 const CLUSTER_HELP = [
   "  --cluster FILE|NAME    the cluster file 'cluster up' printed, or the cluster's name",
@@ -752,15 +753,4 @@ function nodeIndices(args: ParsedArgs): number[] {
     }
     return Number(text);
   });
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

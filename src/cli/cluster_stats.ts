@@ -14,8 +14,8 @@ import {
   type RunWindow,
 } from "../cluster/cluster_stats.ts";
 import type { OpTraffic } from "../protocol/messages.ts";
-import { formatColumns } from "./columns.ts";
-import { formatBytes } from "./progress.ts";
+import { formatColumns } from "../format/columns.ts";
+import { formatBytes } from "../format/bytes.ts";
 
 /** How many run ids the text lists without `--run` (the JSON has them all). */
 const LISTED_RUNS = 5;

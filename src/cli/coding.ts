@@ -34,8 +34,9 @@ import {
   NODE_LIST_OPTIONS,
   nodeListArgument,
 } from "./node_list.ts";
-import { formatColumns } from "./columns.ts";
-import { createProgress, formatBytes, type Progress } from "./progress.ts";
+import { formatColumns } from "../format/columns.ts";
+import { formatBytes } from "../format/bytes.ts";
+import { createProgress, type Progress } from "./progress.ts";
 
 const CODE_OPTION = { code: { type: "string" } } as const;
 const DIR_OPTION = { "coding-dir": { type: "string", multiple: true } } as const;

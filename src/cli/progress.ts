@@ -7,6 +7,7 @@
  * @module
  */
 import type { CliContext } from "./command.ts";
+import { formatBytes } from "../format/bytes.ts";
 
 /**
  * Options of {@linkcode createProgress}.
@@ -137,29 +138,6 @@ export function formatProgressLine(
   return `${label} ${bar} ${percent}  ${formatBytes(done)} / ${
     formatBytes(total)
   }  ${rateText}  ETA ${eta}`;
-}
-
-/**
- * A byte count in binary units with one decimal (`B`, `KiB`, `MiB`, `GiB`, `TiB`).
- *
- * @example
- * ```ts
- * import { formatBytes } from "./progress.ts";
- * console.log(formatBytes(1536), formatBytes(100)); // "1.5 KiB" "100 B"
- * ```
- *
- * @param bytes A non-negative number of bytes.
- * @returns The text.
- */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /**

@@ -25,6 +25,8 @@ import { CdfsError, isCdfsError } from "../errors.ts";
 import { type ClusterFile, clusterNodeAddresses, readClusterFile } from "./cluster_file.ts";
 import { seededRandom } from "./link_spec.ts";
 import { stopNodes } from "./local.ts";
+import { formatBytes } from "../format/bytes.ts";
+import { formatColumns } from "../format/columns.ts";
 
 /**
  * Options of {@linkcode runClusterDemo}.
@@ -428,34 +430,27 @@ export function formatClusterDemoReport(report: ClusterDemoReport): string {
   const stepLines = (Object.keys(what) as DemoStepName[]).map((name) =>
     `  ${name.padEnd(16)} ${`${step(name)?.ms ?? "-"} ms`.padStart(10)}  ${what[name]}`
   );
-  const table = report.nodes.map((n) =>
-    `  ${String(n.index).padEnd(4)}  ${n.address.padEnd(21)}  ${bytes(n.stored).padStart(10)}  ${
-      bytes(n.retrieved).padStart(10)
-    }  ${bytes(n.coded).padStart(10)}${n.stopped ? "  (stopped)" : ""}`
-  );
+  const table = [
+    ["node", "address", "stored", "retrieved", "coded", ""],
+    ...report.nodes.map((n) => [
+      String(n.index),
+      n.address,
+      formatBytes(n.stored),
+      formatBytes(n.retrieved),
+      formatBytes(n.coded),
+      n.stopped ? "(stopped)" : "",
+    ]),
+  ];
+  const alignment = ["left", "left", "right", "right", "right", "left"] as const;
   return [
-    `${report.module}: object '${report.objectId}' of ${bytes(report.objectBytes)}, ` +
-    `blocks of ${bytes(report.blockBytes)}, on ${report.nodes.length} nodes`,
+    `${report.module}: object '${report.objectId}' of ${formatBytes(report.objectBytes)}, ` +
+    `blocks of ${formatBytes(report.blockBytes)}, on ${report.nodes.length} nodes`,
     ...stepLines,
     report.verified
       ? `verified: the decoded file's SHA-256 is the original's (${report.sha256})`
       : `MISMATCH: decoded SHA-256 ${report.decodedSha256}, original ${report.sha256}`,
     `total ${report.totalMs} ms; bytes each node moved (from its log):`,
-    `  ${"node".padEnd(4)}  ${"address".padEnd(21)}  ${"stored".padStart(10)}  ${
-      "retrieved".padStart(10)
-    }  ${"coded".padStart(10)}`,
-    ...table,
+    ...formatColumns(table, alignment).map((line) => `  ${line}`),
     "",
   ].join("\n");
-}
-
-function bytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { formatColumns } from "../../src/cli/columns.ts";
+import { formatColumns } from "../../src/format/columns.ts";
 
 Deno.test("formatColumns: a count of left columns puts text flush left, the rest flush right", () => {
   const lines = formatColumns([

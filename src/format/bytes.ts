@@ -1,0 +1,28 @@
+/**
+ * Byte counts as text for people: the one formatter of the command line and the reports.
+ *
+ * @module
+ */
+
+/**
+ * A byte count in binary units with one decimal (`B`, `KiB`, `MiB`, `GiB`, `TiB`).
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./bytes.ts";
+ * console.log(formatBytes(1536), formatBytes(100)); // "1.5 KiB" "100 B"
+ * ```
+ *
+ * @param bytes A non-negative number of bytes.
+ * @returns The text.
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

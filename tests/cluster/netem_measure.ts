@@ -14,56 +14,16 @@
  * @module
  */
 import { assignLinks, type LinkSettings } from "../../src/cluster/link_spec.ts";
-import { EmulatedNetwork, netnsSupport, runInNamespace } from "../../src/cluster/netns.ts";
+import { EmulatedNetwork, netnsSupport } from "../../src/cluster/netns.ts";
 import { NodeRelay } from "../../src/cluster/node_relay.ts";
 import type { RelayStats } from "../../src/cluster/relay.ts";
+import { Probe } from "./net_probe_process.ts";
 
-const PROBE = new URL("./net_probe.ts", import.meta.url).pathname;
 const quick = Deno.args.includes("--quick");
 const TRANSFER_SECONDS = quick ? 1.5 : 3;
 const RUNS = quick ? 1 : 3;
 const ROUND_TRIPS = quick ? 100 : 400;
 const PORT = 5000;
-
-/** A probe process and the JSON lines it prints. */
-class Probe {
-  readonly child: Deno.ChildProcess;
-  readonly #lines: ReadableStreamDefaultReader<string>;
-  #buffered = "";
-
-  constructor(namespace: string, args: string[]) {
-    this.child = runInNamespace(
-      namespace,
-      Deno.execPath(),
-      ["run", "--allow-net", PROBE, ...args],
-      { stdout: "piped", stderr: "inherit" },
-    );
-    this.#lines = this.child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /** The next line of JSON it prints. */
-  async next<T>(): Promise<T> {
-    while (!this.#buffered.includes("\n")) {
-      const { value, done } = await this.#lines.read();
-      if (done) throw new Error("the probe exited early");
-      this.#buffered += value;
-    }
-    const newline = this.#buffered.indexOf("\n");
-    const line = this.#buffered.slice(0, newline);
-    this.#buffered = this.#buffered.slice(newline + 1);
-    return JSON.parse(line) as T;
-  }
-
-  async stop(): Promise<void> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // Already exited.
-    }
-    await this.#lines.cancel().catch(() => {});
-    await this.child.status;
-  }
-}
 
 /** Goodput n0 -> `target` (a sink in n1 at `sinkAt`), Mbit/s, timed by the receiver. */
 async function goodput(network: EmulatedNetwork, sinkAt: string, target: string): Promise<number> {

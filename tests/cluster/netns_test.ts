@@ -26,9 +26,9 @@ import {
 } from "../../src/cluster/netns.ts";
 import { validateClusterName } from "../../src/cluster/cluster_file.ts";
 import { NodeRelay } from "../../src/cluster/node_relay.ts";
+import { Probe, probeResult } from "./net_probe_process.ts";
 import { isCdfsError } from "../../src/errors.ts";
 
-const PROBE = new URL("./net_probe.ts", import.meta.url).pathname;
 const LAUNCHER = new URL("./netns_launcher.ts", import.meta.url).pathname;
 const support = await netnsSupport();
 const skipped = support.ok ? "" : ` (skipped: ${support.reason})`;
@@ -56,55 +56,6 @@ function netnsTest(name: string, fn: () => Promise<void>): void {
       }
     },
   });
-}
-
-/** A probe tool (net_probe.ts) in a namespace, and the JSON lines it prints. */
-class Probe {
-  readonly child: Deno.ChildProcess;
-  readonly #lines: ReadableStreamDefaultReader<string>;
-  #buffered = "";
-
-  constructor(namespace: string, args: string[]) {
-    this.child = runInNamespace(
-      namespace,
-      Deno.execPath(),
-      ["run", "--allow-net", PROBE, ...args],
-      { stdout: "piped", stderr: "inherit", stdin: "null" },
-    );
-    this.#lines = this.child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  async next<T>(): Promise<T> {
-    while (!this.#buffered.includes("\n")) {
-      const { value, done } = await this.#lines.read();
-      if (done) throw new Error(`the probe exited early`);
-      this.#buffered += value;
-    }
-    const newline = this.#buffered.indexOf("\n");
-    const line = this.#buffered.slice(0, newline);
-    this.#buffered = this.#buffered.slice(newline + 1);
-    return JSON.parse(line) as T;
-  }
-
-  async stop(): Promise<void> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // Already exited.
-    }
-    await this.#lines.cancel().catch(() => {});
-    await this.child.status;
-  }
-}
-
-/** Runs a probe to its end and returns its last line. */
-async function probeResult<T>(namespace: string, args: string[]): Promise<T> {
-  const probe = new Probe(namespace, args);
-  try {
-    return await probe.next<T>();
-  } finally {
-    await probe.stop();
-  }
 }
 
 async function run(command: string, args: string[]): Promise<string> {

@@ -20,7 +20,7 @@ export DENO_NO_UPDATE_CHECK := 1
 export RUST_BACKTRACE := 0
 export DENO
 
-.PHONY: all deno deps test demo bench bench-deps build wasm fmt clean
+.PHONY: all deno deps test test-repeat demo bench bench-deps build wasm fmt clean
 
 all: test
 
@@ -45,6 +45,11 @@ deps: $(DENO) $(TOOLS_STAMP)
 ## The tests: format, lint, type check, then every test; ends with "N passed, N failed".
 test: deps
 	bash scripts/test.sh
+
+## The suite RUNS times (default 10), each from a fresh clone of HEAD in a mode-0700 directory.
+RUNS ?= 10
+test-repeat:
+	bash scripts/test_repeat.sh $(RUNS)
 
 
 ## The main job on an embedded default.

@@ -233,7 +233,7 @@ let supportProbe: Promise<NetnsSupport> | undefined;
  * @returns `{ ok: true }` or `{ ok: false, reason }` with a reason a person can act on.
  */
 export function netnsSupport(): Promise<NetnsSupport> {
-  supportProbe ??= probeSupport();
+  supportProbe ??= probeNetnsSupport();
   return supportProbe;
 }
 
@@ -255,13 +255,30 @@ export async function requireNetnsSupport(): Promise<void> {
   }
 }
 
-async function probeSupport(): Promise<NetnsSupport> {
+/**
+ * The probe behind {@linkcode netnsSupport}, uncached, with the user id injectable: the
+ * refusal of a non-root user can then be checked without starting a process as another user
+ * (which would need the checkout and the Deno binary to be readable by that user).
+ *
+ * @example
+ * ```ts
+ * import { probeNetnsSupport } from "./netns.ts";
+ * const support = await probeNetnsSupport({ uid: () => 65534 });
+ * console.log(support.ok); // false
+ * ```
+ *
+ * @param options `uid` returns the user id to judge by (default `Deno.uid`).
+ * @returns `{ ok: true }` or `{ ok: false, reason }` with a reason a person can act on.
+ */
+export async function probeNetnsSupport(
+  options: { readonly uid?: () => number | null } = {},
+): Promise<NetnsSupport> {
   if (Deno.build.os !== "linux") {
     return { ok: false, reason: "network namespaces need Linux" };
   }
   let uid: number | null;
   try {
-    uid = Deno.uid();
+    uid = (options.uid ?? Deno.uid)();
   } catch {
     return { ok: false, reason: "cannot tell whether this is root (run with --allow-sys)" };
   }

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   "BAD_REQUEST",
   "NOT_FOUND",
   "EXISTS",
+  "CONFLICT",
   "CORRUPT",
   "TIMEOUT",
   "UNAVAILABLE",

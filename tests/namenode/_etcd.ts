@@ -1,0 +1,371 @@
+/**
+ * Test harness: real etcd servers (Debian's `etcd-server`, binary `/usr/bin/etcd`) on free
+ * loopback ports, each in a temp data directory, for the etcd backend's tests and benchmark.
+ *
+ * ```ts
+ * import { EtcdCluster, findEtcd } from "./_etcd.ts";
+ * const etcd = await findEtcd();
+ * if (etcd.found) {
+ *   await using cluster = await EtcdCluster.start({ members: 3 });
+ *   console.log(cluster.clientUrls); // ["http://127.0.0.1:PORT", ...]
+ *   await cluster.members[0]!.kill(); // a member crashes; the other two keep a quorum
+ * }
+ * ```
+ *
+ * {@linkcode findEtcd} looks for the binary and, when it is missing on a Debian machine where
+ * we are root, installs `etcd-server` once; the tests skip (saying why in their names) only
+ * when that fails. Members use short raft timings (50 ms heartbeat, 500 ms election) so a
+ * killed leader is replaced in about half a second. Disposing the cluster kills every member
+ * it started and removes the data directories.
+ *
+ * @module
+ */
+
+/** Where Debian's package puts the binary. */
+const DEBIAN_ETCD = "/usr/bin/etcd";
+/** How many stderr lines of a member are kept for failure messages. */
+const LOG_LINES = 200;
+
+/**
+ * Whether an etcd binary is usable here.
+ *
+ * @example
+ * ```ts
+ * import type { EtcdAvailability } from "./_etcd.ts";
+ * const none: EtcdAvailability = { found: false, reason: "etcd not installed" };
+ * ```
+ */
+export type EtcdAvailability =
+  | { readonly found: true; readonly binary: string; readonly version: string }
+  | { readonly found: false; readonly reason: string };
+
+let availability: Promise<EtcdAvailability> | undefined;
+
+/**
+ * Finds etcd (installing Debian's `etcd-server` when missing, as root, once per process).
+ *
+ * @example
+ * ```ts
+ * import { findEtcd } from "./_etcd.ts";
+ * const etcd = await findEtcd();
+ * console.log(etcd.found ? etcd.version : etcd.reason);
+ * ```
+ *
+ * @returns The binary and its version, or why there is none.
+ */
+export function findEtcd(): Promise<EtcdAvailability> {
+  availability ??= locate();
+  return availability;
+}
+
+async function locate(): Promise<EtcdAvailability> {
+  const binary = Deno.env.get("CDFS_ETCD") ?? DEBIAN_ETCD;
+  let version = await versionOf(binary);
+  if (version === undefined && binary === DEBIAN_ETCD) {
+    const installed = await installDebianEtcd();
+    if (installed !== undefined) return { found: false, reason: installed };
+    version = await versionOf(binary);
+  }
+  if (version === undefined) {
+    return { found: false, reason: `no runnable etcd at ${binary}` };
+  }
+  return { found: true, binary, version };
+}
+
+async function versionOf(binary: string): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command(binary, { args: ["--version"], stderr: "null" }).output();
+    if (!out.success) return undefined;
+    return /etcd Version: (\S+)/.exec(new TextDecoder().decode(out.stdout))?.[1] ?? "unknown";
+  } catch {
+    return undefined;
+  }
+}
+
+/** Installs etcd-server; returns why it could not, or undefined on success. */
+async function installDebianEtcd(): Promise<string | undefined> {
+  if (Deno.uid() !== 0) return "etcd not installed and not root (apt-get install etcd-server)";
+  try {
+    await Deno.stat("/usr/bin/apt-get");
+  } catch {
+    return "etcd not installed and no apt-get here";
+  }
+  const run = (args: string[]) =>
+    new Deno.Command("apt-get", {
+      args,
+      stdout: "null",
+      stderr: "null",
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+    }).output();
+  if (!(await run(["install", "-y", "-qq", "etcd-server"])).success) {
+    await run(["update", "-qq"]);
+    if (!(await run(["install", "-y", "-qq", "etcd-server"])).success) {
+      return "etcd not installed and apt-get install etcd-server failed";
+    }
+  }
+  return undefined;
+}
+
+/** Free loopback ports (the kernel's choice; closed again right away). */
+function freePorts(count: number): number[] {
+  const listeners = Array.from(
+    { length: count },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of listeners) l.close();
+  return ports;
+}
+
+/**
+ * One etcd server process.
+ *
+ * @example
+ * ```ts
+ * import { EtcdCluster } from "./_etcd.ts";
+ * await using cluster = await EtcdCluster.start();
+ * const member = cluster.members[0]!;
+ * await member.restart(); // same data, same ports
+ * ```
+ */
+export class EtcdMember {
+  /** The member's name (`m0`, `m1`, ...). */
+  readonly name: string;
+  /** `http://127.0.0.1:PORT` for clients. */
+  readonly clientUrl: string;
+  /** `http://127.0.0.1:PORT` for peers. */
+  readonly peerUrl: string;
+  /** Its data directory. */
+  readonly dataDir: string;
+  #args: string[] = [];
+  #binary = DEBIAN_ETCD;
+  #child: Deno.ChildProcess | undefined;
+  #log: string[] = [];
+
+  /**
+   * @param name The member's name.
+   * @param clientPort Its client port.
+   * @param peerPort Its peer port.
+   * @param dataDir Its data directory.
+   */
+  constructor(name: string, clientPort: number, peerPort: number, dataDir: string) {
+    this.name = name;
+    this.clientUrl = `http://127.0.0.1:${clientPort}`;
+    this.peerUrl = `http://127.0.0.1:${peerPort}`;
+    this.dataDir = dataDir;
+  }
+
+  /** Whether the process is running (as far as we know). */
+  get running(): boolean {
+    return this.#child !== undefined;
+  }
+
+  /**
+   * Starts the process.
+   *
+   * @param binary The etcd binary.
+   * @param initialCluster `name=peerUrl,...` of every member.
+   * @param token The cluster token, the same for every member (it seeds the cluster id).
+   */
+  launch(binary: string, initialCluster: string, token: string): void {
+    this.#binary = binary;
+    this.#args = [
+      "--name",
+      this.name,
+      "--data-dir",
+      this.dataDir,
+      "--listen-client-urls",
+      this.clientUrl,
+      "--advertise-client-urls",
+      this.clientUrl,
+      "--listen-peer-urls",
+      this.peerUrl,
+      "--initial-advertise-peer-urls",
+      this.peerUrl,
+      "--initial-cluster",
+      initialCluster,
+      "--initial-cluster-state",
+      "new",
+      "--initial-cluster-token",
+      token,
+      "--heartbeat-interval",
+      "50",
+      "--election-timeout",
+      "500",
+    ];
+    this.#spawn();
+  }
+
+  #spawn(): void {
+    const child = new Deno.Command(this.#binary, {
+      args: this.#args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    this.#log = [];
+    void (async () => {
+      const decoder = new TextDecoderStream();
+      let rest = "";
+      for await (const text of child.stderr.pipeThrough(decoder)) {
+        const lines = (rest + text).split("\n");
+        rest = lines.pop()!;
+        this.#log.push(...lines);
+        if (this.#log.length > LOG_LINES) this.#log.splice(0, this.#log.length - LOG_LINES);
+      }
+    })().catch(() => {});
+  }
+
+  /** The last lines of its log (for failure messages). */
+  logTail(lines = 20): string {
+    return this.#log.slice(-lines).join("\n");
+  }
+
+  /**
+   * Waits until the member answers `/health` (it has joined a cluster with a leader).
+   *
+   * @param timeoutMs How long to wait.
+   * @throws {Error} With the log tail when it does not come up in time.
+   */
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`${this.clientUrl}/health`, {
+          signal: AbortSignal.timeout(1000),
+        });
+        const body = await res.json() as { health?: string };
+        if (body.health === "true") return;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(
+      `etcd member ${this.name} not healthy after ${timeoutMs} ms:\n${this.logTail()}`,
+    );
+  }
+
+  /** Kills the process (SIGKILL: a crash) and waits for it to exit. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined) return;
+    this.#child = undefined;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await child.status;
+  }
+
+  /** Starts it again on the same data directory and ports, and waits until healthy. */
+  async restart(): Promise<void> {
+    await this.kill();
+    this.#spawn();
+    await this.waitHealthy();
+  }
+}
+
+/**
+ * Options of {@linkcode EtcdCluster.start}.
+ *
+ * @example
+ * ```ts
+ * import type { EtcdClusterOptions } from "./_etcd.ts";
+ * const options: EtcdClusterOptions = { members: 3 };
+ * ```
+ */
+export interface EtcdClusterOptions {
+  /** How many members (default 1). */
+  readonly members?: number;
+}
+
+/**
+ * One or more etcd members forming a cluster on loopback.
+ *
+ * @example
+ * ```ts
+ * import { EtcdCluster } from "./_etcd.ts";
+ * await using cluster = await EtcdCluster.start({ members: 3 });
+ * await (await cluster.leader())?.kill();
+ * ```
+ */
+export class EtcdCluster {
+  /** The members. */
+  readonly members: readonly EtcdMember[];
+  readonly #root: string;
+
+  private constructor(members: EtcdMember[], root: string) {
+    this.members = members;
+    this.#root = root;
+  }
+
+  /** Every member's client URL. */
+  get clientUrls(): string[] {
+    return this.members.map((m) => m.clientUrl);
+  }
+
+  /**
+   * Starts the members and waits until every one is healthy. Retries with new ports if one
+   * was taken between choosing it and etcd binding it.
+   *
+   * @param options How many members.
+   * @returns The cluster.
+   * @throws {Error} When etcd is not available or does not start.
+   */
+  static async start(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
+    const etcd = await findEtcd();
+    if (!etcd.found) throw new Error(etcd.reason);
+    const count = options.members ?? 1;
+    let lastError: unknown;
+    for (let tries = 0; tries < 3; tries++) {
+      const root = await Deno.makeTempDir({ prefix: "cdfs-etcd-" });
+      const ports = freePorts(2 * count);
+      const members = Array.from(
+        { length: count },
+        (_, i) => new EtcdMember(`m${i}`, ports[2 * i]!, ports[2 * i + 1]!, `${root}/m${i}`),
+      );
+      const initial = members.map((m) => `${m.name}=${m.peerUrl}`).join(",");
+      for (const m of members) m.launch(etcd.binary, initial, `cdfs-test-${root}`);
+      const cluster = new EtcdCluster(members, root);
+      try {
+        await Promise.all(members.map((m) => m.waitHealthy()));
+        return cluster;
+      } catch (error) {
+        lastError = error;
+        await cluster[Symbol.asyncDispose]();
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * The member that is the raft leader now (asked over the v3 HTTP gateway).
+   *
+   * @returns The leader, or undefined when no member answers.
+   */
+  async leader(): Promise<EtcdMember | undefined> {
+    for (const m of this.members.filter((m) => m.running)) {
+      try {
+        const res = await fetch(`${m.clientUrl}/v3/maintenance/status`, {
+          method: "POST",
+          body: "{}",
+          signal: AbortSignal.timeout(1000),
+        });
+        const body = await res.json() as { leader?: string; header?: { member_id?: string } };
+        if (body.leader !== undefined && body.leader === body.header?.member_id) return m;
+      } catch {
+        // Try the next member.
+      }
+    }
+    return undefined;
+  }
+
+  /** Kills every member and removes the data. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all(this.members.map((m) => m.kill()));
+    await Deno.remove(this.#root, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { SqliteMetadataStore } from "../../../src/namenode/meta/sqlite_store.ts";
+import { SCHEMA_VERSION } from "../../../src/namenode/meta/sqlite_schema.ts";
+import { cdfsError } from "../../helpers/assert_error.ts";
+import { runSharedSuite, type StoreFactory } from "./_suite.ts";
+
+async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "cdfs-meta-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("sqlite backend: the shared metadata suite", async (t) => {
+  await withTempDir(async (dir) => {
+    let n = 0;
+    const factory: StoreFactory = {
+      create(clock) {
+        const path = `${dir}/meta${n++}.db`;
+        const open = () => SqliteMetadataStore.open(path, { now: clock.now });
+        return Promise.resolve({ store: open(), reopen: () => Promise.resolve(open()) });
+      },
+    };
+    await runSharedSuite(t, factory);
+  });
+});
+
+Deno.test("sqlite backend: WAL mode, versioned schema, a newer schema is refused", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/meta.db`;
+    await SqliteMetadataStore.open(path).close();
+    const db = new DatabaseSync(path);
+    assert.deepEqual({ ...db.prepare("PRAGMA journal_mode").get() }, { journal_mode: "wal" });
+    assert.deepEqual({ ...db.prepare("PRAGMA user_version").get() }, {
+      user_version: SCHEMA_VERSION,
+    });
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(
+      () => SqliteMetadataStore.open(path),
+      cdfsError("UNAVAILABLE", /schema version 2, newer than this cdfs \(1\)/),
+    );
+  });
+});
+
+Deno.test("sqlite backend: a closed store refuses calls; an unopenable path is UNAVAILABLE", async () => {
+  const store = SqliteMetadataStore.open(":memory:");
+  await store.close();
+  await assert.rejects(store.listDatanodes(), cdfsError("UNAVAILABLE", /is closed/));
+  assert.throws(
+    () => SqliteMetadataStore.open("/nonexistent-dir/x/meta.db"),
+    cdfsError("UNAVAILABLE", /cannot open metadata database/),
+  );
+});

@@ -10,13 +10,14 @@
  * @module
  */
 import { runCli } from "./src/cli/app.ts";
-import { COMMANDS } from "./src/cli/commands.ts";
+import { COMMANDS, GROUPS } from "./src/cli/commands.ts";
 import type { CliContext } from "./src/cli/command.ts";
 
 const encoder = new TextEncoder();
 
 /**
- * The context of the real process: stdout, stderr and the environment.
+ * The context of the real process: stdout, stderr, stdin, whether stderr and stdin are
+ * terminals, and the environment.
  *
  * @example
  * ```ts
@@ -33,6 +34,7 @@ export function processContext(): CliContext {
     isTerminal: Deno.stderr.isTerminal(),
     env: (name) => Deno.env.get(name),
     stdin: Deno.stdin,
+    stdinIsTerminal: Deno.stdin.isTerminal(),
     stdout: Deno.stdout,
   };
 }
@@ -44,5 +46,5 @@ function writeAll(target: typeof Deno.stdout, text: string): void {
 }
 
 if (import.meta.main) {
-  Deno.exit(await runCli(COMMANDS, processContext(), Deno.args));
+  Deno.exit(await runCli(COMMANDS, processContext(), Deno.args, GROUPS));
 }

@@ -11,6 +11,7 @@
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
+import { pluralNoun } from "../format/count.ts";
 
 /**
  * One bar of {@linkcode encodeTimeChart}.
@@ -202,7 +203,7 @@ export async function timelineChart(
         anchor: "start" as const,
         fontSize: 12,
         ...(missing.length === 0 ? {} : {
-          subtitle: `no times from node${missing.length === 1 ? "" : "s"} ${missing.join(", ")}` +
+          subtitle: `no times from ${pluralNoun(missing.length, "node")} ${missing.join(", ")}` +
             " (their STATS reports none)",
         }),
       },

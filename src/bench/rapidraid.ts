@@ -33,6 +33,7 @@ import { loadCodingModule } from "../coding/loader.ts";
 import type { CodingModule } from "../coding/program.ts";
 import { expandBlockName } from "../coding/validate.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
+import { formatCount } from "../format/count.ts";
 import type { RunTimes } from "../protocol/messages.ts";
 import type { EncodeShape } from "./ideal.ts";
 import { busyFraction, readCpuTicks } from "./machine.ts";
@@ -316,7 +317,7 @@ export async function measureOnCluster(options: MeasureOptions): Promise<Cluster
     const putSeconds: Record<string, number> = {};
     let partBytes = 0;
     for (const [moduleName, module] of modules) {
-      say(`putting ${objectCount} object${objectCount === 1 ? "" : "s"} for ${moduleName}`);
+      say(`putting ${formatCount(objectCount, "object")} for ${moduleName}`);
       const begun = performance.now();
       for (const object of objects(moduleName)) {
         options.signal?.throwIfAborted();

@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import type { NodeLink } from "../cluster/link_spec.ts";
+import { formatCount, pluralNoun } from "../format/count.ts";
 import {
   type EncodeTimeBar,
   encodeTimeChart,
@@ -237,8 +238,8 @@ export function formatResultsMarkdown(results: RapidraidBenchResults): string {
     `Deno ${results.machine.deno ?? "?"}.`,
     "",
     `Objects of ${bytes(o.objectBytes)} (11 parts of ${bytes(partBytes)}), steps of ` +
-    `${bytes(o.chunkBytes)}; ${o.runs} timed run${o.runs === 1 ? "" : "s"} after ${o.warmUps} ` +
-    `warm-up${o.warmUps === 1 ? "" : "s"}; concurrent: ${
+    `${bytes(o.chunkBytes)}; ${formatCount(o.runs, "timed run")} after ` +
+    `${formatCount(o.warmUps, "warm-up")}; concurrent: ${
       o.concurrent > 0 ? `${o.concurrent} objects encoded at once` : "not measured"
     }. Settings:`,
     "",
@@ -273,7 +274,7 @@ function describe(setting: BenchSetting): string {
   const links = [...kinds].map(([text, nodes]) =>
     kinds.size === 1
       ? `every node ${text}`
-      : `node${nodes.length === 1 ? "" : "s"} ${nodes.join(", ")}: ${text}`
+      : `${pluralNoun(nodes.length, "node")} ${nodes.join(", ")}: ${text}`
   );
   return `${where}; ${links.join("; ")}`;
 }

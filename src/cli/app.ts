@@ -1,12 +1,29 @@
 /**
- * The command-line application: finds the sub-command named by the first words of argv, parses
- * its options, runs it, and turns failures into one clear line and an exit code.
+ * The command-line application: finds the sub-command named by the first words of argv (or
+ * shows help: of everything, of a group, of a command), parses its options, runs it, and turns
+ * failures into one clear line and an exit code.
  *
  * @module
  */
 import { CdfsError, isCdfsError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { type CliContext, type Command, parseCommandArgs } from "./command.ts";
+import {
+  type CliContext,
+  type Command,
+  type CommandGroup,
+  parseCommandArgs,
+  type ParsedArgs,
+} from "./command.ts";
+import {
+  formatCommandHelp,
+  formatGroupHelp,
+  formatMainHelp,
+  groupCommands,
+  groupNames,
+} from "./help.ts";
+import { closestNames, didYouMean } from "./suggest.ts";
+
+export { formatCommandHelp, formatGroupHelp, formatMainHelp } from "./help.ts";
 
 /** Exit code of a failed command. */
 export const EXIT_FAILURE = 1;
@@ -44,65 +61,40 @@ export function resolveCommand(
 }
 
 /**
- * The top-level help: what cdfs is and the list of commands (hidden ones left out).
+ * Resolves the command `argv` names and parses its arguments, without running it: what
+ * {@linkcode runCli} does before it runs a command (and what the tests do to every example of
+ * the help).
  *
  * @example
  * ```ts
- * import { formatMainHelp } from "./app.ts";
- * console.log(formatMainHelp([]).startsWith("cdfs")); // true
+ * import { parseInvocation } from "./app.ts";
+ * import { COMMANDS } from "./commands.ts";
+ * const { command, args } = parseInvocation(COMMANDS, ["ls", "--node", "127.0.0.1:13100"]);
+ * console.log(command.name, args.values.node); // "ls" "127.0.0.1:13100"
  * ```
  *
  * @param commands The known commands.
- * @returns The help text.
+ * @param argv The arguments after the program name.
+ * @returns The command and its parsed arguments (`values.help` when help was asked for).
+ * @throws {CdfsError} USAGE for an unknown command (with suggestions) or bad arguments.
  */
-export function formatMainHelp(commands: readonly Command[]): string {
-  const listed = commands.filter((c) => c.hidden !== true);
-  const width = Math.max(0, ...listed.map((c) => c.name.length));
-  const rows = listed.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return [
-    `cdfs ${VERSION}: a distributed storage system for prototyping network (erasure) codes`,
-    "",
-    "Usage: cdfs <command> [options]    (cdfs <command> --help for a command's options)",
-    "",
-    "Commands:",
-    ...rows,
-    "",
-    "Global options:",
-    "  --version   print the version",
-    "  --debug     print stack traces of errors",
-    "  -h, --help  this help",
-    "",
-  ].join("\n");
-}
-
-/**
- * The help of one command, from its synopsis, description and option table.
- *
- * @example
- * ```ts
- * import { formatCommandHelp } from "./app.ts";
- * const text = formatCommandHelp({
- *   name: "x",
- *   summary: "does x",
- *   usage: "cdfs x",
- *   options: {},
- *   run: () => Promise.resolve(0),
- * });
- * console.log(text.includes("cdfs x")); // true
- * ```
- *
- * @param command The command.
- * @returns The help text.
- */
-export function formatCommandHelp(command: Command): string {
-  const lines = [`Usage: ${command.usage}`, "", command.summary];
-  if (command.description) lines.push("", command.description.trimEnd());
-  return lines.join("\n") + "\n";
+export function parseInvocation(
+  commands: readonly Command[],
+  argv: readonly string[],
+): { command: Command; args: ParsedArgs } {
+  const found = resolveCommand(commands, argv);
+  if (!found) throw unknownCommand(commands, argv);
+  return {
+    command: found.command,
+    args: parseCommandArgs(found.command.options, found.rest, found.command),
+  };
 }
 
 /**
  * Runs cdfs with the given arguments; resolves to the exit code. Errors become one line on
- * stderr (`cdfs: error: …`), with the stack trace only under `--debug`.
+ * stderr (`cdfs: error: …`), with the stack trace only under `--debug`. Help goes to stdout:
+ * `cdfs`, `cdfs --help` (the command list), `cdfs GROUP`, `cdfs GROUP --help`, `cdfs help
+ * GROUP` (a group's commands), `cdfs COMMAND --help`, `cdfs help COMMAND`.
  *
  * @example
  * ```ts
@@ -116,12 +108,14 @@ export function formatCommandHelp(command: Command): string {
  * @param commands The known commands.
  * @param ctx Where output goes.
  * @param argv The arguments after the program name.
+ * @param groups The summaries of the command groups, for their help.
  * @returns The exit code.
  */
 export async function runCli(
   commands: readonly Command[],
   ctx: CliContext,
   argv: readonly string[],
+  groups: readonly CommandGroup[] = [],
 ): Promise<number> {
   const debug = argv.includes("--debug");
   const words = argv.filter((a) => a !== "--debug");
@@ -130,31 +124,100 @@ export async function runCli(
       ctx.out(`cdfs ${VERSION}\n`);
       return 0;
     }
-    if (words.length === 0 || words[0] === "--help" || words[0] === "-h" || words[0] === "help") {
-      const topic = words[0] === "help" ? resolveCommand(commands, words.slice(1)) : undefined;
-      ctx.out(topic ? formatCommandHelp(topic.command) : formatMainHelp(commands));
+    if (words.length === 0 || isHelpFlag(words[0]!)) {
+      ctx.out(formatMainHelp(commands));
       return 0;
     }
-    const found = resolveCommand(commands, words);
-    if (!found) {
-      const group = commands.filter((c) => c.hidden !== true && c.name.startsWith(`${words[0]} `));
-      const hint = group.length > 0
-        ? `; '${words[0]}' takes one of: ${group.map((c) => c.name.split(" ")[1]).join(", ")}`
-        : "; see 'cdfs --help'";
-      throw new CdfsError("USAGE", `unknown command '${words.join(" ")}'${hint}`);
+    if (words[0] === "help") {
+      ctx.out(helpTopic(commands, groups, words.slice(1)));
+      return 0;
     }
-    const args = parseCommandArgs(found.command.options, found.rest);
+    const group = groupNames(commands).includes(words[0]!) ? words[0]! : undefined;
+    if (group !== undefined && (words.length === 1 || isHelpFlag(words[1]!))) {
+      ctx.out(formatGroupHelp(commands, groups, group));
+      return 0;
+    }
+    const { command, args } = parseInvocation(commands, words);
     if (args.values.help === true) {
-      ctx.out(formatCommandHelp(found.command));
+      ctx.out(formatCommandHelp(command));
       return 0;
     }
-    return await found.command.run(ctx, args);
+    return await command.run(ctx, args);
   } catch (e) {
     ctx.err(`cdfs: error: ${describeError(e)}\n`);
     if (debug && e instanceof Error && e.stack) ctx.err(`${e.stack}\n`);
     if (isCdfsError(e, "USAGE")) return EXIT_USAGE;
     return EXIT_FAILURE;
   }
+}
+
+/** The text of `cdfs help [WORDS...]`: the command list, a group's help or a command's. */
+function helpTopic(
+  commands: readonly Command[],
+  groups: readonly CommandGroup[],
+  topic: readonly string[],
+): string {
+  if (topic.length === 0 || (topic.length === 1 && topic[0] === "help")) {
+    return formatMainHelp(commands);
+  }
+  const found = resolveCommand(commands, topic);
+  if (found !== undefined) return formatCommandHelp(found.command);
+  if (topic.length === 1 && groupNames(commands).includes(topic[0]!)) {
+    return formatGroupHelp(commands, groups, topic[0]!);
+  }
+  throw unknownCommand(commands, topic);
+}
+
+function isHelpFlag(word: string): boolean {
+  return word === "--help" || word === "-h";
+}
+
+/**
+ * The usage error for words that name no command: the closest commands suggested, and for a
+ * group the commands it has.
+ */
+function unknownCommand(commands: readonly Command[], words: readonly string[]): CdfsError {
+  const groups = groupNames(commands);
+  const [first = "", second] = words;
+  const subcommands = (group: string) =>
+    groupCommands(commands, group).map((c) => c.name.slice(group.length + 1));
+  if (groups.includes(first) && second !== undefined) {
+    const takes = `'${first}' takes one of: ${subcommands(first).join(", ")}`;
+    if (second.startsWith("-")) {
+      return new CdfsError("USAGE", `${first}: name a command before '${second}'; ${takes}`);
+    }
+    const close = closestNames(second, subcommands(first)).map((s) => `'${first} ${s}'`);
+    return new CdfsError(
+      "USAGE",
+      `unknown command '${first} ${second}'${didYouMean(close)}; ${takes}`,
+    );
+  }
+  if (first.startsWith("-")) {
+    return new CdfsError(
+      "USAGE",
+      `unknown option '${first}': name a command first; see 'cdfs --help'`,
+    );
+  }
+  const topWords = [
+    ...new Set(commands.filter((c) => c.hidden !== true).map((c) => c.name.split(" ")[0]!)),
+  ];
+  let shown = first;
+  const suggestions = closestNames(first, [...topWords, "help"]).map((word) => {
+    // A mistyped group with a sub-command after it: suggest the whole command.
+    if (!groups.includes(word) || second === undefined || second.startsWith("-")) {
+      return `'${word}'`;
+    }
+    const sub = subcommands(word).includes(second)
+      ? [second]
+      : closestNames(second, subcommands(word));
+    if (sub.length === 0) return `'${word}'`;
+    shown = `${first} ${second}`;
+    return `'${word} ${sub[0]}'`;
+  });
+  return new CdfsError(
+    "USAGE",
+    `unknown command '${shown}'${didYouMean(suggestions)}; see 'cdfs --help'`,
+  );
 }
 
 /**

@@ -36,6 +36,7 @@ import {
   parseSize,
   stringOption,
 } from "./command.ts";
+import { chunkSizeOptionDef, clusterOption, STATE_DIR_OPTION } from "./options.ts";
 
 /**
  * The share of the nodes `--congest RATE:DELAY[:JITTER]` congests when it names none.
@@ -75,48 +76,75 @@ export const benchRapidraidCommand: Command = {
     "",
     "Schemes: pull (RapidRAID, the last node pulls the pipeline), push (RapidRAID, the first",
     "node pushes down the chain), rs (classical RS(16,11): node 11 pulls the 11 parts).",
-    "",
-    "Options:",
-    "  --schemes LIST         comma-separated, in this order (default pull,push,rs)",
-    "  --size N               bytes of each object, e.g. 64M (default 64M; 11 parts)",
-    `  --chunk-size N         the coding runs' step (default ${DEFAULT_CHUNK_SIZE})`,
-    "  --runs N               timed runs (default 5): medians and min-max",
-    "  --concurrent N         encodes at once in the concurrent runs (default 16; 0: none)",
-    "  --warm-ups N           untimed encodes of each scheme first (default 1)",
-    "  --out DIR              where the results go (default bench/out/rapidraid in the",
-    "                         source tree, else ./cdfs-bench-rapidraid)",
-    "  --netns                16 nodes in network namespaces behind emulated links (root;",
-    "                         see 'cdfs cluster up --help'); the client runs in the hub",
-    "  --rate RATE            --netns: every node's link rate (default 1gbit)",
-    "  --delay D              --netns: one-way delay (default 0ms)",
-    "  --jitter D             --netns: ± jitter of the delay (default 0ms)",
-    "  --congest [P%:]RATE:DELAY[:JITTER]",
-    "                         --netns: also measure the congested variant, these settings",
-    `                         on P% of the nodes (default ${DEFAULT_CONGEST_SHARE}); the paper: 500mbit:100ms:10ms`,
-    "  --seed N               which nodes --congest picks (default 1)",
-    "  --cluster FILE|NAME    measure on this running cluster instead (an emulated one from",
-    "                         its hub); --rate/--delay/--jitter/--congest then describe its",
-    "                         links, for the link-limited ideals",
-    "  --state-dir DIR        where cluster files live (default as for 'cluster up')",
-    "  --json-to FILE         internal: measure on --cluster only, write the raw JSON there",
-    "",
-    "Examples:",
-    "  cdfs bench rapidraid --size 16M --runs 3",
-    "  cdfs bench rapidraid --netns --rate 200mbit --delay 1ms --congest 500mbit:100ms:10ms",
   ].join("\n"),
   options: {
-    schemes: { type: "string" },
-    size: { type: "string" },
-    "chunk-size": { type: "string" },
-    runs: { type: "string" },
-    concurrent: { type: "string" },
-    "warm-ups": { type: "string" },
-    out: { type: "string" },
+    schemes: {
+      type: "string",
+      value: "LIST",
+      description: "comma-separated, in this order",
+      default: "pull,push,rs",
+    },
+    size: {
+      type: "string",
+      value: "N",
+      description: "bytes of each object, e.g. 64M (11 parts)",
+      default: "64M",
+    },
+    ...chunkSizeOptionDef("the coding runs' step", DEFAULT_CHUNK_SIZE),
+    runs: {
+      type: "string",
+      value: "N",
+      description: "timed runs: medians and min-max",
+      default: 5,
+    },
+    concurrent: {
+      type: "string",
+      value: "N",
+      description: "encodes at once in the concurrent runs (0: none)",
+      default: 16,
+    },
+    "warm-ups": {
+      type: "string",
+      value: "N",
+      description: "untimed encodes of each scheme first",
+      default: 1,
+    },
+    out: {
+      type: "string",
+      value: "DIR",
+      description: "where the results go",
+      default: "bench/out/rapidraid in the source tree, else ./cdfs-bench-rapidraid",
+    },
     ...NETNS_OPTIONS,
-    cluster: { type: "string" },
-    "state-dir": { type: "string" },
-    "json-to": { type: "string" },
+    // The same options as cluster up's, but here they describe the measured settings.
+    netns: {
+      ...NETNS_OPTIONS.netns!,
+      description: "16 nodes in network namespaces behind emulated links (root; see " +
+        "'cdfs cluster up --help'); the client runs in the hub",
+    },
+    congest: {
+      ...NETNS_OPTIONS.congest!,
+      value: "[P%:]RATE:DELAY[:JITTER]",
+      description: "--netns: also measure the congested variant, these settings on P% of the " +
+        `nodes (default ${DEFAULT_CONGEST_SHARE}); the paper: 500mbit:100ms:10ms`,
+    },
+    ...clusterOption(
+      "measure on this running cluster instead (an emulated one from its hub); " +
+        "--rate/--delay/--jitter/--congest then describe its links, for the link-limited ideals",
+      { env: false },
+    ),
+    ...STATE_DIR_OPTION,
+    "json-to": {
+      type: "string",
+      value: "FILE",
+      description: "internal: measure on --cluster only, write the raw JSON there",
+    },
   },
+  arguments: [],
+  examples: [
+    "cdfs bench rapidraid --size 16M --runs 3",
+    "cdfs bench rapidraid --netns --rate 200mbit --delay 1ms --congest 500mbit:100ms:10ms",
+  ],
   run: runBenchRapidraid,
 };
 

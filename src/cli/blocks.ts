@@ -1,7 +1,9 @@
 /**
- * The block commands, each talking to one datanode through {@linkcode DataNodeClient}:
- * `cdfs store`, `cdfs retrieve`, `cdfs rm`, `cdfs stat`, `cdfs ls` and `cdfs ping`. The node is
- * given with `--node HOST:PORT` (or the `CDFS_NODE` environment variable).
+ * The block commands, each talking to one datanode through {@linkcode DataNodeClient}, by
+ * block id and without a namenode: `cdfs block store`, `block retrieve`, `block rm`,
+ * `block stat`, `block ls`, `block ping` and `block stats`. The node is given with
+ * `--node HOST:PORT` (or the `CDFS_NODE` environment variable). (`cdfs ls`, `stat`, `rm` are
+ * the files of the namenode: `files.ts`.)
  *
  * Block bytes travel through standard input and output untouched, so they use the binary
  * `stdin`/`stdout` of {@linkcode CliContext}, not its text writers.
@@ -11,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { parseNodeAddress } from "../address.ts";
+import type { ByteReader } from "../client/byte_io.ts";
 import { DataNodeClient, type RetrieveResult } from "../client/datanode_client.ts";
 import { validateBlockId, validateBlockIdFragment } from "../block_id.ts";
 import { clusterNodeAddresses, readClusterFileSync } from "../cluster/cluster_file.ts";
@@ -18,28 +21,41 @@ import { CdfsError, isCdfsError } from "../errors.ts";
 import { optionalClusterPath } from "./cluster.ts";
 import { MAX_LIST_LIMIT, type OpTraffic, type StatsResponse } from "../protocol/messages.ts";
 import {
+  type ArgumentDef,
   type CliContext,
   type Command,
   integerOption,
+  type OptionSpec,
   type ParsedArgs,
   stringOption,
 } from "./command.ts";
+import { chunkSizeOptionDef, clusterOption, jsonOption } from "./options.ts";
 import { formatColumns } from "../format/columns.ts";
 import { formatBytes } from "../format/bytes.ts";
-import { createProgress } from "./progress.ts";
+import { formatCount } from "../format/count.ts";
+import { describeOsError } from "../format/os_error.ts";
+import { createProgress, formatSummaryRate } from "./progress.ts";
 
-const NODE_OPTION = {
-  node: { type: "string", short: "n" },
-  cluster: { type: "string" },
-} as const;
-const NODE_HELP = [
-  "  -n, --node HOST:PORT  the datanode (default: $CDFS_NODE); IPv6 as [::1]:13100",
-  "  --cluster FILE|NAME   with --node INDEX: node INDEX of a cluster from 'cdfs cluster up'",
-  "                        (default: $CDFS_CLUSTER)",
-].join("\n");
+/** The node a block command talks to: an address, or an index into a cluster. */
+const NODE_OPTIONS: OptionSpec = {
+  node: {
+    type: "string",
+    short: "n",
+    value: "HOST:PORT",
+    description: "the datanode (IPv6 as [::1]:13100), or with --cluster its INDEX there",
+    env: "CDFS_NODE",
+  },
+  ...clusterOption("with --node INDEX: the cluster whose node INDEX is meant"),
+};
+
+/** The block id argument of the commands on one block. */
+const BLOCK_ID_ARGUMENT: ArgumentDef = {
+  name: "ID",
+  description: "the block id: 1 to 200 of A-Z a-z 0-9 . _ - (not '.', nothing with '..')",
+};
 
 /**
- * `cdfs store`: stores a file or standard input as a block.
+ * `cdfs block store`: stores a file or standard input as a block.
  *
  * @example
  * ```ts
@@ -48,30 +64,39 @@ const NODE_HELP = [
  * ```
  */
 export const storeCommand: Command = {
-  name: "store",
+  name: "block store",
   summary: "Store a file (or standard input) as a block on a datanode",
-  usage: "cdfs store --node HOST:PORT [--overwrite] [--chunk-size N] [--json] ID [FILE|-]",
+  usage: "cdfs block store --node HOST:PORT [--overwrite] [--chunk-size N] [--json] ID FILE|-",
   description: [
-    "Reads FILE (standard input when FILE is - or absent) and stores it as block ID. The node",
-    "answers once the block is durable; the digest it confirms is that of the bytes sent.",
-    "",
-    "Options:",
-    NODE_HELP,
-    "  --overwrite           replace an existing block (default: fail with EXISTS)",
-    "  --chunk-size N        bytes per chunk, 4K..16M (default 1M)",
-    "  --json                print the summary as JSON",
+    "Reads FILE (standard input when FILE is -) and stores it as block ID. The node answers",
+    "once the block is durable; the digest it confirms is that of the bytes sent. Standard",
+    "input is read only when asked with -, never from a terminal, and an empty standard",
+    "input is refused (an empty block is stored from an empty FILE).",
   ].join("\n"),
   options: {
-    ...NODE_OPTION,
-    overwrite: { type: "boolean" },
-    "chunk-size": { type: "string" },
-    json: { type: "boolean" },
+    ...NODE_OPTIONS,
+    overwrite: {
+      type: "boolean",
+      description: "replace an existing block (without it: an EXISTS error)",
+    },
+    ...chunkSizeOptionDef("bytes per chunk, 4K..16M", "1M"),
+    ...jsonOption(),
   },
+  arguments: [
+    BLOCK_ID_ARGUMENT,
+    { name: "FILE|-", description: "the file to store; - reads standard input" },
+  ],
+  // With one argument the command says itself whether the id or the file was forgotten.
+  minArguments: 1,
+  examples: [
+    "cdfs block store --node 127.0.0.1:13100 photo.jpg.0 photo.jpg",
+    "cdfs block store --cluster lab --node 3 --overwrite notes.0 - < notes.txt",
+  ],
   run: runStore,
 };
 
 /**
- * `cdfs retrieve`: writes a block (or a byte range) to standard output or a file.
+ * `cdfs block retrieve`: writes a block (or a byte range) to standard output or a file.
  *
  * @example
  * ```ts
@@ -80,33 +105,41 @@ export const storeCommand: Command = {
  * ```
  */
 export const retrieveCommand: Command = {
-  name: "retrieve",
+  name: "block retrieve",
   summary: "Write a block (or a byte range of it) to standard output or a file",
-  usage: "cdfs retrieve --node HOST:PORT [-o FILE] [--offset N] [--length N] [--json] ID",
+  usage: "cdfs block retrieve --node HOST:PORT [-o FILE] [--offset N] [--length N] [--json] ID",
   description: [
     "Every chunk is verified on arrival, a whole block also against its stored digest. With",
     "-o the block is written to a temporary file next to FILE and renamed over FILE only when",
     "it is complete and verified: a failed retrieve leaves no partial file.",
-    "",
-    "Options:",
-    NODE_HELP,
-    "  -o, --output FILE     write to FILE instead of standard output",
-    "  --offset N            start at byte N (default 0)",
-    "  --length N            retrieve N bytes (default: to the end)",
-    "  --json                print the summary as JSON (needs -o)",
   ].join("\n"),
   options: {
-    ...NODE_OPTION,
-    output: { type: "string", short: "o" },
-    offset: { type: "string" },
-    length: { type: "string" },
-    json: { type: "boolean" },
+    ...NODE_OPTIONS,
+    output: {
+      type: "string",
+      short: "o",
+      value: "FILE",
+      description: "write to FILE instead of standard output",
+    },
+    offset: { type: "string", value: "N", description: "start at byte N", default: 0 },
+    length: {
+      type: "string",
+      value: "N",
+      description: "retrieve N bytes",
+      default: "to the end",
+    },
+    ...jsonOption("print the summary as JSON (needs -o)"),
   },
+  arguments: [BLOCK_ID_ARGUMENT],
+  examples: [
+    "cdfs block retrieve --node 127.0.0.1:13100 photo.jpg.0 -o copy.jpg",
+    "cdfs block retrieve --cluster lab --node 3 --offset 1K --length 64 notes.0 | od -c",
+  ],
   run: runRetrieve,
 };
 
 /**
- * `cdfs rm`: deletes blocks.
+ * `cdfs block rm`: deletes blocks.
  *
  * @example
  * ```ts
@@ -115,21 +148,18 @@ export const retrieveCommand: Command = {
  * ```
  */
 export const rmCommand: Command = {
-  name: "rm",
+  name: "block rm",
   summary: "Delete blocks from a datanode",
-  usage: "cdfs rm --node HOST:PORT ID...",
-  description: [
-    "Deletes each block in turn; stops at the first that fails (e.g. NOT_FOUND).",
-    "",
-    "Options:",
-    NODE_HELP,
-  ].join("\n"),
-  options: { ...NODE_OPTION },
+  usage: "cdfs block rm --node HOST:PORT ID...",
+  description: "Deletes each block in turn; stops at the first that fails (e.g. NOT_FOUND).",
+  options: { ...NODE_OPTIONS },
+  arguments: [{ ...BLOCK_ID_ARGUMENT, variadic: true }],
+  examples: ["cdfs block rm --node 127.0.0.1:13100 photo.jpg.0 notes.0"],
   run: runRm,
 };
 
 /**
- * `cdfs stat`: describes a block.
+ * `cdfs block stat`: describes a block.
  *
  * @example
  * ```ts
@@ -138,25 +168,30 @@ export const rmCommand: Command = {
  * ```
  */
 export const statCommand: Command = {
-  name: "stat",
+  name: "block stat",
   summary: "Show a block's length, chunk size, digest and creation time",
-  usage: "cdfs stat --node HOST:PORT [--sha256] [--json] ID",
-  description: [
-    "The digest is the block's xxh64 digest (of its chunk checksums), kept by the node.",
-    "",
-    "Options:",
-    NODE_HELP,
-    "  --sha256              also compute the SHA-256 of the block. The node has no SHA-256",
-    "                        operation: this client retrieves the whole block (verified) and",
-    "                        hashes it as it streams by, so it costs a full read",
-    "  --json                print as JSON",
-  ].join("\n"),
-  options: { ...NODE_OPTION, sha256: { type: "boolean" }, json: { type: "boolean" } },
+  usage: "cdfs block stat --node HOST:PORT [--sha256] [--json] ID",
+  description: "The digest is the block's xxh64 digest (of its chunk checksums), kept by the node.",
+  options: {
+    ...NODE_OPTIONS,
+    sha256: {
+      type: "boolean",
+      description: "also compute the SHA-256 of the block. The node has no SHA-256 operation: " +
+        "this client retrieves the whole block (verified) and hashes it as it streams by, so " +
+        "it costs a full read",
+    },
+    ...jsonOption("print as JSON"),
+  },
+  arguments: [BLOCK_ID_ARGUMENT],
+  examples: [
+    "cdfs block stat --node 127.0.0.1:13100 photo.jpg.0",
+    "cdfs block stat --cluster lab --node 3 --sha256 --json notes.0",
+  ],
   run: runStat,
 };
 
 /**
- * `cdfs ls`: lists blocks.
+ * `cdfs block ls`: lists blocks.
  *
  * @example
  * ```ts
@@ -165,34 +200,36 @@ export const statCommand: Command = {
  * ```
  */
 export const lsCommand: Command = {
-  name: "ls",
+  name: "block ls",
   summary: "List the blocks of a datanode",
-  usage: "cdfs ls --node HOST:PORT [--prefix P] [--after ID] [--limit N] [--json]",
+  usage: "cdfs block ls --node HOST:PORT [--prefix P] [--after ID] [--limit N] [--json]",
   description: [
     "Lists blocks in id order, one per line: length, creation time, id. Without --limit every",
     "block is listed (the node is asked page by page). With --limit N at most N are listed",
     "and, when more follow, the id to continue from is printed (on standard error; in the",
     'JSON as "next").',
-    "",
-    "Options:",
-    NODE_HELP,
-    "  --prefix P            only ids starting with P",
-    "  --after ID            only ids after ID (to continue a listing)",
-    "  --limit N             list at most N blocks",
-    '  --json                print {"blocks": [...], "next": ID|null}',
   ].join("\n"),
   options: {
-    ...NODE_OPTION,
-    prefix: { type: "string" },
-    after: { type: "string" },
-    limit: { type: "string" },
-    json: { type: "boolean" },
+    ...NODE_OPTIONS,
+    prefix: { type: "string", value: "P", description: "only ids starting with P" },
+    after: {
+      type: "string",
+      value: "ID",
+      description: "only ids after ID (to continue a listing)",
+    },
+    limit: { type: "string", value: "N", description: "list at most N blocks" },
+    ...jsonOption('print {"blocks": [...], "next": ID|null}'),
   },
+  arguments: [],
+  examples: [
+    "cdfs block ls --node 127.0.0.1:13100",
+    "cdfs block ls --cluster lab --node 0 --prefix movie. --limit 20",
+  ],
   run: runLs,
 };
 
 /**
- * `cdfs ping`: checks that a datanode answers.
+ * `cdfs block ping`: checks that a datanode answers.
  *
  * @example
  * ```ts
@@ -201,16 +238,20 @@ export const lsCommand: Command = {
  * ```
  */
 export const pingCommand: Command = {
-  name: "ping",
+  name: "block ping",
   summary: "Check that a datanode answers: its id, version, free space, block count",
-  usage: "cdfs ping --node HOST:PORT [--json]",
-  description: ["Options:", NODE_HELP, "  --json                print as JSON"].join("\n"),
-  options: { ...NODE_OPTION, json: { type: "boolean" } },
+  usage: "cdfs block ping --node HOST:PORT [--json]",
+  options: { ...NODE_OPTIONS, ...jsonOption("print as JSON") },
+  arguments: [],
+  examples: [
+    "cdfs block ping --node 127.0.0.1:13100",
+    "cdfs block ping --cluster lab --node 15 --json",
+  ],
   run: runPing,
 };
 
 /**
- * `cdfs stats`: a datanode's traffic counters (STATS).
+ * `cdfs block stats`: a datanode's traffic counters (STATS).
  *
  * @example
  * ```ts
@@ -219,21 +260,25 @@ export const pingCommand: Command = {
  * ```
  */
 export const statsCommand: Command = {
-  name: "stats",
+  name: "block stats",
   summary: "Show a datanode's traffic: bytes in and out and time per op and per coding run",
-  usage: "cdfs stats --node HOST:PORT [--run RUN] [--json]",
+  usage: "cdfs block stats --node HOST:PORT [--run RUN] [--json]",
   description: [
     "Bytes are whole frames (header and payload) as the node read and wrote them. A coding",
     "run is counted as 'served' (its CODING requests answered by this node) and 'upstream'",
     "(the connections this node opened to other nodes for it, by node). Without --run, the",
     "most recent runs are shown.",
-    "",
-    "Options:",
-    NODE_HELP,
-    "  --run RUN             only this run (32 hex digits)",
-    "  --json                print the STATS reply as JSON",
   ].join("\n"),
-  options: { ...NODE_OPTION, run: { type: "string" }, json: { type: "boolean" } },
+  options: {
+    ...NODE_OPTIONS,
+    run: { type: "string", value: "RUN", description: "only this run (32 hex digits)" },
+    ...jsonOption("print the STATS reply as JSON"),
+  },
+  arguments: [],
+  examples: [
+    "cdfs block stats --node 127.0.0.1:13100",
+    "cdfs block stats --cluster lab --node 15 --json",
+  ],
   run: runStats,
 };
 
@@ -243,7 +288,8 @@ export const statsCommand: Command = {
  * @example
  * ```ts
  * import { BLOCK_COMMANDS } from "./blocks.ts";
- * console.log(BLOCK_COMMANDS.map((c) => c.name)); // [ "store", "retrieve", "rm", "stat", "ls", "ping", "stats" ]
+ * console.log(BLOCK_COMMANDS.map((c) => c.name));
+ * // [ "block store", "block retrieve", "block rm", "block stat", "block ls", "block ping", "block stats" ]
  * ```
  */
 export const BLOCK_COMMANDS: readonly Command[] = [
@@ -257,10 +303,17 @@ export const BLOCK_COMMANDS: readonly Command[] = [
 ];
 
 async function runStore(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  const [id, path = "-"] = positionals(args, 1, 2, "ID [FILE|-]");
-  const block = blockIdArgument(id!);
+  const given = positionals(args, 1, 2, "ID FILE|-");
+  // Standard input only when asked for with "-": with one argument, the likelier mistake is a
+  // forgotten block id (`cdfs block store photo.jpg`), which must not store an empty 'photo.jpg'.
+  if (given.length === 1) throw await missingStoreArgument(given[0]!);
+  const [id, path] = given as [string, string];
+  const block = blockIdArgument(id);
   const chunkSize = integerOption(args, "chunk-size", 1 << 20);
   const node = nodeArgument(ctx, args);
+  if (path === "-" && ctx.stdinIsTerminal === true) {
+    throw new CdfsError("USAGE", "standard input is a terminal; pipe data in or name a FILE");
+  }
   let file: Deno.FsFile | undefined;
   let length: number | undefined;
   if (path !== "-") {
@@ -274,6 +327,9 @@ async function runStore(ctx: CliContext, args: ParsedArgs): Promise<number> {
   }
   try {
     using client = await DataNodeClient.connect(node);
+    // Peeked only once the node answers: the producer may take its time, the node's address
+    // can be wrong at once.
+    const source = file ?? await nonEmptyInput(binaryStream(ctx.stdin, "standard input"));
     const progress = createProgress(ctx, {
       label: `store ${block}`,
       ...(length === undefined ? {} : { total: length }),
@@ -281,7 +337,7 @@ async function runStore(ctx: CliContext, args: ParsedArgs): Promise<number> {
     const started = performance.now();
     let result;
     try {
-      result = await client.store(block, file ?? binaryStream(ctx.stdin, "standard input"), {
+      result = await client.store(block, source, {
         overwrite: args.values.overwrite === true,
         chunkSize,
         ...(length === undefined ? {} : { length }),
@@ -295,14 +351,53 @@ async function runStore(ctx: CliContext, args: ParsedArgs): Promise<number> {
       printJson(ctx, { node: client.address, ...result, seconds: round(seconds) });
     } else {
       ctx.out(
-        `stored ${result.block} on ${client.address}: ${result.length} bytes, digest ${result.digest}` +
-          `${rateText(result.length, seconds)}\n`,
+        `stored ${result.block} on ${client.address}: ${formatBytes(result.length)}, ` +
+          `digest ${result.digest}${formatSummaryRate(result.length, seconds)}\n`,
       );
     }
   } finally {
     file?.close();
   }
   return 0;
+}
+
+/** The usage error of `cdfs store` with one argument: a forgotten id, or a forgotten FILE. */
+async function missingStoreArgument(argument: string): Promise<CdfsError> {
+  const isFile = await Deno.stat(argument).then((info) => info.isFile, () => false);
+  return new CdfsError(
+    "USAGE",
+    isFile
+      ? `missing block id: '${argument}' is the file to store; name the block first: ` +
+        `cdfs block store ID ${argument}`
+      : `missing FILE: expected ID FILE, or ID - to read standard input`,
+  );
+}
+
+/**
+ * Standard input, once it has given its first bytes. An empty one is refused before anything
+ * is stored: a producer that failed (`broken | cdfs store ID -`) must not leave an empty
+ * block behind. An empty block is stored from an empty FILE.
+ */
+async function nonEmptyInput(input: ByteReader): Promise<ByteReader> {
+  const first = new Uint8Array(64 * 1024);
+  let n: number | null = 0;
+  while (n === 0) n = await input.read(first);
+  if (n === null) {
+    throw new CdfsError(
+      "USAGE",
+      "standard input is empty: nothing stored (an empty block is stored from an empty FILE)",
+    );
+  }
+  let pending: Uint8Array | undefined = first.subarray(0, n);
+  return {
+    read(view) {
+      if (pending === undefined) return input.read(view);
+      const count = Math.min(view.length, pending.length);
+      view.set(pending.subarray(0, count));
+      pending = count === pending.length ? undefined : pending.subarray(count);
+      return Promise.resolve(count);
+    },
+  };
 }
 
 async function runRetrieve(ctx: CliContext, args: ParsedArgs): Promise<number> {
@@ -340,8 +435,8 @@ async function runRetrieve(ctx: CliContext, args: ParsedArgs): Promise<number> {
   } else {
     const check = result.verified ? "digest verified" : "chunks verified";
     ctx.out(
-      `retrieved ${block} from ${client.address} to ${output}: ${result.length} bytes, ${check}` +
-        `${rateText(result.length, seconds)}\n`,
+      `retrieved ${block} from ${client.address} to ${output}: ${formatBytes(result.length)}, ` +
+        `${check}${formatSummaryRate(result.length, seconds)}\n`,
     );
   }
   return 0;
@@ -467,8 +562,8 @@ async function runLs(ctx: CliContext, args: ParsedArgs): Promise<number> {
     const lines = page.blocks.map((entry, i) =>
       json
         ? `${listed + i > 0 ? "," : ""}${JSON.stringify(entry)}`
-        // Lines go out page by page, so no table-wide widths: 14 digits hold 99 TB.
-        : `${String(entry.length).padStart(14)}  ${entry.created}  ${entry.block}\n`
+        // Lines go out page by page, so no table-wide widths: "1023.9 GiB" is the widest size.
+        : `${formatBytes(entry.length).padStart(10)}  ${entry.created}  ${entry.block}\n`
     );
     ctx.out(lines.join(""));
     listed += page.blocks.length;
@@ -501,7 +596,8 @@ async function runPing(ctx: CliContext, args: ParsedArgs): Promise<number> {
     });
   } else {
     ctx.out(
-      `${client.address}: node ${pong.node}, cdfs ${pong.version}, ${pong.blocks} blocks, ` +
+      `${client.address}: node ${pong.node}, cdfs ${pong.version}, ` +
+        `${formatCount(pong.blocks, "block")}, ` +
         `${formatBytes(pong.freeBytes)} free, round trip ${roundTripMs.toFixed(2)} ms\n`,
     );
   }
@@ -542,15 +638,15 @@ function statsText(address: string, stats: StatsResponse): string {
   for (const [id, run] of Object.entries(stats.runs)) {
     const s = run.served;
     lines.push(
-      `run ${id}: served ${s.requests} requests (${s.errors} failed), in ${
+      `run ${id}: served ${formatCount(s.requests, "request")} (${s.errors} failed), in ${
         formatBytes(s.bytesIn)
       }, out ${formatBytes(s.bytesOut)}, ${(s.ms / 1000).toFixed(3)} s`,
     );
     for (const [peer, p] of Object.entries(run.upstream)) {
       lines.push(
-        `  upstream ${peer}: in ${formatBytes(p.bytesIn)}, out ${
-          formatBytes(p.bytesOut)
-        } (${p.connections} connections)`,
+        `  upstream ${peer}: in ${formatBytes(p.bytesIn)}, out ${formatBytes(p.bytesOut)} (${
+          formatCount(p.connections, "connection")
+        })`,
       );
     }
   }
@@ -590,8 +686,15 @@ function nodeArgument(ctx: CliContext, args: ParsedArgs): string {
     }
     return address;
   }
-  const text = fromOption ?? ctx.env("CDFS_NODE");
-  if (text === undefined) {
+  if (fromOption !== undefined) {
+    // Checked here so that a typo is a usage error, not a failed connection.
+    parseNodeAddress(fromOption, { what: "--node" });
+    return fromOption;
+  }
+  // No --node: the environment names the node, unless --cluster picked a cluster (then the
+  // option wins, and its node is an index) or the environment names both a node and a cluster.
+  const fromEnv = ctx.env("CDFS_NODE");
+  if (fromEnv === undefined || stringOption(args, "cluster") !== undefined) {
     throw new CdfsError(
       "USAGE",
       cluster === undefined
@@ -599,9 +702,15 @@ function nodeArgument(ctx: CliContext, args: ParsedArgs): string {
         : "name the node of the cluster: --node INDEX",
     );
   }
-  // Checked here so that a typo is a usage error, not a failed connection.
-  parseNodeAddress(text, { what: fromOption === undefined ? "CDFS_NODE" : "--node" });
-  return text;
+  if (ctx.env("CDFS_CLUSTER") !== undefined) {
+    throw new CdfsError(
+      "USAGE",
+      "CDFS_NODE and CDFS_CLUSTER are both set: pick the node with --node HOST:PORT or " +
+        "--node INDEX (of CDFS_CLUSTER), or unset one of them",
+    );
+  }
+  parseNodeAddress(fromEnv, { what: "CDFS_NODE" });
+  return fromEnv;
 }
 
 function blockIdArgument(id: string): string {
@@ -630,18 +739,14 @@ async function openLocal(
 
 /** A failure on a local file, as a CdfsError that says which file. */
 function localError(error: unknown, path: string, verb: string): CdfsError {
-  const reason = error instanceof Error ? error.message.replace(/ \(os error \d+\).*$/, "") : "";
   const code = error instanceof Deno.errors.NotFound ? "NOT_FOUND" : "UNAVAILABLE";
-  return new CdfsError(code, `cannot ${verb} ${path}: ${reason}`, { cause: error });
+  return new CdfsError(code, `cannot ${verb} ${path}: ${describeOsError(error)}`, {
+    cause: error,
+  });
 }
 
 function printJson(ctx: CliContext, value: unknown): void {
   ctx.out(`${JSON.stringify(value)}\n`);
-}
-
-function rateText(bytes: number, seconds: number): string {
-  if (seconds <= 0 || bytes === 0) return "";
-  return `, ${seconds.toFixed(2)} s, ${formatBytes(bytes / seconds)}/s`;
 }
 
 function round(value: number): number {

@@ -9,7 +9,7 @@
  */
 import { RELAY_OPTIONS, runRelayProcess } from "../cluster/relay_main.ts";
 import { CdfsError } from "../errors.ts";
-import type { Command, ParsedArgs } from "./command.ts";
+import type { Command, OptionDef, OptionSpec, ParsedArgs } from "./command.ts";
 
 /**
  * `cluster relay` (hidden).
@@ -29,18 +29,28 @@ export const clusterRelayCommand: Command = {
     "the sender's link delay (see docs/netem.md). Prints 'listening HOST:PORT' once it listens",
     "and 'stats {JSON}' when it stops (SIGINT, SIGTERM, or with --exit-with-stdin the end of",
     "standard input). 'cluster up --netns' runs one in every node's namespace.",
-    "",
-    "Options:",
-    "  --listen HOST:PORT     where to accept connections (port 0: any free port)",
-    "  --target HOST:PORT     where to forward them",
-    "  --delay D, --jitter J  the hold of what the target sends back (e.g. 10ms, 500us)",
-    "  --peer ADDRESS=D[:J]   the hold of what that peer sends to the target (repeatable)",
-    "  --peer-default D[:J]   the hold of what other peers send",
-    "  --local ADDRESS        an address of the target's own node: no hold (repeatable)",
-    "  --max-buffered BYTES   the bound of bytes held per direction of a connection",
-    "  --exit-with-stdin      stop when standard input ends (its launcher died)",
   ].join("\n"),
-  options: RELAY_OPTIONS,
+  options: describeRelayOptions({
+    listen: {
+      value: "HOST:PORT",
+      description: "where to accept connections (port 0: any free port)",
+    },
+    target: { value: "HOST:PORT", description: "where to forward them" },
+    delay: { value: "D", description: "the hold of what the target sends back (e.g. 10ms, 500us)" },
+    jitter: { value: "J", description: "± uniform jitter of --delay" },
+    peer: { value: "ADDRESS=D[:J]", description: "the hold of what that peer sends to the target" },
+    "peer-default": { value: "D[:J]", description: "the hold of what other peers send" },
+    local: { value: "ADDRESS", description: "an address of the target's own node: no hold" },
+    "max-buffered": {
+      value: "BYTES",
+      description: "the bound of bytes held per direction of a connection",
+    },
+    "exit-with-stdin": { description: "stop when standard input ends (its launcher died)" },
+  }),
+  arguments: [],
+  examples: [
+    "cdfs cluster relay --listen 127.0.0.1:0 --target 127.0.0.1:13100 --delay 1ms --jitter 100us",
+  ],
   hidden: true,
   run: (ctx, args) => {
     if (args.positionals.length > 0) {
@@ -52,6 +62,20 @@ export const clusterRelayCommand: Command = {
     });
   },
 };
+
+/**
+ * The relay's own option table (`RELAY_OPTIONS`, which its process parses) with the help of
+ * each option: the keys must be exactly the relay's, so the two cannot drift apart.
+ */
+function describeRelayOptions(
+  help: { [K in keyof typeof RELAY_OPTIONS]: Omit<OptionDef, "type" | "short" | "multiple"> },
+): OptionSpec {
+  const table: Record<string, OptionDef> = {};
+  for (const [name, parse] of Object.entries(RELAY_OPTIONS)) {
+    table[name] = { ...parse, ...help[name as keyof typeof RELAY_OPTIONS] };
+  }
+  return table;
+}
 
 /** The parsed options written back as the relay's own arguments (`--name=value` each). */
 function relayArgv(args: ParsedArgs): string[] {

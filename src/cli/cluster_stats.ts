@@ -16,6 +16,7 @@ import {
 import type { OpTraffic } from "../protocol/messages.ts";
 import { formatColumns } from "../format/columns.ts";
 import { formatBytes } from "../format/bytes.ts";
+import { formatCount } from "../format/count.ts";
 
 /** How many run ids the text lists without `--run` (the JSON has them all). */
 const LISTED_RUNS = 5;
@@ -54,13 +55,16 @@ export function formatClusterStats(
   }
   rows.push(["total", "", ...trafficCells(clusterTotal(nodes), 1000, 3)]);
   const lines = [
-    `cluster '${name}': ${answered} of ${nodes.length} nodes answered (counts since each node started)`,
+    `cluster '${name}': ${answered} of ${formatCount(nodes.length, "node")} answered ` +
+    "(counts since each node started)",
     ...formatColumns(rows, 2).map((line) => `  ${line}`),
   ];
   if (run === undefined) {
     const runs = recentRuns(nodes);
     if (runs.length > 0) {
-      const shown = runs.slice(-LISTED_RUNS).map((r) => `${r.run} (${nodeCount(r.nodes)})`);
+      const shown = runs.slice(-LISTED_RUNS).map((r) =>
+        `${r.run} (${formatCount(r.nodes, "node")})`
+      );
       lines.push(
         `recent runs${runs.length > LISTED_RUNS ? ` (the last ${LISTED_RUNS})` : ""}: ` +
           `${shown.join(", ")}; one in detail: --run RUN`,
@@ -103,7 +107,7 @@ function runLines(nodes: readonly NodeTraffic[], summary: RunSummary): string[] 
   ]);
   const end = summary.total.window?.endMs;
   const lines = [
-    `run ${summary.run} on ${nodeCount(parts.size)}` +
+    `run ${summary.run} on ${formatCount(parts.size, "node")}` +
     (timed && end !== undefined
       ? `: busy ${end} ms from its first start to its last end (times in ms after the first start)`
       : ""),
@@ -114,7 +118,7 @@ function runLines(nodes: readonly NodeTraffic[], summary: RunSummary): string[] 
       `  node ${part.index} -> ${
         peer.node === undefined ? peer.address : `node ${peer.node} (${peer.address})`
       }: in ${formatBytes(peer.bytesIn)}, out ${formatBytes(peer.bytesOut)} ` +
-      `(${peer.connections} connection${peer.connections === 1 ? "" : "s"})`
+      `(${formatCount(peer.connections, "connection")})`
     )
   );
   if (peers.length > 0) lines.push("upstream (connections a node opened to another):", ...peers);
@@ -149,8 +153,4 @@ function windowCells(window: RunWindow | undefined): string[] {
     cell(window?.lastStepMs),
     cell(window?.endMs),
   ];
-}
-
-function nodeCount(count: number): string {
-  return `${count} node${count === 1 ? "" : "s"}`;
 }

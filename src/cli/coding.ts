@@ -1,8 +1,10 @@
 /**
- * The coding commands: `cdfs put-parts`, `cdfs encode`, `cdfs decode`, `cdfs repair` work on a
- * coded object spread over an ordered node list (`--nodes`, logical node i = the i-th
- * address), through the object operations of `src/client/objects.ts`; `cdfs code list` and
- * `cdfs code inspect` describe the coding modules (built-in and `--coding-dir`).
+ * The coding commands: `cdfs object put-parts`, `object encode`, `object decode`,
+ * `object repair` work on a coded object spread over an ordered node list (`--nodes`, logical
+ * node i = the i-th address), without a namenode, through the object operations of
+ * `src/client/objects.ts`; `cdfs code list` and `cdfs code inspect` describe the coding
+ * modules (built-in and `--coding-dir`). The files by name (`cdfs put`, `get`, `archive`,
+ * `repair`, ...) are in `files.ts`.
  *
  * @module
  */
@@ -13,47 +15,72 @@ import {
   readManifest,
   repairBlock,
 } from "../client/objects.ts";
-import type { CodedBlockState, ProgressCallback } from "../client/objects.ts";
+import type { CodedBlockState, CorruptBlock, ProgressCallback } from "../client/objects.ts";
 import { manifestBlockId, type ObjectManifest } from "../client/manifest.ts";
+import { type DataNodeClientOptions, withStallTimeout } from "../client/datanode_client.ts";
 import { listCodingModules, loadCodingModule } from "../coding/loader.ts";
 import type { CodingModule } from "../coding/program.ts";
 import { pushChain } from "../coding/push.ts";
 import { analyze } from "../coding/symbolic.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
 import {
+  type ArgumentDef,
   type CliContext,
   type Command,
   integerOption,
+  type OptionSpec,
   type ParsedArgs,
   parseSize,
+  parseTimeout,
   stringOption,
 } from "./command.ts";
-import {
-  checkNodeCount,
-  NODE_LIST_HELP,
-  NODE_LIST_OPTIONS,
-  nodeListArgument,
-} from "./node_list.ts";
+import { MAX_CODING_TIMEOUT_MS, MIN_CODING_TIMEOUT_MS } from "../protocol/messages.ts";
+import { checkNodeCount, NODE_LIST_OPTIONS, nodeListArgument } from "./node_list.ts";
+import { chunkSizeOptionDef, CODING_DIR_OPTION, jsonOption } from "./options.ts";
 import { formatColumns } from "../format/columns.ts";
 import { formatBytes } from "../format/bytes.ts";
-import { createProgress, type Progress } from "./progress.ts";
+import { formatCount, formatRanges, pluralNoun } from "../format/count.ts";
+import { createProgress, formatSummaryRate, type Progress } from "./progress.ts";
 
-const CODE_OPTION = { code: { type: "string" } } as const;
-const DIR_OPTION = { "coding-dir": { type: "string", multiple: true } } as const;
-const RUN_OPTIONS = { "chunk-size": { type: "string" }, json: { type: "boolean" } } as const;
-const DIR_HELP =
-  "  --coding-dir DIR      also look for coding modules in DIR (before the built-in ones;\n" +
-  "                        repeatable). The datanodes must serve the same module";
-const CHUNK_HELP =
-  "  --chunk-size N        bytes per step of the coding run (and per stored chunk), 4K..16M\n" +
-  "                        (default 1M; at most the datanodes' --chunk-size)";
-const OPTIONAL_CODE_HELP =
-  "  --code NAME           the coding module (default: the one the object's manifest names;\n" +
-  "                        when given, it must be that one)";
-const EXAMPLE_NODES = "10.0.0.1:13100,10.0.0.2:13100,...,10.0.0.16:13100";
+/** `--code NAME` of put-parts, which picks the module that cuts the file. */
+const CODE_OPTION: OptionSpec = {
+  code: { type: "string", value: "NAME", description: "the coding module (see 'cdfs code list')" },
+};
+/** `--code NAME` of the commands on a put object, whose manifest already names the module. */
+const OBJECT_CODE_OPTION: OptionSpec = {
+  code: {
+    type: "string",
+    value: "NAME",
+    description: "the coding module; when given, it must be the one the object's manifest names",
+    default: "the manifest's",
+  },
+};
+/** What every coding run takes: the node list, the modules' directories and the step size. */
+const RUN_OPTIONS: OptionSpec = {
+  ...NODE_LIST_OPTIONS,
+  ...CODING_DIR_OPTION,
+  ...chunkSizeOptionDef(
+    "bytes per step of the coding run (and per stored chunk), 4K..16M; at most the " +
+      "datanodes' --chunk-size",
+    "1M",
+  ),
+  timeout: {
+    type: "string",
+    value: "DURATION",
+    description: "give up on a node that sends nothing for this long (the error names it): " +
+      "10s, 500ms, 2m or plain milliseconds, 100ms..24h",
+    default: "each node's --idle-timeout, 60s",
+  },
+};
+const OBJECT_ID_ARGUMENT: ArgumentDef = {
+  name: "ID",
+  description: "the object's id; its blocks are named after it (ID.manifest, ID.coded0, ...)",
+};
+/** A node list as --nodes takes it, for the one example that spells one out. */
+const EXAMPLE_NODES = "127.0.0.1:13100,127.0.0.1:13101,127.0.0.1:13102";
 
 /**
- * `cdfs put-parts`: cuts a file into a module's k parts and places them on the nodes.
+ * `cdfs object put-parts`: cuts a file into a module's k parts and places them on the nodes.
  *
  * @example
  * ```ts
@@ -62,39 +89,35 @@ const EXAMPLE_NODES = "10.0.0.1:13100,10.0.0.2:13100,...,10.0.0.16:13100";
  * ```
  */
 export const putPartsCommand: Command = {
-  name: "put-parts",
+  name: "object put-parts",
   summary: "Cut a file into a coding module's k parts and store them on the nodes",
-  usage: "cdfs put-parts --code NAME --nodes LIST [--overwrite] [--json] FILE ID",
+  usage: "cdfs object put-parts --code NAME --nodes LIST [--overwrite] [--json] FILE ID",
   description: [
     "Cuts FILE into k parts of equal length (the last one zero-padded), stores part j on every",
     "node the module places it on, all at once, then writes the manifest ID.manifest (module,",
     "k, n, object length, part length, SHA-256 of FILE) on every node of the list. Then run",
-    "'cdfs encode'. Without --overwrite an existing part is an error, and a failed put removes",
+    "'cdfs object encode'. Without --overwrite an existing part is an error, and a failed put removes",
     "what it stored.",
-    "",
-    "Options:",
-    "  --code NAME           the coding module (see 'cdfs code list')",
-    NODE_LIST_HELP,
-    DIR_HELP,
-    CHUNK_HELP,
-    "  --overwrite           replace existing parts and manifests",
-    "  --json                print the summary as JSON",
-    "",
-    "Example:",
-    `  cdfs put-parts --code rapidraid --nodes ${EXAMPLE_NODES} movie.mkv movie`,
   ].join("\n"),
   options: {
     ...CODE_OPTION,
-    ...NODE_LIST_OPTIONS,
-    ...DIR_OPTION,
     ...RUN_OPTIONS,
-    overwrite: { type: "boolean" },
+    overwrite: { type: "boolean", description: "replace existing parts and manifests" },
+    ...jsonOption(),
   },
+  arguments: [
+    { name: "FILE", description: "the file to put" },
+    OBJECT_ID_ARGUMENT,
+  ],
+  examples: [
+    "cdfs object put-parts --code rapidraid --cluster lab movie.mkv movie",
+    `cdfs object put-parts --code replication --nodes ${EXAMPLE_NODES} notes.txt notes`,
+  ],
   run: runPutParts,
 };
 
 /**
- * `cdfs encode`: runs a module's encode on the nodes.
+ * `cdfs object encode`: runs a module's encode on the nodes.
  *
  * @example
  * ```ts
@@ -103,45 +126,48 @@ export const putPartsCommand: Command = {
  * ```
  */
 export const encodeCommand: Command = {
-  name: "encode",
+  name: "object encode",
   summary: "Encode a put object on the nodes: every node writes its coded block",
-  usage: "cdfs encode [--code NAME] --nodes LIST [--push] [--overwrite] [--json] ID",
+  usage: "cdfs object encode [--code NAME] --nodes LIST [--push] [--drop-replicas] [--overwrite] " +
+    "[--json] ID",
   description: [
     "Starts every program of the module's encode at once, with one run id; the datanodes pull",
     "the rest of the pipeline from each other and each writes its coded block ID.coded<i>",
-    "(atomically: nothing is visible unless the whole run succeeds). The progress bar shows",
-    "the bytes that went through the last node. The part blocks stay; remove them with",
-    "'cdfs rm' once the object is encoded.",
+    "(atomically: nothing is visible unless the whole run succeeds). The progress bar and the",
+    "summary count the object's bytes encoded. The part replicas stay unless --drop-replicas",
+    "is given: then they are deleted once every coded block is confirmed on its node (length",
+    "and digest), and the manifest records the object as archived.",
     "",
     "With --push the pipeline is driven from its other end: the first program is started and",
     "each node pushes its output to the next (same programs, same coded blocks). It needs an",
     "encode that is a chain of programs, such as RapidRAID's.",
-    "",
-    "Options:",
-    OPTIONAL_CODE_HELP,
-    NODE_LIST_HELP,
-    DIR_HELP,
-    CHUNK_HELP,
-    "  --push                push mode: each node sends its output on to the next",
-    "  --overwrite           replace coded blocks that exist (default: fail with EXISTS)",
-    "  --json                print the summary as JSON",
-    "",
-    "Example:",
-    `  cdfs encode --code rapidraid --nodes ${EXAMPLE_NODES} movie`,
   ].join("\n"),
   options: {
-    ...CODE_OPTION,
-    ...NODE_LIST_OPTIONS,
-    ...DIR_OPTION,
+    ...OBJECT_CODE_OPTION,
     ...RUN_OPTIONS,
-    push: { type: "boolean" },
-    overwrite: { type: "boolean" },
+    push: { type: "boolean", description: "push mode: each node sends its output on to the next" },
+    "drop-replicas": {
+      type: "boolean",
+      description: "once every coded block is confirmed on its node, drop the part replicas " +
+        "(on any doubt they are all kept and the encode fails)",
+    },
+    overwrite: {
+      type: "boolean",
+      description: "replace coded blocks that exist (without it: an EXISTS error)",
+    },
+    ...jsonOption(),
   },
+  arguments: [OBJECT_ID_ARGUMENT],
+  examples: [
+    "cdfs object encode --cluster lab movie",
+    "cdfs object encode --code rapidraid --cluster lab --push --overwrite movie",
+    "cdfs object encode --cluster lab --drop-replicas --timeout 30s movie",
+  ],
   run: runEncode,
 };
 
 /**
- * `cdfs decode`: rebuilds an object from its surviving coded blocks.
+ * `cdfs object decode`: rebuilds an object from its surviving coded blocks.
  *
  * @example
  * ```ts
@@ -150,9 +176,9 @@ export const encodeCommand: Command = {
  * ```
  */
 export const decodeCommand: Command = {
-  name: "decode",
+  name: "object decode",
   summary: "Rebuild an object from the coded blocks that survive",
-  usage: "cdfs decode [--code NAME] --nodes LIST [-o FILE] [--json] ID",
+  usage: "cdfs object decode [--code NAME] --nodes LIST [-o FILE] [--json] ID",
   description: [
     "Reads the manifest from any reachable node, asks every node for its coded block (an",
     "unreachable node's block counts as lost) and refuses at once a set of survivors that",
@@ -164,31 +190,28 @@ export const decodeCommand: Command = {
     "With -o the verified file is renamed over FILE: a failed decode leaves no partial file.",
     "Without -o the object goes to standard output, but only once verified: the parts arrive",
     "concurrently, so it is first decoded into a temporary file ($TMPDIR) and then copied.",
-    "",
-    "Options:",
-    OPTIONAL_CODE_HELP,
-    NODE_LIST_HELP,
-    DIR_HELP,
-    CHUNK_HELP,
-    "  -o, --output FILE     write to FILE instead of standard output",
-    "  --json                print the summary as JSON (needs -o)",
-    "",
-    "Examples:",
-    `  cdfs decode --nodes ${EXAMPLE_NODES} -o movie.mkv movie`,
-    `  cdfs decode --code rs --nodes "$NODES" movie | sha256sum`,
   ].join("\n"),
   options: {
-    ...CODE_OPTION,
-    ...NODE_LIST_OPTIONS,
-    ...DIR_OPTION,
+    ...OBJECT_CODE_OPTION,
     ...RUN_OPTIONS,
-    output: { type: "string", short: "o" },
+    output: {
+      type: "string",
+      short: "o",
+      value: "FILE",
+      description: "write to FILE instead of standard output",
+    },
+    ...jsonOption("print the summary as JSON (needs -o)"),
   },
+  arguments: [OBJECT_ID_ARGUMENT],
+  examples: [
+    "cdfs object decode --cluster lab -o movie.copy.mkv movie",
+    "cdfs object decode --cluster lab movie | sha256sum",
+  ],
   run: runDecode,
 };
 
 /**
- * `cdfs repair`: rebuilds one lost coded block.
+ * `cdfs object repair`: rebuilds one lost coded block.
  *
  * @example
  * ```ts
@@ -197,38 +220,39 @@ export const decodeCommand: Command = {
  * ```
  */
 export const repairCommand: Command = {
-  name: "repair",
+  name: "object repair",
   summary: "Rebuild one lost coded block from the surviving ones",
-  usage: "cdfs repair [--code NAME] --nodes LIST --block I [--to NODE] [--overwrite] [--json] ID",
+  usage:
+    "cdfs object repair [--code NAME] --nodes LIST --block I [--to NODE] [--overwrite] [--json] ID",
   description: [
     "Finds the surviving coded blocks, derives a program that computes coded block I from",
     "those it needs and runs it on the block's node (or on logical node --to), which writes",
     "ID.coded<I>. To replace a dead node: start a new one, put its address at the dead",
     "node's place in --nodes and repair each coded block the module stores there.",
-    "",
-    "Options:",
-    OPTIONAL_CODE_HELP,
-    NODE_LIST_HELP,
-    DIR_HELP,
-    CHUNK_HELP,
-    "  --block I             the index of the coded block to rebuild (0..n-1)",
-    "  --to NODE             the logical node (index into --nodes) to rebuild it on (default:",
-    "                        the node the module stores it on; decode looks for it there)",
-    "  --overwrite           replace the block if the target node has it",
-    "  --json                print the summary as JSON",
-    "",
-    "Example:",
-    `  cdfs repair --code rapidraid --nodes ${EXAMPLE_NODES} --block 3 movie`,
   ].join("\n"),
   options: {
-    ...CODE_OPTION,
-    ...NODE_LIST_OPTIONS,
-    ...DIR_OPTION,
+    ...OBJECT_CODE_OPTION,
     ...RUN_OPTIONS,
-    block: { type: "string" },
-    to: { type: "string" },
-    overwrite: { type: "boolean" },
+    block: {
+      type: "string",
+      value: "I",
+      description: "the index of the coded block to rebuild (0..n-1; required)",
+    },
+    to: {
+      type: "string",
+      value: "NODE",
+      description: "the logical node (index into --nodes) to rebuild it on; decode looks " +
+        "for it on the node the module stores it on",
+      default: "that node",
+    },
+    overwrite: { type: "boolean", description: "replace the block if the target node has it" },
+    ...jsonOption(),
   },
+  arguments: [OBJECT_ID_ARGUMENT],
+  examples: [
+    "cdfs object repair --cluster lab --block 3 movie",
+    "cdfs object repair --code rapidraid --cluster lab --block 3 --to 15 movie",
+  ],
   run: runRepair,
 };
 
@@ -248,16 +272,10 @@ export const codeListCommand: Command = {
   description: [
     "One line per module: name, (n,k), field and description; a module that does not load is",
     "listed with the reason. A module in a --coding-dir hides a built-in one of the same name.",
-    "",
-    "Options:",
-    DIR_HELP,
-    "  --json                print a JSON array",
-    "",
-    "Examples:",
-    "  cdfs code list",
-    "  cdfs code list --coding-dir ./my-codes --json",
   ].join("\n"),
-  options: { ...DIR_OPTION, json: { type: "boolean" } },
+  options: { ...CODING_DIR_OPTION, ...jsonOption("print a JSON array") },
+  arguments: [],
+  examples: ["cdfs code list", "cdfs code list --coding-dir ./coding --json"],
   run: runCodeList,
 };
 
@@ -279,16 +297,13 @@ export const codeInspectCommand: Command = {
     "coded block i as a combination of the k parts), then checks every k-subset of the n coded",
     "blocks: the code is MDS when all of them decode. Prints n, k, the field, G, and every",
     "undecodable k-subset (coded block indices).",
-    "",
-    "Options:",
-    DIR_HELP,
-    "  --json                print as JSON (generator as an array of rows)",
-    "",
-    "Examples:",
-    "  cdfs code inspect rapidraid",
-    "  cdfs code inspect rs --json",
   ].join("\n"),
-  options: { ...DIR_OPTION, json: { type: "boolean" } },
+  options: {
+    ...CODING_DIR_OPTION,
+    ...jsonOption("print as JSON (generator as an array of rows)"),
+  },
+  arguments: [{ name: "NAME", description: "the module (see 'cdfs code list')" }],
+  examples: ["cdfs code inspect rapidraid", "cdfs code inspect rs --json"],
   run: runCodeInspect,
 };
 
@@ -317,6 +332,7 @@ async function runPutParts(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (code === undefined) throw new CdfsError("USAGE", "--code NAME is required");
   const nodes = nodeListArgument(ctx, args);
   const chunkSize = chunkSizeOption(args);
+  const timeout = timeoutArgument(args);
   const module = await loadModule(code, args);
   checkNodeCount(module, nodes);
   const started = performance.now();
@@ -328,6 +344,7 @@ async function runPutParts(ctx: CliContext, args: ParsedArgs): Promise<number> {
       file: file!,
       chunkSize,
       overwrite: args.values.overwrite === true,
+      ...timeout,
       onProgress,
     }));
   const seconds = elapsed(started);
@@ -336,10 +353,12 @@ async function runPutParts(ctx: CliContext, args: ParsedArgs): Promise<number> {
     printJson(ctx, { object: id, ...result, seconds });
   } else {
     ctx.out(
-      `put ${id} (${manifest.objectLength} bytes) as ${manifest.k} parts of ` +
-        `${manifest.partLength} bytes: ${result.parts.length} part blocks and ` +
-        `${nodes.addresses.length} manifests on ${nodes.addresses.length} nodes` +
-        `${rateText(result.bytesSent, seconds)}\nsha256 ${manifest.sha256}\n`,
+      `put ${id} (${formatBytes(manifest.objectLength)}) as ${formatCount(manifest.k, "part")} ` +
+        `of ${formatBytes(manifest.partLength)}: ` +
+        `${formatCount(result.parts.length, "part block")} and ` +
+        `${formatCount(nodes.addresses.length, "manifest")} on ` +
+        `${formatCount(nodes.addresses.length, "node")}` +
+        `${formatSummaryRate(result.bytesSent, seconds)}\nsha256 ${manifest.sha256}\n`,
     );
   }
   return 0;
@@ -350,21 +369,13 @@ async function runEncode(ctx: CliContext, args: ParsedArgs): Promise<number> {
   objectIdArgument(id!);
   const { module, nodes } = await objectArguments(ctx, args, id!);
   const chunkSize = chunkSizeOption(args);
+  const timeout = timeoutArgument(args);
   const mode = args.values.push === true ? "push" : "pull";
-  if (mode === "push") {
-    // Refused before anything is sent, as a usage error: the module has no pipeline to push.
-    for (const end of [module.encode].flat()) {
-      try {
-        pushChain(module.programs, end);
-      } catch (e) {
-        throw new CdfsError(
-          "USAGE",
-          `--push with module '${module.name}': ${(e as Error).message}`,
-        );
-      }
-    }
-  }
+  if (mode === "push") checkPushMode(module);
   const started = performance.now();
+  // encodeObject counts the bytes of one coded block (those the slowest pipeline end has
+  // produced); the bar and the summary both count the object's bytes encoded, k parts of
+  // that many bytes, so that the bar's rate ends where the summary's is.
   const result = await withProgress(ctx, `encode ${id}`, (onProgress) =>
     encodeObject({
       module,
@@ -373,20 +384,75 @@ async function runEncode(ctx: CliContext, args: ParsedArgs): Promise<number> {
       chunkSize,
       overwrite: args.values.overwrite === true,
       mode,
-      onProgress,
+      ...timeout,
+      ...(args.values["drop-replicas"] === true ? { dropReplicas: true } : {}),
+      onProgress: (done, total) => onProgress(done * module.k, total * module.k),
     }));
   const seconds = elapsed(started);
   if (args.values.json === true) {
     printJson(ctx, { object: id, module: module.name, mode, ...result, seconds });
   } else {
     ctx.out(
-      `encoded ${id} with ${module.name}${mode === "push" ? " (push)" : ""}: ${module.n} ` +
-        `coded blocks of ${result.length} bytes, run ${result.runId}${
-          rateText(result.length * module.k, seconds)
-        }\n`,
+      `encoded ${id} with ${module.name}${mode === "push" ? " (push)" : ""}: ` +
+        `${formatCount(module.n, "coded block")} of ${formatBytes(result.length)}, ` +
+        `run ${result.runId}${formatSummaryRate(result.length * module.k, seconds)}\n`,
     );
+    if (result.archive !== undefined) {
+      const { confirmed, dropped, kept } = result.archive;
+      ctx.out(
+        `dropped ${formatCount(dropped.length, "part replica")} after confirming ` +
+          `${formatCount(confirmed.length, "coded block")}` +
+          (kept.length === 0 ? "\n" : `; ${formatCount(kept.length, "replica")} could not be ` +
+            `deleted: ${kept.map((r) => `${r.block} on node ${r.node}`).join(", ")}\n`),
+      );
+    }
   }
   return 0;
+}
+
+/**
+ * Checks that a module's encode can run in push mode (`--push`): every end of it is a chain
+ * of programs. Refused before anything is sent, as a usage error.
+ *
+ * @example
+ * ```ts
+ * import { checkPushMode } from "./coding.ts";
+ * import { codingModule } from "../../coding/rapidraid.ts";
+ * checkPushMode(codingModule); // RapidRAID's encode is a pipeline: no error
+ * ```
+ *
+ * @param module The coding module.
+ * @throws {CdfsError} USAGE naming the module and why it has no pipeline to push.
+ */
+export function checkPushMode(module: CodingModule): void {
+  for (const end of [module.encode].flat()) {
+    try {
+      pushChain(module.programs, end);
+    } catch (e) {
+      throw new CdfsError("USAGE", `--push with module '${module.name}': ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * The stderr line for a damaged block that a decode or repair found and went around: which
+ * block, on which node, and the node's own words.
+ *
+ * @example
+ * ```ts
+ * import { corruptBlockLine } from "./coding.ts";
+ * const block = { index: 3, block: "big.coded3", node: 3, address: "h:1", reason: "checksum mismatch" };
+ * console.log(corruptBlockLine("decode big", block));
+ * // "cdfs: decode big: coded block 3 (big.coded3) on node 3 (h:1) is damaged, not used: checksum mismatch\n"
+ * ```
+ *
+ * @param what The operation and object, e.g. `decode big`.
+ * @param block The damaged block.
+ * @returns The line, with its newline.
+ */
+export function corruptBlockLine(what: string, block: CorruptBlock): string {
+  return `cdfs: ${what}: coded block ${block.index} (${block.block}) on node ${block.node} ` +
+    `(${block.address}) is damaged, not used: ${block.reason}\n`;
 }
 
 async function runDecode(ctx: CliContext, args: ParsedArgs): Promise<number> {
@@ -401,6 +467,7 @@ async function runDecode(ctx: CliContext, args: ParsedArgs): Promise<number> {
     );
   }
   const chunkSize = chunkSizeOption(args);
+  const timeout = timeoutArgument(args);
   const { module, nodes, manifest } = await objectArguments(ctx, args, id!);
   const started = performance.now();
   const result = await withProgress(ctx, `decode ${id}`, (onProgress) =>
@@ -411,11 +478,13 @@ async function runDecode(ctx: CliContext, args: ParsedArgs): Promise<number> {
       ...(manifest === undefined ? {} : { manifest }),
       output: toStdout ? binaryStdout(ctx) : output!,
       chunkSize,
+      ...timeout,
       onProgress,
+      onCorrupt: (block) => ctx.err(corruptBlockLine(`decode ${id}`, block)),
       onSurvey: (blocks) => {
         // On stdout the object itself is the output: the lost blocks are worth a line on stderr.
         if (toStdout && blocks.some((b) => !b.present)) {
-          ctx.err(`cdfs: decode ${id}: ${lostText(blocks)}\n`);
+          ctx.err(`cdfs: decode ${id}: ${formatLostBlocks(blocks)}\n`);
         }
       },
     }));
@@ -425,9 +494,9 @@ async function runDecode(ctx: CliContext, args: ParsedArgs): Promise<number> {
     printJson(ctx, { object: id, module: module.name, file: output, ...result, seconds });
   } else {
     ctx.out(
-      `decoded ${id} to ${output}: ${result.length} bytes, sha256 verified, from coded blocks ` +
-        `{${result.used.join(", ")}} on node ${result.coordinator}; ${lostText(result.blocks)}` +
-        `${rateText(result.length, seconds)}\n`,
+      `decoded ${id} to ${output}: ${formatBytes(result.length)}, sha256 verified, from ` +
+        `${codedBlocks(result.used)} on node ${result.coordinator}` +
+        `${formatSummaryRate(result.length, seconds)}; ${formatLostBlocks(result.blocks)}\n`,
     );
   }
   return 0;
@@ -442,6 +511,7 @@ async function runRepair(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const toText = stringOption(args, "to");
   const to = toText === undefined ? undefined : parseSize(toText, "--to");
   const chunkSize = chunkSizeOption(args);
+  const timeout = timeoutArgument(args);
   const { module, nodes, manifest } = await objectArguments(ctx, args, id!);
   if (block >= module.n) {
     throw new CdfsError(
@@ -466,9 +536,12 @@ async function runRepair(ctx: CliContext, args: ParsedArgs): Promise<number> {
         objectId: id!,
         block,
         ...(to === undefined ? {} : { to }),
-        ...(manifest === undefined ? {} : { partLength: manifest.partLength }),
+        // The manifest, not only the part length: it records where repaired blocks live now.
+        ...(manifest === undefined ? {} : { manifest }),
         chunkSize,
         overwrite: args.values.overwrite === true,
+        ...timeout,
+        onCorrupt: (damaged) => ctx.err(corruptBlockLine(`repair ${id}`, damaged)),
         onProgress,
       }),
   );
@@ -477,9 +550,9 @@ async function runRepair(ctx: CliContext, args: ParsedArgs): Promise<number> {
     printJson(ctx, { object: id, module: module.name, ...result, seconds });
   } else {
     ctx.out(
-      `repaired ${result.block} on node ${result.node} (${result.address}): ${result.length} ` +
-        `bytes from coded blocks {${result.used.join(", ")}}, digest ${result.digest}` +
-        `${rateText(result.length, seconds)}\n`,
+      `repaired ${result.block} on node ${result.node} (${result.address}): ` +
+        `${formatBytes(result.length)} from ${codedBlocks(result.used)}, ` +
+        `digest ${result.digest}${formatSummaryRate(result.length, seconds)}\n`,
     );
   }
   return 0;
@@ -588,8 +661,23 @@ async function objectArguments(
   return { module, nodes, ...(manifest === undefined ? {} : { manifest }) };
 }
 
-/** Loads a module by name; an unknown name is a usage error listing the known ones. */
-async function loadModule(name: string, args: ParsedArgs): Promise<CodingModule> {
+/**
+ * Loads a module by name, from `--coding-dir` first; an unknown name is a usage error listing
+ * the known ones.
+ *
+ * @example
+ * ```ts
+ * import { loadModule } from "./coding.ts";
+ * const module = await loadModule("rs", { values: {}, positionals: [] });
+ * console.log(module.n, module.k); // 16 11
+ * ```
+ *
+ * @param name The module's name.
+ * @param args The parsed arguments (their `--coding-dir`).
+ * @returns The module.
+ * @throws {CdfsError} USAGE for an unknown module.
+ */
+export async function loadModule(name: string, args: ParsedArgs): Promise<CodingModule> {
   const search = { codingDirs: codingDirs(args) };
   try {
     return await loadCodingModule(name, search);
@@ -625,7 +713,49 @@ function codingDirs(args: ParsedArgs): string[] {
   return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string");
 }
 
-function chunkSizeOption(args: ParsedArgs): number {
+/**
+ * `--timeout` as the object operations take it: `{ timeoutMs, client }` (the coding runs' stall
+ * timeout and the same bound on every other connection), or nothing when absent.
+ *
+ * @example
+ * ```ts
+ * import { timeoutArgument } from "./coding.ts";
+ * console.log(timeoutArgument({ values: { timeout: "2s" }, positionals: [] }).timeoutMs); // 2000
+ * ```
+ *
+ * @param args The parsed arguments.
+ * @returns The stall timeout and the client options bounded by it, if given.
+ * @throws {CdfsError} USAGE for a malformed or out-of-range duration.
+ */
+export function timeoutArgument(
+  args: ParsedArgs,
+): { timeoutMs?: number; client?: DataNodeClientOptions } {
+  const text = stringOption(args, "timeout");
+  if (text === undefined) return {};
+  const timeoutMs = parseTimeout(text, "--timeout", {
+    min: MIN_CODING_TIMEOUT_MS,
+    max: MAX_CODING_TIMEOUT_MS,
+  });
+  // The coding runs take it as their stall timeout; every other connection the command opens
+  // (manifest reads, STAT, STORE of parts) is bounded by it too, so a frozen node costs at
+  // most --timeout wherever it is met.
+  return { timeoutMs, client: withStallTimeout({}, timeoutMs) };
+}
+
+/**
+ * `--chunk-size` of a coding run: 4K..16M, default 1M.
+ *
+ * @example
+ * ```ts
+ * import { chunkSizeOption } from "./coding.ts";
+ * console.log(chunkSizeOption({ values: { "chunk-size": "64K" }, positionals: [] })); // 65536
+ * ```
+ *
+ * @param args The parsed arguments.
+ * @returns Bytes.
+ * @throws {CdfsError} USAGE outside 4K..16M.
+ */
+export function chunkSizeOption(args: ParsedArgs): number {
   const chunkSize = integerOption(args, "chunk-size", 1 << 20);
   if (chunkSize < 4096 || chunkSize > 16 << 20) {
     throw new CdfsError("USAGE", `--chunk-size must be in 4K..16M, got ${chunkSize}`);
@@ -643,8 +773,21 @@ function objectIdArgument(id: string): string {
   }
 }
 
-/** Runs an operation with a progress bar (on a terminal), removed when it ends. */
-async function withProgress<T>(
+/**
+ * Runs an operation with a progress bar (on a terminal), removed when it ends.
+ *
+ * @example
+ * ```ts ignore
+ * import { withProgress } from "./coding.ts";
+ * const result = await withProgress(ctx, "put big", (onProgress) => putFile({ ...options, onProgress }));
+ * ```
+ *
+ * @param ctx The command's context (the bar goes to its stderr, on a terminal only).
+ * @param label What the bar is for.
+ * @param operation The operation, given the callback that moves the bar.
+ * @returns The operation's result.
+ */
+export async function withProgress<T>(
   ctx: CliContext,
   label: string,
   operation: (onProgress: ProgressCallback) => Promise<T>,
@@ -652,7 +795,9 @@ async function withProgress<T>(
   const progress: Progress = createProgress(ctx, { label });
   try {
     return await operation((done, total) => {
-      progress.setTotal(total);
+      // A total of 0 is one not known yet (an encode before its nodes answered): a bar of
+      // "100%  0 B / 0 B" would be wrong until then.
+      if (total > 0) progress.setTotal(total);
       progress.update(done);
     });
   } finally {
@@ -660,12 +805,63 @@ async function withProgress<T>(
   }
 }
 
-function lostText(blocks: readonly CodedBlockState[]): string {
+/**
+ * The coded blocks a decode found lost, in one short line: blocks lost for the same reason
+ * share one entry, with their indices and nodes as ranges (16 refused connections would
+ * otherwise make a line of 600 characters).
+ *
+ * @example
+ * ```ts
+ * import { formatLostBlocks } from "./coding.ts";
+ * const lost = (index: number, reason: string) => ({
+ *   index,
+ *   block: `movie.coded${index}`,
+ *   node: index,
+ *   address: `127.0.0.1:${13100 + index}`,
+ *   present: false,
+ *   reason,
+ * });
+ * console.log(formatLostBlocks([
+ *   lost(0, "node unreachable: cannot reach node 127.0.0.1:13100: connection refused"),
+ *   lost(1, "node unreachable: cannot reach node 127.0.0.1:13101: connection refused"),
+ *   lost(7, "missing"),
+ * ]));
+ * // "lost coded blocks 0-1 (nodes 0-1: connection refused); 7 (node 7: missing)"
+ * ```
+ *
+ * @param blocks Every coded block's state, as the decode's survey found it.
+ * @returns `no coded block lost`, or `lost coded block(s) ...`.
+ */
+export function formatLostBlocks(blocks: readonly CodedBlockState[]): string {
   const lost = blocks.filter((b) => !b.present);
   if (lost.length === 0) return "no coded block lost";
-  return `lost coded blocks ${
-    lost.map((b) => `${b.index} (node ${b.node}: ${b.reason ?? "lost"})`).join(", ")
-  }`;
+  const byReason = new Map<string, CodedBlockState[]>();
+  for (const block of lost) {
+    const reason = shortReason(block);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), block]);
+  }
+  const entries = [...byReason].map(([reason, group]) => {
+    const nodes = new Set(group.map((b) => b.node));
+    return `${formatRanges(group.map((b) => b.index))} ` +
+      `(${pluralNoun(nodes.size, "node")} ${formatRanges(nodes)}: ${reason})`;
+  });
+  return `lost ${pluralNoun(lost.length, "coded block")} ${entries.join("; ")}`;
+}
+
+/**
+ * Why a block is lost, without its node's address: the survey's reasons name it ("cannot
+ * reach node 127.0.0.1:13100: ..."), which would keep nodes that failed alike apart.
+ */
+function shortReason(block: CodedBlockState): string {
+  return (block.reason ?? "lost")
+    .replace(/^node unreachable: /, "")
+    .replaceAll(`cannot reach node ${block.address}: `, "")
+    .replaceAll(`node ${block.address}: `, "");
+}
+
+/** `coded block 3` or `coded blocks 0-2, 5`. */
+function codedBlocks(indices: readonly number[]): string {
+  return `${pluralNoun(indices.length, "coded block")} ${formatRanges(indices)}`;
 }
 
 /** The positionals, checked to number between `min` and `max`. */
@@ -681,22 +877,54 @@ function positionals(args: ParsedArgs, min: number, max: number, synopsis: strin
   return given;
 }
 
-function binaryStdout(ctx: CliContext): NonNullable<CliContext["stdout"]> {
+/**
+ * The binary standard output of a context, where an object or a file goes without `-o`.
+ *
+ * @example
+ * ```ts ignore
+ * import { binaryStdout } from "./coding.ts";
+ * await binaryStdout(ctx).write(bytes);
+ * ```
+ *
+ * @param ctx The command's context.
+ * @returns Its binary standard output.
+ * @throws {CdfsError} INTERNAL for a context without one.
+ */
+export function binaryStdout(ctx: CliContext): NonNullable<CliContext["stdout"]> {
   if (ctx.stdout === undefined) {
     throw new CdfsError("INTERNAL", "this context has no binary standard output");
   }
   return ctx.stdout;
 }
 
-function printJson(ctx: CliContext, value: unknown): void {
+/**
+ * Prints a value as one line of JSON.
+ *
+ * @example
+ * ```ts
+ * import { printJson } from "./coding.ts";
+ * printJson({ out: (t) => console.log(t), err() {}, isTerminal: false, env: () => undefined }, { a: 1 });
+ * ```
+ *
+ * @param ctx The command's context.
+ * @param value The value.
+ */
+export function printJson(ctx: CliContext, value: unknown): void {
   ctx.out(`${JSON.stringify(value)}\n`);
 }
 
-function elapsed(started: number): number {
+/**
+ * Seconds since `started` (a `performance.now()`), to the millisecond.
+ *
+ * @example
+ * ```ts
+ * import { elapsed } from "./coding.ts";
+ * console.log(elapsed(performance.now()) < 1); // true
+ * ```
+ *
+ * @param started When the work started.
+ * @returns Seconds.
+ */
+export function elapsed(started: number): number {
   return Math.round(performance.now() - started) / 1000;
-}
-
-function rateText(bytes: number, seconds: number): string {
-  if (seconds <= 0 || bytes === 0) return "";
-  return `, ${seconds.toFixed(2)} s, ${formatBytes(bytes / seconds)}/s`;
 }

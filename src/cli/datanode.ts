@@ -7,6 +7,11 @@
  * sends the log to standard output too. The log is one JSON
  * object per line (one per request, plus start/stop events), on standard error by default.
  *
+ * With `--namenode` (or `$CDFS_NAMENODE`) it registers with the namenode and keeps it told of
+ * its blocks (`src/datanode/namenode_reporter.ts`), in the background: a namenode that is down
+ * delays nothing and is retried. A graceful stop ends with a LEAVE, so the namenode counts the
+ * node dead at once (at most about a second spent on it; a namenode that is down costs none).
+ *
  * @module
  */
 import { WasmArena } from "../buffer/arena.ts";
@@ -18,10 +23,17 @@ import {
   formatAddress,
 } from "../datanode/server.ts";
 import { jsonLineSink, type LogSink } from "../datanode/log.ts";
-import { type MetricsServer, serveMetrics } from "../datanode/metrics_http.ts";
+import {
+  type MetricsServer,
+  type MetricsServerOptions,
+  serveMetrics,
+} from "../datanode/metrics_http.ts";
+import { TrafficCounters } from "../datanode/traffic.ts";
 import { loadServedModules } from "../datanode/ops/coding.ts";
 import type { CodingModule } from "../coding/program.ts";
-import { parseNodeAddress } from "../address.ts";
+import { namenodeNodeId, NameNodeReporter } from "../datanode/namenode_reporter.ts";
+import { formatCount } from "../format/count.ts";
+import { formatNodeAddress, parseNodeAddress } from "../address.ts";
 import { CdfsError } from "../errors.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/connection.ts";
 import { FRAME_HEADER_SIZE } from "../protocol/frame.ts";
@@ -35,6 +47,9 @@ import {
   type ParsedArgs,
   stringOption,
 } from "./command.ts";
+import { bindListener, listenError } from "./listen.ts";
+import { type LogTarget, openLogTarget } from "./log_target.ts";
+import { chunkSizeOptionDef } from "./options.ts";
 
 /** The default bound of the buffer pool: 64 MiB, 64 buffers of 1 MiB chunks. */
 const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
@@ -59,46 +74,100 @@ export const datanodeServeCommand: Command = {
     "SIGINT or SIGTERM, then stops accepting, lets requests under way finish within the grace",
     "period, aborts the rest (an aborted STORE leaves nothing behind) and exits 0. A second",
     "signal aborts at once. When ready, prints 'listening HOST:PORT' on standard output.",
-    "",
-    "Options:",
-    "  --data DIR             the data directory (created if missing; required)",
-    `  --listen HOST:PORT     address to listen on (default 127.0.0.1:${DEFAULT_DATANODE_PORT};`,
-    "                         port 0 picks a free port, printed on the 'listening' line)",
-    "  --id NAME              node id reported by PING, 1-200 of A-Z a-z 0-9 . _ : @ -",
-    "                         (default HOSTNAME:PORT)",
-    `  --idle-timeout MS      drop a connection silent this long (default ${DEFAULT_IDLE_TIMEOUT_MS})`,
-    `  --frame-timeout MS     limit for a started frame to arrive or be sent (default ${DEFAULT_FRAME_TIMEOUT_MS})`,
-    "  --chunk-size N         the largest chunk size served, and the buffer size (default 1M)",
-    "  --max-memory N         bound of the buffer pool shared by all connections, e.g. 64M",
-    "                         (default 64M: 64 buffers of 1 MiB chunks)",
-    "  --log FILE|-           JSON log lines, one per request: appended to FILE, '-' for",
-    "                         standard output (default: standard error)",
-    `  --shutdown-grace MS    how long requests may finish after a signal (default ${DEFAULT_SHUTDOWN_GRACE_MS})`,
-    "  --coding LIST          the coding modules served by CODING, comma separated",
-    "                         (default: every module found)",
-    "  --coding-dir DIR       a directory of users' coding modules (DIR/<name>.ts), searched",
-    "                         before the built-in ones",
-    "  --metrics HOST:PORT    serve the traffic counters over HTTP at /metrics (Prometheus",
-    "                         text format) on this address (default: off); prints",
-    "                         'metrics http://HOST:PORT/metrics' when ready",
-    "",
-    "Example:",
-    "  cdfs datanode serve --data /srv/cdfs --listen 0.0.0.0:13100 --id dn1",
   ].join("\n"),
   options: {
-    data: { type: "string" },
-    listen: { type: "string" },
-    id: { type: "string" },
-    "idle-timeout": { type: "string" },
-    "frame-timeout": { type: "string" },
-    "chunk-size": { type: "string" },
-    "max-memory": { type: "string" },
-    log: { type: "string" },
-    "shutdown-grace": { type: "string" },
-    coding: { type: "string" },
-    "coding-dir": { type: "string" },
-    metrics: { type: "string" },
+    data: {
+      type: "string",
+      value: "DIR",
+      description: "the data directory (created if missing; required)",
+    },
+    listen: {
+      type: "string",
+      value: "HOST:PORT",
+      description: "address to listen on; port 0 picks a free port, printed on the " +
+        "'listening' line",
+      default: `127.0.0.1:${DEFAULT_DATANODE_PORT}`,
+    },
+    id: {
+      type: "string",
+      value: "NAME",
+      description: "node id reported by PING, 1-200 of A-Z a-z 0-9 . _ : @ -",
+      default: "HOSTNAME:PORT",
+    },
+    "idle-timeout": {
+      type: "string",
+      value: "MS",
+      description: "drop a connection silent this long",
+      default: DEFAULT_IDLE_TIMEOUT_MS,
+    },
+    "frame-timeout": {
+      type: "string",
+      value: "MS",
+      description: "limit for a started frame to arrive or be sent",
+      default: DEFAULT_FRAME_TIMEOUT_MS,
+    },
+    ...chunkSizeOptionDef("the largest chunk size served, and the buffer size", "1M"),
+    "max-memory": {
+      type: "string",
+      value: "N",
+      description: "bound of the buffer pool shared by all connections, e.g. 64M",
+      default: "64M: 64 buffers of 1 MiB chunks",
+    },
+    log: {
+      type: "string",
+      value: "FILE|-",
+      description: "JSON log lines, one per request: appended to FILE, '-' for standard output",
+      default: "standard error",
+    },
+    "shutdown-grace": {
+      type: "string",
+      value: "MS",
+      description: "how long requests may finish after a signal",
+      default: DEFAULT_SHUTDOWN_GRACE_MS,
+    },
+    coding: {
+      type: "string",
+      value: "LIST",
+      description: "the coding modules served by CODING, comma separated",
+      default: "every module found",
+    },
+    "coding-dir": {
+      type: "string",
+      value: "DIR",
+      description: "a directory of users' coding modules (DIR/<name>.ts), searched before " +
+        "the built-in ones",
+    },
+    metrics: {
+      type: "string",
+      value: "HOST:PORT",
+      description: "serve the traffic counters over HTTP at /metrics (Prometheus text " +
+        "format) on this address; prints 'metrics http://HOST:PORT/metrics' when ready",
+      default: "off",
+    },
+    namenode: {
+      type: "string",
+      value: "ADDR[,ADDR...]",
+      description: "register with the namenode (the first of the list that answers), " +
+        "heartbeat, and report every block stored or deleted; a namenode that is down is " +
+        "retried in the background while the node serves on. SIGTERM or SIGINT tells the " +
+        "namenode the node is leaving (LEAVE: dead at once), waiting at most 1 s for it",
+      env: "CDFS_NAMENODE",
+      default: "none",
+    },
+    advertise: {
+      type: "string",
+      value: "HOST:PORT",
+      description: "the address registered with the namenode, where clients reach this node",
+      default: "the --listen address (HOSTNAME:PORT for 0.0.0.0 or ::)",
+    },
   },
+  arguments: [],
+  examples: [
+    "cdfs datanode serve --data /srv/cdfs --listen 0.0.0.0:13100 --id dn1",
+    "cdfs datanode serve --data /tmp/dn0 --listen 127.0.0.1:0 --metrics 127.0.0.1:9100",
+    "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
+    "--namenode 10.0.0.1:13000,10.0.0.2:13000",
+  ],
   run: runServe,
 };
 
@@ -140,59 +209,114 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const metricsAddress = metricsOption === undefined
     ? undefined
     : parseNodeAddress(metricsOption, { what: "--metrics", allowPortZero: true });
-
   const logTarget = stringOption(args, "log");
-  const logFile = logTarget !== undefined && logTarget !== "-"
-    ? await Deno.open(logTarget, { create: true, append: true })
-    : undefined;
+  const namenodes = namenodeAddresses(stringOption(args, "namenode") ?? ctx.env("CDFS_NAMENODE"));
+  const advertiseOption = stringOption(args, "advertise");
+  const advertised = advertiseOption === undefined
+    ? undefined
+    : formatNodeAddress(parseNodeAddress(advertiseOption, { what: "--advertise" }));
+  if (advertised !== undefined && namenodes.length === 0) {
+    throw new CdfsError("USAGE", "--advertise is the address told to a namenode: give --namenode");
+  }
+  // The namenode's ids are block-id strings: known now when --id is given, else after binding.
+  if (idOption !== undefined && namenodes.length > 0) registrationId(idOption);
+
+  // Everything that can fail is tried before anything is created or said: the ports are bound
+  // first, then the log file and the data directory. A failure undoes what was done, so a
+  // busy port leaves no data directory behind and no 'listening' line is printed.
+  const undo: (() => Promise<void> | void)[] = [];
+  const undoAll = async () => {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch {
+        // Undone already (a server that failed to start closes the listener it was given).
+      }
+    }
+  };
+  let server: DataNodeServer;
+  let store: BlockStore;
+  let metrics: MetricsServer | undefined;
+  let logFile: LogTarget | undefined;
+  let log: LogSink;
+  let registerAs: string | undefined;
+  const traffic = new TrafficCounters();
   try {
-    const log = jsonLineSink(
-      logFile !== undefined
-        ? (text) => writeAllSync(logFile, text)
-        : logTarget === "-"
-        ? ctx.out
-        : ctx.err,
-    );
-    const store = await BlockStore.open(dataDir, { chunkSize });
-    const server = listen({
+    const listener = bindListener(hostname, port);
+    undo.push(() => listener.close());
+    if (metricsAddress !== undefined) {
+      const { hostname, port } = metricsAddress;
+      // The store is opened after this: until then the gauges are left out of the answer.
+      const gauges = { count: () => store.count(), freeBytes: () => store.freeBytes() };
+      metrics = startMetrics({ hostname, port, traffic, store: gauges });
+      const started = metrics;
+      undo.push(() => started.shutdown());
+    }
+    const opened = await openLogTarget(logTarget, ctx);
+    logFile = opened;
+    undo.push(() => opened.undo());
+    store = await BlockStore.open(dataDir, { chunkSize });
+    log = jsonLineSink(opened.write);
+    server = DataNodeServer.listen({
       store,
       pool,
       maxChunkSize: chunkSize,
-      hostname,
-      port,
-      idOption,
+      listener,
+      traffic,
       idleTimeoutMs,
       frameTimeoutMs,
       shutdownGraceMs,
       log,
-      modules,
+      coding: { modules },
+      // The default names the port actually bound, which port 0 leaves open until then.
+      nodeId: idOption ?? ((addr) => defaultNodeId(addr.port)),
     });
+    const started = server;
+    undo.push(() => started.shutdown(0));
+    if (namenodes.length > 0) registerAs = registrationId(server.nodeId);
     if (store.removedTempFiles > 0) {
       log({
         time: new Date().toISOString(),
         node: server.nodeId,
         event: "recovered",
-        message: `removed ${store.removedTempFiles} temp files of STOREs cut off by a crash`,
+        message: `removed ${
+          formatCount(store.removedTempFiles, "temp file")
+        } of STOREs cut off by a crash`,
       });
     }
-    ctx.out(`listening ${formatAddress(server.addr)}\n`);
-    const metrics = metricsAddress === undefined
-      ? undefined
-      : startMetrics(server, store, metricsAddress.hostname, metricsAddress.port);
-    if (metrics !== undefined) {
-      ctx.out(`metrics http://${formatAddress(metrics.addr)}/metrics\n`);
-    }
-
-    // First signal: graceful shutdown; a second one: abort what is still running.
+  } catch (e) {
+    await undoAll();
+    throw e;
+  }
+  let reporter: NameNodeReporter | undefined;
+  try {
+    // First signal: graceful shutdown; a second one: abort what is still running. Listened
+    // for before the 'listening' line, on which whoever started this process may signal it.
     const onSignal = () => {
       server.shutdown(server.draining ? 0 : shutdownGraceMs);
     };
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const signal of signals) Deno.addSignalListener(signal, onSignal);
     try {
+      ctx.out(`listening ${formatAddress(server.addr)}\n`);
+      if (metrics !== undefined) {
+        ctx.out(`metrics http://${formatAddress(metrics.addr)}/metrics\n`);
+      }
+      if (registerAs !== undefined) {
+        reporter = NameNodeReporter.start({
+          namenodes,
+          node: registerAs,
+          logNode: server.nodeId,
+          address: advertised ?? advertisedAddress(server.addr),
+          store,
+          log,
+        });
+      }
       await server.finished;
     } finally {
       for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      // After the server: the blocks its last requests stored or deleted are reported too.
+      await reporter?.stop();
       await metrics?.shutdown();
     }
     return 0;
@@ -201,55 +325,43 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   }
 }
 
-interface ListenSettings {
-  store: BlockStore;
-  pool: BufferPool;
-  maxChunkSize: number;
-  hostname: string;
-  port: number;
-  idOption: string | undefined;
-  idleTimeoutMs: number;
-  frameTimeoutMs: number;
-  shutdownGraceMs: number;
-  log: LogSink;
-  modules: ReadonlyMap<string, CodingModule>;
-}
-
-function listen(settings: ListenSettings): DataNodeServer {
-  const { idOption, hostname, port, modules, ...rest } = settings;
+/** The `--metrics` endpoint, bound now. */
+function startMetrics(options: MetricsServerOptions): MetricsServer {
   try {
-    return DataNodeServer.listen({
-      ...rest,
-      hostname,
-      port,
-      coding: { modules },
-      // The default names the port actually bound, which port 0 leaves open until then.
-      nodeId: idOption ?? ((addr) => defaultNodeId(addr.port)),
-    });
+    return serveMetrics(options);
   } catch (e) {
-    if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable) {
-      throw new CdfsError("UNAVAILABLE", `cannot listen on ${hostname}:${port}: ${e.message}`);
-    }
-    throw e;
+    throw listenError(e, options.hostname, options.port, "--metrics");
   }
 }
 
-/** The `--metrics` endpoint; a failure to bind stops the node it was asked for. */
-function startMetrics(
-  server: DataNodeServer,
-  store: BlockStore,
-  hostname: string,
-  port: number,
-): MetricsServer {
-  try {
-    return serveMetrics({ hostname, port, traffic: server.traffic, store });
-  } catch (e) {
-    server.shutdown(0);
-    if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable) {
-      throw new CdfsError("UNAVAILABLE", `--metrics: cannot listen on ${hostname}:${port}`);
-    }
-    throw e;
+/** The namenodes of `--namenode` (or `$CDFS_NAMENODE`; empty: none), canonical `HOST:PORT`. */
+function namenodeAddresses(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === "") return [];
+  return text.split(",").map((address) =>
+    formatNodeAddress(parseNodeAddress(address.trim(), { what: "--namenode" }))
+  );
+}
+
+/** The id this node registers under with a namenode. */
+function registrationId(nodeId: string): string {
+  const id = namenodeNodeId(nodeId);
+  if (id === undefined) {
+    throw new CdfsError(
+      "USAGE",
+      `--id ${JSON.stringify(nodeId)} cannot be a namenode's datanode id (letters, digits, ` +
+        "'.', '_', '-', ':' and '@', never '..')",
+    );
   }
+  return id;
+}
+
+/**
+ * The address told to the namenode when `--advertise` is not given: the bound one, except
+ * that a wildcard (0.0.0.0, ::) is no address a client can use: then this host's name.
+ */
+function advertisedAddress(addr: Deno.NetAddr): string {
+  if (addr.hostname !== "0.0.0.0" && addr.hostname !== "::") return formatAddress(addr);
+  return formatNodeAddress({ hostname: Deno.hostname(), port: addr.port });
 }
 
 /** The modules of `--coding` (default: all) from `--coding-dir` and the built-in ones. */
@@ -313,12 +425,4 @@ function positive(args: ParsedArgs, name: string, fallback: number): number {
   const value = integerOption(args, name, fallback);
   if (value <= 0) throw new CdfsError("USAGE", `--${name} must be a positive number of ms`);
   return value;
-}
-
-const encoder = new TextEncoder();
-
-function writeAllSync(file: Deno.FsFile, text: string): void {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }

@@ -22,6 +22,7 @@ import {
   type ParsedArgs,
   stringOption,
 } from "./command.ts";
+import { jsonOption } from "./options.ts";
 import { createProgress } from "./progress.ts";
 
 /**
@@ -42,19 +43,30 @@ export const demoCommand: Command = {
     "generated sample file as replicated parts, encodes it, deletes the replicas, stops 5",
     "nodes whose loss can be decoded, decodes from the survivors and checks the SHA-256.",
     "Everything it started or wrote is removed at the end.",
-    "",
-    "Options:",
-    "  --code NAME   the coding module (default rapidraid)",
-    "  --size N      bytes of the sample file, e.g. 64M (default 64M)",
-    "  --seed N      chooses which decodable set of nodes is stopped (default 1)",
-    "  --json        print the report as JSON",
   ].join("\n"),
   options: {
-    code: { type: "string" },
-    size: { type: "string" },
-    seed: { type: "string" },
-    json: { type: "boolean" },
+    code: {
+      type: "string",
+      value: "NAME",
+      description: "the coding module",
+      default: "rapidraid",
+    },
+    size: {
+      type: "string",
+      value: "N",
+      description: "bytes of the sample file, e.g. 64M",
+      default: "64M",
+    },
+    seed: {
+      type: "string",
+      value: "N",
+      description: "chooses which decodable set of nodes is stopped",
+      default: 1,
+    },
+    ...jsonOption("print the report as JSON"),
   },
+  arguments: [],
+  examples: ["cdfs demo", "cdfs demo --code rs --size 16M --json"],
   run: runDemo,
 };
 

@@ -2,8 +2,8 @@
  * The ordered node list of the coding commands: logical node i of a coding module is the i-th
  * address. Today it comes from `--nodes HOST:PORT,HOST:PORT,...` (or `$CDFS_NODES`);
  * {@linkcode nodeListArgument} is the one place that decides where the list comes from, so a
- * cluster file (`--cluster FILE`) is added there, next to {@linkcode NODE_LIST_OPTIONS} and
- * {@linkcode NODE_LIST_HELP}, without touching the commands.
+ * cluster file (`--cluster FILE`) is added there, next to {@linkcode NODE_LIST_OPTIONS} (which
+ * also carry the options' help), without touching the commands.
  *
  * Parsing is strict: every entry must be a `HOST:PORT` of `src/address.ts`, with no empty
  * entries, no spaces and no address listed twice (two logical nodes on one datanode would
@@ -18,36 +18,29 @@ import { clusterNodeAddresses, readClusterFileSync } from "../cluster/cluster_fi
 import { CdfsError } from "../errors.ts";
 import { optionalClusterPath } from "./cluster.ts";
 import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
+import { clusterOption } from "./options.ts";
 
 /**
- * The option table entries of the node list, for a command's `options`.
+ * The options that give the node list (`--nodes`, `--cluster`), with their help, for a
+ * command's `options`.
  *
  * @example
  * ```ts
  * import { NODE_LIST_OPTIONS } from "./node_list.ts";
- * const options = { ...NODE_LIST_OPTIONS, json: { type: "boolean" } } as const;
+ * import { jsonOption } from "./options.ts";
+ * const options = { ...NODE_LIST_OPTIONS, ...jsonOption() };
  * ```
  */
 export const NODE_LIST_OPTIONS: OptionSpec = {
-  nodes: { type: "string" },
-  cluster: { type: "string" },
+  nodes: {
+    type: "string",
+    value: "LIST",
+    description: "the datanodes, comma separated HOST:PORT in logical node order (node 0 " +
+      "first; IPv6 as [::1]:13100)",
+    env: "CDFS_NODES",
+  },
+  ...clusterOption("the nodes of a cluster started by 'cdfs cluster up', in index order"),
 };
-
-/**
- * The help lines of the node list options, for a command's description.
- *
- * @example
- * ```ts
- * import { NODE_LIST_HELP } from "./node_list.ts";
- * console.log(NODE_LIST_HELP.startsWith("  --nodes")); // true
- * ```
- */
-export const NODE_LIST_HELP = [
-  "  --nodes LIST          the datanodes, comma separated HOST:PORT in logical node order",
-  "                        (node 0 first; default: $CDFS_NODES); IPv6 as [::1]:13100",
-  "  --cluster FILE|NAME   the nodes of a cluster started by 'cdfs cluster up'",
-  "                        (default: $CDFS_CLUSTER)",
-].join("\n");
 
 /**
  * Parses a comma separated list of node addresses, keeping the order.
@@ -113,7 +106,8 @@ export interface NodeList {
 }
 
 /**
- * The node list of a command: `--nodes`, else `$CDFS_NODES`.
+ * The node list of a command: `--nodes`, else `--cluster`, else `$CDFS_NODES` or
+ * `$CDFS_CLUSTER` (not both).
  *
  * @example
  * ```ts
@@ -126,17 +120,27 @@ export interface NodeList {
  * @param ctx The command's context (for the environment).
  * @param args The parsed arguments, with the options of {@linkcode NODE_LIST_OPTIONS}.
  * @returns The list.
- * @throws {CdfsError} USAGE when no list is given or it does not parse.
+ * @throws {CdfsError} USAGE when no list is given, it does not parse, or the environment has
+ * both `CDFS_NODES` and `CDFS_CLUSTER` and no option picks one.
  */
 export function nodeListArgument(ctx: CliContext, args: ParsedArgs): NodeList {
   const fromOption = stringOption(args, "nodes");
   if (fromOption !== undefined) {
     return { addresses: parseNodeList(fromOption, "--nodes"), source: "--nodes" };
   }
-  // Precedence: --nodes, --cluster, $CDFS_NODES, $CDFS_CLUSTER (options before environment).
+  // Precedence: --nodes, --cluster, then $CDFS_NODES or $CDFS_CLUSTER (options before
+  // environment). Both variables set is refused: they may well name different nodes, and a
+  // silent pick would fail later and elsewhere ("no manifest on any of the nodes").
   const clusterOption = optionalClusterPath(ctx, args, { fromEnv: false });
   if (clusterOption !== undefined) return clusterNodes(clusterOption);
   const fromEnv = ctx.env("CDFS_NODES");
+  if (fromEnv !== undefined && ctx.env("CDFS_CLUSTER") !== undefined) {
+    throw new CdfsError(
+      "USAGE",
+      "CDFS_NODES and CDFS_CLUSTER are both set: pick one with --nodes or --cluster, or unset " +
+        "one of them",
+    );
+  }
   if (fromEnv !== undefined) {
     return { addresses: parseNodeList(fromEnv, "CDFS_NODES"), source: "CDFS_NODES" };
   }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { CliContext } from "./command.ts";
-import { formatBytes } from "../format/bytes.ts";
+import { formatBytes, formatRate } from "../format/bytes.ts";
 
 /**
  * Options of {@linkcode createProgress}.
@@ -128,7 +128,7 @@ export function formatProgressLine(
   elapsedMs: number,
 ): string {
   const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
-  const rateText = `${formatBytes(rate)}/s`;
+  const rateText = formatRate(done, elapsedMs / 1000);
   if (total === undefined) return `${label}  ${formatBytes(done)}  ${rateText}`;
   const fraction = total > 0 ? Math.min(1, done / total) : 1;
   const filled = Math.floor(fraction * BAR_WIDTH);
@@ -158,4 +158,25 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((whole % 3600) / 60);
   const s = String(whole % 60).padStart(2, "0");
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+/**
+ * The time and rate at the end of a summary line (`, 1.25 s, 146.8 MiB/s`), empty when
+ * nothing was moved or no time passed. Pass the bytes the command's progress bar counted, so
+ * that the summary's rate is the rate the bar showed at the end.
+ *
+ * @example
+ * ```ts
+ * import { formatSummaryRate } from "./progress.ts";
+ * console.log(`stored b1: 3.0 MiB${formatSummaryRate(3 << 20, 2)}`);
+ * // "stored b1: 3.0 MiB, 2.00 s, 1.5 MiB/s"
+ * ```
+ *
+ * @param bytes The bytes moved.
+ * @param seconds The time they took, from the moment the progress bar started.
+ * @returns The text, with its leading comma.
+ */
+export function formatSummaryRate(bytes: number, seconds: number): string {
+  if (seconds <= 0 || bytes === 0) return "";
+  return `, ${seconds.toFixed(2)} s, ${formatRate(bytes, seconds)}`;
 }

@@ -88,6 +88,28 @@ export async function readCodingReply(conn: FrameConnection): Promise<CodingResp
   return parseResponse("CODING", body);
 }
 
+/**
+ * Reads the reply to a COMMIT: the `{"committed": [...]}` reply (or the ERROR, thrown), after
+ * the `{"progress"}` keepalives the node sends while it commits and waits for the commits of
+ * the programs it pulled or pushed to.
+ *
+ * @example
+ * ```ts ignore
+ * import { readCommitReply } from "./coding_push.ts";
+ * await conn.writeJsonFrame(FRAME_TYPE.REQUEST, { op: "COMMIT", run });
+ * const reply = await readCommitReply(conn);
+ * ```
+ *
+ * @param conn The connection, right after the COMMIT was sent.
+ * @returns The first reply that is not a keepalive.
+ * @throws {CdfsError} As {@linkcode readCodingReply}.
+ */
+export async function readCommitReply(conn: FrameConnection): Promise<CodingResponse> {
+  let reply = await readCodingReply(conn);
+  while ("progress" in reply) reply = await readCodingReply(conn);
+  return reply;
+}
+
 /** How long an aborting side tries to tell the other why before closing. */
 export const ABORT_LINGER_MS = 200;
 
@@ -181,7 +203,7 @@ export class ClientCodingPush implements CodingPushStream {
     try {
       await this.#prepared;
       await this.#conn.writeJsonFrame(FRAME_TYPE.REQUEST, { op: "COMMIT", run: this.#request.run });
-      const reply = await this.#readReply();
+      const reply = await readCommitReply(this.#conn);
       if (!("committed" in reply)) {
         throw new CdfsError("BAD_REQUEST", `unexpected CODING reply ${JSON.stringify(reply)}`);
       }
@@ -214,7 +236,9 @@ export class ClientCodingPush implements CodingPushStream {
   /** Reads the start reply, progress replies and the prepared reply. */
   async #readReplies(onProgress?: (done: number) => void): Promise<void> {
     try {
-      const start = await this.#readReply();
+      let start = await this.#readReply();
+      // Keepalives of a node still setting up (connecting to the next node of the chain).
+      while ("progress" in start) start = await this.#readReply();
       if (!("program" in start) || start.program !== this.#request.program) {
         throw new CdfsError(
           "BAD_REQUEST",

@@ -22,6 +22,8 @@ import {
   type CodingStartResponse,
   type CommittedBlock,
   DEFAULT_CHUNK_SIZE,
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
   FRAME_HEADER_SIZE,
   FRAME_TYPE,
   FrameConnection,
@@ -30,8 +32,10 @@ import {
   type ListRequest,
   type ListResponse,
   MAX_CHUNK_SIZE,
+  MAX_CODING_TIMEOUT_MS,
   MAX_LIST_LIMIT,
   MIN_CHUNK_SIZE,
+  MIN_CODING_TIMEOUT_MS,
   type Op,
   type OutgoingChunk,
   parseRequest,
@@ -65,6 +69,7 @@ import {
   type CodingExchangeHost,
   type CodingPushStream,
   readCodingReply,
+  readCommitReply,
 } from "./coding_push.ts";
 import { PullStream } from "./pull_stream.ts";
 
@@ -95,6 +100,46 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export interface DataNodeClientOptions extends FrameConnectionOptions {
   /** How long to wait for the TCP connection and the preamble exchange (default 10 s). */
   connectTimeoutMs?: number;
+}
+
+/**
+ * The options of a connection that belongs to a coding run with stall timeout `timeoutMs`
+ * (the CODING request's `timeoutMs`): the connect, idle and frame timeouts each at most that
+ * long. Without a stall timeout, the options as they are.
+ *
+ * @example
+ * ```ts
+ * import { withStallTimeout } from "./datanode_client.ts";
+ * console.log(withStallTimeout({ idleTimeoutMs: 500 }, 2000));
+ * // { idleTimeoutMs: 500, connectTimeoutMs: 2000, frameTimeoutMs: 2000 }
+ * ```
+ *
+ * @param options The connection's own options.
+ * @param timeoutMs The run's stall timeout, if it has one.
+ * @returns The options to connect with.
+ * @throws {CdfsError} `BAD_REQUEST` for a stall timeout the CODING request would refuse (an
+ * integer of {@linkcode MIN_CODING_TIMEOUT_MS}..{@linkcode MAX_CODING_TIMEOUT_MS} ms).
+ */
+export function withStallTimeout(
+  options: DataNodeClientOptions,
+  timeoutMs: number | undefined,
+): DataNodeClientOptions {
+  if (timeoutMs === undefined) return options;
+  if (
+    !Number.isInteger(timeoutMs) || timeoutMs < MIN_CODING_TIMEOUT_MS ||
+    timeoutMs > MAX_CODING_TIMEOUT_MS
+  ) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `a coding run's stall timeout must be an integer in ${MIN_CODING_TIMEOUT_MS}..${MAX_CODING_TIMEOUT_MS} ms, got ${timeoutMs}`,
+    );
+  }
+  return {
+    ...options,
+    connectTimeoutMs: Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
+    idleTimeoutMs: Math.min(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, timeoutMs),
+    frameTimeoutMs: Math.min(options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS, timeoutMs),
+  };
 }
 
 /**
@@ -750,9 +795,19 @@ export class DataNodeClient {
    * @param handlers Start reply, stream data, progress, the commit hook.
    * @returns The program's length and the committed blocks.
    * @throws {CdfsError} The first failure: an error of a node of the run names it (`node 7
-   * (127.0.0.1:13107): ...`), others name this node; a handler's own error is thrown as it is.
+   * (127.0.0.1:13107): ...`); so does a failure of this client's own connection (its node
+   * stalled: `TIMEOUT`, or went away), by the node's index in `request.nodes` when the list
+   * holds its address once, else by address alone; a handler's own error is thrown as it is.
    */
   async coding(request: CodingRequest, handlers: CodingHandlers = {}): Promise<CodingResult> {
+    try {
+      return await this.#runCoding(request, handlers);
+    } catch (e) {
+      throw this.#runNodeError(e, request.nodes);
+    }
+  }
+
+  async #runCoding(request: CodingRequest, handlers: CodingHandlers): Promise<CodingResult> {
     const run = await this.openCoding(request);
     try {
       const start = await run.response();
@@ -850,17 +905,24 @@ export class DataNodeClient {
     } catch (e) {
       throw this.#nodeError(e);
     }
-    const conn = await this.#connection();
+    const conn = await this.#connection(checked.timeoutMs);
+    // The run's stall timeout holds for this exchange; the connection's own ones after it.
+    const restore = conn.limitTimeouts(checked.timeoutMs);
     try {
       await conn.writeJsonFrame(FRAME_TYPE.REQUEST, checked);
     } catch (e) {
+      restore();
       this.#drop();
       throw this.#nodeError(e);
     }
     const host: CodingExchangeHost = {
       error: (e) => this.#codingError(e),
-      done: () => this.#afterRequest(conn),
+      done: () => {
+        restore();
+        this.#afterRequest(conn);
+      },
       detach: () => {
+        restore();
         if (this.#conn === conn) this.#conn = null;
       },
     };
@@ -952,6 +1014,35 @@ export class DataNodeClient {
     };
   }
 
+  /**
+   * A failure this client saw on its own connection (a timeout or the connection lost, named
+   * `node HOST:PORT: ...` by {@linkcode DataNodeClient.#nodeError}) renamed after the node's
+   * index in the run's node list, `node 15 (HOST:PORT): ...`, the way the nodes name each
+   * other: the client is the neighbour that notices when the node it talks to stalls. What
+   * the node said itself, and anything else, passes unchanged.
+   */
+  #runNodeError(error: unknown, nodes: readonly string[]): unknown {
+    const prefix = `node ${this.address}: `;
+    if (!(error instanceof CdfsError) || !error.message.startsWith(prefix)) return error;
+    // The node's own word, or a request found invalid before it was sent, is no stall.
+    if (error.cause instanceof PeerError) return error;
+    if (error.code !== "TIMEOUT" && error.code !== "UNAVAILABLE") return error;
+    const at: number[] = [];
+    nodes.forEach((node, i) => {
+      try {
+        if (formatNodeAddress(parseNodeAddress(node)) === this.address) at.push(i);
+      } catch {
+        // Not an address (the request was refused for it): not this node.
+      }
+    });
+    if (at.length !== 1) return error;
+    return new CdfsError(
+      error.code,
+      `node ${at[0]} (${this.address}): ${error.message.slice(prefix.length)}`,
+      { cause: error },
+    );
+  }
+
   /** A node error; one that already names a node of a coding run passes unchanged. */
   #codingError(error: unknown): unknown {
     if (error instanceof CdfsError && NAMED_CODING_ERROR.test(error.message)) {
@@ -990,7 +1081,7 @@ export class DataNodeClient {
    * The connection for the next request: the current one, unless it is gone or the node sent
    * something (or closed) while it sat idle — then a new one.
    */
-  async #connection(): Promise<FrameConnection> {
+  async #connection(stallTimeoutMs?: number): Promise<FrameConnection> {
     if (this.#closed) {
       throw new CdfsError("UNAVAILABLE", `node ${this.address}: the client was closed`);
     }
@@ -999,7 +1090,10 @@ export class DataNodeClient {
       return current;
     }
     this.#drop();
-    const fresh = await openConnection(this.#target, this.#options);
+    const fresh = await openConnection(
+      this.#target,
+      withStallTimeout(this.#options, stallTimeoutMs),
+    );
     if (this.#closed) {
       fresh.close();
       throw new CdfsError("UNAVAILABLE", `node ${this.address}: the client was closed`);
@@ -1287,7 +1381,7 @@ class ClientCodingStream implements CodingStream {
         op: "COMMIT",
         run: this.#request.run,
       });
-      const reply = await this.#readReply();
+      const reply = await readCommitReply(this.#conn);
       if (!("committed" in reply)) {
         throw new CdfsError("BAD_REQUEST", `unexpected CODING reply ${JSON.stringify(reply)}`);
       }
@@ -1319,7 +1413,9 @@ class ClientCodingStream implements CodingStream {
 
   async #readStart(): Promise<CodingStartResponse> {
     try {
-      const reply = await this.#readReply();
+      let reply = await this.#readReply();
+      // Keepalives of a node still opening its inputs (connecting to the other nodes).
+      while ("progress" in reply) reply = await this.#readReply();
       if (!("program" in reply)) {
         throw new CdfsError(
           "BAD_REQUEST",

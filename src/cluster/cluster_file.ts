@@ -13,6 +13,8 @@
  *   "dataDir": "/tmp/cdfs-local-k3f9a2",
  *   "removeData": true,
  *   "nodeArgs": [],
+ *   "namenode": { "address": "127.0.0.1:13000", "meta": "sqlite:/run/user/1000/cdfs/local/namenode.db",
+ *     "log": "/tmp/cdfs-local-k3f9a2/namenode.log", "pid": 4244, "startTime": "9123460" },
  *   "launcher": { "pid": 4242, "startTime": "9123456", "detached": false },
  *   "nodes": [
  *     { "index": 0, "address": "127.0.0.1:13100", "id": "local-n0",
@@ -31,6 +33,9 @@
  *   cleans up after a launcher that died without detaching.
  * - `state` is `starting` until every node answers PING, `up` after, `stopping` while `down`
  *   runs. A file left in `starting` or `stopping` is a crash's leftover.
+ * - `namenode` (absent in the files of older writers and of clusters without one) is where
+ *   client commands find the cluster's namenode; `pid` is set when the cluster started it
+ *   (and stops it). `etcd` is the etcd member `cluster up --etcd` started for it.
  * - Unknown fields are kept out of the typed view but do not fail validation, so a newer
  *   cdfs may add fields without breaking older readers of version 1.
  *
@@ -180,6 +185,66 @@ export interface ClusterFile {
   readonly nodes: readonly ClusterNode[];
   /** Present when the nodes run in an emulated network (`cluster up --netns`). */
   readonly network?: ClusterNetwork;
+  /** The cluster's namenode, when it has one: client commands ask it where files are. */
+  readonly namenode?: ClusterNameNode;
+  /** The etcd member the cluster started as its namenode's store (`cluster up --etcd`). */
+  readonly etcd?: ClusterEtcd;
+}
+
+/**
+ * The namenode of a cluster.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterNameNode } from "./cluster_file.ts";
+ * const namenode: ClusterNameNode = {
+ *   address: "127.0.0.1:13000",
+ *   meta: "sqlite:/run/user/1000/cdfs/local/namenode.db",
+ *   log: "/tmp/cdfs-local-x/namenode.log",
+ *   pid: 4244,
+ *   startTime: "9123460",
+ * };
+ * ```
+ */
+export interface ClusterNameNode {
+  /** `HOST:PORT` where datanodes and clients reach it, in canonical form. */
+  readonly address: string;
+  /** Its metadata store, as `namenode serve --meta` takes it. */
+  readonly meta: string;
+  /** Its JSON log file (absolute), when the cluster started it. */
+  readonly log?: string;
+  /** Its process id, when the cluster started it (and stops it). */
+  readonly pid?: number;
+  /** Its start time from `/proc/PID/stat`. */
+  readonly startTime?: string;
+}
+
+/**
+ * The etcd member a cluster started for its namenode (`cluster up --etcd`).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterEtcd } from "./cluster_file.ts";
+ * const etcd: ClusterEtcd = {
+ *   clientUrl: "http://127.0.0.1:2379",
+ *   dataDir: "/tmp/cdfs-local-x/etcd",
+ *   log: "/tmp/cdfs-local-x/etcd.log",
+ *   pid: 4243,
+ *   startTime: "9123458",
+ * };
+ * ```
+ */
+export interface ClusterEtcd {
+  /** `http://127.0.0.1:PORT`, its client URL. */
+  readonly clientUrl: string;
+  /** Its data directory (absolute). */
+  readonly dataDir: string;
+  /** Its log file (absolute). */
+  readonly log: string;
+  /** Its process id. */
+  readonly pid: number;
+  /** Its start time from `/proc/PID/stat`, or null when unknown. */
+  readonly startTime: string | null;
 }
 
 /**
@@ -374,6 +439,57 @@ export function parseClusterFile(text: string, where: string): ClusterFile {
     launcher,
     nodes,
     ...withNetwork(root.network, fail),
+    ...withNameNode(root.namenode, fail),
+    ...withEtcd(root.etcd, fail),
+  };
+}
+
+/** The `namenode` field, when present. */
+function withNameNode(value: unknown, fail: Fail): { namenode?: ClusterNameNode } {
+  if (value === undefined) return {};
+  const namenode = record(value, "namenode", fail);
+  const text = string(namenode.address, "namenode.address", fail);
+  let address: string;
+  try {
+    address = formatNodeAddress(parseNodeAddress(text, { what: "namenode.address" }));
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const meta = string(namenode.meta, "namenode.meta", fail);
+  if (!/^(sqlite|etcd):./.test(meta)) {
+    fail(`namenode.meta ${JSON.stringify(meta)} is not sqlite:PATH or etcd:URL[,URL...]`);
+  }
+  const namenodePid = namenode.pid === undefined ? null : pid(namenode.pid, "namenode.pid", fail);
+  const started = startTime(namenode.startTime, "namenode.startTime", fail);
+  return {
+    namenode: {
+      address,
+      meta,
+      ...(namenode.log === undefined
+        ? {}
+        : { log: absolutePath(namenode.log, "namenode.log", fail) }),
+      ...(namenodePid === null ? {} : { pid: namenodePid }),
+      ...(started === null ? {} : { startTime: started }),
+    },
+  };
+}
+
+/** The `etcd` field, when present. */
+function withEtcd(value: unknown, fail: Fail): { etcd?: ClusterEtcd } {
+  if (value === undefined) return {};
+  const etcd = record(value, "etcd", fail);
+  const clientUrl = string(etcd.clientUrl, "etcd.clientUrl", fail);
+  if (!/^http:\/\/[^/\s]+:\d+$/.test(clientUrl)) {
+    fail(`etcd.clientUrl ${JSON.stringify(clientUrl)} is not http://HOST:PORT`);
+  }
+  return {
+    etcd: {
+      clientUrl,
+      dataDir: absolutePath(etcd.dataDir, "etcd.dataDir", fail),
+      log: absolutePath(etcd.log, "etcd.log", fail),
+      pid: pid(etcd.pid, "etcd.pid", fail) ?? fail("etcd.pid must be a pid"),
+      startTime: startTime(etcd.startTime, "etcd.startTime", fail),
+    },
   };
 }
 

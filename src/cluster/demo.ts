@@ -12,13 +12,13 @@
  */
 import { createHash } from "node:crypto";
 import {
+  archiveObject,
   decodeObject,
   encodeObject,
   moduleNodeCount,
   type ProgressCallback,
   putParts,
 } from "../client/objects.ts";
-import { DataNodeClient } from "../client/datanode_client.ts";
 import { deriveDecodePlan } from "../coding/decoder.ts";
 import type { CodingModule } from "../coding/program.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
@@ -235,11 +235,8 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
     "encode",
     () => encodeObject({ ...target, chunkSize, onProgress: progress("encode") }),
   );
-  await step("delete-replicas", () =>
-    Promise.all(put.parts.map(async (part) => {
-      using client = await DataNodeClient.connect(nodes[part.node]!);
-      await client.delete(part.block);
-    })));
+  // The replicas go only once every coded block is confirmed on its node (archiveObject).
+  await step("delete-replicas", () => archiveObject(target));
   await step("stop-nodes", () =>
     stopNodes(options.clusterFile, stopped, {
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),

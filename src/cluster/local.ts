@@ -1,7 +1,8 @@
 /**
- * Local clusters: N `cdfs datanode serve` processes on one machine, described by a cluster
- * file ({@linkcode ClusterFile}) under a state root (`$XDG_RUNTIME_DIR/cdfs/<name>/` by
- * default). This module starts them ({@linkcode LocalCluster.start}), stops them
+ * Local clusters: N `cdfs datanode serve` processes on one machine, optionally with a
+ * `cdfs namenode serve` they register with (and an etcd for it: `cluster_namenode.ts`),
+ * described by a cluster file ({@linkcode ClusterFile}) under a state root
+ * (`$XDG_RUNTIME_DIR/cdfs/<name>/` by default). This module starts them ({@linkcode LocalCluster.start}), stops them
  * ({@linkcode stopCluster}), stops and restarts single nodes ({@linkcode stopNodes},
  * {@linkcode startNodes}), asks them how they are ({@linkcode clusterStatus}) and cleans up
  * after launchers that died ({@linkcode cleanClusters}).
@@ -24,6 +25,7 @@
 import { join } from "node:path";
 import { DataNodeClient } from "../client/datanode_client.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
+import { pluralNoun } from "../format/count.ts";
 import {
   CLUSTER_FILE_NAME,
   type ClusterFile,
@@ -32,6 +34,13 @@ import {
   validateClusterName,
   writeClusterFile,
 } from "./cluster_file.ts";
+import {
+  type ClusterNameNodeOptions,
+  type ServiceChild,
+  serviceProcesses,
+  startClusterNameNode,
+  waitForRegistrations,
+} from "./cluster_namenode.ts";
 import { isDatanodeOf, NodeChild, type NodeLauncher } from "./node_process.ts";
 import {
   findProcesses,
@@ -135,6 +144,11 @@ export interface StartClusterOptions {
    * (e.g. with the addresses of relays in front of the nodes). A throw stops the cluster.
    */
   readonly beforeUp?: (file: ClusterFile) => Promise<ClusterFile>;
+  /**
+   * Start a namenode first (and an etcd for it, if asked); every node registers with it, and
+   * the cluster is up once the namenode has them all. Default: no namenode.
+   */
+  readonly namenode?: ClusterNameNodeOptions;
 }
 
 /**
@@ -159,6 +173,59 @@ export interface StopReport {
   readonly killed: number;
   /** The data directory removed, if any. */
   readonly removedData: string | null;
+  /** The other processes of the cluster that were stopped: `namenode`, `etcd`. */
+  readonly services?: readonly string[];
+}
+
+/**
+ * Checks the options of {@linkcode LocalCluster.start} that need nothing started: the node
+ * count, the port range, the name, and that no datanode serves the data directory already.
+ * `start` checks them first too; `cluster up` calls it before it says it is starting nodes.
+ *
+ * @example
+ * ```ts
+ * import { checkClusterOptions } from "./local.ts";
+ * try {
+ *   checkClusterOptions({ nodes: 0 });
+ * } catch (e) {
+ *   console.log((e as Error).message); // "--nodes must be 1..1000, got 0"
+ * }
+ * ```
+ *
+ * @param options The node count, base port, name and data directory of the cluster.
+ * @throws {CdfsError} USAGE for a bad count, port range or name; EXISTS when datanodes serve
+ * the data directory.
+ */
+export function checkClusterOptions(
+  options: Pick<StartClusterOptions, "nodes" | "basePort" | "name" | "dataDir">,
+): void {
+  const count = options.nodes;
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_LOCAL_NODES) {
+    throw new CdfsError("USAGE", `--nodes must be 1..${MAX_LOCAL_NODES}, got ${count}`);
+  }
+  const basePort = options.basePort ?? 0;
+  if (!Number.isSafeInteger(basePort) || basePort < 0 || basePort + count - 1 > 65535) {
+    throw new CdfsError(
+      "USAGE",
+      `--base-port ${basePort} with ${count} nodes needs ports up to ${basePort + count - 1}; ` +
+        "ports end at 65535",
+    );
+  }
+  validateClusterName(options.name ?? DEFAULT_CLUSTER_NAME, "--name");
+  if (options.dataDir !== undefined) {
+    // Two clusters on one data directory would serve (and break) the same blocks twice.
+    const dataDir = absolutePath(options.dataDir);
+    const nodeDir = new RegExp(`^${escapeRegExp(dataDir)}/n\\d+$`);
+    const busy = findProcesses((argv) => isDatanodeOfAny(argv, nodeDir));
+    if (busy.length > 0) {
+      throw new CdfsError(
+        "EXISTS",
+        `--data ${dataDir}: ${pluralNoun(busy.length, "datanode")} ` +
+          `${busy.map((p) => p.pid).join(", ")} already ` +
+          `${pluralNoun(busy.length, "serves", "serve")} it`,
+      );
+    }
+  }
 }
 
 /**
@@ -180,13 +247,20 @@ export class LocalCluster {
   /** The cluster file's path. */
   readonly path: string;
   readonly #children: readonly NodeChild[];
+  readonly #services: readonly ServiceChild[];
   #file: ClusterFile;
   #stopped = false;
 
-  private constructor(path: string, file: ClusterFile, children: readonly NodeChild[]) {
+  private constructor(
+    path: string,
+    file: ClusterFile,
+    children: readonly NodeChild[],
+    services: readonly ServiceChild[],
+  ) {
     this.path = path;
     this.#file = file;
     this.#children = children;
+    this.#services = services;
   }
 
   /** The cluster file as this process last wrote it. */
@@ -205,33 +279,11 @@ export class LocalCluster {
    * already; UNAVAILABLE naming the node that did not start and why; TIMEOUT when aborted.
    */
   static async start(options: StartClusterOptions): Promise<LocalCluster> {
+    checkClusterOptions(options);
     const count = options.nodes;
-    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_LOCAL_NODES) {
-      throw new CdfsError("USAGE", `--nodes must be 1..${MAX_LOCAL_NODES}, got ${count}`);
-    }
     const basePort = options.basePort ?? 0;
-    if (!Number.isSafeInteger(basePort) || basePort < 0 || basePort + count - 1 > 65535) {
-      throw new CdfsError(
-        "USAGE",
-        `--base-port ${basePort} with ${count} nodes needs ports up to ${basePort + count - 1}; ` +
-          "ports end at 65535",
-      );
-    }
     const name = validateClusterName(options.name ?? DEFAULT_CLUSTER_NAME, "--name");
     const host = options.host ?? "127.0.0.1";
-    if (options.dataDir !== undefined) {
-      // Two clusters on one data directory would serve (and break) the same blocks twice.
-      const dataDir = absolutePath(options.dataDir);
-      const nodeDir = new RegExp(`^${escapeRegExp(dataDir)}/n\\d+$`);
-      const busy = findProcesses((argv) => isDatanodeOfAny(argv, nodeDir));
-      if (busy.length > 0) {
-        throw new CdfsError(
-          "EXISTS",
-          `--data ${dataDir}: datanode${busy.length === 1 ? "" : "s"} ` +
-            `${busy.map((p) => p.pid).join(", ")} already serve${busy.length === 1 ? "s" : ""} it`,
-        );
-      }
-    }
     await ensureStateRoot(options.stateRoot);
     const stateDir = join(options.stateRoot, name);
     const path = join(stateDir, CLUSTER_FILE_NAME);
@@ -255,11 +307,32 @@ export class LocalCluster {
       nodes: [],
     };
     const children: NodeChild[] = [];
+    const services: ServiceChild[] = [];
+    const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     try {
       await writeClusterFile(path, file);
       if (options.dataDir === undefined) await Deno.mkdir(dataDir, { mode: 0o700 });
       else await Deno.mkdir(dataDir, { recursive: true });
       options.signal?.throwIfAborted();
+      let namenode: string | undefined;
+      if (options.namenode !== undefined) {
+        const started = await abortable(
+          startClusterNameNode({
+            file,
+            namenode: options.namenode,
+            launcher: options.launcher,
+            host,
+            timeoutMs,
+            record: async (fields) => {
+              file = { ...file, ...fields };
+              await writeClusterFile(path, file);
+            },
+            started: (service) => services.push(service),
+          }),
+          options.signal,
+        );
+        namenode = started.namenode.address;
+      }
       const nodes = Array.from({ length: count }, (_, index) => ({
         index,
         id: `${name}-n${index}`,
@@ -272,15 +345,21 @@ export class LocalCluster {
           NodeChild.spawn({
             launcher: options.launcherFor?.(node.index) ?? options.launcher,
             nodeArgs: file.nodeArgs,
+            ...(namenode === undefined ? {} : { namenode }),
             ...node,
           }),
         );
       }
-      const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
       const addresses = await abortable(
         Promise.all(children.map((child) => child.ready(timeoutMs, options.pingNodes ?? true))),
         options.signal,
       );
+      if (namenode !== undefined) {
+        await abortable(
+          waitForRegistrations(namenode, nodes.map((node) => node.id), timeoutMs),
+          options.signal,
+        );
+      }
       file = {
         ...file,
         state: "up",
@@ -296,11 +375,16 @@ export class LocalCluster {
       };
       if (options.beforeUp !== undefined) file = await options.beforeUp(file);
       await writeClusterFile(path, file);
-      return new LocalCluster(path, file, children);
+      return new LocalCluster(path, file, children, services);
     } catch (error) {
-      await terminateProcesses(children.filter((c) => !c.exited).map((c) => c.pid), 2000);
-      await Promise.all(children.map((child) => child.status));
-      for (const child of children) child.release();
+      const all = [...children, ...services];
+      await terminateProcesses(all.filter((c) => !c.exited).map((c) => c.pid), 2000);
+      await Promise.all(all.map((child) => child.status));
+      for (const child of all) child.release();
+      // An etcd's data is the namenode's, which goes with it even from a kept directory.
+      if (file.etcd !== undefined) {
+        await Deno.remove(file.etcd.dataDir, { recursive: true }).catch(() => {});
+      }
       if (removeData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});
       throw error;
@@ -322,6 +406,20 @@ export class LocalCluster {
   }
 
   /**
+   * Calls `onExit` when the namenode or the etcd this process started exits while the
+   * cluster is up.
+   *
+   * @param onExit Receives the service's name and its exit status.
+   */
+  watchServices(onExit: (name: string, status: Deno.CommandStatus) => void): void {
+    for (const service of this.#services) {
+      service.status.then((status) => {
+        if (!this.#stopped) onExit(service.name, status);
+      });
+    }
+  }
+
+  /**
    * Leaves the nodes running and lets this process exit (`cluster up --detach`): records in
    * the cluster file that the launcher's exit is not a crash, and stops watching the nodes.
    */
@@ -329,7 +427,7 @@ export class LocalCluster {
     this.#file = { ...this.#file, launcher: { ...this.#file.launcher, detached: true } };
     await writeClusterFile(this.path, this.#file);
     this.#stopped = true;
-    for (const child of this.#children) child.release();
+    for (const child of [...this.#children, ...this.#services]) child.release();
   }
 
   /**
@@ -347,20 +445,22 @@ export class LocalCluster {
     } catch (error) {
       // Someone else took the cluster down already: only our own children may remain.
       if (!isCdfsError(error, "NOT_FOUND")) throw error;
+      const nodes = this.#children.filter((c) => !c.exited).map((c) => c.pid);
       const left = await terminateProcesses(
-        this.#children.filter((c) => !c.exited).map((c) => c.pid),
+        [...nodes, ...this.#services.filter((c) => !c.exited).map((c) => c.pid)],
         graceMs,
       );
       report = {
         name: this.#file.name,
         viaLauncher: false,
-        terminated: left.terminated.length,
-        killed: left.killed.length,
+        terminated: left.terminated.filter((pid) => nodes.includes(pid)).length,
+        killed: left.killed.filter((pid) => nodes.includes(pid)).length,
         removedData: null,
       };
     }
-    await Promise.all(this.#children.map((child) => child.status));
-    for (const child of this.#children) child.release();
+    const all = [...this.#children, ...this.#services];
+    await Promise.all(all.map((child) => child.status));
+    for (const child of all) child.release();
     return report;
   }
 
@@ -422,6 +522,10 @@ export async function stopCluster(
         terminated: file.nodes.filter((n) => n.pid !== null).length,
         killed: 0,
         removedData: file.removeData ? file.dataDir : null,
+        services: [
+          ...(file.namenode?.pid === undefined ? [] : ["namenode"]),
+          ...(file.etcd === undefined ? [] : ["etcd"]),
+        ],
       };
     }
     // The launcher did not finish the job: finish it here.
@@ -432,22 +536,35 @@ export async function stopCluster(
     await writeClusterFile(path, file).catch(() => {});
   }
   const pids = clusterProcesses(file);
-  const result = await terminateProcesses(pids, graceMs);
-  if (result.survivors.length > 0) {
+  const services = serviceProcesses(file);
+  // The datanodes and the namenode together; the namenode's etcd after them, so that the
+  // namenode never finds its store gone while it still serves.
+  const result = await terminateProcesses([...pids, ...services.namenode], graceMs);
+  const etcd = await terminateProcesses(services.etcd, graceMs);
+  const survivors = [...result.survivors, ...etcd.survivors];
+  if (survivors.length > 0) {
     throw new CdfsError(
       "UNAVAILABLE",
-      `cluster '${file.name}': processes ${result.survivors.join(", ")} survived SIGKILL; ` +
+      `cluster '${file.name}': processes ${survivors.join(", ")} survived SIGKILL; ` +
         `the cluster file ${path} is kept`,
     );
+  }
+  // An etcd's data is the namenode's, which goes with it even from a kept directory.
+  if (file.etcd !== undefined) {
+    await Deno.remove(file.etcd.dataDir, { recursive: true }).catch(ignoreNotFound);
   }
   if (file.removeData) await Deno.remove(file.dataDir, { recursive: true }).catch(ignoreNotFound);
   await Deno.remove(file.stateDir, { recursive: true }).catch(ignoreNotFound);
   return {
     name: file.name,
     viaLauncher: false,
-    terminated: result.terminated.length,
-    killed: result.killed.length,
+    terminated: result.terminated.filter((pid) => pids.includes(pid)).length,
+    killed: result.killed.filter((pid) => pids.includes(pid)).length,
     removedData: file.removeData ? file.dataDir : null,
+    services: [
+      ...(services.namenode.length > 0 ? ["namenode"] : []),
+      ...(services.etcd.length > 0 ? ["etcd"] : []),
+    ],
   };
 }
 
@@ -506,6 +623,33 @@ export async function stopNodes(
   for (const node of nodes) latest = replaceNode(latest, { ...node, pid: null, startTime: null });
   await writeClusterFile(path, latest);
   return running.map((r) => r.index);
+}
+
+/**
+ * Which of the named nodes run now, with their pids: the process the cluster file records is
+ * alive, started when recorded, and is that node's datanode (a pid reused by another process
+ * does not count). `cluster start-node` leaves these alone instead of failing on them.
+ *
+ * @example
+ * ```ts ignore
+ * import { readClusterFile } from "./cluster_file.ts";
+ * import { runningNodes } from "./local.ts";
+ * const running = runningNodes(await readClusterFile(path), [0, 3]);
+ * console.log(running.get(3)); // its pid, or undefined when node 3 is stopped
+ * ```
+ *
+ * @param file The cluster file.
+ * @param indices Node indices (repetitions are ignored).
+ * @returns The pid of every running node among them, by index.
+ * @throws {CdfsError} USAGE for no index or an index the cluster does not have.
+ */
+export function runningNodes(file: ClusterFile, indices: readonly number[]): Map<number, number> {
+  const running = new Map<number, number>();
+  for (const node of uniqueNodes(file, indices)) {
+    const pid = verifiedNodePid(node);
+    if (pid !== undefined) running.set(node.index, pid);
+  }
+  return running;
 }
 
 /**
@@ -578,6 +722,7 @@ export async function startNodes(
       id: node.id,
       log: node.log,
       nodeArgs: file.nodeArgs,
+      ...(file.namenode === undefined ? {} : { namenode: file.namenode.address }),
     })
   );
   try {
@@ -769,10 +914,11 @@ export async function cleanClusters(
     }
     const report = await stopCluster(path, options);
     const stopped = report.terminated + report.killed;
+    const services = (report.services ?? []).map((service) => ` and the ${service}`).join("");
     cleaned.push({
       name: file.name,
       action: "stopped",
-      detail: `${stopped} node process${stopped === 1 ? "" : "es"} stopped` +
+      detail: `${stopped} node process${stopped === 1 ? "" : "es"}${services} stopped` +
         (report.killed > 0 ? ` (${report.killed} killed)` : "") +
         (report.removedData !== null ? `, removed ${report.removedData}` : ""),
     });

@@ -1,6 +1,7 @@
 /**
- * One `cdfs datanode serve` child process of a local cluster: how to start cdfs again from
- * inside cdfs, the start itself (in a session of its own), and the wait until it answers PING.
+ * The `cdfs datanode serve` child processes of a local cluster (and, through
+ * {@linkcode ServerChild}, any cdfs server a cluster starts): how to start cdfs again from
+ * inside cdfs, the start itself (in a session of its own), and the wait until it answers.
  *
  * Finding the command ({@linkcode selfLauncher}): under `deno run`, `Deno.execPath()` is the
  * Deno binary, so a node is `deno run -A <main.ts beside src/>`; in a `deno compile`d binary,
@@ -19,7 +20,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { DataNodeClient } from "../client/datanode_client.ts";
-import { CdfsError } from "../errors.ts";
+import { CdfsError, ERROR_CODES, type ErrorCode } from "../errors.ts";
 import { processInfo } from "./processes.ts";
 
 /**
@@ -126,6 +127,8 @@ export interface NodeSpawnOptions {
   readonly log: string;
   /** More `datanode serve` options, e.g. `["--chunk-size", "64K"]`. */
   readonly nodeArgs?: readonly string[];
+  /** `--namenode`: the namenode the node registers with and reports to (default none). */
+  readonly namenode?: string;
 }
 
 /**
@@ -156,6 +159,7 @@ export function datanodeArguments(options: NodeSpawnOptions): string[] {
     options.id,
     "--log",
     options.log,
+    ...(options.namenode === undefined ? [] : ["--namenode", options.namenode]),
     ...(options.nodeArgs ?? []),
   ];
 }
@@ -183,26 +187,79 @@ export function isDatanodeOf(argv: readonly string[], dataDir: string): boolean 
 }
 
 /**
- * A started datanode child process.
+ * What a started server must prove before it counts as up, beyond its `listening` line: that
+ * it answers on that address as the server it should be. It throws
+ * {@linkcode NotThisServer} when another server answered (no use waiting), anything else
+ * while it is not answering yet (tried again until the start timeout).
+ *
+ * @example
+ * ```ts
+ * import type { ServerProbe } from "./node_process.ts";
+ * const accept: ServerProbe = () => Promise.resolve();
+ * ```
+ */
+export type ServerProbe = (address: string, timeoutMs: number) => Promise<void>;
+
+/**
+ * Thrown by a {@linkcode ServerProbe} when the address answers as another server.
+ *
+ * @example
+ * ```ts
+ * import { NotThisServer } from "./node_process.ts";
+ * const error = new NotThisServer("127.0.0.1:13100 answered as node 'x', not 'y'");
+ * console.log(error.message);
+ * ```
+ */
+export class NotThisServer extends Error {}
+
+/**
+ * Options of {@linkcode ServerChild.spawnServer}.
+ *
+ * @example
+ * ```ts
+ * import type { ServerSpawnOptions } from "./node_process.ts";
+ * const options: ServerSpawnOptions = {
+ *   launcher: { command: "cdfs", args: [] },
+ *   args: ["namenode", "serve", "--listen", "127.0.0.1:0"],
+ *   label: "namenode",
+ * };
+ * ```
+ */
+export interface ServerSpawnOptions {
+  /** How to run cdfs. */
+  readonly launcher: NodeLauncher;
+  /** The words after the launcher's, e.g. `datanode serve --data ...`. */
+  readonly args: readonly string[];
+  /** What the server is called in messages, e.g. `node local-n0`. */
+  readonly label: string;
+  /** More environment for the child. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A started cdfs server child process (`datanode serve`, `namenode serve`): started in a
+ * session of its own, its `listening HOST:PORT` line read from its stdout, its last stderr
+ * lines kept for the message of a failed start.
  *
  * @example
  * ```ts ignore
- * import { NodeChild, selfLauncher } from "./node_process.ts";
- * const node = NodeChild.spawn({
+ * import { selfLauncher, ServerChild } from "./node_process.ts";
+ * const child = ServerChild.spawnServer({
  *   launcher: selfLauncher((n) => Deno.env.get(n)),
- *   dataDir: "/tmp/d/n0", listen: "127.0.0.1:0", id: "c-n0", log: "/tmp/d/n0.log",
+ *   args: ["namenode", "serve", "--listen", "127.0.0.1:0", "--meta", "sqlite:/tmp/nn.db"],
+ *   label: "namenode",
  * });
- * const address = await node.ready(30_000);
- * node.release(); // let this process exit while the node runs on
+ * const address = await child.ready(30_000);
+ * child.release();
  * ```
  */
-export class NodeChild {
+export class ServerChild {
   /** The child. */
   readonly child: Deno.ChildProcess;
   /** Its process id. */
   readonly pid: number;
-  /** Its node id. */
-  readonly id: string;
+  /** What it is called in messages. */
+  readonly label: string;
   /** Settles with its exit status. */
   readonly status: Promise<Deno.CommandStatus>;
   readonly #stderrTail: string[] = [];
@@ -210,10 +267,17 @@ export class NodeChild {
   readonly #readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
   #exited = false;
 
-  private constructor(child: Deno.ChildProcess, id: string) {
+  /**
+   * Takes over a spawned child. Use {@linkcode ServerChild.spawnServer} (or a subclass's
+   * `spawn`).
+   *
+   * @param child The child, with stdout and stderr piped.
+   * @param label What it is called in messages.
+   */
+  protected constructor(child: Deno.ChildProcess, label: string) {
     this.child = child;
     this.pid = child.pid;
-    this.id = id;
+    this.label = label;
     this.status = child.status.then((status) => {
       this.#exited = true;
       return status;
@@ -232,23 +296,32 @@ export class NodeChild {
   }
 
   /**
-   * Starts `datanode serve` in a session of its own, with stdout and stderr piped here (the
-   * node's log goes to its `--log` file; stderr says why a start failed).
+   * Starts a cdfs server in a session of its own, with stdout and stderr piped here (its log
+   * goes to its `--log` file; stderr says why a start failed).
    *
-   * @param options The node's settings.
-   * @param env More environment for the child.
-   * @returns The child; {@linkcode NodeChild.ready} waits until it serves.
+   * @param options Launcher, arguments, label, environment.
+   * @returns The child; {@linkcode ServerChild.ready} waits until it serves.
    */
-  static spawn(options: NodeSpawnOptions, env: Record<string, string> = {}): NodeChild {
-    const child = new Deno.Command(options.launcher.command, {
-      args: [...options.launcher.args, ...datanodeArguments(options)],
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0", ...env },
+  static spawnServer(options: ServerSpawnOptions): ServerChild {
+    return new ServerChild(ServerChild.launch(options), options.label);
+  }
+
+  /**
+   * Starts the process (in a session of its own, stdout and stderr piped), for the `spawn` of
+   * a subclass, which then hands it to its constructor.
+   *
+   * @param options Launcher, arguments, environment.
+   * @returns The child process.
+   */
+  protected static launch(options: ServerSpawnOptions): Deno.ChildProcess {
+    return new Deno.Command(options.launcher.command, {
+      args: [...options.launcher.args, ...options.args],
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0", ...options.env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       detached: true,
     }).spawn();
-    return new NodeChild(child, options.id);
   }
 
   /** Whether this process has seen the child exit. */
@@ -267,16 +340,17 @@ export class NodeChild {
   }
 
   /**
-   * Waits until the node prints its `listening` line and answers PING with its id.
+   * Waits until the server prints its `listening` line and, with a probe, answers on it as
+   * the server it should be.
    *
    * @param timeoutMs How long the start may take.
-   * @param ping Whether to PING it too (false when this process cannot reach it, e.g. a node
-   * in another network namespace: then the `listening` line is all).
+   * @param probe The check of the answer (none: the `listening` line is all, e.g. for a
+   * server in another network namespace).
    * @returns The address it listens on, `HOST:PORT`.
-   * @throws {CdfsError} UNAVAILABLE when it exits first, stays silent too long or answers with
-   * another id (another node on that port); the message carries its stderr.
+   * @throws {CdfsError} UNAVAILABLE when it exits first, stays silent too long or another
+   * server answers; the message carries its stderr. The child is killed then.
    */
-  async ready(timeoutMs: number, ping = true): Promise<string> {
+  async serving(timeoutMs: number, probe?: ServerProbe): Promise<string> {
     const deadline = performance.now() + timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -288,29 +362,21 @@ export class NodeChild {
         throw await this.#failure(`no 'listening' line in ${timeoutMs} ms`);
       }
       if (address === null) throw await this.#failure("it exited before it listened");
-      if (!ping) return address;
+      if (probe === undefined) return address;
       let lastError: unknown;
       while (performance.now() < deadline) {
         try {
-          using client = await DataNodeClient.connect(address, {
-            connectTimeoutMs: Math.max(100, Math.min(5000, deadline - performance.now())),
-          });
-          const { node } = await client.ping();
-          if (node !== this.id) {
-            throw await this.#failure(`${address} answered as node '${node}', not '${this.id}'`);
-          }
+          await probe(address, Math.max(100, Math.min(5000, deadline - performance.now())));
           return address;
         } catch (error) {
-          if (error instanceof CdfsError && error.message.startsWith(`node ${this.id} `)) {
-            throw error;
-          }
-          if (this.#exited) throw await this.#failure("it exited before it answered PING");
+          if (error instanceof NotThisServer) throw await this.#failure(error.message);
+          if (this.#exited) throw await this.#failure("it exited before it answered");
           lastError = error;
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
       throw await this.#failure(
-        `no answer to PING in ${timeoutMs} ms (${(lastError as Error)?.message ?? "timeout"})`,
+        `no answer in ${timeoutMs} ms (${(lastError as Error)?.message ?? "timeout"})`,
       );
     } finally {
       clearTimeout(timer);
@@ -337,10 +403,14 @@ export class NodeChild {
     const status = await this.status;
     // Let the last stderr lines arrive before quoting them.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const said = this.#stderrTail.filter((line) => line.trim() !== "").slice(-5).join(" | ");
+    const lines = this.#stderrTail.filter((line) => line.trim() !== "").slice(-5)
+      .map(childError);
+    const said = lines.map((line) => line.message).join(" | ");
+    // The server's own error code, when it said one (a busy port is UNAVAILABLE), is this
+    // error's code: quoted with its "(CODE)", it would be printed twice.
     return new CdfsError(
-      "UNAVAILABLE",
-      `node ${this.id} did not start: ${reason} (exit code ${status.code}` +
+      lines.find((line) => line.code !== undefined)?.code ?? "UNAVAILABLE",
+      `${this.label} did not start: ${reason} (exit code ${status.code}` +
         `${status.signal ? `, ${status.signal}` : ""})${said === "" ? "" : `: ${said}`}`,
     );
   }
@@ -369,4 +439,81 @@ export class NodeChild {
       if (pending !== "") onLine(pending);
     })();
   }
+}
+
+/**
+ * A started datanode child process.
+ *
+ * @example
+ * ```ts ignore
+ * import { NodeChild, selfLauncher } from "./node_process.ts";
+ * const node = NodeChild.spawn({
+ *   launcher: selfLauncher((n) => Deno.env.get(n)),
+ *   dataDir: "/tmp/d/n0", listen: "127.0.0.1:0", id: "c-n0", log: "/tmp/d/n0.log",
+ * });
+ * const address = await node.ready(30_000);
+ * node.release(); // let this process exit while the node runs on
+ * ```
+ */
+export class NodeChild extends ServerChild {
+  /** Its node id. */
+  readonly id: string;
+
+  private constructor(child: Deno.ChildProcess, id: string) {
+    super(child, `node ${id}`);
+    this.id = id;
+  }
+
+  /**
+   * Starts `datanode serve` in a session of its own, with stdout and stderr piped here (the
+   * node's log goes to its `--log` file; stderr says why a start failed).
+   *
+   * @param options The node's settings.
+   * @param env More environment for the child.
+   * @returns The child; {@linkcode NodeChild.ready} waits until it serves.
+   */
+  static spawn(options: NodeSpawnOptions, env: Record<string, string> = {}): NodeChild {
+    const child = ServerChild.launch({
+      launcher: options.launcher,
+      args: datanodeArguments(options),
+      label: `node ${options.id}`,
+      // A namenode of the caller's environment is not this node's unless given.
+      env: { CDFS_NAMENODE: "", ...env },
+    });
+    return new NodeChild(child, options.id);
+  }
+
+  /**
+   * Waits until the node prints its `listening` line and answers PING with its id.
+   *
+   * @param timeoutMs How long the start may take.
+   * @param ping Whether to PING it too (false when this process cannot reach it, e.g. a node
+   * in another network namespace: then the `listening` line is all).
+   * @returns The address it listens on, `HOST:PORT`.
+   * @throws {CdfsError} UNAVAILABLE when it exits first, stays silent too long or answers with
+   * another id (another node on that port); the message carries its stderr.
+   */
+  ready(timeoutMs: number, ping = true): Promise<string> {
+    return this.serving(timeoutMs, ping ? (address, ms) => this.#ping(address, ms) : undefined);
+  }
+
+  async #ping(address: string, timeoutMs: number): Promise<void> {
+    using client = await DataNodeClient.connect(address, { connectTimeoutMs: timeoutMs });
+    const { node } = await client.ping();
+    if (node !== this.id) {
+      throw new NotThisServer(`${address} answered as node '${node}', not '${this.id}'`);
+    }
+  }
+}
+
+/**
+ * A line of a server's standard error: its error line (`cdfs: error: MESSAGE (CODE)`, as the
+ * command line prints one) as the message and the code, any other line as it is.
+ */
+function childError(line: string): { message: string; code?: ErrorCode } {
+  const match = /^cdfs: error: (.*?)(?: \(([A-Z_]+)\))?$/.exec(line.trim());
+  if (match === null) return { message: line };
+  const code = ERROR_CODES.find((known) => known === match[2]);
+  if (code === undefined) return { message: line.trim().slice("cdfs: error: ".length) };
+  return { message: match[1]!, code };
 }

@@ -29,7 +29,11 @@
  * that aborts everything: outputs are discarded, upstream connections closed (which makes the
  * upstream nodes abort too).
  *
- * Errors from another node name it: `node 7 (127.0.0.1:13107): <cause>`.
+ * Errors from another node name it: `node 7 (127.0.0.1:13107): <cause>`. A timeout also says
+ * which way this node was held up (docs/protocol.md, CODING, blame on a stall): starved (it
+ * waited for that node's stream or block) or blocked (it waited for that node to take its
+ * stream, or to answer). Every connection of the run uses the request's stall timeout
+ * (`timeoutMs`), when it is shorter than the node's own.
  *
  * @module
  */
@@ -41,6 +45,7 @@ import {
   DataNodeClient,
   type DataNodeClientOptions,
   type RetrieveStream,
+  withStallTimeout,
 } from "../client/datanode_client.ts";
 import type {
   CodingInput,
@@ -252,7 +257,7 @@ export class NetworkStreamResolver implements StreamResolver {
         ? `block '${source.block}'`
         : `program '${source.program}'`;
       const context = `${what}, read by node ${this.#options.node} as input '${stream}'`;
-      const name = (e: unknown) => nameRemote(e, node, address, context);
+      const name = (e: unknown) => nameRemote(e, node, address, context, this.#held("starved"));
       const client = await this.#connect(address, name);
       try {
         if (source.kind === "block") {
@@ -369,7 +374,7 @@ export class NetworkStreamResolver implements StreamResolver {
     const { request } = this.#options;
     const address = request.nodes[node]!;
     const context = `program '${program}', pushed to by node ${this.#options.node}`;
-    const name = (e: unknown) => nameRemote(e, node, address, context);
+    const name = (e: unknown) => nameRemote(e, node, address, context, this.#held("blocked"));
     const client = await (this.#downstreamConnection ?? this.connectDownstream(node))
       .catch((e) => Promise.reject(name(e)));
     let push: CodingPushStream;
@@ -500,7 +505,8 @@ export class NetworkStreamResolver implements StreamResolver {
     const address = this.#options.request.nodes[pushed.node]!;
     const context =
       `program '${pushed.program}', pushed to node ${this.#options.node} as input '${stream}'`;
-    const name = (e: unknown) => nameRemote(e, pushed.node, address, context);
+    const name = (e: unknown) =>
+      nameRemote(e, pushed.node, address, context, this.#held("starved"));
     this.#learnLength(pushed.length);
     let data: PullStream;
     try {
@@ -550,11 +556,20 @@ export class NetworkStreamResolver implements StreamResolver {
     return input;
   }
 
-  /** The options of a connection to `address`: metered as the run's, when counting. */
+  /**
+   * The options of a connection to `address`: the node's timeouts, at most the run's stall
+   * timeout, metered as the run's when counting.
+   */
   #clientOptions(address: string): DataNodeClientOptions {
     const { client, traffic, request } = this.#options;
-    if (traffic === undefined) return client;
-    return { ...client, meter: traffic.upstreamMeter(request.run, address) };
+    const options = withStallTimeout(client, request.timeoutMs);
+    if (traffic === undefined) return options;
+    return { ...options, meter: traffic.upstreamMeter(request.run, address) };
+  }
+
+  /** How this node was held up by a peer that timed out, for its error. */
+  #held(way: "starved" | "blocked"): string {
+    return `node ${this.#options.node} was ${way} by it`;
   }
 
   #dropClient(client: DataNodeClient): void {
@@ -570,14 +585,25 @@ export class NetworkStreamResolver implements StreamResolver {
   }
 }
 
-/** Names an error of another node's stream: `node 7 (HOST:PORT): cause (context)`. */
-function nameRemote(error: unknown, node: number, address: string, context: string): unknown {
+/**
+ * Names an error of another node's stream: `node 7 (HOST:PORT): cause (context)`; for a
+ * timeout, `(context; node 8 was starved by it)` or `(...; node 8 was blocked by it)`: which
+ * way the node that noticed was held up by the silent one.
+ */
+function nameRemote(
+  error: unknown,
+  node: number,
+  address: string,
+  context: string,
+  held: string,
+): unknown {
   if (namesCodingNode(error)) return error;
   if (!(error instanceof Error)) return error;
   const code = error instanceof CdfsError ? error.code : "UNAVAILABLE";
   // The client names the node by address alone: keep the cause, name it our way.
   const message = error.message.replace(/^node \S+: /, "");
-  return new CdfsError(code, `node ${node} (${address}): ${message} (${context})`, {
+  const why = code === "TIMEOUT" ? `${context}; ${held}` : context;
+  return new CdfsError(code, `node ${node} (${address}): ${message} (${why})`, {
     cause: error,
   });
 }

@@ -89,6 +89,12 @@ export interface DataNodeServerOptions {
    * from the bound address (for an id naming a port that was chosen at bind time).
    */
   nodeId: string | ((addr: Deno.NetAddr) => string);
+  /**
+   * A listener bound already, which the server takes over (and closes when it stops), instead
+   * of binding `hostname` and `port`: `datanode serve` binds its ports before it creates the
+   * data directory, so that a busy port leaves nothing behind.
+   */
+  listener?: Deno.TcpListener;
   /** The address to listen on (default `127.0.0.1`). */
   hostname?: string;
   /** The port (default 13100; 0 picks a free one, see {@linkcode DataNodeServer.addr}). */
@@ -255,7 +261,7 @@ export class DataNodeServer {
   }
 
   /**
-   * Binds the listener and starts serving.
+   * Binds the listener (or takes over `options.listener`) and starts serving.
    *
    * @example
    * ```ts ignore
@@ -275,7 +281,7 @@ export class DataNodeServer {
           `and its frame header`,
       );
     }
-    const listener = Deno.listen({
+    const listener = options.listener ?? Deno.listen({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? DEFAULT_DATANODE_PORT,
       transport: "tcp",

@@ -26,3 +26,23 @@ export function formatBytes(bytes: number): string {
   }
   return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * A transfer rate: bytes per second in the units of {@linkcode formatBytes}, with `/s`. The
+ * progress bars and the summaries both print rates with it, so the two read alike when they
+ * measure the same bytes over the same time.
+ *
+ * @example
+ * ```ts
+ * import { formatRate } from "./bytes.ts";
+ * console.log(formatRate(3 << 20, 2)); // "1.5 MiB/s"
+ * console.log(formatRate(100, 0)); // "0 B/s"
+ * ```
+ *
+ * @param bytes The bytes moved.
+ * @param seconds The time they took; no time yet reads as 0 B/s.
+ * @returns The text.
+ */
+export function formatRate(bytes: number, seconds: number): string {
+  return `${formatBytes(seconds > 0 ? bytes / seconds : 0)}/s`;
+}

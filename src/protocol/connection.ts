@@ -7,7 +7,10 @@
  * - idle: waiting for the first byte of a frame (default 60 s; a server uses it to drop idle
  *   clients, a client to give up on a silent server);
  * - frame: once a frame has started, the rest of it must arrive, or a frame being written must
- *   be accepted by the peer, within this time (default 30 s).
+ *   be accepted by the peer, within this time (default 30 s). A peer that does not read but
+ *   keeps sending frames is alive (busy elsewhere, as a node of a coding pipeline waiting for
+ *   its own downstream is): a write times out only once the peer has also sent nothing for
+ *   that long.
  *
  * A timeout closes the connection and throws {@linkcode CdfsError} `TIMEOUT`. An ERROR frame
  * from the peer is thrown as a {@linkcode PeerError}. After any other error thrown by a read or
@@ -161,10 +164,6 @@ export class FrameConnection {
   readonly conn: Deno.Conn;
   /** The hasher of this connection's frames, also lent to code hashing one frame at a time. */
   readonly checksummer: Checksummer;
-  /** The idle timeout in milliseconds. */
-  readonly idleTimeoutMs: number;
-  /** The frame timeout in milliseconds. */
-  readonly frameTimeoutMs: number;
   /** Frame bytes read so far (whole headers and payloads). */
   bytesRead = 0;
   /** Frame bytes written so far (whole frames). */
@@ -175,8 +174,12 @@ export class FrameConnection {
    */
   meter: ByteMeter | null;
 
+  #idleTimeoutMs: number;
+  #frameTimeoutMs: number;
   #closed = false;
   #timedOut: CdfsError | null = null;
+  /** When bytes last arrived from the peer (`performance.now()`): it is alive. */
+  #lastHeard = performance.now();
   #headerIn = new Uint8Array(FRAME_HEADER_SIZE);
   #headerOut = new Uint8Array(FRAME_HEADER_SIZE);
   #pendingPayload: FrameHeader | null = null;
@@ -195,8 +198,8 @@ export class FrameConnection {
   constructor(conn: Deno.Conn, checksummer: Checksummer, options: FrameConnectionOptions = {}) {
     this.conn = conn;
     this.checksummer = checksummer;
-    this.idleTimeoutMs = positiveTimeout(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
-    this.frameTimeoutMs = positiveTimeout(options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS);
+    this.#idleTimeoutMs = positiveTimeout(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+    this.#frameTimeoutMs = positiveTimeout(options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS);
     this.meter = options.meter ?? null;
   }
 
@@ -218,6 +221,48 @@ export class FrameConnection {
     options: FrameConnectionOptions = {},
   ): Promise<FrameConnection> {
     return new FrameConnection(conn, await createChecksummer(), options);
+  }
+
+  /** The idle timeout in milliseconds. */
+  get idleTimeoutMs(): number {
+    return this.#idleTimeoutMs;
+  }
+
+  /** The frame timeout in milliseconds. */
+  get frameTimeoutMs(): number {
+    return this.#frameTimeoutMs;
+  }
+
+  /**
+   * Lowers the idle and frame timeouts to at most `ms` (a CODING run's stall timeout, for the
+   * length of the run) and returns the function that puts them back. A wait already under way
+   * keeps the limit it started with.
+   *
+   * @example
+   * ```ts ignore
+   * const restore = conn.limitTimeouts(request.timeoutMs);
+   * try {
+   *   await serveTheRun(conn);
+   * } finally {
+   *   restore();
+   * }
+   * ```
+   *
+   * @param ms The most either timeout may be; undefined leaves them as they are.
+   * @returns Restores the timeouts the connection had before.
+   */
+  limitTimeouts(ms: number | undefined): () => void {
+    const idle = this.#idleTimeoutMs;
+    const frame = this.#frameTimeoutMs;
+    if (ms !== undefined) {
+      const limit = positiveTimeout(ms, idle);
+      this.#idleTimeoutMs = Math.min(idle, limit);
+      this.#frameTimeoutMs = Math.min(frame, limit);
+    }
+    return () => {
+      this.#idleTimeoutMs = idle;
+      this.#frameTimeoutMs = frame;
+    };
   }
 
   /** Whether {@linkcode FrameConnection.close} was called (or a timeout closed it). */
@@ -526,7 +571,7 @@ export class FrameConnection {
     const checksum = options.checksum ?? this.checksummer.checksum(payload);
     const header = { type, length: payload.length, checksum };
     const what = `writing a ${frameTypeName(type)} frame`;
-    this.#writeDeadline = performance.now() + this.frameTimeoutMs;
+    this.#writeDeadline = performance.now() + this.#frameTimeoutMs;
     if (options.headroom) {
       if (payload.byteOffset < FRAME_HEADER_SIZE) {
         throw new RangeError(`headroom needs ${FRAME_HEADER_SIZE} bytes before the payload`);
@@ -654,7 +699,10 @@ export class FrameConnection {
     this.#prefetchSettled = false;
     const read = this.conn.read(this.#headerIn);
     read.then(
-      () => this.#prefetchSettled = true,
+      (n) => {
+        if (n !== null) this.#lastHeard = performance.now();
+        this.#prefetchSettled = true;
+      },
       () => this.#prefetchSettled = true,
     );
     this.#prefetch = read;
@@ -746,8 +794,10 @@ export class FrameConnection {
   async #readFirstBytes(view: Uint8Array): Promise<number | null> {
     const prefetch = this.#takePrefetch();
     const read = prefetch ?? this.conn.read(view);
-    const n = await this.#withTimeout(read, this.idleTimeoutMs, "waiting for a frame", "idle");
-    this.#readDeadline = performance.now() + this.frameTimeoutMs;
+    const n = await this.#withTimeout(read, this.#idleTimeoutMs, "waiting for a frame", "idle");
+    const now = performance.now();
+    if (n !== null) this.#lastHeard = now;
+    this.#readDeadline = now + this.#frameTimeoutMs;
     return n;
   }
 
@@ -770,39 +820,50 @@ export class FrameConnection {
           `connection closed in the middle of ${what} (${filled} of ${view.length} bytes)`,
         );
       }
+      this.#lastHeard = performance.now();
       filled += n;
     }
   }
 
   /** Writes a preamble-sized buffer under a fresh frame deadline. */
   async #writeWhole(bytes: Uint8Array, what: string): Promise<void> {
-    this.#writeDeadline = performance.now() + this.frameTimeoutMs;
+    this.#writeDeadline = performance.now() + this.#frameTimeoutMs;
     await this.#writeAll(bytes, what);
   }
 
-  /** Writes all of `bytes` before the frame deadline (`write` may accept fewer bytes). */
+  /**
+   * Writes all of `bytes` before the frame deadline (`write` may accept fewer bytes). The
+   * deadline moves on while the peer keeps sending: a peer that does not read but talks is
+   * busy, not gone (a node of a coding pipeline waiting for its own downstream keeps sending
+   * keepalives), and only the node next to a silent one may time out, so that its error names
+   * the right node.
+   */
   async #writeAll(bytes: Uint8Array, what: string): Promise<void> {
     let written = 0;
+    const left = () =>
+      Math.max(this.#writeDeadline, this.#lastHeard + this.#frameTimeoutMs) - performance.now();
     while (written < bytes.length) {
-      const left = this.#writeDeadline - performance.now();
       written += await this.#withTimeout(
         this.conn.write(bytes.subarray(written)),
-        left,
+        left(),
         what,
         "frame",
+        left,
       );
     }
   }
 
   /**
    * Awaits a socket operation for at most `ms`; on timeout closes the connection (which also
-   * ends the operation) and throws TIMEOUT. Maps socket errors to CdfsError.
+   * ends the operation) and throws TIMEOUT. `extend`, asked when the time is up, may grant
+   * more (the milliseconds it returns, when positive). Maps socket errors to CdfsError.
    */
   async #withTimeout<T>(
     operation: Promise<T>,
     ms: number,
     what: string,
     kind: "idle" | "frame",
+    extend?: () => number,
   ): Promise<T> {
     if (this.#closed) {
       operation.catch(() => {});
@@ -810,15 +871,24 @@ export class FrameConnection {
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const limit = kind === "idle" ? this.idleTimeoutMs : this.frameTimeoutMs;
+      const expire = () => {
+        const more = extend?.() ?? 0;
+        if (more > 0) {
+          timer = setTimeout(expire, more);
+          return;
+        }
+        const limit = kind === "idle" ? this.#idleTimeoutMs : this.#frameTimeoutMs;
+        const message = `${kind} timeout: nothing for ${limit} ms while ${what}`;
         this.#timedOut = new CdfsError(
           "TIMEOUT",
-          `${kind} timeout: nothing for ${limit} ms while ${what}`,
+          extend === undefined
+            ? message
+            : `${message} (the peer neither took it nor sent anything)`,
         );
         reject(this.#timedOut);
         this.close();
-      }, Math.max(0, ms));
+      };
+      timer = setTimeout(expire, Math.max(0, ms));
     });
     try {
       return await Promise.race([operation, timeout]);

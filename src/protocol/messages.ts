@@ -213,6 +213,29 @@ export const MAX_CODING_NODES = 256;
 export const MAX_INLINE_PROGRAMS = 64;
 
 /**
+ * The shortest stall timeout a CODING request may ask for (`timeoutMs`), 100 ms: below it the
+ * keepalives (a third of it) would be most of the traffic.
+ *
+ * @example
+ * ```ts
+ * import { MIN_CODING_TIMEOUT_MS } from "./messages.ts";
+ * console.log(MIN_CODING_TIMEOUT_MS); // 100
+ * ```
+ */
+export const MIN_CODING_TIMEOUT_MS = 100;
+
+/**
+ * The longest stall timeout a CODING request may ask for (`timeoutMs`), one day.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CODING_TIMEOUT_MS } from "./messages.ts";
+ * console.log(MAX_CODING_TIMEOUT_MS); // 86400000
+ * ```
+ */
+export const MAX_CODING_TIMEOUT_MS = 86_400_000;
+
+/**
  * Runs one program of a coding module on the node, for one object and one run
  * (docs/protocol.md, CODING). The node pulls the program's inputs (local blocks, other
  * nodes' blocks, other programs of the run on other nodes), writes its output blocks and, for a
@@ -262,6 +285,13 @@ export interface CodingRequest {
    * request from the client (for `chain[0]`) has none.
    */
   push?: CodingPush;
+  /**
+   * The run's stall timeout in milliseconds ({@linkcode MIN_CODING_TIMEOUT_MS}..
+   * {@linkcode MAX_CODING_TIMEOUT_MS}): every connection of the run, on every node, gives up
+   * on a peer that sent nothing (and took nothing) for this long, and connecting may take no
+   * longer. A node uses the smaller of it and its own timeouts; without it, its own.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -1111,6 +1141,7 @@ function parseCodingRequest(object: JsonObject): CodingRequest {
     "overwrite",
     "inline",
     "push",
+    "timeoutMs",
   ]);
   const nodes = object.nodes;
   if (!Array.isArray(nodes) || nodes.length < 1 || nodes.length > MAX_CODING_NODES) {
@@ -1161,6 +1192,15 @@ function parseCodingRequest(object: JsonObject): CodingRequest {
     request.inline = inline as Record<string, object>;
   }
   if (object.push !== undefined) request.push = parseCodingPush(object.push, request.program);
+  if (object.timeoutMs !== undefined) {
+    request.timeoutMs = integerField(
+      object,
+      what,
+      "timeoutMs",
+      MIN_CODING_TIMEOUT_MS,
+      MAX_CODING_TIMEOUT_MS,
+    );
+  }
   return request;
 }
 

@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { statfs } from "node:fs/promises";
 import { type Checksummer, createChecksummer } from "../checksum.ts";
 import { CdfsError } from "../errors.ts";
+import { describeOsError } from "../format/os_error.ts";
 import { isValidBlockId, validateBlockId, validateBlockIdFragment } from "../block_id.ts";
 import { DEFAULT_CHUNK_SIZE, HEADER_SIZE, validateChunkSize } from "./block_file.ts";
 import {
@@ -30,7 +31,7 @@ import {
 } from "./block_reader.ts";
 import { BlockWriter } from "./block_writer.ts";
 import { pathExists, syncDirectory } from "./file_io.ts";
-import type { BlockInfo } from "./types.ts";
+import type { BlockChange, BlockChangeListener, BlockInfo } from "./types.ts";
 
 /**
  * The default number of blocks `list` returns.
@@ -144,6 +145,22 @@ export interface BlockListing {
   next: string | null;
 }
 
+/**
+ * The size of the file system a store lives on, as {@linkcode BlockStore.space} reports it.
+ *
+ * @example
+ * ```ts
+ * import type { StoreSpace } from "./block_store.ts";
+ * const space: StoreSpace = { capacity: 100e9, free: 40e9 };
+ * ```
+ */
+export interface StoreSpace {
+  /** Bytes of the file system in all (its blocks times the block size). */
+  capacity: number;
+  /** Bytes available to this process (blocks available to unprivileged users). */
+  free: number;
+}
+
 const TEMP_SUFFIX = ".tmp";
 /** How many block headers `list` reads at once. */
 const LIST_PARALLELISM = 16;
@@ -181,6 +198,7 @@ export class BlockStore {
   #sharedHasher: Checksummer;
   /** Idle hashers for writers, whose incremental state lives across awaits. */
   #idleWriterHashers: Checksummer[] = [];
+  readonly #listeners = new Set<BlockChangeListener>();
 
   private constructor(
     dir: string,
@@ -210,21 +228,33 @@ export class BlockStore {
    * @param dir The data directory.
    * @param options The default chunk size.
    * @returns The store.
-   * @throws {CdfsError} `BAD_REQUEST` for a bad chunk size.
+   * @throws {CdfsError} `BAD_REQUEST` for a bad chunk size; `UNAVAILABLE` naming `dir` when it
+   * cannot hold blocks (it is a file, or this process may not create or write files there).
    */
   static async open(dir: string, options: BlockStoreOptions = {}): Promise<BlockStore> {
     const chunkSize = validateChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
-    await Deno.mkdir(`${dir}/blocks`, { recursive: true });
-    await Deno.mkdir(`${dir}/tmp`, { recursive: true });
     let removed = 0;
-    for await (const entry of Deno.readDir(`${dir}/tmp`)) {
-      if (!entry.isFile || !entry.name.endsWith(TEMP_SUFFIX)) continue;
-      try {
-        await Deno.remove(`${dir}/tmp/${entry.name}`);
-        removed++;
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
+    try {
+      await Deno.mkdir(`${dir}/blocks`, { recursive: true });
+      await Deno.mkdir(`${dir}/tmp`, { recursive: true });
+      for await (const entry of Deno.readDir(`${dir}/tmp`)) {
+        if (!entry.isFile || !entry.name.endsWith(TEMP_SUFFIX)) continue;
+        try {
+          await Deno.remove(`${dir}/tmp/${entry.name}`);
+          removed++;
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
       }
+      // An existing directory may be readable and not writable: found now, not by the first
+      // STORE. The probe is a temp file, which the next open removes if this one is cut off.
+      const probe = `${dir}/tmp/probe.${randomHex(8)}${TEMP_SUFFIX}`;
+      (await Deno.open(probe, { write: true, createNew: true })).close();
+      await Deno.remove(probe);
+    } catch (e) {
+      throw new CdfsError("UNAVAILABLE", `data directory ${dir}: ${describeOsError(e)}`, {
+        cause: e,
+      });
     }
     return new BlockStore(dir, chunkSize, removed, await createChecksummer());
   }
@@ -285,6 +315,7 @@ export class BlockStore {
       ...(expectedLength === undefined ? {} : { expectedLength }),
       hasher: this.#idleWriterHashers.pop() ?? await createChecksummer(),
       releaseHasher: (hasher) => this.#idleWriterHashers.push(hasher),
+      published: (info) => this.#notify({ kind: "added", block, length: info.length }),
     });
   }
 
@@ -368,7 +399,37 @@ export class BlockStore {
       }
       throw e;
     }
-    await syncDirectory(this.#blocksDir);
+    try {
+      await syncDirectory(this.#blocksDir);
+    } finally {
+      // Gone from the listing from the removal on, fsynced or not.
+      this.#notify({ kind: "removed", block });
+    }
+  }
+
+  /**
+   * Calls `listener` after every change to the set of committed blocks: a commit (STORE, a
+   * CODING output, any writer of this store) or a delete. This is the one place every
+   * change passes through, which is what a datanode's reports to its namenode need.
+   *
+   * @example
+   * ```ts
+   * import { BlockStore } from "./block_store.ts";
+   * const store = await BlockStore.open(await Deno.makeTempDir());
+   * const stop = store.watch((change) => console.log(change.kind, change.block));
+   * await (await store.create("b1")).commit(); // added b1
+   * await store.delete("b1"); // removed b1
+   * stop();
+   * ```
+   *
+   * @param listener Called synchronously with each change; must not throw.
+   * @returns A function that stops the calls.
+   */
+  watch(listener: BlockChangeListener): () => void {
+    // A wrapper of its own, so that watching twice with one function is two subscriptions.
+    const entry: BlockChangeListener = (change) => listener(change);
+    this.#listeners.add(entry);
+    return () => this.#listeners.delete(entry);
   }
 
   /**
@@ -459,8 +520,27 @@ export class BlockStore {
    * @returns Free bytes (blocks available to unprivileged users times block size).
    */
   async freeBytes(): Promise<number> {
+    return (await this.space()).free;
+  }
+
+  /**
+   * The capacity and free bytes of the store's file system (what a datanode registers with
+   * its namenode and sends in heartbeats).
+   *
+   * @example
+   * ```ts
+   * import { BlockStore } from "./block_store.ts";
+   * const store = await BlockStore.open(await Deno.makeTempDir());
+   * const { capacity, free } = await store.space();
+   * console.log(capacity >= free); // true
+   * ```
+   *
+   * @returns Capacity and free bytes.
+   */
+  async space(): Promise<StoreSpace> {
     const fs = await statfs(this.dir);
-    return Number(fs.bavail) * Number(fs.bsize);
+    const size = Number(fs.bsize);
+    return { capacity: Number(fs.blocks) * size, free: Number(fs.bavail) * size };
   }
 
   /**
@@ -485,6 +565,16 @@ export class BlockStore {
 
   #blockPath(block: string): string {
     return `${this.#blocksDir}/${block}`;
+  }
+
+  #notify(change: BlockChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own; the commit or delete stands.
+      }
+    }
   }
 
   /** The listing entry of `id`, or `undefined` when it vanished since the directory scan. */

@@ -45,6 +45,8 @@ export interface BlockWriterTarget {
   hasher: Checksummer;
   /** Called once with `hasher` when the writer is done with it. */
   releaseHasher: (hasher: Checksummer) => void;
+  /** Called once the block is visible under its id (the store tells its change listeners). */
+  published?: (info: BlockInfo) => void;
 }
 
 /**
@@ -224,8 +226,13 @@ export class BlockWriter {
       await this.#publish();
       published = true;
       this.#finish("committed");
-      // After the move: without this, a crash could lose the new directory entry.
-      await syncDirectory(t.blocksDir);
+      try {
+        // After the move: without this, a crash could lose the new directory entry.
+        await syncDirectory(t.blocksDir);
+      } finally {
+        // Visible under its id from the move on, as a listing shows it, fsynced or not.
+        t.published?.(info);
+      }
       return info;
     } catch (e) {
       throw published ? e : await this.#fail("commit", e);

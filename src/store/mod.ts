@@ -33,5 +33,6 @@ export {
   LIST_LIMIT_MAX,
   type ListBlocksOptions,
   type ListedBlock,
+  type StoreSpace,
 } from "./block_store.ts";
-export type { BlockInfo, ChunkedBlockInfo } from "./types.ts";
+export type { BlockChange, BlockChangeListener, BlockInfo, ChunkedBlockInfo } from "./types.ts";

@@ -46,3 +46,34 @@ export interface ChunkedBlockInfo extends BlockInfo {
   /** The xxh64 of each chunk, in order. */
   chunkChecksums: BigUint64Array;
 }
+
+/**
+ * A change to the set of committed blocks of a store: a block became visible under its id (a
+ * new block, or one replaced by an overwrite), or was deleted. Temp files of writes under way
+ * are never changes: a block exists from its commit on.
+ *
+ * @example
+ * ```ts
+ * import type { BlockChange } from "./types.ts";
+ * const changes: BlockChange[] = [
+ *   { kind: "added", block: "f7.part0", length: 4096 },
+ *   { kind: "removed", block: "f6.part0" },
+ * ];
+ * ```
+ */
+export type BlockChange =
+  | { readonly kind: "added"; readonly block: string; readonly length: number }
+  | { readonly kind: "removed"; readonly block: string };
+
+/**
+ * Receives {@linkcode BlockChange}s, synchronously, right after each one. It must be quick and
+ * must not throw (a listener that throws is ignored): it runs inside a STORE's commit.
+ *
+ * @example
+ * ```ts
+ * import type { BlockChange, BlockChangeListener } from "./types.ts";
+ * const seen: BlockChange[] = [];
+ * const listener: BlockChangeListener = (change) => seen.push(change);
+ * ```
+ */
+export type BlockChangeListener = (change: BlockChange) => void;

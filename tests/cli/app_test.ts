@@ -75,8 +75,11 @@ Deno.test("unknown command and unknown option are usage errors on one line", asy
   assert.equal(await runCli(commands, c.ctx, ["nope"]), EXIT_USAGE);
   assert.equal(c.err.join(""), "cdfs: error: unknown command 'nope'; see 'cdfs --help'\n");
   c = capture();
-  assert.equal(await runCli(commands, c.ctx, ["fail"]), EXIT_USAGE);
-  assert.match(c.err.join(""), /'fail' takes one of: now/);
+  assert.equal(await runCli(commands, c.ctx, ["fail", "later"]), EXIT_USAGE);
+  assert.match(
+    c.err.join(""),
+    /^cdfs: error: unknown command 'fail later'; 'fail' takes one of: now\n$/,
+  );
   c = capture();
   assert.equal(await runCli(commands, c.ctx, ["echo", "--loud"]), EXIT_USAGE);
   assert.match(c.err.join(""), /^cdfs: error: .*--loud.*\n$/);

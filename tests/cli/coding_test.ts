@@ -26,10 +26,10 @@ Deno.test("the coding commands are registered", () => {
   const names = COMMANDS.map((c) => c.name);
   for (const command of CODING_COMMANDS) assert.ok(names.includes(command.name), command.name);
   assert.deepEqual(CODING_COMMANDS.map((c) => c.name), [
-    "put-parts",
-    "encode",
-    "decode",
-    "repair",
+    "object put-parts",
+    "object encode",
+    "object decode",
+    "object repair",
     "code list",
     "code inspect",
   ]);
@@ -42,8 +42,14 @@ Deno.test("every coding command has help with an example", async () => {
     assert.ok(run.out.startsWith(`Usage: ${command.usage}\n`), command.name);
     assert.match(run.out, /Examples?:\n {2}cdfs /, command.name);
   }
+  // A bare group shows its commands (group help); a wrong command in it is a usage error.
   const group = await runCdfs(["code"]);
-  assertOneLineError(group, EXIT_USAGE, /'code' takes one of: list, inspect/);
+  assert.equal(group.code, 0, group.err);
+  assert.match(group.out, /^Usage: cdfs code <command>/);
+  assert.match(group.out, /\n {2}list +List the coding modules/);
+  assert.match(group.out, /\n {2}inspect +Show a coding module's generator matrix/);
+  const unknown = await runCdfs(["code", "nonsense"]);
+  assertOneLineError(unknown, EXIT_USAGE, /'code' takes one of: list, inspect/);
 });
 
 Deno.test("code inspect --json is the symbolic analysis of the module", async () => {
@@ -170,8 +176,8 @@ Deno.test("an unknown coding module is a one-line usage error naming the known o
   for (
     const args of [
       ["code", "inspect", "nope"],
-      ["encode", "--code", "nope", "--nodes", sixteen, "obj"],
-      ["put-parts", "--code", "Bad Name", "--nodes", sixteen, "file", "obj"],
+      ["object", "encode", "--code", "nope", "--nodes", sixteen, "obj"],
+      ["object", "put-parts", "--code", "Bad Name", "--nodes", sixteen, "file", "obj"],
     ]
   ) {
     const run = await runCdfs(args);
@@ -181,36 +187,60 @@ Deno.test("an unknown coding module is a one-line usage error naming the known o
 
 Deno.test("the node list must fit the module and parse strictly", async () => {
   const three = "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3";
-  for (const command of [["encode"], ["decode", "-o", "x"], ["repair", "--block", "0"]]) {
+  for (
+    const command of [["object", "encode"], ["object", "decode", "-o", "x"], [
+      "object",
+      "repair",
+      "--block",
+      "0",
+    ]]
+  ) {
     const run = await runCdfs([...command, "--code", "rapidraid", "--nodes", three, "obj"]);
     assertOneLineError(run, EXIT_USAGE, /: rapidraid needs 16 nodes, got 3\n$/);
   }
-  const put = await runCdfs(["put-parts", "--code", "rs", "--nodes", three, "f", "obj"]);
+  const put = await runCdfs(["object", "put-parts", "--code", "rs", "--nodes", three, "f", "obj"]);
   assertOneLineError(put, EXIT_USAGE, /rs needs 16 nodes, got 3/);
-  const env = await runCdfs(["encode", "--code", "replication", "obj"], {
+  const env = await runCdfs(["object", "encode", "--code", "replication", "obj"], {
     env: { CDFS_NODES: sixteen },
   });
   assertOneLineError(env, EXIT_USAGE, /replication needs 3 nodes, got 16 in CDFS_NODES/);
-  const typo = await runCdfs(["encode", "--code", "rs", "--nodes", "127.0.0.1:1,,x:2", "obj"]);
+  const typo = await runCdfs([
+    "object",
+    "encode",
+    "--code",
+    "rs",
+    "--nodes",
+    "127.0.0.1:1,,x:2",
+    "obj",
+  ]);
   assertOneLineError(typo, EXIT_USAGE, /--nodes: entry 1 is empty/);
-  const none = await runCdfs(["encode", "--code", "rs", "obj"]);
+  const none = await runCdfs(["object", "encode", "--code", "rs", "obj"]);
   assertOneLineError(none, EXIT_USAGE, /--nodes HOST:PORT,\.\.\. or --cluster FILE is required/);
 });
 
 Deno.test("usage errors of the object commands", async () => {
   const nodes = ["--nodes", sixteen];
   const cases: [string[], RegExp][] = [
-    [["put-parts", ...nodes, "f", "obj"], /--code NAME is required/],
-    [["put-parts", "--code", "rs", ...nodes, "f"], /missing argument: expected FILE ID/],
-    [["encode", "--code", "rs", ...nodes, "a/b"], /object id/],
-    [["encode", "--code", "rs", ...nodes, "x".repeat(200)], /manifest block id/],
-    [["decode", "--code", "rs", ...nodes, "--json", "obj"], /--json needs -o FILE/],
-    [["repair", "--code", "rs", ...nodes, "obj"], /--block I is required/],
-    [["repair", "--code", "rs", ...nodes, "--block", "16", "obj"], /coded blocks 0\.\.15/],
-    [["repair", "--code", "rs", ...nodes, "--block", "x", "obj"], /--block: expected/],
-    [["repair", "--code", "rs", ...nodes, "--block", "1", "--to", "16", "obj"], /nodes 0\.\.15/],
-    [["encode", "--code", "rs", ...nodes, "--chunk-size", "100", "obj"], /--chunk-size/],
-    [["encode", "--code", "rs", ...nodes, "--bogus", "obj"], /Unknown option '--bogus'/],
+    [["object", "put-parts", ...nodes, "f", "obj"], /--code NAME is required/],
+    [["object", "put-parts", "--code", "rs", ...nodes, "f"], /missing argument: expected FILE ID/],
+    [["object", "encode", "--code", "rs", ...nodes, "a/b"], /object id/],
+    [["object", "encode", "--code", "rs", ...nodes, "x".repeat(200)], /manifest block id/],
+    [["object", "decode", "--code", "rs", ...nodes, "--json", "obj"], /--json needs -o FILE/],
+    [["object", "repair", "--code", "rs", ...nodes, "obj"], /--block I is required/],
+    [
+      ["object", "repair", "--code", "rs", ...nodes, "--block", "16", "obj"],
+      /coded blocks 0\.\.15/,
+    ],
+    [["object", "repair", "--code", "rs", ...nodes, "--block", "x", "obj"], /--block: expected/],
+    [
+      ["object", "repair", "--code", "rs", ...nodes, "--block", "1", "--to", "16", "obj"],
+      /nodes 0\.\.15/,
+    ],
+    [["object", "encode", "--code", "rs", ...nodes, "--chunk-size", "100", "obj"], /--chunk-size/],
+    [
+      ["object", "encode", "--code", "rs", ...nodes, "--bogus", "obj"],
+      /object encode: unknown option '--bogus'; see 'cdfs object encode --help'/,
+    ],
   ];
   for (const [args, pattern] of cases) assertOneLineError(await runCdfs(args), EXIT_USAGE, pattern);
 });
@@ -218,8 +248,8 @@ Deno.test("usage errors of the object commands", async () => {
 Deno.test("a command on unreachable nodes fails in one line naming a node", async () => {
   const port = unusedPort();
   const nodes = ["--nodes", `127.0.0.1:${port},127.0.0.1:${port + 1},127.0.0.1:${port + 2}`];
-  const run = await runCdfs(["decode", ...nodes, "-o", "/nonexistent/x", "obj"]);
+  const run = await runCdfs(["object", "decode", ...nodes, "-o", "/nonexistent/x", "obj"]);
   assertOneLineError(run, EXIT_FAILURE, /no manifest \(obj\.manifest\) on any of the 3 nodes/);
-  const encode = await runCdfs(["encode", "--code", "replication", ...nodes, "obj"]);
+  const encode = await runCdfs(["object", "encode", "--code", "replication", ...nodes, "obj"]);
   assertOneLineError(encode, EXIT_FAILURE, new RegExp(`cannot reach node 127\\.0\\.0\\.1:${port}`));
 });

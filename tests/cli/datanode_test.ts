@@ -33,7 +33,7 @@ Deno.test("datanode serve rejects bad options with a usage error before serving"
       [["--data", dir, "--max-memory", "512K"], /smaller than one chunk/],
       [["--data", dir, "--idle-timeout", "0"], /--idle-timeout must be a positive/],
       [["--data", dir, "--frame-timeout", "x"], /--frame-timeout/],
-      [["--data", dir, "--bogus"], /Unknown option/],
+      [["--data", dir, "--bogus"], /datanode serve: unknown option '--bogus'/],
       [["--data", dir, "extra"], /unexpected argument 'extra'/],
     ];
     for (const [args, pattern] of cases) {
@@ -97,5 +97,84 @@ Deno.test("datanode serve --log FILE appends JSON lines to the file", async () =
     assert.equal(records[1].node, "dn7");
   } finally {
     await Deno.remove(logDir, { recursive: true });
+  }
+});
+
+Deno.test("datanode serve: an unusable --data or a busy port is one line, and nothing is created", async () => {
+  const work = await Deno.makeTempDir();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const busy = `127.0.0.1:${taken.addr.port}`;
+  try {
+    const file = `${work}/a-file`;
+    await Deno.writeTextFile(file, "not a directory");
+    const fresh = `${work}/fresh`;
+    const log = `${work}/node.log`;
+    const cases: [string, string[], RegExp][] = [
+      ["a file as --data", ["--data", file], /^data directory \S+\/a-file: not a directory$/],
+      ["a file on the --data path", ["--data", `${file}/sub`], /a-file\/sub: not a directory$/],
+      // /sys takes no new directories, whoever asks (root gets EPERM, others EACCES).
+      [
+        "no permission",
+        ["--data", `/sys/cdfs-test-${crypto.randomUUID()}`],
+        /^data directory \/sys\/\S+: (operation not permitted|permission denied)$/,
+      ],
+      ["a busy port", ["--data", fresh, "--listen", busy], /^cannot listen on \S+: address /],
+      [
+        "a busy --metrics port",
+        ["--data", fresh, "--listen", "127.0.0.1:0", "--metrics", busy, "--log", log],
+        new RegExp(`^--metrics: cannot listen on ${busy}: address already in use$`),
+      ],
+    ];
+    for (const [what, args, pattern] of cases) {
+      const run = await runCdfs(["datanode", "serve", ...args]);
+      assert.equal(run.code, 1, `${what}: ${run.err}`);
+      const match = /^cdfs: error: ([^\n]+) \(UNAVAILABLE\)\n$/.exec(run.err);
+      assert.ok(match, `${what}: one line with its code once: ${JSON.stringify(run.err)}`);
+      assert.match(match[1]!, pattern, what);
+      assert.equal(run.out, "", `${what}: no 'listening' line`);
+    }
+    // Nothing was created: no data directory for the busy ports, no log file.
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(work))).map((e) => e.name), ["a-file"]);
+  } finally {
+    taken.close();
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("datanode serve: a busy --metrics port stops a real process before 'listening'", async () => {
+  const work = await Deno.makeTempDir();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        main,
+        "datanode",
+        "serve",
+        "--data",
+        `${work}/data`,
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics",
+        `127.0.0.1:${taken.addr.port}`,
+      ],
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 1);
+    assert.equal(new TextDecoder().decode(run.stdout), "");
+    assert.equal(
+      new TextDecoder().decode(run.stderr),
+      `cdfs: error: --metrics: cannot listen on 127.0.0.1:${taken.addr.port}: address already ` +
+        "in use (UNAVAILABLE)\n",
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(work)), []);
+  } finally {
+    taken.close();
+    await Deno.remove(work, { recursive: true });
   }
 });

@@ -67,6 +67,32 @@ Deno.test("nodeListArgument: --nodes first, then $CDFS_NODES, else a usage error
   );
 });
 
+Deno.test("nodeListArgument: CDFS_NODES and CDFS_CLUSTER both set are refused, unless an option picks", () => {
+  const env = { CDFS_NODES: "e:1,e:2", CDFS_CLUSTER: "/nonexistent/cluster.json" };
+  const none = { values: {}, positionals: [] };
+  assert.throws(
+    () => nodeListArgument(capturingContext({ env }), none),
+    usageError(
+      /^CDFS_NODES and CDFS_CLUSTER are both set: pick one with --nodes or --cluster, or unset/,
+    ),
+  );
+  // --nodes picks the list.
+  const picked = nodeListArgument(capturingContext({ env }), {
+    values: { nodes: "o:1" },
+    positionals: [],
+  });
+  assert.deepEqual(picked, { addresses: ["o:1"], source: "--nodes" });
+  // --cluster picks the cluster (which does not exist here: the error names that file).
+  assert.throws(
+    () =>
+      nodeListArgument(capturingContext({ env }), {
+        values: { cluster: "/other/cluster.json" },
+        positionals: [],
+      }),
+    (e) => isCdfsError(e) && /\/other\/cluster\.json/.test(e.message),
+  );
+});
+
 Deno.test("checkNodeCount wants exactly the module's nodes", () => {
   const three = { addresses: ["a:1", "b:1", "c:1"], source: "--nodes" };
   checkNodeCount(replication, three);

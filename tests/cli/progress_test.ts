@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createProgress, formatDuration, formatProgressLine } from "../../src/cli/progress.ts";
+import {
+  createProgress,
+  formatDuration,
+  formatProgressLine,
+  formatSummaryRate,
+} from "../../src/cli/progress.ts";
 
 function fakeTerminal(isTerminal: boolean) {
   const err: string[] = [];
@@ -109,4 +114,19 @@ Deno.test("durations", () => {
   assert.equal(formatDuration(59.2), "1:00");
   assert.equal(formatDuration(3600), "1:00:00");
   assert.equal(formatDuration(3725), "1:02:05");
+});
+
+Deno.test("a summary's rate is the rate its progress bar shows for the same bytes and time", () => {
+  // encode: 11 parts of 13.3 MiB each in 1.0 s. Both the bar and the summary count the
+  // object's bytes (k parts), so both say 146.3 MiB/s: not 13.3 for the bar (one coded block).
+  const bytes = 11 * Math.round(13.3 * (1 << 20));
+  const line = formatProgressLine("encode big", bytes, bytes, 1000);
+  assert.ok(line.includes("  146.3 MiB/s  "), line);
+  assert.equal(formatSummaryRate(bytes, 1), ", 1.00 s, 146.3 MiB/s");
+  for (const [done, ms] of [[1, 1], [5 << 20, 3000], [123_456_789, 4321]] as const) {
+    const rate = / (\S+ \S+\/s) /.exec(formatProgressLine("x", done, done, ms))![1]!;
+    assert.ok(formatSummaryRate(done, ms / 1000).endsWith(`, ${rate}`), `${done} in ${ms} ms`);
+  }
+  assert.equal(formatSummaryRate(0, 1), "", "nothing moved");
+  assert.equal(formatSummaryRate(10, 0), "", "no time");
 });

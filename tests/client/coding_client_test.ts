@@ -6,16 +6,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { BufferPool } from "../../src/buffer/pool.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { runLocal } from "../../src/coding/local_cluster.ts";
 import type { CodingModule } from "../../src/coding/program.ts";
 import { validateModule } from "../../src/coding/validate.ts";
-import { DataNodeServer } from "../../src/datanode/server.ts";
 import { CdfsError } from "../../src/errors.ts";
 import type { CodingRequest } from "../../src/protocol/messages.ts";
-import { BlockStore } from "../../src/store/block_store.ts";
 import { randomBytes } from "./_blocks.ts";
+import { type InProcessCluster, startCluster } from "../helpers/in_process_cluster.ts";
 
 const CHUNK = 4096;
 
@@ -49,49 +47,25 @@ const mini: CodingModule = validateModule({
   },
 }, "test");
 
-interface Cluster {
-  nodes: string[];
-  servers: DataNodeServer[];
-  [Symbol.asyncDispose](): Promise<void>;
+/** Two in-process nodes serving `mini`, with step buffers of up to 16 chunks. */
+function cluster(): Promise<InProcessCluster> {
+  return startCluster(2, { modules: [mini], maxChunkSize: 16 * CHUNK });
 }
 
-async function cluster(): Promise<Cluster> {
-  const servers: DataNodeServer[] = [];
-  const dirs: string[] = [];
-  for (let i = 0; i < 2; i++) {
-    dirs.push(await Deno.makeTempDir({ prefix: "cdfs-coding-client-" }));
-    servers.push(DataNodeServer.listen({
-      store: await BlockStore.open(dirs[i]!),
-      pool: new BufferPool({ bufferSize: 16 * CHUNK + 64, maxBuffers: 64 }),
-      nodeId: `dn${i}`,
-      port: 0,
-      coding: { modules: new Map([["mini", mini]]) },
-    }));
-  }
-  return {
-    servers,
-    nodes: servers.map((s) => `127.0.0.1:${s.addr.port}`),
-    async [Symbol.asyncDispose]() {
-      await Promise.all(servers.map((s) => s.shutdown(0)));
-      for (const dir of dirs) await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function request(nodes: string[], program: string, object: string): CodingRequest {
+function request(nodes: readonly string[], program: string, object: string): CodingRequest {
   return {
     op: "CODING",
     module: "mini",
     program,
     object,
     run: crypto.randomUUID().replaceAll("-", ""),
-    nodes,
+    nodes: [...nodes],
     chunkSize: CHUNK,
   };
 }
 
 async function placePart(
-  nodes: string[],
+  nodes: readonly string[],
   object: string,
   length: number,
   chunkSize = CHUNK,

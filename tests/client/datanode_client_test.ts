@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { DataNodeClient } from "../../src/client/datanode_client.ts";
+import {
+  DataNodeClient,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  withStallTimeout,
+} from "../../src/client/datanode_client.ts";
+import {
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+} from "../../src/protocol/connection.ts";
 import { CdfsError, type ErrorCode } from "../../src/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256, streamedBlock, unusedPort } from "./_blocks.ts";
@@ -321,5 +329,31 @@ Deno.test("a listener that never answers the preamble times out", async () => {
     listener.close();
     await accepting.catch(() => {});
     for (const conn of held) conn.close();
+  }
+});
+
+Deno.test("withStallTimeout: a coding run's connections time out within its stall timeout", () => {
+  // Each timeout becomes at most the stall timeout; a shorter one of the caller stays.
+  const meter = { bytesIn: 0, bytesOut: 0 };
+  assert.deepEqual(withStallTimeout({ idleTimeoutMs: 500, meter }, 2000), {
+    idleTimeoutMs: 500,
+    meter,
+    connectTimeoutMs: 2000,
+    frameTimeoutMs: 2000,
+  });
+  assert.deepEqual(withStallTimeout({}, 86_400_000), {
+    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+    frameTimeoutMs: DEFAULT_FRAME_TIMEOUT_MS,
+  });
+  const own = { connectTimeoutMs: 7 };
+  assert.equal(withStallTimeout(own, undefined), own);
+  // What the CODING request would refuse is refused before anything is sent.
+  for (const bad of [99, 1.5e3 + 0.5, 86_400_001, Number.NaN]) {
+    assert.throws(
+      () => withStallTimeout({}, bad),
+      (e) =>
+        e instanceof CdfsError && e.code === "BAD_REQUEST" && /100\.\.86400000/.test(e.message),
+    );
   }
 });

@@ -101,3 +101,47 @@ Deno.test("manifestBlockId names {id}.manifest and refuses ids that are not bloc
     assert.throws(() => manifestBlockId(bad), (e) => isCdfsError(e, "BAD_REQUEST"));
   }
 });
+
+Deno.test("the fields updates add: written only when set, read back, each checked by name", () => {
+  const coded = Array.from({ length: 16 }, (_, i) =>
+    i === 3 ? { node: 15 } : {
+      node: i,
+      digest: i.toString(16).repeat(16),
+    });
+  const updated: ObjectManifest = {
+    ...manifest,
+    n: 16,
+    revision: 2,
+    coded,
+    encoded: { run: "ab".repeat(16), at: "2025-06-01T12:01:00.000Z" },
+    archived: { at: "2025-06-01T12:02:00.000Z", replicas: 22 },
+  };
+  assert.deepEqual(parseManifest(encodeManifest(updated)), updated);
+  const text = new TextDecoder().decode(encodeManifest(updated));
+  assert.match(text, /"revision":2,"coded":\[\{"node":0,"digest":"0{16}"\}/);
+  assert.match(text, /\{"node":15\}/);
+  // A first-version reader ignores them; a first-version manifest has none of them.
+  assert.equal(parseManifest(encodeManifest(manifest)).coded, undefined);
+
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ revision: 1.5 }, /"revision" must be an integer >= 0, got 1.5/],
+    [{ coded: coded.slice(1) }, /"coded" must be a list of n = 16 records/],
+    [{ coded: { 0: { node: 0 } } }, /"coded" must be a list/],
+    [{ coded: coded.with(1, 5 as never) }, /"coded\[1\]" must be a JSON object, got 5/],
+    [{ coded: coded.with(2, { node: -1 }) }, /"coded\[2\]\.node" must be an integer >= 0/],
+    [
+      { coded: coded.with(0, { node: 0, digest: "XYZ" }) },
+      /"coded\[0\]\.digest" must be 16 lowercase hex digits, got "XYZ"/,
+    ],
+    [{ encoded: "yes" }, /"encoded" must be a JSON object/],
+    [{ encoded: { run: "abc", at: updated.created } }, /"encoded\.run" must be a run id/],
+    [{ encoded: { run: "ab".repeat(16) } }, /"encoded\.at" must be an ISO-8601 time, got nothing/],
+    [
+      { archived: { at: updated.created, replicas: -1 } },
+      /"archived\.replicas" must be an integer/,
+    ],
+  ];
+  for (const [change, pattern] of cases) {
+    assert.throws(() => parseManifest(bytesOf({ ...updated, ...change })), corrupt(pattern));
+  }
+});

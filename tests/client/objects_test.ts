@@ -23,6 +23,7 @@ import { validateModule } from "../../src/coding/validate.ts";
 import { isCdfsError } from "../../src/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256, unusedPort } from "./_blocks.ts";
+import { retrieveBlock } from "../helpers/in_process_cluster.ts";
 import { concatBytes } from "../helpers/bytes.ts";
 
 /**
@@ -46,13 +47,6 @@ const pair: CodingModule = validateModule({
     ]),
   ])),
 }, "tests/client/objects_test.ts");
-
-async function retrieveAll(address: string, block: string): Promise<Uint8Array> {
-  using client = await DataNodeClient.connect(address);
-  const chunks: Uint8Array[] = [];
-  await client.retrieve(block, (chunk) => void chunks.push(chunk.slice()));
-  return concatBytes(chunks);
-}
 
 async function blockIds(address: string, prefix: string): Promise<string[]> {
   using client = await DataNodeClient.connect(address);
@@ -110,11 +104,11 @@ Deno.test("object operations on three datanodes", async (t) => {
         const part0 = object.subarray(0, partLength);
         const part1 = new Uint8Array(partLength); // the last byte is the zero padding
         part1.set(object.subarray(partLength));
-        assert.deepEqual(await retrieveAll(addresses[0]!, "obj.part0"), part0);
-        assert.deepEqual(await retrieveAll(addresses[2]!, "obj.part0"), part0);
-        assert.deepEqual(await retrieveAll(addresses[1]!, "obj.part1"), part1);
+        assert.deepEqual(await retrieveBlock(addresses[0]!, "obj.part0"), part0);
+        assert.deepEqual(await retrieveBlock(addresses[2]!, "obj.part0"), part0);
+        assert.deepEqual(await retrieveBlock(addresses[1]!, "obj.part1"), part1);
         for (const address of addresses) {
-          const manifest = parseManifest(await retrieveAll(address, manifestBlockId("obj")));
+          const manifest = parseManifest(await retrieveBlock(address, manifestBlockId("obj")));
           assert.deepEqual(manifest, result.manifest);
         }
         const [done, total] = reports.at(-1)!;
@@ -258,10 +252,10 @@ Deno.test("object operations on three datanodes", async (t) => {
         const repaired = await repairBlock({ ...target, block: 0, chunkSize: 65536 });
         assert.deepEqual(repaired.used, [2]);
         assert.equal(repaired.node, 0);
-        assert.deepEqual(await retrieveAll(addresses[0]!, `${id}.coded0`), bytes);
+        assert.deepEqual(await retrieveBlock(addresses[0]!, `${id}.coded0`), bytes);
         const elsewhere = await repairBlock({ ...target, block: 1, to: 0 });
         assert.equal(elsewhere.node, 0);
-        assert.deepEqual(await retrieveAll(addresses[0]!, `${id}.coded1`), bytes);
+        assert.deepEqual(await retrieveBlock(addresses[0]!, `${id}.coded1`), bytes);
       });
     }
   } finally {

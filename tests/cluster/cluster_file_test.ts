@@ -123,6 +123,57 @@ Deno.test("cluster file: an emulated network keeps each node's link (start-node 
   );
 });
 
+Deno.test("cluster file: the namenode and its etcd, checked; files without them still read", () => {
+  const file: ClusterFile = {
+    ...sample(),
+    namenode: {
+      address: "127.0.0.1:13000",
+      meta: "etcd:http://127.0.0.1:2379",
+      log: "/tmp/data/namenode.log",
+      pid: 4300,
+      startTime: "300",
+    },
+    etcd: {
+      clientUrl: "http://127.0.0.1:2379",
+      dataDir: "/tmp/data/etcd",
+      log: "/tmp/data/etcd.log",
+      pid: 4299,
+      startTime: "299",
+    },
+  };
+  assert.deepEqual(parseClusterFile(formatClusterFile(file), "c.json"), file);
+  // A namenode the cluster does not own: only where it is and what it stores in.
+  const external: ClusterFile = {
+    ...sample(),
+    namenode: { address: "[::1]:13000", meta: "sqlite:/var/lib/nn.db" },
+  };
+  assert.deepEqual(parseClusterFile(formatClusterFile(external), "c.json"), external);
+  assert.equal(parseClusterFile(formatClusterFile(sample()), "c.json").namenode, undefined);
+
+  const broken = (change: (json: Record<string, unknown>) => void): string =>
+    rejection((json) => {
+      json.namenode = { address: "127.0.0.1:13000", meta: "sqlite:/x.db" };
+      change(json);
+    });
+  assert.match(
+    broken((json) => (json.namenode as Record<string, unknown>).address = "nowhere"),
+    /namenode\.address/,
+  );
+  assert.match(
+    broken((json) => (json.namenode as Record<string, unknown>).meta = "mysql:x"),
+    /namenode\.meta "mysql:x" is not sqlite:PATH or etcd:URL/,
+  );
+  assert.match(
+    broken((json) => (json.namenode as Record<string, unknown>).pid = -3),
+    /namenode\.pid must be a process id/,
+  );
+  assert.match(broken((json) => json.namenode = "127.0.0.1:13000"), /namenode must be a JSON/);
+  assert.match(
+    broken((json) => json.etcd = { clientUrl: "ftp://x", dataDir: "/d", log: "/l", pid: 9 }),
+    /etcd\.clientUrl "ftp:\/\/x" is not http:\/\/HOST:PORT/,
+  );
+});
+
 Deno.test("cluster file: a missing nodeArgs reads as none", () => {
   const json = JSON.parse(formatClusterFile(sample()));
   delete json.nodeArgs;

@@ -127,14 +127,17 @@ Deno.test("demo: put, encode, drop replicas, stop 5 of 16 nodes, decode, verify"
     // encode produced one coded block per node; the stopped nodes moved nothing afterwards.
     const put = report.steps[0]!.bytesByNode.reduce((a, b) => a + b, 0);
     assert.ok(put > 22 * report.blockBytes && put < 22 * report.blockBytes + 16 * 1024, `${put}`);
-    // (plus the manifest, which the encode reads from the node of its first program).
+    // (plus the manifest, which the encode reads from every node and rewrites there with
+    // where each coded block lives: a few KiB, never a second block).
     for (const bytes of report.steps[1]!.bytesByNode) {
-      assert.ok(bytes >= report.blockBytes && bytes < report.blockBytes + 1024, `${bytes}`);
+      assert.ok(bytes >= report.blockBytes && bytes < report.blockBytes + 8 * 1024, `${bytes}`);
     }
     const decode = report.steps[4]!;
     for (const n of report.stoppedNodes) assert.equal(decode.bytesByNode[n], 0);
     const stored = report.nodes.reduce((a, n) => a + n.stored, 0);
-    assert.equal(stored, put);
+    // Stored beyond the put: only the manifest updates of the encode and of the archive
+    // (where the coded blocks live; replicas dropped), one of each per node, each < 4 KiB.
+    assert.ok(stored > put && stored - put < 16 * 2 * 4096, `${stored} - ${put}`);
 
     const text = formatClusterDemoReport(report);
     assert.match(

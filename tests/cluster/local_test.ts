@@ -17,6 +17,8 @@ import {
 import { isDatanodeOf, NodeChild, selfLauncher } from "../../src/cluster/node_process.ts";
 import { findProcesses, processInfo } from "../../src/cluster/processes.ts";
 import { isCdfsError } from "../../src/errors.ts";
+import { isNameNodeOf } from "../../src/cluster/namenode_process.ts";
+import { NameNodeClient } from "../../src/namenode/client.ts";
 
 const launcher = selfLauncher((name) => Deno.env.get(name));
 
@@ -256,6 +258,77 @@ Deno.test("local cluster: an aborted start stops what it started", async () => {
   await assert.rejects(start, (e) => isCdfsError(e, "TIMEOUT") && /interrupted/.test(e.message));
   assert.deepEqual(datanodesUnder(dirs.tempDir), []);
   assert.deepEqual(await Array.fromAsync(Deno.readDir(dirs.stateRoot)), []);
+});
+
+Deno.test("local cluster with a namenode: nodes registered and reporting; stop stops it too", async () => {
+  await using dirs = await scratch();
+  const cluster = await LocalCluster.start({
+    nodes: 2,
+    name: "withnn",
+    stateRoot: dirs.stateRoot,
+    tempDir: dirs.tempDir,
+    launcher,
+    namenode: { args: ["--heartbeat-interval", "200ms"] },
+  });
+  const file = cluster.file;
+  try {
+    const namenode = file.namenode!;
+    assert.equal(namenode.meta, `sqlite:${join(dirs.stateRoot, "withnn", "namenode.db")}`);
+    assert.equal(namenode.log, join(file.dataDir, "namenode.log"));
+    const info = processInfo(namenode.pid!);
+    assert.ok(info !== undefined && isNameNodeOf(info.argv, namenode.log!), "the namenode runs");
+    assert.equal(info.startTime, namenode.startTime);
+    for (const node of file.nodes) {
+      const argv = processInfo(node.pid!)!.argv;
+      assert.equal(argv[argv.indexOf("--namenode") + 1], namenode.address);
+    }
+    using client = await NameNodeClient.connect(namenode.address);
+    assert.deepEqual(
+      (await client.listDatanodes()).datanodes.map((d) => [d.node, d.address, d.state]),
+      file.nodes.map((n) => [n.id, n.address, "alive"]),
+    );
+    // A block stored on a node is reported to the namenode.
+    {
+      using node = await DataNodeClient.connect(file.nodes[1]!.address);
+      await node.store("kept", [new TextEncoder().encode("reported")]);
+    }
+    const reported = async () =>
+      (await client.orphans({ graceMs: 0 })).orphans.map((o) => [o.node, o.block, o.length]);
+    const until = Date.now() + 10_000;
+    while ((await reported()).length === 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(await reported(), [["withnn-n1", "kept", 8]]);
+  } finally {
+    const report = await cluster.stop(5000);
+    assert.deepEqual([report.terminated, report.services], [2, ["namenode"]]);
+  }
+  await assertGone(file);
+  assert.equal(processInfo(file.namenode!.pid!), undefined, "the namenode is gone");
+});
+
+Deno.test("local cluster: a namenode that cannot start fails the start, and nothing is left", async () => {
+  await using dirs = await scratch();
+  await assert.rejects(
+    LocalCluster.start({
+      nodes: 2,
+      name: "badnn",
+      stateRoot: dirs.stateRoot,
+      tempDir: dirs.tempDir,
+      launcher,
+      namenode: { meta: `sqlite:${dirs.tempDir}/no/such/dir/meta.db` },
+    }),
+    (e) =>
+      isCdfsError(e, "UNAVAILABLE") &&
+      /^namenode did not start: it exited before it listened \(exit code 1\): cannot open metadata database/
+        .test(e.message),
+  );
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(dirs.stateRoot)), []);
+  assert.deepEqual(datanodesUnder(dirs.tempDir), []);
+  assert.deepEqual(
+    findProcesses((argv) => argv.some((word) => word.startsWith(dirs.tempDir))).map((p) => p.pid),
+    [],
+  );
 });
 
 Deno.test("clean: stops clusters whose launcher died, with strays; keeps live and detached ones", async () => {

@@ -155,7 +155,7 @@ Deno.test({
       assert.equal((await listNamespaces(name)).length, 4);
 
       for (const node of cluster.nodes as { address: string; id: string }[]) {
-        const ping = await cdfs(["ping", "--node", node.address, "--json"], hub);
+        const ping = await cdfs(["block", "ping", "--node", node.address, "--json"], hub);
         assert.equal(ping.code, 0, ping.err);
         assert.equal(JSON.parse(ping.out).node, node.id);
       }
@@ -308,7 +308,7 @@ Deno.test({
       );
       const block = `${dataDir}/block.bin`;
       await Deno.writeTextFile(block, "kept across a restart\n");
-      const store = await cdfs(["store", ...client, "--node", "1", "kept", block], hub);
+      const store = await cdfs(["block", "store", ...client, "--node", "1", "kept", block], hub);
       assert.equal(store.code, 0, store.err);
       assert.equal((await relaysIn(n1, address)).length, 1);
 
@@ -329,7 +329,7 @@ Deno.test({
       assert.match(start.out, new RegExp(`started on ${address.replaceAll(".", "\\.")},`));
       assert.ok((await namespacePids(n1)).includes(pid), "the node runs in its namespace");
       assert.equal((await relaysIn(n1, address)).length, 1);
-      const stat = await cdfs(["stat", ...client, "--node", "1", "--json", "kept"], hub);
+      const stat = await cdfs(["block", "stat", ...client, "--node", "1", "--json", "kept"], hub);
       assert.equal(stat.code, 0, stat.err);
       assert.equal(JSON.parse(stat.out).length, "kept across a restart\n".length);
       const stats = await cdfs(["cluster", "stats", ...on], hub);
@@ -344,7 +344,7 @@ Deno.test({
       const again = await cdfs(["cluster", "start-node", ...on, "1"]);
       assert.equal(again.code, 0, again.err);
       assert.deepEqual(await relaysIn(n1, address), relay);
-      const ping = await cdfs(["ping", ...client, "--node", "1", "--json"], hub);
+      const ping = await cdfs(["block", "ping", ...client, "--node", "1", "--json"], hub);
       assert.equal(ping.code, 0, ping.err);
       assert.equal(JSON.parse(ping.out).node, cluster.nodes[1].id);
 

@@ -161,6 +161,50 @@ export function assertNamesNode(error: unknown, index: number, address: string):
   assert.match(error.message, new RegExp(`^node ${index} \\(${address.replace(/\./g, "\\.")}\\)`));
 }
 
+/** How a run with a frozen node ended: its error, and how long after the freeze it came. */
+export interface FrozenRun {
+  readonly error: unknown;
+  readonly ms: number;
+}
+
+/**
+ * Runs `req` and freezes node `victim` (SIGSTOP) as soon as the entry node's start reply
+ * arrives; resumes it (SIGCONT) when the run has ended. Frozen this early (with parts of a
+ * few MiB), the victim cannot have sent its prepared reply, so nothing may be committed: in
+ * pull mode the requests have yet to reach the pipeline's first nodes and the data to flow
+ * through them, in push mode the prepared reply comes from the chain's end through every node.
+ */
+export async function runFreezing(
+  processes: readonly DataNodeProcess[],
+  module: CodingModule,
+  req: CodingRequest,
+  victim: number,
+): Promise<FrozenRun> {
+  const nodes = processes.map((p) => p.address);
+  let frozenAt: number | undefined;
+  try {
+    await runProgram(nodes, module, req, {
+      onResponse: () => {
+        processes[victim]!.child.kill("SIGSTOP");
+        frozenAt = performance.now();
+      },
+    });
+  } catch (error) {
+    assert.ok(frozenAt !== undefined, `the run failed before it started: ${error}`);
+    return { error, ms: performance.now() - frozenAt };
+  } finally {
+    if (frozenAt !== undefined) processes[victim]!.child.kill("SIGCONT");
+  }
+  throw new Error(`the run succeeded although node ${victim} was frozen`);
+}
+
+/** Asserts a stall's error: TIMEOUT, naming node `index` at `address` first. */
+export function assertStallBlames(error: unknown, index: number, address: string): void {
+  assert.ok(error instanceof CdfsError, `expected a CdfsError, got ${error}`);
+  assert.equal(error.code, "TIMEOUT", error.message);
+  assertNamesNode(error, index, address);
+}
+
 /** Starts the 16 datanodes of a CODING test, with short timeouts (3 s). */
 export async function startCodingNodes(): Promise<DataNodeProcess[]> {
   return await Promise.all(

@@ -18,6 +18,7 @@ import { CdfsError } from "../../src/errors.ts";
 import {
   assertCodedBlocks,
   assertNamesNode,
+  assertStallBlames,
   KiB,
   leftovers,
   MiB,
@@ -25,6 +26,7 @@ import {
   NODES,
   placeParts,
   request,
+  runFreezing,
   runProgram,
   startCodingNodes,
   statsWhen,
@@ -211,6 +213,74 @@ Deno.test("push-mode CODING on 16 datanode processes", async (t) => {
       assert.equal((error as CdfsError).code, "TIMEOUT", String(error));
       assertNamesNode(error, victim, nodes[victim]!);
       assert.deepEqual(await leftovers(nodes, "objStall"), []);
+    });
+
+    await t.step(
+      "a node frozen first, in the middle or last of the chain is the one named",
+      async (t) => {
+        // Node 0 is the client's own neighbour; node 7's neighbours both time out on it, and
+        // the one towards the client (node 6) must be the one heard; node 15 ends the chain.
+        // The run's stall timeout (1.5 s) is shorter than the nodes' (3 s): it must hold too.
+        for (const victim of [0, 7, 15]) {
+          await t.step(`node ${victim}`, async () => {
+            const objectId = `objFrozen${victim}`;
+            await placeParts(rapidraid, nodes, objectId, 4 * MiB + 1);
+            const { error, ms } = await runFreezing(
+              processes,
+              rapidraid,
+              request(rapidraid, nodes, chain[0]!, objectId, newRunId(), chunkSize, {
+                push: { chain },
+                timeoutMs: 1500,
+              }),
+              victim,
+            );
+            assertStallBlames(error, victim, nodes[victim]!);
+            assert.ok(ms < 3000, `failed ${Math.round(ms)} ms after the freeze`);
+            assert.deepEqual(await leftovers(nodes, objectId), []);
+          });
+        }
+      },
+    );
+
+    await t.step("timeoutMs: a frozen node fails the run in about that time", async () => {
+      await placeParts(rapidraid, nodes, "objQuick", 4 * MiB + 1);
+      const { error, ms } = await runFreezing(
+        processes,
+        rapidraid,
+        request(rapidraid, nodes, chain[0]!, "objQuick", newRunId(), chunkSize, {
+          push: { chain },
+          timeoutMs: 800,
+        }),
+        7,
+      );
+      assertStallBlames(error, 7, nodes[7]!);
+      // The timeout that fired is the run's (the nodes' own is 3 s), on node 7's neighbour.
+      assert.match((error as CdfsError).message, /\b800 ms\b/);
+      assert.ok(ms > 400 && ms < 2400, `failed ${Math.round(ms)} ms after the freeze`);
+      assert.deepEqual(await leftovers(nodes, "objQuick"), []);
+    });
+
+    await t.step("encodeObject's timeoutMs reaches every node of the run", async () => {
+      await placeParts(rapidraid, nodes, "objTarget", 64 * KiB);
+      // Frozen before the run: node 6 cannot even connect to it. The client's own connect
+      // timeout only bounds its look for a manifest on every node before the run starts.
+      processes[7]!.child.kill("SIGSTOP");
+      const started = performance.now();
+      const error = await encodeObject({
+        module: rapidraid,
+        nodes,
+        objectId: "objTarget",
+        chunkSize,
+        mode: "push",
+        client: { connectTimeoutMs: 800 },
+        timeoutMs: 800,
+      }).then(() => undefined, (e) => e).finally(() => processes[7]!.child.kill("SIGCONT"));
+      const ms = performance.now() - started;
+      assertStallBlames(error, 7, nodes[7]!);
+      // Node 6's own timeouts are 3 s (10 s to connect): it used the run's.
+      assert.match((error as CdfsError).message, /\b800 ms\b.*pushed to by node 6/);
+      assert.ok(ms < 4000, `failed after ${Math.round(ms)} ms`);
+      assert.deepEqual(await leftovers(nodes, "objTarget"), []);
     });
 
     await t.step("a node killed mid-encode: named at once, nothing committed", async () => {

@@ -19,6 +19,8 @@ import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256 } from "../client/_blocks.ts";
 import { concatBytes } from "../helpers/bytes.ts";
+import { formatBytes } from "../../src/format/bytes.ts";
+import { formatRanges } from "../../src/format/count.ts";
 
 const CHUNK = "64K";
 const NODE_COUNT = 16;
@@ -109,6 +111,7 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
       for (const object of objects) {
         const { id, module, file } = object;
         const put = await cdfsOk([
+          "object",
           "put-parts",
           "--code",
           module.name,
@@ -119,11 +122,15 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
           file,
           id,
         ]);
-        assert.match(put.out, new RegExp(`^put ${id} \\(${object.bytes.length} bytes\\)`));
+        assert.ok(
+          put.out.startsWith(`put ${id} (${formatBytes(object.bytes.length)}) as `),
+          put.out,
+        );
         // The small RapidRAID object goes through push mode (decoded below like the others).
         const push = id === "small";
         if (module.name === "rs") {
           const refused = await runCdfs([
+            "object",
             "encode",
             "--code",
             "rs",
@@ -136,6 +143,7 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
           assert.match(refused.err, /--push with module 'rs': push mode needs a pipeline/);
         }
         const encoded = await cdfsOk([
+          "object",
           "encode",
           "--code",
           module.name,
@@ -151,6 +159,12 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
         assert.match(encoded.err, new RegExp(`^\\rencode ${id} \\[`));
         assert.match(encoded.err, /\r +\r$/);
         const summary = JSON.parse(encoded.out);
+        // The bar counts what the summary's rate counts: the object's bytes, k parts of the
+        // coded block length (not one coded block's bytes, which made its rate k times less).
+        const totals = new Set(
+          [...encoded.err.matchAll(/ \/ (\S+ \S+) {2}/g)].map((match) => match[1]),
+        );
+        assert.deepEqual([...totals], [formatBytes(summary.length * module.k)], encoded.err);
         assert.equal(summary.mode, push ? "push" : "pull");
         assert.equal(summary.length, Math.ceil(object.bytes.length / module.k));
         assert.deepEqual(
@@ -159,7 +173,13 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
         );
         for (const part of module.parts) {
           for (const node of part.nodes) {
-            await cdfsOk(["rm", "--node", nodes[node]!.address, part.block.replace("{id}", id)]);
+            await cdfsOk([
+              "block",
+              "rm",
+              "--node",
+              nodes[node]!.address,
+              part.block.replace("{id}", id),
+            ]);
           }
         }
       }
@@ -170,8 +190,9 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
         const name = `${object.id}.coded${block}`;
         const address = nodes[object.module.coded[block]!.node]!.address;
         const original = await retrieveBlock(address, name);
-        await cdfsOk(["rm", "--node", address, name]);
+        await cdfsOk(["block", "rm", "--node", address, name]);
         const repaired = await cdfsOk([
+          "object",
           "repair",
           "--nodes",
           list(),
@@ -211,7 +232,15 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
         );
       const before = codingRequests();
       const output = `${work}/refused.out`;
-      const run = await runCdfs(["decode", "--nodes", list(), "-o", output, objects[0]!.id]);
+      const run = await runCdfs([
+        "object",
+        "decode",
+        "--nodes",
+        list(),
+        "-o",
+        output,
+        objects[0]!.id,
+      ]);
       assert.equal(run.code, 1);
       assert.match(run.err, /^cdfs: error: [^\n]+ \(SINGULAR\)\n$/);
       assert.ok(
@@ -226,6 +255,7 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
       // Reed-Solomon is MDS: the same loss decodes (to standard output here).
       const rsObject = objects[2]!;
       const decoded = await cdfsOk([
+        "object",
         "decode",
         "--nodes",
         list(),
@@ -267,6 +297,7 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
         for (const object of objects) {
           const output = `${work}/${object.id}.out`;
           const run = await cdfsOk([
+            "object",
             "decode",
             "--code",
             object.module.name,
@@ -293,6 +324,27 @@ Deno.test("coding commands end to end on 16 datanodes", async (t) => {
           const differs = decoded.findIndex((b, i) => b !== object.bytes[i]);
           assert.equal(differs, -1, `${object.id} differs at byte ${differs}`);
         }
+        // The text summary names the 5 lost nodes in a few characters, not 5 long reasons.
+        const text = await cdfsOk([
+          "object",
+          "decode",
+          "--nodes",
+          list(),
+          "--chunk-size",
+          CHUNK,
+          "-o",
+          `${work}/text.out`,
+          objects[0]!.id,
+        ]);
+        const lostNodes = lost.map((i) => rapidraid.coded[i]!.node);
+        assert.ok(
+          text.out.endsWith(
+            `; lost coded blocks ${formatRanges(lost)} ` +
+              `(nodes ${formatRanges(lostNodes)}: connection refused)\n`,
+          ),
+          text.out,
+        );
+        assert.ok(text.out.length < 300, text.out);
       },
     );
   } finally {

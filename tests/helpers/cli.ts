@@ -6,7 +6,7 @@
  */
 import { runCli } from "../../src/cli/app.ts";
 import type { CliContext } from "../../src/cli/command.ts";
-import { COMMANDS } from "../../src/cli/commands.ts";
+import { COMMANDS, GROUPS } from "../../src/cli/commands.ts";
 import { iterableReader } from "../../src/client/byte_io.ts";
 import { concatBytes } from "./bytes.ts";
 
@@ -32,7 +32,7 @@ export interface CliRun {
 }
 
 /**
- * How to run a command: its environment, standard input and terminal.
+ * How to run a command: its environment, standard input and terminals.
  *
  * @example
  * ```ts ignore
@@ -56,6 +56,8 @@ export interface CdfsOptions {
   maxWrite?: number;
   /** Whether standard error is a terminal (then commands draw progress bars). Default false. */
   isTerminal?: boolean;
+  /** Whether standard input is a terminal (`cdfs store ID -` refuses one). Default false. */
+  stdinIsTerminal?: boolean;
 }
 
 /**
@@ -85,7 +87,7 @@ export interface CapturingContext extends CliContext {
  * console.log(ctx.env("CDFS_NODES")); // "h:1,h:2"
  * ```
  *
- * @param options The environment, standard input, write limit and terminal.
+ * @param options The environment, standard input, write limit and terminals.
  * @returns The context.
  */
 export function capturingContext(options: CdfsOptions = {}): CapturingContext {
@@ -99,6 +101,7 @@ export function capturingContext(options: CdfsOptions = {}): CapturingContext {
     isTerminal: options.isTerminal ?? false,
     env: (name) => options.env?.[name],
     stdin: stdin instanceof Uint8Array ? iterableReader([stdin]) : stdin ?? iterableReader([]),
+    stdinIsTerminal: options.stdinIsTerminal ?? false,
     stdout: {
       write(view) {
         const n = Math.min(view.length, maxWrite);
@@ -125,11 +128,11 @@ export function capturingContext(options: CdfsOptions = {}): CapturingContext {
  * ```
  *
  * @param args The arguments after `cdfs`.
- * @param options The environment, standard input, write limit and terminal.
+ * @param options The environment, standard input, write limit and terminals.
  * @returns The exit code and what was printed.
  */
 export async function runCdfs(args: string[], options: CdfsOptions = {}): Promise<CliRun> {
   const ctx = capturingContext(options);
-  const code = await runCli(COMMANDS, ctx, args);
+  const code = await runCli(COMMANDS, ctx, args, GROUPS);
   return { code, ...ctx.printed() };
 }

@@ -16,28 +16,23 @@
  * we are root, installs `etcd-server` once; the tests skip (saying why in their names) only
  * when that fails. Members use short raft timings (50 ms heartbeat, 500 ms election) so a
  * killed leader is replaced in about half a second. Disposing the cluster kills every member
- * it started and removes the data directories.
+ * it started and removes the data directories. The command lines, the health wait and the
+ * search for the binary are those of `cdfs cluster up --etcd` (src/cluster/etcd.ts).
  *
  * @module
  */
+import {
+  DEBIAN_ETCD,
+  type EtcdAvailability,
+  type EtcdMemberSpec,
+  findEtcd as findEtcdBinary,
+  freeLoopbackPorts,
+  logTail,
+  spawnEtcd,
+  waitEtcdHealthy,
+} from "../../src/cluster/etcd.ts";
 
-/** Where Debian's package puts the binary. */
-const DEBIAN_ETCD = "/usr/bin/etcd";
-/** How many stderr lines of a member are kept for failure messages. */
-const LOG_LINES = 200;
-
-/**
- * Whether an etcd binary is usable here.
- *
- * @example
- * ```ts
- * import type { EtcdAvailability } from "./_etcd.ts";
- * const none: EtcdAvailability = { found: false, reason: "etcd not installed" };
- * ```
- */
-export type EtcdAvailability =
-  | { readonly found: true; readonly binary: string; readonly version: string }
-  | { readonly found: false; readonly reason: string };
+export type { EtcdAvailability };
 
 let availability: Promise<EtcdAvailability> | undefined;
 
@@ -59,27 +54,12 @@ export function findEtcd(): Promise<EtcdAvailability> {
 }
 
 async function locate(): Promise<EtcdAvailability> {
-  const binary = Deno.env.get("CDFS_ETCD") ?? DEBIAN_ETCD;
-  let version = await versionOf(binary);
-  if (version === undefined && binary === DEBIAN_ETCD) {
-    const installed = await installDebianEtcd();
-    if (installed !== undefined) return { found: false, reason: installed };
-    version = await versionOf(binary);
-  }
-  if (version === undefined) {
-    return { found: false, reason: `no runnable etcd at ${binary}` };
-  }
-  return { found: true, binary, version };
-}
-
-async function versionOf(binary: string): Promise<string | undefined> {
-  try {
-    const out = await new Deno.Command(binary, { args: ["--version"], stderr: "null" }).output();
-    if (!out.success) return undefined;
-    return /etcd Version: (\S+)/.exec(new TextDecoder().decode(out.stdout))?.[1] ?? "unknown";
-  } catch {
-    return undefined;
-  }
+  const env = (name: string) => Deno.env.get(name);
+  const found = await findEtcdBinary(env);
+  if (found.found || (env("CDFS_ETCD") ?? "") !== "") return found;
+  const installed = await installDebianEtcd();
+  if (installed !== undefined) return { found: false, reason: installed };
+  return await findEtcdBinary(env);
 }
 
 /** Installs etcd-server; returns why it could not, or undefined on success. */
@@ -106,17 +86,6 @@ async function installDebianEtcd(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Free loopback ports (the kernel's choice; closed again right away). */
-function freePorts(count: number): number[] {
-  const listeners = Array.from(
-    { length: count },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
-
 /**
  * One etcd server process.
  *
@@ -137,10 +106,12 @@ export class EtcdMember {
   readonly peerUrl: string;
   /** Its data directory. */
   readonly dataDir: string;
-  #args: string[] = [];
+  /** Its log file (beside the data directory). */
+  readonly log: string;
   #binary = DEBIAN_ETCD;
+  #spec: EtcdMemberSpec | undefined;
   #child: Deno.ChildProcess | undefined;
-  #log: string[] = [];
+  #exited = false;
 
   /**
    * @param name The member's name.
@@ -153,6 +124,7 @@ export class EtcdMember {
     this.clientUrl = `http://127.0.0.1:${clientPort}`;
     this.peerUrl = `http://127.0.0.1:${peerPort}`;
     this.dataDir = dataDir;
+    this.log = `${dataDir}.log`;
   }
 
   /** Whether the process is running (as far as we know). */
@@ -169,57 +141,36 @@ export class EtcdMember {
    */
   launch(binary: string, initialCluster: string, token: string): void {
     this.#binary = binary;
-    this.#args = [
-      "--name",
-      this.name,
-      "--data-dir",
-      this.dataDir,
-      "--listen-client-urls",
-      this.clientUrl,
-      "--advertise-client-urls",
-      this.clientUrl,
-      "--listen-peer-urls",
-      this.peerUrl,
-      "--initial-advertise-peer-urls",
-      this.peerUrl,
-      "--initial-cluster",
+    this.#spec = {
+      name: this.name,
+      dataDir: this.dataDir,
+      clientUrl: this.clientUrl,
+      peerUrl: this.peerUrl,
       initialCluster,
-      "--initial-cluster-state",
-      "new",
-      "--initial-cluster-token",
       token,
-      "--heartbeat-interval",
-      "50",
-      "--election-timeout",
-      "500",
-    ];
+      log: this.log,
+      fastElections: true,
+    };
     this.#spawn();
   }
 
   #spawn(): void {
-    const child = new Deno.Command(this.#binary, {
-      args: this.#args,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const child = spawnEtcd(this.#binary, this.#spec!);
     this.#child = child;
-    this.#log = [];
-    void (async () => {
-      const decoder = new TextDecoderStream();
-      let rest = "";
-      for await (const text of child.stderr.pipeThrough(decoder)) {
-        const lines = (rest + text).split("\n");
-        rest = lines.pop()!;
-        this.#log.push(...lines);
-        if (this.#log.length > LOG_LINES) this.#log.splice(0, this.#log.length - LOG_LINES);
-      }
-    })().catch(() => {});
+    this.#exited = false;
+    void child.status.then(() => {
+      if (this.#child === child) this.#exited = true;
+    });
   }
 
-  /** The last lines of its log (for failure messages). */
-  logTail(lines = 20): string {
-    return this.#log.slice(-lines).join("\n");
+  /**
+   * The last lines of its log (for failure messages).
+   *
+   * @param lines How many.
+   * @returns The lines.
+   */
+  logTail(lines = 20): Promise<string> {
+    return logTail(this.log, lines);
   }
 
   /**
@@ -229,22 +180,13 @@ export class EtcdMember {
    * @throws {Error} With the log tail when it does not come up in time.
    */
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        const res = await fetch(`${this.clientUrl}/health`, {
-          signal: AbortSignal.timeout(1000),
-        });
-        const body = await res.json() as { health?: string };
-        if (body.health === "true") return;
-      } catch {
-        // Not listening yet.
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await waitEtcdHealthy(this.clientUrl, timeoutMs, () => this.#exited);
+    } catch (error) {
+      throw new Error(
+        `etcd member ${this.name}: ${(error as Error).message}:\n${await this.logTail()}`,
+      );
     }
-    throw new Error(
-      `etcd member ${this.name} not healthy after ${timeoutMs} ms:\n${this.logTail()}`,
-    );
   }
 
   /** Kills the process (SIGKILL: a crash) and waits for it to exit. */
@@ -322,7 +264,7 @@ export class EtcdCluster {
     let lastError: unknown;
     for (let tries = 0; tries < 3; tries++) {
       const root = await Deno.makeTempDir({ prefix: "cdfs-etcd-" });
-      const ports = freePorts(2 * count);
+      const ports = freeLoopbackPorts(2 * count);
       const members = Array.from(
         { length: count },
         (_, i) => new EtcdMember(`m${i}`, ports[2 * i]!, ports[2 * i + 1]!, `${root}/m${i}`),

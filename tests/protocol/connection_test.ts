@@ -312,6 +312,69 @@ Deno.test("frame timeout fires when the peer stops reading", async () => {
   }
 });
 
+Deno.test("a write waits while the peer, not reading, keeps sending; it times out once the peer is silent too", async () => {
+  const pair = await framePair({}, { frameTimeoutMs: 300 });
+  try {
+    // The peer reads nothing but talks, as a pipeline node blocked by its own downstream does
+    // (keepalives); this side reads them while its own write is stuck.
+    const reading = (async () => {
+      while (await pair.server.readJsonFrame(FRAME_TYPE.RESPONSE) !== null);
+    })();
+    reading.catch(() => {}); // the timeout below closes the connection
+    let talking = true;
+    const keepalives = (async () => {
+      while (talking) {
+        await pair.client.writeJsonFrame(FRAME_TYPE.RESPONSE, { progress: 0 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    let settled = false;
+    const chunk = new Uint8Array(16 << 20);
+    const writing = (async () => {
+      // Socket buffers take a few MiB: the writes are stuck within a few frames.
+      for (let i = 0; i < 64; i++) await pair.server.writeDataFrame(chunk, 0n);
+    })().finally(() => settled = true);
+    writing.catch(() => {}); // asserted below
+    // Five frame timeouts while the peer talks: still waiting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(settled, false, "the write timed out although the peer kept talking");
+    assert.equal(pair.server.closed, false);
+    talking = false;
+    await keepalives;
+    const silentAt = performance.now();
+    await assert.rejects(
+      writing,
+      cdfsError("TIMEOUT", /frame timeout: nothing for 300 ms .*neither took it nor sent anything/),
+    );
+    assert.ok(performance.now() - silentAt < 3000);
+    assert.equal(pair.server.closed, true);
+  } finally {
+    pair.close();
+  }
+});
+
+Deno.test("limitTimeouts lowers both timeouts until restored, never raises them", async () => {
+  const pair = await framePair({}, { idleTimeoutMs: 5000, frameTimeoutMs: 4000 });
+  try {
+    const keep = pair.server.limitTimeouts(undefined);
+    assert.deepEqual([pair.server.idleTimeoutMs, pair.server.frameTimeoutMs], [5000, 4000]);
+    keep();
+    const higher = pair.server.limitTimeouts(4500);
+    assert.deepEqual([pair.server.idleTimeoutMs, pair.server.frameTimeoutMs], [4500, 4000]);
+    higher();
+    const restore = pair.server.limitTimeouts(200);
+    assert.deepEqual([pair.server.idleTimeoutMs, pair.server.frameTimeoutMs], [200, 200]);
+    await assert.rejects(
+      pair.server.readFrameHeader(),
+      cdfsError("TIMEOUT", /idle timeout: nothing for 200 ms/),
+    );
+    restore();
+    assert.deepEqual([pair.server.idleTimeoutMs, pair.server.frameTimeoutMs], [5000, 4000]);
+  } finally {
+    pair.close();
+  }
+});
+
 Deno.test("payloads are read straight into WebAssembly memory and verified", async () => {
   const pool = new BufferPool({
     arena: new WasmArena({ maxBytes: 4 << 20 }),

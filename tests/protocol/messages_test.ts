@@ -5,6 +5,8 @@ import {
   buildListResponse,
   errorBody,
   type ListEntry,
+  MAX_CODING_TIMEOUT_MS,
+  MIN_CODING_TIMEOUT_MS,
   parseErrorBody,
   parseRequest,
   parseResponse,
@@ -218,6 +220,28 @@ Deno.test("CODING push: a chain naming the program, a length from every producer
     () => parseRequest({ ...middle, push: { chain, length: -1 } }),
     badRequest(/"length"/),
   );
+});
+
+Deno.test("CODING timeoutMs: the run's stall timeout, an integer of 100 ms .. 1 day", () => {
+  const base = {
+    op: "CODING",
+    module: "rapidraid",
+    program: "enc_node15",
+    object: "o",
+    run: "0123456789abcdef0123456789abcdef",
+    nodes: ["127.0.0.1:1"],
+    chunkSize: 65536,
+  };
+  for (const timeoutMs of [MIN_CODING_TIMEOUT_MS, 1500, MAX_CODING_TIMEOUT_MS]) {
+    assert.deepEqual(parseRequest({ ...base, timeoutMs }), { ...base, timeoutMs });
+  }
+  for (const timeoutMs of [0, 99, 1500.5, MAX_CODING_TIMEOUT_MS + 1, "1500", null]) {
+    assert.throws(
+      () => parseRequest({ ...base, timeoutMs }),
+      badRequest(/CODING "timeoutMs" must be an integer in 100\.\.86400000/),
+      String(timeoutMs),
+    );
+  }
 });
 
 Deno.test("STATS: a run's times are optional epoch milliseconds", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
 import { isCdfsError } from "../../src/errors.ts";
-import { BlockStore, DEFAULT_CHUNK_SIZE } from "../../src/store/mod.ts";
+import { type BlockChange, BlockStore, DEFAULT_CHUNK_SIZE } from "../../src/store/mod.ts";
 import {
   expectedChecksums,
   listNames,
@@ -382,5 +382,44 @@ Deno.test("freeBytes reports space on the store's file system", async () => {
   await withStore({ chunkSize: CS }, async (store) => {
     const free = await store.freeBytes();
     assert.ok(Number.isSafeInteger(free) && free > 0, String(free));
+  });
+});
+
+Deno.test("space: capacity and free bytes of the store's file system", async () => {
+  await withStore({ chunkSize: CS }, async (store) => {
+    const { capacity, free } = await store.space();
+    assert.ok(Number.isSafeInteger(capacity) && capacity >= free && free > 0, `${capacity}`);
+  });
+});
+
+Deno.test("watch: every commit and delete once, never an aborted or refused write", async () => {
+  await withStore({ chunkSize: CS }, async (store) => {
+    const seen: BlockChange[] = [];
+    const stop = store.watch((change) => seen.push(change));
+    // A listener that throws changes nothing for the store or the other listeners.
+    const stopBroken = store.watch(() => {
+      throw new Error("broken listener");
+    });
+    await storeBlock(store, "a", testBytes(10, 1));
+    await storeBlock(store, "b", testBytes(CS + 1, 2));
+    const aborted = await store.create("c");
+    await aborted.write(testBytes(5, 3));
+    await aborted.abort();
+    await assert.rejects(storeBlock(store, "a", testBytes(3, 4)), (e) => isCdfsError(e, "EXISTS"));
+    // An overwrite is a new version of the block: added again, with its new length.
+    const again = await store.create("a", { overwrite: true });
+    await again.write(testBytes(7, 5));
+    await again.commit();
+    await store.delete("b");
+    await assert.rejects(store.delete("b"), (e) => isCdfsError(e, "NOT_FOUND"));
+    stop();
+    stopBroken();
+    await storeBlock(store, "d", testBytes(1, 6));
+    assert.deepEqual(seen, [
+      { kind: "added", block: "a", length: 10 },
+      { kind: "added", block: "b", length: CS + 1 },
+      { kind: "added", block: "a", length: 7 },
+      { kind: "removed", block: "b" },
+    ]);
   });
 });

@@ -19,6 +19,12 @@
  * another node (an upstream ERROR, or a connection to it that broke) already names it and is
  * passed on unchanged, so the client learns which node failed.
  *
+ * A stalled node is named by the rule of docs/protocol.md (CODING, blame on a stall): this
+ * node sends `{progress}` keepalives to whoever sent the request from its arrival to the last
+ * reply (except while it waits for the decision), so that only the neighbours of a stalled node
+ * time out; every connection of the run uses the request's `timeoutMs` when it is shorter than
+ * the node's own timeouts; and a failing node sends its ERROR before it cleans up.
+ *
  * @module
  */
 import { createChecksummer } from "../../checksum.ts";
@@ -270,6 +276,40 @@ async function serve(
   executor: Executor,
   programs: Readonly<Record<string, Program>>,
 ): Promise<void> {
+  // The run's stall timeout holds for the request's own connection as for those it opens;
+  // the connection's own timeouts come back for the request after this one.
+  let restore = ctx.conn.limitTimeouts(request.timeoutMs);
+  const decision: DecisionWait = {
+    begin: () => restore(),
+    end: () => {
+      restore = ctx.conn.limitTimeouts(request.timeoutMs);
+    },
+  };
+  try {
+    await serveRun(ctx, services, request, executor, programs, decision);
+  } finally {
+    restore();
+  }
+}
+
+/**
+ * Brackets the wait for the requester's decision. The requester may be waiting for other
+ * programs of the run to be prepared (an RS encode commits its 16 programs together), which
+ * is no stall of its own: that wait has the connection's own timeouts, not the run's.
+ */
+interface DecisionWait {
+  begin(): void;
+  end(): void;
+}
+
+async function serveRun(
+  ctx: OpContext,
+  services: CodingServices,
+  request: CodingRequest,
+  executor: Executor,
+  programs: Readonly<Record<string, Program>>,
+  decisionWait: DecisionWait,
+): Promise<void> {
   const node = executor.program.node;
   const self = `node ${node} (${request.nodes[node]})`;
   const conn = ctx.conn;
@@ -289,6 +329,18 @@ async function serve(
       self,
     );
   }
+  // A node that pushes its stream on answers its own producer (or client) like a local
+  // program: progress (relayed from the chain's end), prepared, committed.
+  const streamsBack = executor.isStream && push?.next === undefined;
+  // Keepalives from now until the last reply (docs/protocol.md, CODING, blame on a stall):
+  // while this node connects to the others and opens its inputs, whoever sent the request
+  // must hear that it is alive, or it would time out on this node at the moment this node
+  // times out on a stalled one, and the client could hear the wrong name.
+  const writer = new ProgressWriter(conn, {
+    reportProgress: !streamsBack,
+    onFrameOpen: (open) => ctx.frameOpen = open,
+  });
+  writer.start();
   const resolver = new NetworkStreamResolver({
     store: ctx.store,
     pool: ctx.pool,
@@ -315,16 +367,11 @@ async function serve(
   try {
     run = await executor.open(resolver, context);
   } catch (e) {
+    writer.stop();
     resolver.shutdown();
+    await writer.settled();
     throw named(e, self);
   }
-  // A node that pushes its stream on answers its own producer (or client) like a local
-  // program: progress (relayed from the chain's end), prepared, committed.
-  const streamsBack = executor.isStream && push?.next === undefined;
-  const writer = new ProgressWriter(conn, {
-    reportProgress: !streamsBack,
-    onFrameOpen: (open) => ctx.frameOpen = open,
-  });
   let downstream: CodingPushStream | undefined;
   try {
     if (push?.next !== undefined) {
@@ -340,13 +387,12 @@ async function serve(
       length: run.length,
       stream: streamsBack,
     };
-    await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, start);
+    await writer.write(() => conn.writeJsonFrame(FRAME_TYPE.RESPONSE, start));
     // From here on the client may send its decision (or give up) at any time, and after an
     // error the connection cannot be resynchronised. (A pushed stream is read by its input:
     // nothing else may read the connection until its END.)
     ctx.streaming = true;
     if (!pushedIn) conn.prefetchHeader();
-    writer.start();
     const traffic = services.traffic;
     const stepDone = traffic === undefined ? () => {} : () => traffic.markStep(request.run);
     if (downstream !== undefined) {
@@ -376,14 +422,20 @@ async function serve(
       writer.failed,
     ]);
     await writer.write(() => conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { prepared: true }));
+    // The requester reads nothing more until it has decided: no keepalives meanwhile.
     writer.stop();
 
     // The client's decision.
+    decisionWait.begin();
     const decision = await conn.readJsonFrame(FRAME_TYPE.REQUEST);
+    decisionWait.end();
     if (decision === null) {
       throw new CdfsError("UNAVAILABLE", "the client closed the connection before the commit");
     }
     parseCodingCommit(decision, request.run);
+    // Committing waits for the disk and for the commits of the programs this node pulled or
+    // pushed to: the requester waits for the reply, so it hears keepalives again.
+    writer.start();
     resolver.decide(true);
     // The commit goes on down a push chain at once, while this node commits its own blocks.
     const committing = downstream?.commit();
@@ -391,20 +443,40 @@ async function serve(
     await finishing;
     const upstream = await resolver.upstreamCommitted();
     const below = committing === undefined ? [] : await committing;
-    await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, {
-      committed: [...resolver.committed, ...upstream, ...below],
-    });
+    await writer.write(() =>
+      conn.writeJsonFrame(FRAME_TYPE.RESPONSE, {
+        committed: [...resolver.committed, ...upstream, ...below],
+      })
+    );
+    writer.stop();
+    await writer.settled();
     ctx.streaming = false;
   } catch (e) {
     writer.stop();
     resolver.decide(false);
-    await run.abort(e);
+    // The other nodes' connections close at once: they abort their parts of the run.
     resolver.shutdown();
     await writer.settled();
     // The client's own ERROR is not answered (the server sees it is the peer's).
-    if (e instanceof PeerError) throw e;
-    throw named(e, self);
+    const error: CdfsError = e instanceof PeerError ? e : named(e, self);
+    if (!(e instanceof PeerError)) await reportNow(ctx, error);
+    await run.abort(e);
+    throw error;
   }
+}
+
+/**
+ * Sends a failure's ERROR at once, before the run is cleaned up: aborting may wait for the
+ * next frame of a pushed stream, and a node that says nothing meanwhile would be taken for
+ * stalled by the node that sent the request. Once the stream is under way the connection
+ * closes after the ERROR anyway, so the connection loop is told to send nothing more (as
+ * after a frame left open): it closes, lingering so that the ERROR is not lost to a reset.
+ * Before the start reply the loop answers itself (the connection stays usable then).
+ */
+async function reportNow(ctx: OpContext, error: CdfsError): Promise<void> {
+  if (!ctx.streaming || ctx.frameOpen || ctx.conn.closed) return;
+  await ctx.conn.writeError(error.code, error.message).catch(() => {});
+  ctx.frameOpen = true;
 }
 
 /** Where a stream program's steps go: the client's connection, or the next node's. */

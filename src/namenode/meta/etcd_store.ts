@@ -288,6 +288,30 @@ export class EtcdMetadataStore implements MetadataStore {
     return marked;
   }
 
+  async markDatanodeDead(nodeId: string): Promise<boolean> {
+    const id = validateNodeId(nodeId);
+    const key = this.#keys.node(id);
+    const token = this.#token();
+    return await this.#kv.optimistic(`mark datanode ${id} dead`, async () => {
+      const read = await this.#kv.get(key);
+      if (read === undefined) throw notRegistered(id);
+      const node = parseNode(read);
+      // Our own write whose answer was lost: it did mark the node.
+      if (node.op === token) return { done: true };
+      if (node.state === "dead") return { done: false };
+      return {
+        // A heartbeat or registration in between changes the record: read it again.
+        compare: [ops.unchanged(key, read.modRevision)],
+        // As markDeadDatanodes: without its liveness key the node takes no new blocks.
+        success: [
+          ops.put(key, JSON.stringify({ ...node, state: "dead", op: token })),
+          ops.del(this.#keys.live(id)),
+        ],
+        result: true,
+      };
+    });
+  }
+
   // --- block reports ------------------------------------------------------------------------
 
   async reportBlocks(nodeId: string, report: BlockReport): Promise<ReportResult> {

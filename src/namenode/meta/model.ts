@@ -363,7 +363,10 @@ export interface DatanodeRecord {
   readonly registered: number;
   /** When it was last heard from (registration or heartbeat), ms since the epoch. */
   readonly lastHeartbeat: number;
-  /** Alive, or dead after a silence (see `MetadataStore.markDeadDatanodes`). */
+  /**
+   * Alive, or dead after a silence (`MetadataStore.markDeadDatanodes`) or because it said it
+   * was leaving (`MetadataStore.markDatanodeDead`).
+   */
   readonly state: DatanodeState;
 }
 

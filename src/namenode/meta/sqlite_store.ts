@@ -184,6 +184,15 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  markDatanodeDead(nodeId: string): Promise<boolean> {
+    return this.#write("mark a datanode dead", () => {
+      const node = this.#existingNode(nodeId);
+      if (node.state === "dead") return false;
+      this.#saveNode({ ...node, state: "dead" });
+      return true;
+    });
+  }
+
   reportBlocks(nodeId: string, report: BlockReport): Promise<ReportResult> {
     return this.#write("record a block report", () => {
       const node = this.#existingNode(nodeId).id;

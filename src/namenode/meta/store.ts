@@ -96,6 +96,14 @@ export interface MetadataStore {
    * whose liveness lease expired), atomically per node; returns the ids it marked.
    */
   markDeadDatanodes(): Promise<string[]>;
+  /**
+   * Marks one datanode dead now, whatever its last heartbeat: it said it is leaving (a
+   * graceful stop), so waiting out `deadAfterMs` would only hide its loss. Returns true when
+   * this call marked it, false when it was dead already (so only one caller logs the death).
+   * Why it died is the caller's to log: the store keeps the state, not its history. Its next
+   * registration or heartbeat makes it alive again. `NOT_FOUND` for an unregistered node.
+   */
+  markDatanodeDead(nodeId: string): Promise<boolean>;
 
   /**
    * Records a block report (full: replaces what the node reported; incremental: adds and

@@ -244,6 +244,38 @@ export const SUITE: readonly SuiteCase[] = [
     },
   },
   {
+    name: "a datanode marked dead at once (it left) takes no blocks until it is back",
+    async run({ store }, clock) {
+      await registerNodes(store, 2);
+      clock.advance(1_000); // far from deadAfterMs: only the explicit mark can kill it
+      assert.equal(await store.markDatanodeDead("dn0"), true);
+      assert.equal((await store.getDatanode("dn0")).state, "dead");
+      assert.equal((await store.getDatanode("dn1")).state, "alive");
+      // Marked once: a second call (another namenode, a repeated LEAVE) says it was dead.
+      assert.equal(await store.markDatanodeDead("dn0"), false);
+      // Neither the silence check nor a new file counts it alive.
+      assert.deepEqual(await store.markDeadDatanodes(), []);
+      await assert.rejects(
+        store.beginFile({ name: "x", code: "replication", blocks: parts(1, 1) }),
+        cdfsError("CONFLICT", /datanode dn0 is dead/),
+      );
+      await assert.rejects(store.markDatanodeDead("dn9"), cdfsError("NOT_FOUND", /dn9/));
+      await assert.rejects(store.markDatanodeDead("../x"), cdfsError("BAD_REQUEST", /datanode id/));
+      // Registering again (its restart) makes it alive and a target again.
+      const back = await store.registerDatanode({
+        id: "dn0",
+        address: "127.0.0.1:13100",
+        capacity: 1e12,
+        free: 1e12,
+      });
+      assert.equal(back.state, "alive");
+      await store.beginFile({ name: "x", code: "replication", blocks: parts(1, 1) });
+      // A heartbeat revives a node marked dead too.
+      assert.equal(await store.markDatanodeDead("dn1"), true);
+      assert.equal((await store.heartbeat("dn1", { free: 1 })).state, "alive");
+    },
+  },
+  {
     name: "a begun file is invisible until committed; its ids come from the store",
     async run({ store }, clock) {
       await registerNodes(store, 2);

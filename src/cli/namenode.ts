@@ -1,0 +1,290 @@
+/**
+ * `cdfs namenode serve`: runs a namenode (docs/namenode.md) until SIGINT or SIGTERM.
+ *
+ * As `datanode serve` does, it tries everything that can fail before it says anything: the
+ * port is bound first, then the log is opened, then the metadata store (a SQLite file that
+ * cannot be opened, an etcd that does not answer); each failure is one `cdfs: error:` line and
+ * undoes what was done. Once serving it prints one machine-readable line on standard output,
+ * `listening HOST:PORT` (the real port when `--listen` asked for port 0; `cluster up` reads
+ * it), and logs one JSON object per decision on standard error (or `--log`).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseNodeAddress } from "../address.ts";
+import { parseDuration } from "../cluster/link_spec.ts";
+import { CdfsError } from "../errors.ts";
+import { describeOsError } from "../format/os_error.ts";
+import { nameNodeJsonLineSink } from "../namenode/log.ts";
+import { type MetaSpec, parseMetaSpec } from "../namenode/meta/open.ts";
+import { DEFAULT_NAMENODE_PORT, NAMENODE_DEFAULTS, NameNodeServer } from "../namenode/server.ts";
+import { type CliContext, type Command, type ParsedArgs, stringOption } from "./command.ts";
+import { bindListener } from "./listen.ts";
+import { type LogTarget, openLogTarget } from "./log_target.ts";
+
+/** The file of the SQLite metadata inside `--data DIR`. */
+const SQLITE_FILE = "meta.db";
+
+/**
+ * The namenode's data directory when neither `--meta` nor `--data` is given:
+ * `$XDG_DATA_HOME/cdfs/namenode`, else `$HOME/.local/share/cdfs/namenode` (metadata is
+ * precious: not a temporary or runtime directory).
+ *
+ * @example
+ * ```ts
+ * import { defaultNameNodeDir } from "./namenode.ts";
+ * console.log(defaultNameNodeDir((name) => name === "HOME" ? "/home/ann" : undefined));
+ * // "/home/ann/.local/share/cdfs/namenode"
+ * ```
+ *
+ * @param env Reads an environment variable.
+ * @returns The directory, or undefined when neither variable is set.
+ */
+export function defaultNameNodeDir(env: (name: string) => string | undefined): string | undefined {
+  const data = env("XDG_DATA_HOME");
+  if (data !== undefined && data.startsWith("/")) return join(data, "cdfs", "namenode");
+  const home = env("HOME");
+  if (home !== undefined && home.startsWith("/")) {
+    return join(home, ".local", "share", "cdfs", "namenode");
+  }
+  return undefined;
+}
+
+/**
+ * The `namenode serve` command.
+ *
+ * @example
+ * ```ts
+ * import { namenodeServeCommand } from "./namenode.ts";
+ * console.log(namenodeServeCommand.name); // "namenode serve"
+ * ```
+ */
+export const namenodeServeCommand: Command = {
+  name: "namenode serve",
+  summary: "Run a namenode: where files' blocks live, which datanodes are alive",
+  usage:
+    "cdfs namenode serve [--listen HOST:PORT] [--meta SPEC | --data DIR] [--dead-after D] [options]",
+  description: [
+    "Serves the namenode's ops (docs/namenode.md) over TCP until SIGINT or SIGTERM, then",
+    "stops accepting, lets requests under way finish within the grace period and exits 0 (a",
+    "second signal stops at once). It holds metadata only: datanodes register and report",
+    "their blocks to it (datanode serve --namenode), clients ask it where blocks go and are,",
+    "and move the bytes to and from the datanodes themselves. The metadata lives in SQLite",
+    "(one namenode) or etcd (several namenodes sharing it). When ready, prints",
+    "'listening HOST:PORT' on standard output.",
+  ].join("\n"),
+  options: {
+    listen: {
+      type: "string",
+      value: "HOST:PORT",
+      description: "address to listen on; port 0 picks a free port, printed on the " +
+        "'listening' line",
+      default: `127.0.0.1:${DEFAULT_NAMENODE_PORT}`,
+    },
+    meta: {
+      type: "string",
+      value: "SPEC",
+      description: "the metadata store: sqlite:PATH (a database file, created if missing) or " +
+        "etcd:URL[,URL...] (an etcd cluster's client URLs, http://HOST:PORT)",
+      default: `sqlite:DIR/${SQLITE_FILE} of --data`,
+    },
+    data: {
+      type: "string",
+      value: "DIR",
+      description:
+        `a directory (created if missing) for the SQLite database, DIR/${SQLITE_FILE}, ` +
+        "when --meta is not given",
+      default: "$XDG_DATA_HOME/cdfs/namenode, else ~/.local/share/cdfs/namenode",
+    },
+    id: {
+      type: "string",
+      value: "NAME",
+      description: "the namenode's name in logs and PING",
+      default: "nn@HOST:PORT",
+    },
+    "dead-after": {
+      type: "string",
+      value: "DURATION",
+      description: "silence after which a datanode counts as dead, e.g. 30s or 1500ms",
+      default: `${NAMENODE_DEFAULTS.deadAfterMs / 1000}s`,
+    },
+    "heartbeat-interval": {
+      type: "string",
+      value: "DURATION",
+      description: "how often datanodes are asked to send heartbeats (less than --dead-after)",
+      default: "3s, at most a third of --dead-after",
+    },
+    "block-report-interval": {
+      type: "string",
+      value: "DURATION",
+      description: "how often datanodes are asked for a full block report",
+      default: `${NAMENODE_DEFAULTS.blockReportIntervalMs / 1000}s`,
+    },
+    log: {
+      type: "string",
+      value: "FILE|-",
+      description: "JSON log lines, one per decision: appended to FILE, '-' for standard output",
+      default: "standard error",
+    },
+    "shutdown-grace": {
+      type: "string",
+      value: "DURATION",
+      description: "how long requests may finish after a signal",
+      default: `${NAMENODE_DEFAULTS.shutdownGraceMs / 1000}s`,
+    },
+  },
+  arguments: [],
+  examples: [
+    "cdfs namenode serve --listen 0.0.0.0:13000 --data /var/lib/cdfs/namenode",
+    "cdfs namenode serve --listen 127.0.0.1:0 --meta sqlite:/tmp/nn.db --dead-after 10s",
+    "cdfs namenode serve --listen 10.0.0.1:13000 --meta etcd:http://10.0.0.7:2379,http://10.0.0.8:2379",
+  ],
+  run: runServe,
+};
+
+/**
+ * Every `namenode` sub-command.
+ *
+ * @example
+ * ```ts
+ * import { NAMENODE_COMMANDS } from "./namenode.ts";
+ * console.log(NAMENODE_COMMANDS.map((c) => c.name)); // [ "namenode serve" ]
+ * ```
+ */
+export const NAMENODE_COMMANDS: readonly Command[] = [namenodeServeCommand];
+
+async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.positionals.length > 0) {
+    throw new CdfsError("USAGE", `unexpected argument '${args.positionals[0]}'`);
+  }
+  const { hostname, port } = parseNodeAddress(
+    stringOption(args, "listen") ?? `127.0.0.1:${DEFAULT_NAMENODE_PORT}`,
+    { what: "--listen", allowPortZero: true },
+  );
+  const { meta, dataDir } = metaOption(ctx, args);
+  const deadAfterMs = duration(args, "dead-after") ?? NAMENODE_DEFAULTS.deadAfterMs;
+  const heartbeatIntervalMs = duration(args, "heartbeat-interval");
+  if (heartbeatIntervalMs !== undefined && heartbeatIntervalMs >= deadAfterMs) {
+    throw new CdfsError(
+      "USAGE",
+      `--heartbeat-interval ${heartbeatIntervalMs} ms must be shorter than --dead-after ` +
+        `${deadAfterMs} ms (a datanode would count as dead between two heartbeats)`,
+    );
+  }
+  const blockReportIntervalMs = duration(args, "block-report-interval");
+  const shutdownGraceMs = duration(args, "shutdown-grace", true) ??
+    NAMENODE_DEFAULTS.shutdownGraceMs;
+  const id = stringOption(args, "id");
+  if (id !== undefined && !/^[\x21-\x7e]{1,200}$/.test(id)) {
+    throw new CdfsError("USAGE", `--id ${JSON.stringify(id)}: 1-200 printable characters`);
+  }
+
+  // Everything that can fail before a word is said, each step undone when a later one fails:
+  // the port, the log, the data directory, the store (NameNodeServer.start closes the
+  // listener it was given when the store cannot be opened).
+  const listener = bindListener(hostname, port);
+  let log: LogTarget;
+  let createdDir = false;
+  let server: NameNodeServer;
+  try {
+    log = await openLogTarget(stringOption(args, "log"), ctx);
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+  try {
+    if (dataDir !== undefined) createdDir = await makeDataDir(dataDir);
+    server = await NameNodeServer.start({
+      meta,
+      listener,
+      deadAfterMs,
+      shutdownGraceMs,
+      log: nameNodeJsonLineSink(log.write),
+      ...(id === undefined ? {} : { id }),
+      ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+      ...(blockReportIntervalMs === undefined ? {} : { blockReportIntervalMs }),
+    });
+  } catch (error) {
+    try {
+      listener.close();
+    } catch {
+      // Closed already by the server's start.
+    }
+    await log.undo();
+    if (createdDir) await Deno.remove(dataDir!, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  try {
+    // First signal: graceful shutdown; a second one: stop at once. Listened for before the
+    // 'listening' line, on which whoever started this process may signal it at once.
+    let signalled = false;
+    const onSignal = () => {
+      void server.shutdown(signalled ? 0 : shutdownGraceMs);
+      signalled = true;
+    };
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+    try {
+      ctx.out(`listening ${server.address}\n`);
+      await server.finished;
+    } finally {
+      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    }
+    return 0;
+  } finally {
+    log.close();
+  }
+}
+
+/**
+ * The store of `--meta`, or the SQLite file in `--data` (or the default directory), and the
+ * directory to create for it.
+ */
+function metaOption(
+  ctx: CliContext,
+  args: ParsedArgs,
+): { meta: MetaSpec; dataDir: string | undefined } {
+  const meta = stringOption(args, "meta");
+  const data = stringOption(args, "data");
+  if (meta !== undefined) {
+    if (data !== undefined) {
+      throw new CdfsError(
+        "USAGE",
+        "--data DIR only places the default SQLite file: give --meta or --data",
+      );
+    }
+    return { meta: parseMetaSpec(meta), dataDir: undefined };
+  }
+  const dir = data ?? defaultNameNodeDir(ctx.env);
+  if (dir === undefined || dir === "") {
+    throw new CdfsError(
+      "USAGE",
+      "no place for the metadata: give --meta sqlite:PATH or --data DIR (HOME is not set)",
+    );
+  }
+  return { meta: { kind: "sqlite", path: join(dir, SQLITE_FILE) }, dataDir: dir };
+}
+
+/** Creates the data directory if missing; says whether it did. */
+async function makeDataDir(dir: string): Promise<boolean> {
+  const existed = await Deno.lstat(dir).then(() => true, () => false);
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new CdfsError("UNAVAILABLE", `--data ${dir}: ${describeOsError(error)}`, {
+      cause: error,
+    });
+  }
+  return !existed;
+}
+
+/** A duration option in ms (`30s`, `1500ms`), positive unless `zero` allows 0. */
+function duration(args: ParsedArgs, name: string, zero = false): number | undefined {
+  const text = stringOption(args, name);
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text, `--${name}`);
+  if (ms < 1 && !(zero && ms === 0)) {
+    throw new CdfsError("USAGE", `--${name} ${JSON.stringify(text)}: must be at least 1ms`);
+  }
+  return Math.round(ms);
+}

@@ -1,0 +1,117 @@
+/**
+ * Which namenode the file commands talk to: `--namenode ADDR[,ADDR]`, else the namenode of the
+ * cluster `--cluster` names (its file's `namenode.address`), else `$CDFS_NAMENODE`, else the
+ * cluster of `$CDFS_CLUSTER`: options before the environment, as for the node list
+ * (`node_list.ts`). Several addresses are namenodes sharing one metadata store; the client uses
+ * the first that answers.
+ *
+ * @module
+ */
+import { readClusterFileSync } from "../cluster/cluster_file.ts";
+import { CdfsError } from "../errors.ts";
+import { NameNodeClient } from "../namenode/client.ts";
+import { optionalClusterPath } from "./cluster.ts";
+import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
+import { parseNodeList } from "./node_list.ts";
+import { clusterOption } from "./options.ts";
+
+/**
+ * The options that name the namenode, with their help, for a command's `options`.
+ *
+ * @example
+ * ```ts
+ * import { NAMENODE_OPTIONS } from "./namenode_option.ts";
+ * console.log(NAMENODE_OPTIONS.namenode?.env); // "CDFS_NAMENODE"
+ * ```
+ */
+export const NAMENODE_OPTIONS: OptionSpec = {
+  namenode: {
+    type: "string",
+    value: "ADDR[,ADDR]",
+    description: "the namenode, HOST:PORT; several (sharing one metadata store) comma " +
+      "separated, the first that answers is used",
+    env: "CDFS_NAMENODE",
+  },
+  ...clusterOption(
+    "the namenode of a cluster started by 'cdfs cluster up' (its file's " +
+      "namenode.address)",
+  ),
+};
+
+/**
+ * The namenode addresses a command names, and where they came from.
+ *
+ * @example
+ * ```ts
+ * import { namenodeAddresses } from "./namenode_option.ts";
+ * const ctx = { out() {}, err() {}, isTerminal: false, env: () => undefined };
+ * const found = namenodeAddresses(ctx, { values: { namenode: "10.0.0.1:13000" }, positionals: [] });
+ * console.log(found.addresses, found.source); // [ "10.0.0.1:13000" ] "--namenode"
+ * ```
+ *
+ * @param ctx The command's context (for the environment).
+ * @param args The parsed arguments, with {@linkcode NAMENODE_OPTIONS}.
+ * @returns The addresses in canonical form, and the option, variable or file they came from.
+ * @throws {CdfsError} USAGE when none is named, one does not parse, a cluster file has no
+ * namenode, or both `CDFS_NAMENODE` and `CDFS_CLUSTER` are set and no option picks one.
+ */
+export function namenodeAddresses(
+  ctx: CliContext,
+  args: ParsedArgs,
+): { addresses: string[]; source: string } {
+  const fromOption = stringOption(args, "namenode");
+  if (fromOption !== undefined) {
+    return { addresses: parseNodeList(fromOption, "--namenode"), source: "--namenode" };
+  }
+  const clusterOption = optionalClusterPath(ctx, args, { fromEnv: false });
+  if (clusterOption !== undefined) return clusterNamenode(clusterOption);
+  const fromEnv = ctx.env("CDFS_NAMENODE");
+  if (fromEnv !== undefined && ctx.env("CDFS_CLUSTER") !== undefined) {
+    throw new CdfsError(
+      "USAGE",
+      "CDFS_NAMENODE and CDFS_CLUSTER are both set: pick one with --namenode or --cluster, " +
+        "or unset one of them",
+    );
+  }
+  if (fromEnv !== undefined) {
+    return { addresses: parseNodeList(fromEnv, "CDFS_NAMENODE"), source: "CDFS_NAMENODE" };
+  }
+  const clusterEnv = optionalClusterPath(ctx, args);
+  if (clusterEnv !== undefined) return clusterNamenode(clusterEnv);
+  throw new CdfsError(
+    "USAGE",
+    "--namenode HOST:PORT or --cluster FILE is required (or set CDFS_NAMENODE or CDFS_CLUSTER)",
+  );
+}
+
+/**
+ * Connects to the namenode a command names (the first of its addresses that answers).
+ *
+ * @example
+ * ```ts ignore
+ * import { connectNamenode } from "./namenode_option.ts";
+ * using namenode = await connectNamenode(ctx, args);
+ * ```
+ *
+ * @param ctx The command's context.
+ * @param args The parsed arguments.
+ * @returns The client; close it (`using`).
+ * @throws {CdfsError} As {@linkcode namenodeAddresses}; `UNAVAILABLE` naming why each
+ * namenode could not be reached.
+ */
+export async function connectNamenode(ctx: CliContext, args: ParsedArgs): Promise<NameNodeClient> {
+  return await NameNodeClient.connect(namenodeAddresses(ctx, args).addresses);
+}
+
+/** The namenode of a cluster file (`cluster up` records it; older clusters have none). */
+function clusterNamenode(path: string): { addresses: string[]; source: string } {
+  const address = readClusterFileSync(path).namenode?.address;
+  if (address === undefined) {
+    throw new CdfsError(
+      "USAGE",
+      `cluster file ${path} names no namenode (a cluster started without one); name one ` +
+        "with --namenode HOST:PORT",
+    );
+  }
+  return { addresses: [address], source: path };
+}

@@ -84,10 +84,42 @@ export function parseInvocation(
 ): { command: Command; args: ParsedArgs } {
   const found = resolveCommand(commands, argv);
   if (!found) throw unknownCommand(commands, argv);
-  return {
-    command: found.command,
-    args: parseCommandArgs(found.command.options, found.rest, found.command),
-  };
+  try {
+    return {
+      command: found.command,
+      args: parseCommandArgs(found.command.options, found.rest, found.command),
+    };
+  } catch (e) {
+    throw withSiblingOption(commands, found.command, e);
+  }
+}
+
+/**
+ * An unknown option that no option of this command is close to may belong to a command of the
+ * same last word in another group (`cdfs ls --nod 0`: the file `ls` has no `--node`, the
+ * block `ls` has): the error then names that command.
+ */
+function withSiblingOption(
+  commands: readonly Command[],
+  command: Command,
+  error: unknown,
+): unknown {
+  if (!isCdfsError(error, "USAGE") || error.message.includes("did you mean")) return error;
+  const unknown = /unknown option '--([^'=]+)'/.exec(error.message);
+  if (unknown === null) return error;
+  const last = command.name.split(" ").at(-1)!;
+  for (const sibling of commands) {
+    if (sibling === command || sibling.name.split(" ").at(-1) !== last) continue;
+    const [close] = closestNames(unknown[1]!, Object.keys(sibling.options));
+    if (close === undefined) continue;
+    return new CdfsError(
+      "USAGE",
+      `${command.name}: unknown option '--${unknown[1]}' (did you mean ` +
+        `'cdfs ${sibling.name} --${close}'? ${sibling.summary.charAt(0).toLowerCase()}` +
+        `${sibling.summary.slice(1)}); see 'cdfs ${command.name} --help'`,
+    );
+  }
+  return error;
 }
 
 /**
@@ -201,8 +233,20 @@ function unknownCommand(commands: readonly Command[], words: readonly string[]):
   const topWords = [
     ...new Set(commands.filter((c) => c.hidden !== true).map((c) => c.name.split(" ")[0]!)),
   ];
+  // A word that is a command of a group (`stor` for `block store`) is suggested with its group,
+  // unless the same word is a command at the top too.
+  const inGroups = new Map<string, string>();
+  for (const c of commands) {
+    const [group, sub] = c.name.split(" ");
+    if (c.hidden !== true && sub !== undefined && !topWords.includes(sub) && !inGroups.has(sub)) {
+      inGroups.set(sub, `${group} ${sub}`);
+    }
+  }
   let shown = first;
-  const suggestions = closestNames(first, [...topWords, "help"]).map((word) => {
+  const candidates = [...topWords, "help", ...inGroups.keys()];
+  const suggestions = closestNames(first, candidates).map((word) => {
+    const grouped = inGroups.get(word);
+    if (grouped !== undefined && !topWords.includes(word)) return `'${grouped}'`;
     // A mistyped group with a sub-command after it: suggest the whole command.
     if (!groups.includes(word) || second === undefined || second.startsWith("-")) {
       return `'${word}'`;

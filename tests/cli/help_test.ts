@@ -86,6 +86,20 @@ Deno.test("typos get a suggestion, in one line, exit 2", async () => {
     await runCdfs(["blokc", "retreive", "--node", "127.0.0.1:13100", "b"]),
     "unknown command 'blokc retreive' (did you mean 'block retrieve'?); see 'cdfs --help'",
   );
+  // The issue's own typos, as a user who knows the old top-level words types them.
+  assertUsageLine(
+    await runCdfs(["stor"]),
+    "unknown command 'stor' (did you mean 'block store'?); see 'cdfs --help'",
+  );
+  assertUsageLine(
+    await runCdfs(["retreive"]),
+    "unknown command 'retreive' (did you mean 'block retrieve'?); see 'cdfs --help'",
+  );
+  assertUsageLine(
+    await runCdfs(["ls", "--nod", "0"]),
+    "ls: unknown option '--nod' (did you mean 'cdfs block ls --node'? list the blocks of a " +
+      "datanode); see 'cdfs ls --help'",
+  );
   assertUsageLine(
     await runCdfs(["fsk"]),
     "unknown command 'fsk' (did you mean 'fsck'?); see 'cdfs --help'",

@@ -284,5 +284,10 @@ Deno.test("the old spellings of block and object commands run them, with a note"
   assert.match((await runCdfs(["repair", "--help"])).out, /'cdfs object repair'/);
   const oldLs = await runCdfs(["ls", "--node", node]);
   assert.equal(oldLs.code, EXIT_USAGE);
-  assert.equal(oldLs.err, "cdfs: error: ls: unknown option '--node'; see 'cdfs ls --help'\n");
+  // The old block-level spelling is pointed to the block command that has the option.
+  assert.equal(
+    oldLs.err,
+    "cdfs: error: ls: unknown option '--node' (did you mean 'cdfs block ls --node'? list the " +
+      "blocks of a datanode); see 'cdfs ls --help'\n",
+  );
 });

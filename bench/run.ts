@@ -29,7 +29,7 @@ export interface Benchmark {
  * @example
  * ```ts
  * import { BENCHMARKS } from "./run.ts";
- * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode", "coding", "rapidraid" ]
+ * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode", "coding", "rapidraid", "namenode" ]
  * ```
  */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
@@ -47,19 +47,28 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   },
   rapidraid: {
     summary: "`cdfs bench rapidraid`: RapidRAID pull/push next to RS(16,11) on 16 nodes; charts",
-    run: async (args) => {
-      // The experiment is a cdfs command (it must also run from the compiled binary).
-      const { runCli } = await import("../src/cli/app.ts");
-      const { COMMANDS } = await import("../src/cli/commands.ts");
-      const { processContext } = await import("../main.ts");
-      const code = await runCli(COMMANDS, processContext(), ["bench", "rapidraid", ...args]);
-      if (code !== 0) throw new Error(`cdfs bench rapidraid exited with code ${code}`);
-    },
+    run: (args) => cdfsBench("rapidraid", args),
+  },
+  namenode: {
+    summary: "`cdfs bench namenode`: metadata ops/s next to raw SQLite/etcd; get next to retrieve",
+    run: (args) => cdfsBench("namenode", args),
   },
 };
 
+/**
+ * Runs `cdfs bench NAME ARGS` in this process: these experiments are cdfs commands (they must
+ * also run from the compiled binary).
+ */
+async function cdfsBench(name: string, args: string[]): Promise<void> {
+  const { runCli } = await import("../src/cli/app.ts");
+  const { COMMANDS } = await import("../src/cli/commands.ts");
+  const { processContext } = await import("../main.ts");
+  const code = await runCli(COMMANDS, processContext(), ["bench", name, ...args]);
+  if (code !== 0) throw new Error(`cdfs bench ${name} exited with code ${code}`);
+}
+
 function usage(): string {
-  const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(8)} ${b.summary}`);
+  const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(9)} ${b.summary}`);
   return [
     "usage: deno run -A bench/run.ts [NAME|all] [options]",
     "",

@@ -5,6 +5,9 @@
  * classical RS(16,11), timed over several runs; `results.md`, `results.json` and two SVG charts
  * in the output directory, the table on standard output, progress on standard error.
  *
+ * `cdfs bench namenode`: the namenode's metadata operations per second next to its raw
+ * backend, and reads by name next to the block client's retrieve, healthy and degraded.
+ *
  * The work is in `src/bench/`; this module reads the options and decides the settings.
  *
  * @module
@@ -26,6 +29,12 @@ import {
 } from "../bench/rapidraid.ts";
 import { formatSummaryTable, writeResults } from "../bench/rapidraid_report.ts";
 import { BENCH_NODES, runRapidraidBench, type SettingPlan } from "../bench/rapidraid_session.ts";
+import {
+  formatNamenodeTables,
+  type NamenodeBenchOptions,
+  runNamenodeBench,
+  writeNamenodeResults,
+} from "../bench/namenode.ts";
 import { CdfsError } from "../errors.ts";
 import { NETNS_OPTIONS, netnsLinks, optionalClusterPath } from "./cluster.ts";
 import {
@@ -149,15 +158,199 @@ export const benchRapidraidCommand: Command = {
 };
 
 /**
+ * `bench namenode`.
+ *
+ * @example
+ * ```ts
+ * import { benchNamenodeCommand } from "./bench.ts";
+ * console.log(benchNamenodeCommand.name); // "bench namenode"
+ * ```
+ */
+export const benchNamenodeCommand: Command = {
+  name: "bench namenode",
+  summary: "Time namenode metadata ops next to the raw store, and get next to block retrieve",
+  usage: "cdfs bench namenode [--measure meta,reads] [--backends sqlite,etcd] " +
+    "[--clients 1,16,64] [--ops 500] [--rounds 3] [--size 1G] [--runs 3] [--out DIR]",
+  description: [
+    "meta: starts 'namenode serve' on SQLite and on a one-member etcd (Debian's etcd-server,",
+    "or $CDFS_ETCD; skipped with the reason when there is none) and times CREATE_FILE (22",
+    "copies placed on 16 registered datanodes) + COMMIT_FILE from --clients concurrent",
+    "connections, next to the same writes by the store in this process and by the raw",
+    "backend (SQLite statements, etcd transactions), alternating, median of --rounds.",
+    "Target: server >= 0.5x raw.",
+    "",
+    "reads: starts 16 datanodes and a namenode on 127.0.0.1, puts a --size RapidRAID file",
+    "and times get (from its parts) next to the block client retrieving the same 11 copies;",
+    "then archives it, times get (a decode), stops the datanodes of coded blocks 0..4 and",
+    "times the degraded get. Targets: get >= 0.8x block retrieve, degraded >= 0.5x healthy.",
+    "",
+    "Writes results.md and results.json to --out and prints the tables; progress goes to",
+    "standard error. Everything it starts is stopped at the end, also on failure and Ctrl-C.",
+  ].join("\n"),
+  options: {
+    measure: {
+      type: "string",
+      value: "LIST",
+      description: "which halves, comma-separated: meta, reads",
+      default: "meta,reads",
+    },
+    backends: {
+      type: "string",
+      value: "LIST",
+      description: "meta: the metadata stores, comma-separated: sqlite, etcd",
+      default: "sqlite,etcd",
+    },
+    clients: {
+      type: "string",
+      value: "LIST",
+      description: "meta: concurrent clients of each measurement, comma-separated",
+      default: "1,16,64",
+    },
+    ops: {
+      type: "string",
+      value: "N",
+      description: "meta: files created and committed per measurement",
+      default: 500,
+    },
+    rounds: {
+      type: "string",
+      value: "N",
+      description: "meta: rounds per concurrency (medians)",
+      default: 3,
+    },
+    size: {
+      type: "string",
+      value: "N",
+      description: "reads: bytes of the file, e.g. 256M",
+      default: "1G",
+    },
+    runs: {
+      type: "string",
+      value: "N",
+      description: "reads: timed runs of each read, after one untimed (medians)",
+      default: 3,
+    },
+    out: {
+      type: "string",
+      value: "DIR",
+      description: "where the results go",
+      default: "bench/out/namenode in the source tree, else ./cdfs-bench-namenode",
+    },
+    ...STATE_DIR_OPTION,
+  },
+  arguments: [],
+  examples: [
+    "cdfs bench namenode --size 256M",
+    "cdfs bench namenode --measure meta --backends sqlite --clients 1,16 --ops 200",
+  ],
+  run: runBenchNamenode,
+};
+
+/**
  * Every `bench` sub-command.
  *
  * @example
  * ```ts
  * import { BENCH_COMMANDS } from "./bench.ts";
- * console.log(BENCH_COMMANDS.map((c) => c.name)); // [ "bench rapidraid" ]
+ * console.log(BENCH_COMMANDS.map((c) => c.name)); // [ "bench rapidraid", "bench namenode" ]
  * ```
  */
-export const BENCH_COMMANDS: readonly Command[] = [benchRapidraidCommand];
+export const BENCH_COMMANDS: readonly Command[] = [benchRapidraidCommand, benchNamenodeCommand];
+
+async function runBenchNamenode(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.positionals.length > 0) {
+    throw new CdfsError("USAGE", `unexpected argument '${args.positionals[0]}'`);
+  }
+  const options = parseNamenodeChoices(args);
+  const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd(), "namenode");
+  const say = (line: string) => ctx.err(`${line}\n`);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new CdfsError("UNAVAILABLE", "interrupted"));
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  try {
+    const results = await runNamenodeBench({
+      ...options,
+      launcher: selfLauncher(ctx.env),
+      stateRoot: stateRootOf(ctx, args),
+      env: ctx.env,
+      onProgress: say,
+      signal: abort.signal,
+    });
+    const files = await writeNamenodeResults(out, results);
+    ctx.out(formatNamenodeTables(results));
+    say(`wrote ${files.map((f) => shortPath(f, Deno.cwd())).join(", ")}`);
+    return 0;
+  } catch (error) {
+    if (abort.signal.aborted) {
+      say("interrupted: what the bench started is stopped");
+      return 130;
+    }
+    throw error;
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
+}
+
+/**
+ * The choices of `bench namenode` from its options, with their defaults.
+ *
+ * @example
+ * ```ts
+ * import { parseNamenodeChoices } from "./bench.ts";
+ * const choices = parseNamenodeChoices({
+ *   values: { measure: "meta", backends: "etcd", clients: "4,8" }, positionals: [],
+ * });
+ * console.log(choices.measure, choices.backends, choices.clients, choices.ops); // [ "meta" ] [ "etcd" ] [ 4, 8 ] 500
+ * ```
+ *
+ * @param args The parsed arguments of `bench namenode`.
+ * @returns The choices.
+ * @throws {CdfsError} USAGE for an unknown half or backend, or a count out of range.
+ */
+export function parseNamenodeChoices(
+  args: ParsedArgs,
+): Pick<
+  NamenodeBenchOptions,
+  "measure" | "backends" | "clients" | "ops" | "rounds" | "bytes" | "runs"
+> {
+  const list = <T extends string>(name: string, fallback: string, allowed: readonly T[]): T[] => {
+    const words = (stringOption(args, name) ?? fallback).split(",").map((w) => w.trim());
+    for (const word of words) {
+      if (!(allowed as readonly string[]).includes(word)) {
+        throw new CdfsError(
+          "USAGE",
+          `--${name}: '${word}' is not one of ${allowed.join(", ")}`,
+        );
+      }
+    }
+    return [...new Set(words)] as T[];
+  };
+  const atLeast = (name: string, fallback: number, min: number, max: number): number => {
+    const value = integerOption(args, name, fallback);
+    if (value < min || value > max) {
+      throw new CdfsError("USAGE", `--${name} must be ${min}..${max}, got ${value}`);
+    }
+    return value;
+  };
+  const clients = (stringOption(args, "clients") ?? "1,16,64").split(",").map((word) => {
+    const value = parseSize(word.trim(), "--clients");
+    if (value < 1 || value > 1000) {
+      throw new CdfsError("USAGE", `--clients: each must be 1..1000, got ${value}`);
+    }
+    return value;
+  });
+  return {
+    measure: list("measure", "meta,reads", ["meta", "reads"] as const),
+    backends: list("backends", "sqlite,etcd", ["sqlite", "etcd"] as const),
+    clients,
+    ops: atLeast("ops", 500, 1, 1_000_000),
+    rounds: atLeast("rounds", 3, 1, 100),
+    // RapidRAID's 11 parts each need a byte.
+    bytes: atLeast("size", 1 << 30, 11, Number.MAX_SAFE_INTEGER),
+    runs: atLeast("runs", 3, 1, 100),
+  };
+}
 
 async function runBenchRapidraid(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (args.positionals.length > 0) {
@@ -339,27 +532,30 @@ export function withDefaultShare(text: string): string {
 }
 
 /**
- * Where the results go by default: `bench/out/rapidraid/` of the source tree when running from
- * a source checkout with the working directory inside it, else `./cdfs-bench-rapidraid`.
+ * Where a benchmark's results go by default: `bench/out/<bench>/` of the source tree when
+ * running from a source checkout with the working directory inside it, else
+ * `./cdfs-bench-<bench>`.
  *
  * @example
  * ```ts
  * import { defaultOutDir } from "./bench.ts";
  * console.log(defaultOutDir("/home/me/elsewhere")); // "/home/me/elsewhere/cdfs-bench-rapidraid"
+ * console.log(defaultOutDir("/home/me/elsewhere", "namenode")); // "/home/me/elsewhere/cdfs-bench-namenode"
  * ```
  *
  * @param cwd The working directory.
+ * @param bench The benchmark's name (default `rapidraid`).
  * @returns The directory.
  */
-export function defaultOutDir(cwd: string): string {
+export function defaultOutDir(cwd: string, bench = "rapidraid"): string {
   if (!isCompiledBinary()) {
     const root = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
     const inside = relative(root, cwd);
     if (!inside.startsWith("..") && !inside.startsWith("/")) {
-      return join(root, "bench", "out", "rapidraid");
+      return join(root, "bench", "out", bench);
     }
   }
-  return join(cwd, "cdfs-bench-rapidraid");
+  return join(cwd, `cdfs-bench-${bench}`);
 }
 
 /** A path relative to `cwd` when it lies inside it, else as it is. */

@@ -36,7 +36,7 @@ import {
 } from "./command.ts";
 import { MAX_CODING_TIMEOUT_MS, MIN_CODING_TIMEOUT_MS } from "../protocol/messages.ts";
 import { checkNodeCount, NODE_LIST_OPTIONS, nodeListArgument } from "./node_list.ts";
-import { chunkSizeOptionDef, CODING_DIR_OPTION, jsonOption } from "./options.ts";
+import { chunkSizeOptionDef, CODING_DIR_OPTION, jsonOption, OUTPUT_OPTIONS } from "./options.ts";
 import { formatColumns } from "../format/columns.ts";
 import { formatBytes } from "../format/bytes.ts";
 import { formatCount, formatRanges, pluralNoun } from "../format/count.ts";
@@ -194,13 +194,7 @@ export const decodeCommand: Command = {
   options: {
     ...OBJECT_CODE_OPTION,
     ...RUN_OPTIONS,
-    output: {
-      type: "string",
-      short: "o",
-      value: "FILE",
-      description: "write to FILE instead of standard output",
-    },
-    ...jsonOption("print the summary as JSON (needs -o)"),
+    ...OUTPUT_OPTIONS,
   },
   arguments: [OBJECT_ID_ARGUMENT],
   examples: [

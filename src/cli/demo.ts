@@ -1,9 +1,12 @@
 /**
- * `cdfs demo`: the main job on an embedded default. It starts a local cluster of as many
- * datanodes as the code needs (16 for RapidRAID) on loopback, puts a generated sample file as
- * replicated parts, runs the pipelined encode, deletes the replicas, stops 5 nodes whose loss
- * is decodable, decodes from the survivors, verifies the SHA-256 and reports times and bytes
- * moved per node. The cluster and its data are removed at the end, also on failure.
+ * `cdfs demo`: the main job on an embedded default, told by file name. It starts a local
+ * cluster of as many datanodes as the code needs (16 for RapidRAID) on loopback with its
+ * namenode, then `put`s a generated sample file, `archive`s it (the pipelined encode, then the
+ * replicas go), stops 5 datanodes whose loss is decodable, shows `fsck` degraded, `get`s the
+ * file decoded from the survivors (SHA-256 checked), `repair`s it, shows `fsck` healthy and
+ * `get`s it again with the datanodes still down; it reports times and bytes moved per
+ * datanode (`src/cluster/demo.ts`). The cluster, its metadata and its data are removed at the
+ * end, also on failure.
  *
  * @module
  */
@@ -36,13 +39,16 @@ import { createProgress } from "./progress.ts";
  */
 export const demoCommand: Command = {
   name: "demo",
-  summary: "Start a local cluster, encode a sample file, lose 5 nodes, decode and verify",
+  summary: "Start a local cluster and namenode; put, archive, lose 5 datanodes, get, repair",
   usage: "cdfs demo [--code rapidraid] [--size 64M] [--seed N] [--json]",
   description: [
-    "Starts one datanode per node of the code on 127.0.0.1 (16 for rapidraid), puts a",
-    "generated sample file as replicated parts, encodes it, deletes the replicas, stops 5",
-    "nodes whose loss can be decoded, decodes from the survivors and checks the SHA-256.",
-    "Everything it started or wrote is removed at the end.",
+    "Starts a namenode and one datanode per node of the code on 127.0.0.1 (16 for",
+    "rapidraid), then does what these commands do: 'cdfs put' a generated sample file as",
+    "sample.bin, 'cdfs archive' it, 'cdfs cluster stop-node' the 5 datanodes of a loss that",
+    "can be decoded, 'cdfs fsck' (degraded), 'cdfs get' (decoded from the survivors, SHA-256",
+    "compared with the sample's), 'cdfs repair', 'cdfs fsck' (healthy) and 'cdfs get' again",
+    "with the datanodes still down. Prints each step's time and the bytes each datanode",
+    "moved. Everything it started or wrote is removed at the end.",
   ].join("\n"),
   options: {
     code: {
@@ -60,7 +66,7 @@ export const demoCommand: Command = {
     seed: {
       type: "string",
       value: "N",
-      description: "chooses which decodable set of nodes is stopped",
+      description: "chooses which decodable set of datanodes is stopped",
       default: 1,
     },
     ...jsonOption("print the report as JSON"),
@@ -81,20 +87,22 @@ async function runDemo(ctx: CliContext, args: ParsedArgs): Promise<number> {
   try {
     const sampleFile = join(dir, "sample.bin");
     await writeSample(sampleFile, size);
-    ctx.err(`starting ${moduleNodeCount(module)} datanodes on 127.0.0.1 ...\n`);
+    ctx.err(`starting a namenode and ${moduleNodeCount(module)} datanodes on 127.0.0.1 ...\n`);
     await using cluster = await LocalCluster.start({
       nodes: moduleNodeCount(module),
       name: `demo-${Deno.pid}`,
       stateRoot: defaultStateRoot(ctx.env),
       launcher: selfLauncher(ctx.env),
       tempDir: dir,
+      // Its metadata in SQLite under the cluster's state directory, removed with it.
+      namenode: {},
     });
     let progress: ReturnType<typeof createProgress> | undefined;
     const report = await runClusterDemo({
       clusterFile: cluster.path,
       sampleFile,
       module,
-      objectId: "sample",
+      name: "sample.bin",
       seed,
       onStep: (step, done) => {
         if (done === undefined) {

@@ -264,14 +264,7 @@ async function runFsck(ctx: CliContext, args: ParsedArgs): Promise<number> {
 /** The health of one file, or of every file page by page. */
 async function healthOf(namenode: NameNodeClient, name: string | undefined): Promise<FileHealth[]> {
   if (name !== undefined) return (await namenode.fsck({ name })).files;
-  const all: FileHealth[] = [];
-  let after: string | undefined;
-  do {
-    const page = await namenode.fsck(after === undefined ? {} : { after });
-    all.push(...page.files);
-    after = page.next ?? undefined;
-  } while (after !== undefined);
-  return all;
+  return await Array.fromAsync(namenode.health());
 }
 
 /**

@@ -2,7 +2,8 @@
  * The commands on files by name, through the namenode (`--namenode`, `--cluster`,
  * `$CDFS_NAMENODE`): `cdfs put`, `cdfs get`, `cdfs archive`, `cdfs repair` move bytes between
  * this machine and the datanodes (`src/client/files/`); `cdfs ls`, `stat`, `rm`, `fsck` are in
- * `file_info.ts`. {@linkcode FILE_COMMANDS} lists them all, in the order of `cdfs --help`.
+ * `file_info.ts`, `cdfs gc` in `file_gc.ts`. {@linkcode FILE_COMMANDS} lists them all, in the
+ * order of `cdfs --help`.
  *
  * @module
  */
@@ -44,6 +45,7 @@ import {
   fileNameArgument,
   PUT_CODE_OPTION,
 } from "./file_args.ts";
+import { gcCommand } from "./file_gc.ts";
 import { fsckCommand, lsFilesCommand, rmFileCommand, statFileCommand } from "./file_info.ts";
 import { connectNamenode, NAMENODE_OPTIONS } from "./namenode_option.ts";
 import { chunkSizeOptionDef, CODING_DIR_OPTION, jsonOption } from "./options.ts";
@@ -218,7 +220,7 @@ export const repairFileCommand: Command = {
  * ```ts
  * import { FILE_COMMANDS } from "./files.ts";
  * console.log(FILE_COMMANDS.map((c) => c.name));
- * // [ "put", "get", "ls", "stat", "rm", "archive", "fsck", "repair" ]
+ * // [ "put", "get", "ls", "stat", "rm", "archive", "fsck", "repair", "gc" ]
  * ```
  */
 export const FILE_COMMANDS: readonly Command[] = [
@@ -230,6 +232,7 @@ export const FILE_COMMANDS: readonly Command[] = [
   archiveCommand,
   fsckCommand,
   repairFileCommand,
+  gcCommand,
 ];
 
 async function runPut(ctx: CliContext, args: ParsedArgs): Promise<number> {

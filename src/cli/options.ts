@@ -1,8 +1,8 @@
 /**
- * Option definitions shared by several commands, declared once: the JSON switch, the chunk
- * size, the coding module directories, the cluster to work on and the state directory. A
- * command spreads them into its option table; those whose wording depends on the command take
- * that wording as a parameter. The node selections live next to their parsers
+ * Option definitions shared by several commands, declared once: the JSON switch, the output
+ * file, the chunk size, the coding module directories, the cluster to work on and the state
+ * directory. A command spreads them into its option table; those whose wording depends on the
+ * command take that wording as a parameter. The node selections live next to their parsers
  * (`NODE_LIST_OPTIONS` in `node_list.ts`, the single node in `blocks.ts`).
  *
  * @module
@@ -25,6 +25,26 @@ import type { OptionDef } from "./command.ts";
 export function jsonOption(description = "print the summary as JSON"): { json: OptionDef } {
   return { json: { type: "boolean", description } };
 }
+
+/**
+ * `-o FILE` and `--json` of the commands that read an object or a file out (to FILE, else to
+ * standard output, where the data leaves no room for a JSON summary).
+ *
+ * @example
+ * ```ts
+ * import { OUTPUT_OPTIONS } from "./options.ts";
+ * console.log(OUTPUT_OPTIONS.output.short); // "o"
+ * ```
+ */
+export const OUTPUT_OPTIONS: { output: OptionDef; json: OptionDef } = {
+  output: {
+    type: "string",
+    short: "o",
+    value: "FILE",
+    description: "write to FILE instead of standard output",
+  },
+  ...jsonOption("print the summary as JSON (needs -o)"),
+};
 
 /**
  * `--chunk-size N`, with what the chunk is for and its default.

@@ -14,7 +14,7 @@
  */
 import { BufferPool } from "../buffer/pool.ts";
 import { formatChecksum } from "../checksum.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { CdfsError } from "../errors.ts";
 import {
   type CodingCommittedResponse,
   type CodingRequest,
@@ -56,6 +56,7 @@ import {
   validateBlockIdFragment,
 } from "../protocol/mod.ts";
 import { formatNodeAddress, type NodeAddress, parseNodeAddress } from "../address.ts";
+import { dialFrameConnection } from "../protocol/dial.ts";
 import {
   type ByteReader,
   type ByteWriter,
@@ -1170,65 +1171,19 @@ export class DataNodeClient {
   }
 }
 
-async function openConnection(
+function openConnection(
   target: NodeAddress,
   options: DataNodeClientOptions,
 ): Promise<FrameConnection> {
   const address = formatNodeAddress(target);
-  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const started = performance.now();
-  const signal = AbortSignal.timeout(timeoutMs);
-  let socket: Deno.TcpConn;
-  try {
-    socket = await Deno.connect({
-      hostname: target.hostname,
-      port: target.port,
-      transport: "tcp",
-      signal,
-    });
-  } catch (e) {
-    if (signal.aborted) {
-      throw new CdfsError("TIMEOUT", `cannot reach node ${address}: no answer in ${timeoutMs} ms`);
-    }
-    throw new CdfsError("UNAVAILABLE", `cannot reach node ${address}: ${describeSocketError(e)}`, {
-      cause: e,
-    });
-  }
-  // Requests and replies are small frames that must not wait for Nagle's algorithm.
-  socket.setNoDelay(true);
-  const frameOptions: FrameConnectionOptions = {};
-  if (options.idleTimeoutMs !== undefined) frameOptions.idleTimeoutMs = options.idleTimeoutMs;
-  if (options.frameTimeoutMs !== undefined) frameOptions.frameTimeoutMs = options.frameTimeoutMs;
-  if (options.meter !== undefined) frameOptions.meter = options.meter;
-  const conn = await FrameConnection.create(socket, frameOptions);
-  // The handshake is part of connecting: a node that accepts but never answers is as
-  // unreachable as one that does not accept.
-  let handshakeTimedOut = false;
-  const timer = setTimeout(() => {
-    handshakeTimedOut = true;
-    conn.close();
-  }, Math.max(0, timeoutMs - (performance.now() - started)));
-  try {
-    await conn.clientHandshake();
-  } catch (e) {
-    conn.close();
-    if (handshakeTimedOut) {
-      throw new CdfsError("TIMEOUT", `node ${address}: no preamble within ${timeoutMs} ms`);
-    }
-    const message = e instanceof Error ? e.message : String(e);
-    throw new CdfsError(isCdfsError(e) ? e.code : "UNAVAILABLE", `node ${address}: ${message}`, {
-      cause: e,
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-  return conn;
-}
-
-function describeSocketError(error: unknown): string {
-  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
-  if (error instanceof Error) return error.message.replace(/\s*\(os error \d+\)$/, "");
-  return String(error);
+  return dialFrameConnection(target, {
+    timeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    unreachable: `cannot reach node ${address}: `,
+    peer: `node ${address}: `,
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+    ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
+    ...(options.meter === undefined ? {} : { meter: options.meter }),
+  });
 }
 
 /** Counts the bytes of the chunks a producer yields, reporting after each one was consumed. */

@@ -13,17 +13,18 @@
  * @module
  */
 import { expandBlockName } from "../coding/validate.ts";
-import { CdfsError, type ErrorCode, isCdfsError } from "../errors.ts";
+import { CdfsError, isCdfsError } from "../errors.ts";
+import type { StatResponse } from "../protocol/messages.ts";
 import { DataNodeClient } from "./datanode_client.ts";
 import type { ObjectManifest } from "./manifest.ts";
 import {
-  checkManifest,
   checkTarget,
+  confirmByStat,
   errorMessage,
   MAX_CONCURRENT_STORES,
   runLimited,
 } from "./object_common.ts";
-import { type ManifestUpdate, readManifest, updateManifest } from "./object_state.ts";
+import { type ManifestUpdate, objectManifest, updateManifest } from "./object_state.ts";
 import type { ObjectTarget } from "./objects.ts";
 
 /**
@@ -146,9 +147,7 @@ export interface ArchiveResult {
 export async function archiveObject(options: ArchiveOptions): Promise<ArchiveResult> {
   const { module, nodes, objectId } = options;
   checkTarget(options);
-  const manifest = options.manifest ??
-    (await readManifest(nodes, objectId, options.client)).manifest;
-  checkManifest(module, manifest, objectId, nodes.length);
+  const manifest = await objectManifest(options, options.manifest);
   const records = manifest.coded;
   if (manifest.encoded === undefined || records === undefined) {
     throw new CdfsError(
@@ -210,51 +209,35 @@ async function confirmCodedBlocks(
   manifest: ObjectManifest,
 ): Promise<ConfirmedBlock[]> {
   const { module, nodes, objectId } = target;
-  const failures: { index: number; code: ErrorCode; text: string }[] = [];
-  const checks = await runLimited(
-    module.coded.map((c, index) => async (): Promise<ConfirmedBlock | undefined> => {
-      const record = manifest.coded![index]!;
-      const block = expandBlockName(c.block, objectId);
-      const address = nodes[record.node]!;
-      const where = `coded block ${index} (${block}) on node ${record.node} (${address})`;
-      const fail = (code: ErrorCode, text: string) => void failures.push({ index, code, text });
-      try {
-        using client = await DataNodeClient.connect(address, target.client);
-        const stat = await client.stat(block);
-        if (stat.length !== manifest.partLength) {
-          fail(
-            "CORRUPT",
-            `${where}: length ${stat.length}, the manifest says ${manifest.partLength}`,
-          );
-        } else if (record.digest === undefined || stat.digest !== record.digest) {
-          fail(
-            "CORRUPT",
-            `${where}: digest ${stat.digest}, the manifest records ${record.digest ?? "none"}`,
-          );
-        } else {
-          return {
-            index,
-            block,
-            node: record.node,
-            address,
-            length: stat.length,
-            digest: stat.digest,
-          };
-        }
-      } catch (error) {
-        fail(isCdfsError(error) ? error.code : "UNAVAILABLE", `${where}: ${errorMessage(error)}`);
-      }
-      return undefined;
-    }),
-    MAX_CONCURRENT_STORES,
+  const checks = module.coded.map((c, index) => {
+    const record = manifest.coded![index]!;
+    const block = expandBlockName(c.block, objectId);
+    const address = nodes[record.node]!;
+    return {
+      index,
+      block,
+      address,
+      node: record.node,
+      where: `coded block ${index} (${block}) on node ${record.node} (${address})`,
+      mismatch: (stat: StatResponse) =>
+        stat.length !== manifest.partLength
+          ? `length ${stat.length}, the manifest says ${manifest.partLength}`
+          : record.digest === undefined || stat.digest !== record.digest
+          ? `digest ${stat.digest}, the manifest records ${record.digest ?? "none"}`
+          : undefined,
+    };
+  });
+  const confirmed = await confirmByStat(
+    checks,
+    target.client,
+    `object '${objectId}': its part replicas are kept`,
   );
-  if (failures.length > 0) {
-    failures.sort((a, b) => a.index - b.index);
-    throw new CdfsError(
-      failures[0]!.code,
-      `object '${objectId}': its part replicas are kept: ${failures.length} of its ` +
-        `${module.n} coded blocks not confirmed: ${failures.map((f) => f.text).join("; ")}`,
-    );
-  }
-  return checks.filter((c) => c !== undefined);
+  return confirmed.map(({ check, stat }) => ({
+    index: check.index,
+    block: check.block,
+    node: check.node,
+    address: check.address,
+    length: stat.length,
+    digest: stat.digest,
+  }));
 }

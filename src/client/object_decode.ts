@@ -20,7 +20,6 @@ import { type ByteWriter, writeFully } from "./byte_io.ts";
 import { DataNodeClient } from "./datanode_client.ts";
 import type { ObjectManifest } from "./manifest.ts";
 import {
-  checkManifest,
   checkTarget,
   codingRequest,
   errorMessage,
@@ -39,7 +38,7 @@ import {
   type CodedBlockState,
   type CorruptBlock,
   type ManifestUpdate,
-  readManifest,
+  objectManifest,
   surveyCodedBlocks,
   updateManifest,
 } from "./object_state.ts";
@@ -143,11 +142,9 @@ export interface DecodeResult {
  * SHA-256; errors of the run naming the node. No partial output is left.
  */
 export async function decodeObject(options: DecodeOptions): Promise<DecodeResult> {
-  const { module, nodes, objectId } = options;
+  const { module, objectId } = options;
   checkTarget(options);
-  const manifest = options.manifest ??
-    (await readManifest(nodes, objectId, options.client)).manifest;
-  checkManifest(module, manifest, objectId, nodes.length);
+  const manifest = await objectManifest(options, options.manifest);
   const survey = await surveyCodedBlocks(options, manifest);
   options.onSurvey?.(survey);
   refuseNeverEncoded(objectId, manifest, survey);
@@ -399,16 +396,9 @@ export async function repairBlock(options: RepairOptions): Promise<RepairResult>
       `node index ${target} is not in the node list (0..${nodes.length - 1})`,
     );
   }
-  const manifest = options.manifest ?? await readManifest(nodes, objectId, options.client).then(
-    (found) => found.manifest,
-    (error) => {
-      // An object stored by hand (no put-parts) is repaired all the same, where the module
-      // puts the block: then there is nothing to record.
-      if (isCdfsError(error, "NOT_FOUND")) return undefined;
-      throw error;
-    },
-  );
-  if (manifest !== undefined) checkManifest(module, manifest, objectId, nodes.length);
+  // An object stored by hand (no put-parts) is repaired all the same, where the module puts
+  // the block: then there is nothing to record.
+  const manifest = await objectManifest(options, options.manifest, true);
   if (manifest === undefined && target !== home) {
     throw new CdfsError(
       "BAD_REQUEST",

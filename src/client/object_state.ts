@@ -14,6 +14,7 @@ import { DataNodeClient, type DataNodeClientOptions } from "./datanode_client.ts
 import { encodeManifest, manifestBlockId, type ObjectManifest, parseManifest } from "./manifest.ts";
 import { MIN_CHUNK_SIZE } from "../protocol/frame.ts";
 import {
+  checkManifest,
   checkTarget,
   errorMessage,
   MAX_CONCURRENT_STORES,
@@ -75,6 +76,52 @@ export async function readManifest(
       (missing < errors.length ? ` (${errors.length - missing} of them unreachable)` : "") +
       ": was it put with put-parts?",
   );
+}
+
+/**
+ * The manifest an operation on an object works with: the one given, or the newest copy the
+ * nodes hold ({@linkcode readManifest}), checked against the module and the node list. With
+ * `optional`, an object without a manifest (stored by hand) gives undefined.
+ *
+ * @example
+ * ```ts ignore
+ * import { objectManifest } from "./object_state.ts";
+ * const manifest = await objectManifest({ module, nodes, objectId: "movie" }, undefined);
+ * console.log(manifest.partLength);
+ * ```
+ *
+ * @param target Module, nodes, object id, client timeouts.
+ * @param given The manifest, when the caller has it.
+ * @param optional Whether an object without a manifest is allowed.
+ * @returns The manifest (undefined only when optional and there is none).
+ * @throws {CdfsError} NOT_FOUND (unless optional) or CORRUPT as {@linkcode readManifest};
+ * BAD_REQUEST when the manifest names another module or node count.
+ */
+export async function objectManifest(
+  target: ObjectTarget,
+  given: ObjectManifest | undefined,
+  optional?: false,
+): Promise<ObjectManifest>;
+export async function objectManifest(
+  target: ObjectTarget,
+  given: ObjectManifest | undefined,
+  optional: true,
+): Promise<ObjectManifest | undefined>;
+export async function objectManifest(
+  target: ObjectTarget,
+  given: ObjectManifest | undefined,
+  optional = false,
+): Promise<ObjectManifest | undefined> {
+  const { module, nodes, objectId } = target;
+  const manifest = given ?? await readManifest(nodes, objectId, target.client).then(
+    (found) => found.manifest,
+    (error) => {
+      if (optional && isCdfsError(error, "NOT_FOUND")) return undefined;
+      throw error;
+    },
+  );
+  if (manifest !== undefined) checkManifest(module, manifest, objectId, nodes.length);
+  return manifest;
 }
 
 /**

@@ -39,7 +39,6 @@ import {
 } from "./manifest.ts";
 import { archiveObject, type ArchiveResult } from "./object_archive.ts";
 import {
-  checkManifest,
   checkTarget,
   codingRequest,
   DEFAULT_CHUNK_SIZE,
@@ -54,7 +53,7 @@ import {
   runLimited,
   statFile,
 } from "./object_common.ts";
-import { type ManifestUpdate, readManifest, updateManifest } from "./object_state.ts";
+import { type ManifestUpdate, objectManifest, updateManifest } from "./object_state.ts";
 
 export { moduleNodeCount, newRunId, type ProgressCallback } from "./object_common.ts";
 export {
@@ -416,14 +415,7 @@ export async function encodeObject(options: EncodeOptions): Promise<EncodeResult
     ? ends.map((end) => pushChain(module.programs, end))
     : undefined;
   const entries = chains === undefined ? ends : chains.map((chain) => chain[0]!);
-  const manifest = await readManifest(nodes, options.objectId, options.client).then(
-    (found) => found.manifest,
-    (error) => {
-      if (isCdfsError(error, "NOT_FOUND")) return undefined;
-      throw error;
-    },
-  );
-  if (manifest !== undefined) checkManifest(module, manifest, options.objectId, nodes.length);
+  const manifest = await objectManifest(options, undefined, true);
   if (manifest?.archived !== undefined) {
     throw new CdfsError(
       "BAD_REQUEST",

@@ -232,12 +232,7 @@ export async function waitForRegistrations(
   let missing = [...wanted];
   while (performance.now() < deadline) {
     const alive = new Set<string>();
-    let after: string | undefined;
-    do {
-      const page = await client.listDatanodes(after === undefined ? {} : { after });
-      for (const node of page.datanodes) if (node.state === "alive") alive.add(node.node);
-      after = page.next ?? undefined;
-    } while (after !== undefined);
+    for await (const node of client.datanodes()) if (node.state === "alive") alive.add(node.node);
     missing = [...wanted].filter((id) => !alive.has(id));
     if (missing.length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -364,15 +359,10 @@ export async function nameNodeStatus(
     const { id } = await client.ping();
     let alive = 0;
     let dead = 0;
-    let after: string | undefined;
-    do {
-      const page = await client.listDatanodes(after === undefined ? {} : { after });
-      for (const node of page.datanodes) {
-        if (node.state === "alive") alive++;
-        else dead++;
-      }
-      after = page.next ?? undefined;
-    } while (after !== undefined);
+    for await (const node of client.datanodes()) {
+      if (node.state === "alive") alive++;
+      else dead++;
+    }
     return { ...base, up: true, id, alive, dead };
   } catch (error) {
     return { ...base, up: false, error: (error as Error).message };

@@ -1,32 +1,55 @@
 /**
- * The demo on a running local cluster: a sample file put as replicated parts, encoded on the
- * nodes, its part replicas deleted, some nodes stopped, the file decoded from the coded blocks
- * that survive, and its digest checked against the original's. Returns a report (times, bytes
- * each node moved); printing it is the caller's job.
+ * The demo on a running local cluster with a namenode, told by file name as a user would type
+ * it: `cdfs put` of a sample file, `cdfs archive`, a decodable loss of datanodes (`cluster
+ * stop-node`), `cdfs fsck` (degraded), `cdfs get` (decoded from the survivors, byte-identical),
+ * `cdfs repair`, `cdfs fsck` (healthy), and `cdfs get` again with the datanodes still down.
+ * Each step runs the library function the command runs (`src/client/files/`), so the times are
+ * the work's, not a process start's. Returns a report (times, bytes each datanode moved, what
+ * fsck and the gets said); printing it is the caller's job (`demo_report.ts`).
  *
- * Bytes per node come from the nodes' own JSON logs (one record per request, `bytes` = data
- * received for STORE, sent for RETRIEVE, produced for CODING), read before and after each step
- * (after, once the logs stop growing: a node logs a request just after its last reply).
+ * Bytes per datanode come from the datanodes' own JSON logs (`demo_traffic.ts`), read before
+ * and after each step (after, once the logs stop growing).
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  archiveObject,
-  decodeObject,
-  encodeObject,
-  moduleNodeCount,
-  type ProgressCallback,
-  putParts,
-} from "../client/objects.ts";
+import { archiveFile } from "../client/files/archive.ts";
+import { fileNodes } from "../client/files/file_target.ts";
+import { putFile } from "../client/files/put.ts";
+import { readFile } from "../client/files/read.ts";
+import { repairFile } from "../client/files/repair.ts";
+import { moduleNodeCount, type ProgressCallback } from "../client/objects.ts";
 import { deriveDecodePlan } from "../coding/decoder.ts";
 import type { CodingModule } from "../coding/program.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
-import { type ClusterFile, clusterNodeAddresses, readClusterFile } from "./cluster_file.ts";
+import { NameNodeClient } from "../namenode/client.ts";
+import type { FileHealth } from "../namenode/responses.ts";
+import { clusterNodeAddresses, readClusterFile } from "./cluster_file.ts";
+import type {
+  ClusterDemoReport,
+  DemoHealth,
+  DemoRead,
+  DemoStep,
+  DemoStepName,
+} from "./demo_report.ts";
+import { nodeTraffic, settledTraffic, trafficSum } from "./demo_traffic.ts";
 import { seededRandom } from "./link_spec.ts";
 import { stopNodes } from "./local.ts";
-import { formatBytes } from "../format/bytes.ts";
-import { formatColumns } from "../format/columns.ts";
+
+export {
+  type ClusterDemoReport,
+  DEMO_STEPS,
+  type DemoHealth,
+  type DemoNodeTraffic,
+  type DemoRead,
+  type DemoRebuilt,
+  type DemoStep,
+  type DemoStepName,
+  formatClusterDemoReport,
+} from "./demo_report.ts";
+
+/** The file name the sample gets when none is given. */
+const DEFAULT_NAME = "sample.bin";
 
 /**
  * Options of {@linkcode runClusterDemo}.
@@ -43,130 +66,38 @@ import { formatColumns } from "../format/columns.ts";
  * ```
  */
 export interface ClusterDemoOptions {
-  /** The running cluster's file; it needs exactly as many nodes as the module uses. */
+  /**
+   * The running cluster's file: a cluster with a namenode (`cluster up` starts one) and at
+   * least as many datanodes as the module's nodes.
+   */
   readonly clusterFile: string;
-  /** The file to put, encode and decode. */
+  /** The file to put. */
   readonly sampleFile: string;
   /** The coding module (e.g. rapidraid). */
   readonly module: CodingModule;
-  /** The object id (default `demo-<8 hex digits>`). */
-  readonly objectId?: string;
+  /** The name the file gets (default `sample.bin`). */
+  readonly name?: string;
   /**
-   * The nodes to stop before decoding. Default: `n - k` of them (5 of RapidRAID's 16), the
-   * first set in a seeded order whose surviving coded blocks still decode (RapidRAID is not
-   * MDS: some sets of 5 do not).
+   * The logical nodes of the code whose datanodes are stopped. Default: `n - k` of them (5
+   * of RapidRAID's 16), the first set in a seeded order whose surviving coded blocks still
+   * decode (RapidRAID is not MDS: some sets of 5 do not).
    */
   readonly stopNodes?: readonly number[];
   /** The seed of that order (default 1). */
   readonly seed?: number;
   /** The chunk size of stores and coding runs (default 1 MiB). */
   readonly chunkSize?: number;
-  /** Where the decoded file goes (default a temporary file, removed after the check). */
+  /** Where the gets write the file (default a temporary file, removed after the checks). */
   readonly output?: string;
-  /** How long each stopped node may take to stop (default 15 s). */
+  /** How long each stopped datanode may take to stop (default 15 s). */
   readonly graceMs?: number;
   /** Told when a step starts, and of its progress in bytes. */
   readonly onStep?: (step: DemoStepName, progress?: { done: number; total: number }) => void;
 }
 
 /**
- * The steps of the demo, in order.
- *
- * @example
- * ```ts
- * import type { DemoStepName } from "./demo.ts";
- * const step: DemoStepName = "encode";
- * ```
- */
-export type DemoStepName = "put-parts" | "encode" | "delete-replicas" | "stop-nodes" | "decode";
-
-/**
- * One step's time and the bytes each node moved during it.
- *
- * @example
- * ```ts
- * import type { DemoStep } from "./demo.ts";
- * const step: DemoStep = { name: "encode", ms: 812.5, bytesByNode: [0, 1048576] };
- * ```
- */
-export interface DemoStep {
-  /** Which step. */
-  readonly name: DemoStepName;
-  /** How long it took. */
-  readonly ms: number;
-  /** Data bytes each node moved in it (index = node), from the nodes' logs. */
-  readonly bytesByNode: readonly number[];
-}
-
-/**
- * What one node did over the whole demo, from its log.
- *
- * @example
- * ```ts
- * import type { DemoNodeTraffic } from "./demo.ts";
- * const t: DemoNodeTraffic = { index: 0, address: "127.0.0.1:13100", stored: 2, retrieved: 0, coded: 4, stopped: false };
- * ```
- */
-export interface DemoNodeTraffic {
-  /** The node's index. */
-  readonly index: number;
-  /** Its address. */
-  readonly address: string;
-  /** Bytes it received in STOREs (parts and manifests from the client). */
-  readonly stored: number;
-  /** Bytes it sent in RETRIEVEs. */
-  readonly retrieved: number;
-  /** Bytes its CODING runs produced (streamed to a peer or the client, or written locally). */
-  readonly coded: number;
-  /** Whether the demo stopped it. */
-  readonly stopped: boolean;
-}
-
-/**
- * The demo's report.
- *
- * @example
- * ```ts
- * import type { ClusterDemoReport } from "./demo.ts";
- * const show = (r: ClusterDemoReport) => `${r.verified ? "ok" : "MISMATCH"} in ${r.totalMs} ms`;
- * ```
- */
-export interface ClusterDemoReport {
-  /** The module's name. */
-  readonly module: string;
-  /** The object id. */
-  readonly objectId: string;
-  /** The sample's length. */
-  readonly objectBytes: number;
-  /** Its SHA-256, computed here from the sample file. */
-  readonly sha256: string;
-  /** The length of each part and coded block. */
-  readonly blockBytes: number;
-  /** The part replicas deleted after encoding. */
-  readonly deletedReplicas: number;
-  /** The nodes stopped. */
-  readonly stoppedNodes: readonly number[];
-  /** The coded blocks lost with them. */
-  readonly lostBlocks: readonly number[];
-  /** The coded blocks the decode read. */
-  readonly usedBlocks: readonly number[];
-  /** The node that decoded. */
-  readonly coordinator: number;
-  /** The SHA-256 of the decoded file, computed here. */
-  readonly decodedSha256: string;
-  /** Whether it equals the sample's. */
-  readonly verified: boolean;
-  /** The steps. */
-  readonly steps: readonly DemoStep[];
-  /** The whole demo's time. */
-  readonly totalMs: number;
-  /** What each node moved over the whole demo. */
-  readonly nodes: readonly DemoNodeTraffic[];
-}
-
-/**
- * Runs the demo on a running cluster (see the module notes). The stopped nodes stay stopped:
- * `cluster start-node` or `cluster down` is the caller's next step.
+ * Runs the demo on a running cluster (see the module notes). The stopped datanodes stay
+ * stopped and the file stays: `cluster down` is the caller's next step.
  *
  * @example
  * ```ts ignore
@@ -181,101 +112,172 @@ export interface ClusterDemoReport {
  * ```
  *
  * @param options The cluster, the sample, the module and the choices.
- * @returns The report; `verified` false means the decoded file differs (no exception).
- * @throws {CdfsError} USAGE when the cluster has the wrong number of nodes or a node is down
- * at the start, or the nodes to stop leave nothing decodable (SINGULAR); the errors of the
- * steps, naming the node.
+ * @returns The report; `verified` false means a get differed or fsck did not go from
+ * degraded to healthy (no exception).
+ * @throws {CdfsError} USAGE when the cluster has no namenode or too few datanodes, or the
+ * nodes to stop leave nothing decodable (SINGULAR); the errors of the steps.
  */
 export async function runClusterDemo(options: ClusterDemoOptions): Promise<ClusterDemoReport> {
   const { module } = options;
   const cluster = await readClusterFile(options.clusterFile);
-  const nodes = clusterNodeAddresses(cluster);
+  const addresses = clusterNodeAddresses(cluster);
   const needed = moduleNodeCount(module);
-  if (nodes.length !== needed) {
+  if (cluster.namenode === undefined) {
     throw new CdfsError(
       "USAGE",
-      `${module.name} needs a cluster of ${needed} nodes; '${cluster.name}' has ${nodes.length}`,
+      `cluster '${cluster.name}' has no namenode: the demo needs one ('cdfs cluster up' starts it)`,
     );
   }
-  const stopped = options.stopNodes !== undefined
-    ? [...options.stopNodes]
+  if (addresses.length < needed) {
+    throw new CdfsError(
+      "USAGE",
+      `${module.name} needs a cluster of ${needed} datanodes; '${cluster.name}' has ` +
+        `${addresses.length}`,
+    );
+  }
+  const stoppedLogical = options.stopNodes !== undefined
+    ? [...options.stopNodes].sort((a, b) => a - b)
     : chooseNodesToStop(module, module.n - module.k, options.seed ?? 1);
-  const lostBlocks = lostWith(module, stopped);
+  const lostBlocks = lostWith(module, stoppedLogical);
   // Fail before anything is stored if the loss cannot be decoded.
   deriveDecodePlan(module, survivorsOf(module, lostBlocks));
 
-  const objectId = options.objectId ?? `demo-${randomHex(4)}`;
-  const target = { module, nodes, objectId };
+  const name = options.name ?? DEFAULT_NAME;
   const chunkSize = options.chunkSize ?? 1 << 20;
   const sha256 = await hashFile(options.sampleFile);
+  using namenode = await NameNodeClient.connect([cluster.namenode.address]);
   const steps: DemoStep[] = [];
   const started = performance.now();
-  let totals = await nodeTotals(cluster);
-  const step = async <T>(name: DemoStepName, work: () => Promise<T>): Promise<T> => {
-    options.onStep?.(name);
+  let totals = await nodeTraffic(cluster);
+  const step = async <T>(stepName: DemoStepName, work: () => Promise<T>): Promise<T> => {
+    options.onStep?.(stepName);
     const begun = performance.now();
     const result = await work();
     const ms = round(performance.now() - begun);
-    const after = await settledTotals(cluster);
-    steps.push({ name, ms, bytesByNode: after.map((t, i) => sumOf(t) - sumOf(totals[i]!)) });
+    const after = await settledTraffic(cluster);
+    steps.push({
+      name: stepName,
+      ms,
+      bytesByNode: after.map((t, i) => trafficSum(t) - trafficSum(totals[i]!)),
+    });
     totals = after;
     return result;
   };
-  const progress = (name: DemoStepName): ProgressCallback => (done, total) =>
-    options.onStep?.(name, { done, total });
-
-  const put = await step("put-parts", () =>
-    putParts({
-      ...target,
-      file: options.sampleFile,
-      chunkSize,
-      onProgress: progress("put-parts"),
-    }));
-  await step(
-    "encode",
-    () => encodeObject({ ...target, chunkSize, onProgress: progress("encode") }),
-  );
-  // The replicas go only once every coded block is confirmed on its node (archiveObject).
-  await step("delete-replicas", () => archiveObject(target));
-  await step("stop-nodes", () =>
-    stopNodes(options.clusterFile, stopped, {
-      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
-    }));
+  const progress = (stepName: DemoStepName): ProgressCallback => (done, total) =>
+    options.onStep?.(stepName, { done, total });
+  const fsck = async (): Promise<DemoHealth> => healthOf(await namenode.fsck({ name }));
 
   const output = options.output ??
-    await Deno.makeTempFile({ prefix: `cdfs-demo-${objectId}-`, suffix: ".out" });
+    await Deno.makeTempFile({ prefix: "cdfs-demo-", suffix: ".out" });
   try {
-    const decoded = await step(
-      "decode",
-      () => decodeObject({ ...target, output, chunkSize, onProgress: progress("decode") }),
-    );
-    const decodedSha256 = await hashFile(output);
-    const traffic = totals;
+    const get = async (stepName: DemoStepName): Promise<DemoRead> => {
+      const file = await namenode.getFile(name);
+      const read = await readFile({
+        file,
+        module,
+        output,
+        chunkSize,
+        onProgress: progress(stepName),
+      });
+      const got = await hashFile(output);
+      return {
+        usedBlocks: read.decode?.used ?? [],
+        // The datanode id the namenode knows it by (or its address when it has none).
+        decodedOn: cluster.nodes.findIndex((n) =>
+          n.id === read.decodedOn || n.address === read.decodedOn
+        ),
+        sha256: got,
+        identical: got === sha256,
+      };
+    };
+
+    const put = await step("put", () =>
+      putFile({
+        namenode,
+        module,
+        path: options.sampleFile,
+        name,
+        chunkSize,
+        onProgress: progress("put"),
+      }));
+    // The bar counts the file's bytes encoded: k parts of the coded block length done.
+    const archived = await step("archive", () =>
+      archiveFile({
+        namenode,
+        file: put.file,
+        module,
+        chunkSize,
+        onProgress: (done, total) => progress("archive")(done * module.k, total * module.k),
+      }));
+    // The datanodes that are the chosen logical nodes now: the namenode chose them at the put.
+    const logical = fileNodes(archived.file, module);
+    const stoppedNodes = [...new Set(stoppedLogical.map((l) => addresses.indexOf(logical[l]!)))]
+      .sort((a, b) => a - b);
+    await step("stop-nodes", () =>
+      stopNodes(options.clusterFile, stoppedNodes, {
+        ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+      }));
+    const degraded = await step("fsck-degraded", fsck);
+    const degradedRead = await step("get-degraded", () => get("get-degraded"));
+    const repair = await step("repair", async () =>
+      repairFile({
+        namenode,
+        file: await namenode.getFile(name),
+        module,
+        chunkSize,
+        onProgress: progress("repair"),
+      }));
+    const repaired = await step("fsck-repaired", fsck);
+    const repairedRead = await step("get-repaired", () => get("get-repaired"));
+    const stopped = new Set(stoppedNodes);
     return {
       module: module.name,
-      objectId,
-      objectBytes: put.manifest.objectLength,
+      name,
+      objectId: put.file.objectId,
+      objectBytes: put.file.length ?? 0,
       sha256,
-      blockBytes: put.manifest.partLength,
-      deletedReplicas: put.parts.length,
-      stoppedNodes: stopped,
+      blockBytes: put.partLength,
+      datanodes: new Set(put.file.blocks.map((b) => b.node)).size,
+      partCopies: put.parts.length,
+      replicasDropped: archived.replicas.deleted.length,
+      stoppedLogical,
+      stoppedNodes,
       lostBlocks,
-      usedBlocks: decoded.used,
-      coordinator: decoded.coordinator,
-      decodedSha256,
-      verified: decodedSha256 === sha256,
+      degraded,
+      degradedRead,
+      rebuilt: repair.rebuilt.map((r) => ({
+        block: r.block,
+        to: addresses.indexOf(r.address),
+        shares: r.shares,
+      })),
+      repaired,
+      repairedRead,
+      verified: degradedRead.identical && repairedRead.identical &&
+        degraded.status === "degraded" && repaired.status === "healthy",
       steps,
       totalMs: round(performance.now() - started),
       nodes: cluster.nodes.map((node, i) => ({
         index: node.index,
         address: node.address,
-        ...traffic[i]!,
-        stopped: stopped.includes(i),
+        ...totals[i]!,
+        stopped: stopped.has(i),
       })),
     };
   } finally {
     if (options.output === undefined) await Deno.remove(output).catch(() => {});
   }
+}
+
+/** What the demo keeps of an FSCK answer for one file. */
+function healthOf(answer: { files: readonly FileHealth[] }): DemoHealth {
+  const health = answer.files[0];
+  if (health === undefined) throw new CdfsError("NOT_FOUND", "fsck found no such file");
+  return {
+    status: health.status,
+    unavailable: health.unavailable.length,
+    blocks: health.blocks,
+    shared: health.shared.length,
+  };
 }
 
 /**
@@ -327,61 +329,6 @@ function survivorsOf(module: CodingModule, lost: readonly number[]): number[] {
   return module.coded.map((_, i) => i).filter((i) => !lost.includes(i));
 }
 
-/** Logs count as settled after this many unchanged polls, this far apart, within this bound. */
-const LOG_SETTLE_POLLS = 3;
-const LOG_SETTLE_POLL_MS = 20;
-const LOG_SETTLE_MAX_MS = 2000;
-
-type Traffic = Pick<DemoNodeTraffic, "stored" | "retrieved" | "coded">;
-
-function sumOf(t: Traffic): number {
-  return t.stored + t.retrieved + t.coded;
-}
-
-/**
- * The totals once the logs stop growing: a node logs a request when it has ended, which may be
- * a moment after the client got its last reply.
- */
-async function settledTotals(cluster: ClusterFile): Promise<Traffic[]> {
-  const deadline = performance.now() + LOG_SETTLE_MAX_MS;
-  let last = await nodeTotals(cluster);
-  let quiet = 0;
-  while (quiet < LOG_SETTLE_POLLS && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, LOG_SETTLE_POLL_MS));
-    const now = await nodeTotals(cluster);
-    quiet = JSON.stringify(now) === JSON.stringify(last) ? quiet + 1 : 0;
-    last = now;
-  }
-  return last;
-}
-
-/** Each node's byte totals so far, from its log (missing or unreadable logs count zero). */
-async function nodeTotals(cluster: ClusterFile): Promise<Traffic[]> {
-  return await Promise.all(cluster.nodes.map(async (node) => {
-    const traffic = { stored: 0, retrieved: 0, coded: 0 };
-    let text: string;
-    try {
-      text = await Deno.readTextFile(node.log);
-    } catch {
-      return traffic;
-    }
-    for (const line of text.split("\n")) {
-      if (!line.startsWith("{")) continue;
-      let record: { op?: unknown; bytes?: unknown };
-      try {
-        record = JSON.parse(line);
-      } catch {
-        continue; // a line being written
-      }
-      const bytes = typeof record.bytes === "number" ? record.bytes : 0;
-      if (record.op === "STORE") traffic.stored += bytes;
-      else if (record.op === "RETRIEVE") traffic.retrieved += bytes;
-      else if (record.op === "CODING") traffic.coded += bytes;
-    }
-    return traffic;
-  }));
-}
-
 async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
   using file = await Deno.open(path);
@@ -392,62 +339,6 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16))
-    .map((h) => h.padStart(2, "0")).join("");
-}
-
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
-}
-
-/**
- * The demo's report as text for a terminal: the steps and their times, the verdict, and a
- * table of the bytes each node moved.
- *
- * @example
- * ```ts ignore
- * import { formatClusterDemoReport, runClusterDemo } from "./demo.ts";
- * const text = formatClusterDemoReport(await runClusterDemo(options));
- * ```
- *
- * @param report The report.
- * @returns Lines ending with a newline.
- */
-export function formatClusterDemoReport(report: ClusterDemoReport): string {
-  const step = (name: DemoStepName) => report.steps.find((s) => s.name === name);
-  const what: Record<DemoStepName, string> = {
-    "put-parts": `${report.deletedReplicas} part replicas and the manifests stored`,
-    "encode": `every node wrote its coded block`,
-    "delete-replicas": `${report.deletedReplicas} part replicas deleted`,
-    "stop-nodes": `nodes ${report.stoppedNodes.join(", ")} stopped (coded blocks ` +
-      `${report.lostBlocks.join(", ")} lost)`,
-    "decode": `from coded blocks ${report.usedBlocks.join(", ")}, on node ${report.coordinator}`,
-  };
-  const stepLines = (Object.keys(what) as DemoStepName[]).map((name) =>
-    `  ${name.padEnd(16)} ${`${step(name)?.ms ?? "-"} ms`.padStart(10)}  ${what[name]}`
-  );
-  const table = [
-    ["node", "address", "stored", "retrieved", "coded", ""],
-    ...report.nodes.map((n) => [
-      String(n.index),
-      n.address,
-      formatBytes(n.stored),
-      formatBytes(n.retrieved),
-      formatBytes(n.coded),
-      n.stopped ? "(stopped)" : "",
-    ]),
-  ];
-  const alignment = ["left", "left", "right", "right", "right", "left"] as const;
-  return [
-    `${report.module}: object '${report.objectId}' of ${formatBytes(report.objectBytes)}, ` +
-    `blocks of ${formatBytes(report.blockBytes)}, on ${report.nodes.length} nodes`,
-    ...stepLines,
-    report.verified
-      ? `verified: the decoded file's SHA-256 is the original's (${report.sha256})`
-      : `MISMATCH: decoded SHA-256 ${report.decodedSha256}, original ${report.sha256}`,
-    `total ${report.totalMs} ms; bytes each node moved (from its log):`,
-    ...formatColumns(table, alignment).map((line) => `  ${line}`),
-    "",
-  ].join("\n");
 }

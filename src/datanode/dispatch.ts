@@ -1,14 +1,13 @@
 /**
- * Routing a request to the module of its op, and turning whatever a handler throws into the
- * code and message of an ERROR frame.
+ * Routing a request to the module of its op. What a handler throws becomes an ERROR frame in
+ * the shared server loop (`describeFailure` of `src/protocol/frame_server.ts`).
  *
  * Adding an operation (CODING in issue 4) is one module under `ops/` exporting an
  * {@linkcode OpHandler}, registered with one line in {@linkcode STANDARD_OPS}.
  *
  * @module
  */
-import { CdfsError, type ErrorCode } from "../errors.ts";
-import { PeerError } from "../protocol/connection.ts";
+import { CdfsError } from "../errors.ts";
 import { parseRequest } from "../protocol/messages.ts";
 import type { OpHandler } from "./op.ts";
 import { codingOp } from "./ops/coding.ts";
@@ -99,64 +98,4 @@ export class OpTable {
     parseRequest(raw);
     throw new CdfsError("BAD_REQUEST", `unknown op ${JSON.stringify(String(op))}`);
   }
-}
-
-/**
- * How a failed request is answered and logged.
- *
- * @example
- * ```ts
- * import type { Failure } from "./dispatch.ts";
- * const f: Failure = { code: "NOT_FOUND", message: "block 'b' does not exist", fromPeer: false };
- * ```
- */
-export interface Failure {
-  /** The code for the ERROR frame and the log. */
-  code: ErrorCode;
-  /** One line for the ERROR frame and the log. */
-  message: string;
-  /** The peer sent this error (an ERROR frame): it is not answered with another. */
-  fromPeer: boolean;
-  /** The stack of an unexpected exception, for the log only. */
-  stack?: string;
-}
-
-/**
- * Classifies anything a handler (or the connection) threw: a {@linkcode CdfsError} keeps its
- * code and message; a full disk becomes `UNAVAILABLE`; anything else is a bug here and becomes
- * `INTERNAL` with a short message, its stack kept for the log only.
- *
- * @example
- * ```ts
- * import { describeFailure } from "./dispatch.ts";
- * console.log(describeFailure(new TypeError("x is undefined")).code); // "INTERNAL"
- * ```
- *
- * @param error What was thrown.
- * @returns The failure.
- */
-export function describeFailure(error: unknown): Failure {
-  if (error instanceof CdfsError) {
-    return { code: error.code, message: error.message, fromPeer: error instanceof PeerError };
-  }
-  if (isDiskFull(error)) {
-    return { code: "UNAVAILABLE", message: "the node's disk is full", fromPeer: false };
-  }
-  const name = error instanceof Error ? error.name : typeof error;
-  const text = error instanceof Error ? error.message : String(error);
-  const firstLine = (text.split("\n")[0] ?? "").slice(0, 200);
-  const failure: Failure = {
-    code: "INTERNAL",
-    message: `internal error: ${name}${firstLine ? `: ${firstLine}` : ""}`,
-    fromPeer: false,
-  };
-  if (error instanceof Error && error.stack) failure.stack = error.stack;
-  return failure;
-}
-
-function isDiskFull(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return code === "ENOSPC" || code === "EDQUOT" || /No space left on device|quota exceeded/i
-    .test(error.message);
 }

@@ -1,13 +1,12 @@
 /**
- * The datanode server: one TCP listener, one task per connection, any number of requests per
- * connection (one at a time, as the protocol says), and a graceful shutdown.
+ * The datanode server: the shared server of wire format v1 (`src/protocol/frame_server.ts`:
+ * one TCP listener, one task per connection, any number of requests per connection, ERROR
+ * frames, timeouts, a graceful shutdown) serving the datanode's ops over a block store.
  *
- * Each connection task does the preamble exchange, then loops: wait for a REQUEST frame
- * (bounded by the idle timeout), route it to its op's handler (dispatch.ts), and answer any
- * failure with an ERROR frame. Whether the connection survives an error follows
- * docs/protocol.md §4: errors answering a complete request that carries no data leave it
- * usable; errors during a data stream (any STORE, a RETRIEVE after its RESPONSE) and broken
- * frames close it, after a lingering close so the ERROR is not lost to a TCP reset.
+ * Each complete REQUEST is routed to its op's handler (dispatch.ts); a handler that streams
+ * says so on its context, so that an error during a data stream (any STORE, a RETRIEVE after
+ * its RESPONSE) closes the connection after the ERROR frame (docs/protocol.md §4). Every
+ * request is logged and counted per op (and per CODING run) with its frame bytes and time.
  *
  * Memory is bounded by the shared buffer pool: a STORE or RETRIEVE holds one or two pooled
  * buffers for its duration, everything else a few small allocations, and a connection that
@@ -19,16 +18,21 @@
  *
  * @module
  */
+import { formatNodeAddress } from "../address.ts";
 import type { BufferPool } from "../buffer/pool.ts";
 import type { CodingModule } from "../coding/program.ts";
 import { RunRegistry } from "../coding/queues.ts";
 import { hashInPlace } from "../checksum.ts";
-import { CdfsError } from "../errors.ts";
-import { FrameConnection } from "../protocol/connection.ts";
-import { FRAME_HEADER_SIZE, FRAME_TYPE, frameTypeName, MAX_CHUNK_SIZE } from "../protocol/frame.ts";
+import { FRAME_HEADER_SIZE, MAX_CHUNK_SIZE } from "../protocol/frame.ts";
+import {
+  type FrameOutcome,
+  FrameServer,
+  listenTcp,
+  type ServerConnection,
+} from "../protocol/frame_server.ts";
 import { validateNodeId } from "../protocol/messages.ts";
 import type { BlockStore } from "../store/block_store.ts";
-import { describeFailure, type Failure, OpTable, STANDARD_OPS } from "./dispatch.ts";
+import { OpTable, STANDARD_OPS } from "./dispatch.ts";
 import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";
 import type { OpContext, OpHandler } from "./op.ts";
 import { codingOp, createCodingOp } from "./ops/coding.ts";
@@ -139,22 +143,15 @@ export interface DataNodeCodingOptions {
   runs?: RunRegistry;
 }
 
-/** One client connection and what shutdown needs to know about it. */
-interface Session {
-  readonly socket: Deno.TcpConn;
-  readonly peer: string;
-  conn: FrameConnection | null;
-  /** Waiting for the handshake or the next request: may be closed at once on shutdown. */
-  idle: boolean;
-  /** Closed by the node (shutdown), so the errors that follow are not the client's. */
-  closing: boolean;
-  /** The connection's frame bytes read and written before the current request. */
-  bytesReadMark: number;
-  bytesWrittenMark: number;
-  readonly abort: AbortController;
+/** The state of one request: what its op's handler is given, and the CODING run it serves. */
+interface DataNodeRequest extends OpContext {
+  /** The connection it came on. */
+  readonly connection: ServerConnection;
+  /** `performance.now()` when its REQUEST frame arrived. */
+  readonly started: number;
+  /** The CODING run whose bytes the connection counts, if any. */
+  run: string | null;
 }
-
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** A run id as CODING requests carry it (32 lower-case hex digits). */
 const RUN_ID = /^[0-9a-f]{32}$/;
@@ -188,7 +185,6 @@ export class DataNodeServer {
   /** Frame bytes and time per op and per CODING run (STATS, `/metrics`). */
   readonly traffic: TrafficCounters;
 
-  readonly #listener: Deno.TcpListener;
   readonly #store: BlockStore;
   readonly #pool: BufferPool;
   readonly #maxChunkSize: number;
@@ -196,26 +192,15 @@ export class DataNodeServer {
   /** The ops served, the only op names the traffic counters keep apart. */
   readonly #opNames: ReadonlySet<string>;
   readonly #log: LogSink;
-  readonly #idleTimeoutMs: number | undefined;
-  readonly #frameTimeoutMs: number | undefined;
-  readonly #graceMs: number;
   /** The run registry the server made for CODING (closed when it stops), if any. */
   readonly #ownRuns: RunRegistry | undefined;
-  readonly #sessions = new Set<Session>();
-  readonly #tasks = new Set<Promise<void>>();
-  readonly #acceptLoop: Promise<void>;
-  #draining = false;
-  #stopped = false;
-  #abortAt = Infinity;
-  #graceTimer: ReturnType<typeof setTimeout> | undefined;
-  #resolveFinished!: () => void;
+  readonly #frames: FrameServer<DataNodeRequest>;
 
   private constructor(
     options: DataNodeServerOptions,
     listener: Deno.TcpListener,
     nodeId: string,
   ) {
-    this.#listener = listener;
     this.addr = listener.addr;
     this.nodeId = nodeId;
     this.#store = options.store;
@@ -253,11 +238,41 @@ export class DataNodeServer {
     this.#table = new OpTable(ops);
     this.#opNames = new Set(this.#table.ops);
     this.#log = options.log ?? discardLog;
-    this.#idleTimeoutMs = options.idleTimeoutMs;
-    this.#frameTimeoutMs = options.frameTimeoutMs;
-    this.#graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
-    this.#acceptLoop = this.#accept();
+    this.#frames = new FrameServer({
+      listener,
+      idleTimeoutMs: options.idleTimeoutMs,
+      frameTimeoutMs: options.frameTimeoutMs,
+      shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+      shutdownName: "the node's shutdown",
+    }, {
+      request: (connection, conn, started) => ({
+        connection,
+        conn,
+        started,
+        store: this.#store,
+        pool: this.#pool,
+        maxChunkSize: this.#maxChunkSize,
+        nodeId: this.nodeId,
+        signal: connection.signal,
+        block: undefined,
+        bytes: 0,
+        streaming: false,
+        frameOpen: false,
+        run: null,
+      }),
+      serve: (request, raw, payloadLength) => this.#serve(request, raw, payloadLength),
+      outcome: (outcome) => this.#logRequest(outcome),
+      finished: (request, failed) => this.#finishRun(request, failed),
+      acceptFailed: (error) =>
+        this.#event("error", `accept failed: ${error instanceof Error ? error.message : error}`),
+      connectionFailed: (connection, error) =>
+        this.#event("error", `connection from ${connection.peer} failed`, error),
+      stopped: () => {
+        this.#ownRuns?.close();
+        this.#event("stopped", "all connections closed");
+      },
+    });
+    this.finished = this.#frames.finished;
   }
 
   /**
@@ -281,11 +296,7 @@ export class DataNodeServer {
           `and its frame header`,
       );
     }
-    const listener = options.listener ?? Deno.listen({
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? DEFAULT_DATANODE_PORT,
-      transport: "tcp",
-    });
+    const listener = listenTcp(options, DEFAULT_DATANODE_PORT);
     let nodeId: string;
     try {
       nodeId = validateNodeId(
@@ -302,12 +313,12 @@ export class DataNodeServer {
 
   /** The number of open client connections. */
   get connections(): number {
-    return this.#sessions.size;
+    return this.#frames.connections;
   }
 
   /** Whether {@linkcode DataNodeServer.shutdown} was called. */
   get draining(): boolean {
-    return this.#draining;
+    return this.#frames.draining;
   }
 
   /**
@@ -325,31 +336,15 @@ export class DataNodeServer {
    * @param graceMs How long requests under way may take to finish.
    * @returns {@linkcode DataNodeServer.finished}.
    */
-  shutdown(graceMs: number = this.#graceMs): Promise<void> {
-    if (this.#stopped) return this.finished;
-    const abortAt = performance.now() + Math.max(0, graceMs);
-    if (!this.#draining) {
-      this.#draining = true;
-      const busy = [...this.#sessions].filter((s) => !s.idle).length;
-      this.#event("shutdown", `stopping: ${busy} requests under way, grace ${graceMs} ms`);
-      try {
-        this.#listener.close();
-      } catch {
-        // Already closed.
-      }
-      for (const session of this.#sessions) {
-        if (session.idle) this.#closeSession(session);
-      }
-      this.#waitForConnections();
+  shutdown(graceMs?: number): Promise<void> {
+    if (!this.#frames.draining) {
+      const grace = graceMs ?? this.#frames.graceMs;
+      this.#event(
+        "shutdown",
+        `stopping: ${this.#frames.busy} requests under way, grace ${grace} ms`,
+      );
     }
-    if (abortAt < this.#abortAt) {
-      this.#abortAt = abortAt;
-      clearTimeout(this.#graceTimer);
-      this.#graceTimer = setTimeout(() => {
-        for (const session of this.#sessions) this.#closeSession(session);
-      }, Math.max(0, abortAt - performance.now()));
-    }
-    return this.finished;
+    return this.#frames.shutdown(graceMs);
   }
 
   /** Stops at once (grace 0), for `await using server = DataNodeServer.listen(...)`. */
@@ -357,260 +352,50 @@ export class DataNodeServer {
     await this.shutdown(0);
   }
 
-  async #accept(): Promise<void> {
-    while (!this.#draining) {
-      let socket: Deno.TcpConn;
-      try {
-        socket = await this.#listener.accept();
-      } catch (e) {
-        if (this.#draining || e instanceof Deno.errors.BadResource) break;
-        // E.g. out of file descriptors: say so, back off a little, keep serving.
-        this.#event("error", `accept failed: ${e instanceof Error ? e.message : String(e)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      if (this.#draining) {
-        socket.close();
-        break;
-      }
-      this.#startSession(socket);
+  /** Serves one complete request through its op's handler. */
+  async #serve(
+    request: DataNodeRequest,
+    raw: Record<string, unknown>,
+    payloadLength: number,
+  ): Promise<void> {
+    const handler = this.#table.find(raw);
+    request.streaming = handler.clientStreams;
+    const run = raw.op === "CODING" && typeof raw.run === "string" && RUN_ID.test(raw.run)
+      ? raw.run
+      : null;
+    if (run !== null) {
+      // The run's bytes, live: its REQUEST frame, already read, and everything from here on.
+      request.run = run;
+      const meter = this.traffic.servedMeter(run);
+      meter.bytesIn += FRAME_HEADER_SIZE + payloadLength;
+      request.conn.meter = meter;
     }
-  }
-
-  #startSession(socket: Deno.TcpConn): void {
-    const session: Session = {
-      socket,
-      peer: formatAddress(socket.remoteAddr),
-      conn: null,
-      idle: true,
-      closing: false,
-      bytesReadMark: 0,
-      bytesWrittenMark: 0,
-      abort: new AbortController(),
-    };
-    this.#sessions.add(session);
-    const task: Promise<void> = this.#serveConnection(session)
-      .catch((e) => this.#event("error", `connection from ${session.peer} failed`, e))
-      .finally(() => {
-        session.conn?.close();
-        try {
-          socket.close();
-        } catch {
-          // Closed already, by the FrameConnection.
-        }
-        this.#sessions.delete(session);
-        this.#tasks.delete(task);
-      });
-    this.#tasks.add(task);
-  }
-
-  async #serveConnection(session: Session): Promise<void> {
-    try {
-      // Requests and replies are small writes that must not wait for Nagle's algorithm.
-      session.socket.setNoDelay(true);
-    } catch {
-      // Not fatal: only latency suffers.
-    }
-    const options: { idleTimeoutMs?: number; frameTimeoutMs?: number } = {};
-    if (this.#idleTimeoutMs !== undefined) options.idleTimeoutMs = this.#idleTimeoutMs;
-    if (this.#frameTimeoutMs !== undefined) options.frameTimeoutMs = this.#frameTimeoutMs;
-    const conn = await FrameConnection.create(session.socket, options);
-    session.conn = conn;
-    if (session.closing) return;
-    const started = performance.now();
-    try {
-      if (!await conn.serverHandshake()) return;
-    } catch (e) {
-      // serverHandshake has answered a bad preamble and closed; a timeout closed it too.
-      if (!session.closing) this.#logRequest(session, null, {}, describeFailure(e), started);
-      return;
-    }
-    while (!this.#draining && await this.#serveRequest(session, conn));
-  }
-
-  /** Serves one request; resolves to whether the connection stays open. */
-  async #serveRequest(session: Session, conn: FrameConnection): Promise<boolean> {
-    session.idle = true;
-    session.bytesReadMark = conn.bytesRead;
-    session.bytesWrittenMark = conn.bytesWritten;
-    let waitStarted = performance.now();
-    let header;
-    try {
-      header = await conn.readFrameHeader();
-    } catch (e) {
-      session.idle = false;
-      return await this.#breakConnection(session, conn, e, waitStarted);
-    }
-    session.idle = false;
-    if (header === null) return false; // the client closed between requests
-    waitStarted = performance.now();
-    if (header.type === FRAME_TYPE.ERROR) {
-      // The client gave up on something: its ERROR is logged, not answered with another.
-      const error = await conn.readErrorPayload(header).catch((e) => e);
-      return await this.#breakConnection(session, conn, error, waitStarted);
-    }
-    if (header.type !== FRAME_TYPE.REQUEST) {
-      const error = new CdfsError(
-        "BAD_REQUEST",
-        `expected a REQUEST frame, got ${frameTypeName(header.type)}`,
-      );
-      return await this.#breakConnection(session, conn, error, waitStarted);
-    }
-    // Bounded by the header check (64 KiB); JSON is parsed from a regular buffer.
-    const payload = new Uint8Array(header.length);
-    try {
-      await conn.readPayloadInto(payload);
-    } catch (e) {
-      return await this.#breakConnection(session, conn, e, waitStarted);
-    }
-    // From here the frame is complete: a bad request is answered and the connection kept,
-    // unless the handler says a data stream is under way.
-    const ctx: OpContext = {
-      conn,
-      store: this.#store,
-      pool: this.#pool,
-      maxChunkSize: this.#maxChunkSize,
-      nodeId: this.nodeId,
-      signal: session.abort.signal,
-      block: undefined,
-      bytes: 0,
-      streaming: false,
-      frameOpen: false,
-    };
-    let op: string | null = null;
-    let run: string | null = null;
-    try {
-      const raw = decodeRequest(payload);
-      op = typeof raw.op === "string" ? raw.op.slice(0, 40) : null;
-      const handler = this.#table.find(raw);
-      ctx.streaming = handler.clientStreams;
-      run = op === "CODING" && typeof raw.run === "string" && RUN_ID.test(raw.run) ? raw.run : null;
-      if (run !== null) {
-        // The run's bytes, live: its REQUEST frame, already read, and everything from here on.
-        const meter = this.traffic.servedMeter(run);
-        meter.bytesIn += FRAME_HEADER_SIZE + payload.length;
-        conn.meter = meter;
-      }
-      await handler.run(ctx, raw);
-    } catch (e) {
-      const keepOpen = await this.#answerFailure(session, conn, ctx, op, e, waitStarted);
-      this.#finishRun(conn, run, waitStarted, true);
-      return keepOpen;
-    }
-    this.#finishRun(conn, run, waitStarted, false);
-    this.#logRequest(session, op, ctx, null, waitStarted);
-    return true;
+    await handler.run(request, raw);
   }
 
   /** Stops counting a served CODING request's bytes on its run, and counts the request. */
-  #finishRun(conn: FrameConnection, run: string | null, started: number, failed: boolean): void {
-    if (run === null) return;
-    conn.meter = null;
-    this.traffic.finishServed(run, performance.now() - started, failed);
+  #finishRun(request: DataNodeRequest, failed: boolean): void {
+    if (request.run === null) return;
+    request.conn.meter = null;
+    this.traffic.finishServed(request.run, performance.now() - request.started, failed);
   }
 
-  /** Answers a request that failed; resolves to whether the connection stays open. */
-  async #answerFailure(
-    session: Session,
-    conn: FrameConnection,
-    ctx: OpContext,
-    op: string | null,
-    error: unknown,
-    started: number,
-  ): Promise<boolean> {
-    const failure = this.#failureOf(session, error);
-    const keepOpen = !ctx.streaming && !ctx.frameOpen && !conn.closed && !failure.fromPeer;
-    if (!conn.closed && !ctx.frameOpen && !failure.fromPeer) {
-      await conn.writeError(failure.code, failure.message).catch(() => {});
-    }
-    this.#logRequest(session, op, ctx, failure, started);
-    if (!keepOpen) await conn.closeGracefully();
-    return keepOpen;
-  }
-
-  /**
-   * Ends a connection whose frames can no longer be followed (a bad or truncated frame, a
-   * timeout, a lost socket): answers ERROR if the socket still takes it, then closes.
-   */
-  async #breakConnection(
-    session: Session,
-    conn: FrameConnection,
-    error: unknown,
-    started: number,
-  ): Promise<false> {
-    if (session.closing) return false; // closed by the node's shutdown, not the client's fault
-    const failure = this.#failureOf(session, error);
-    if (!conn.closed && !failure.fromPeer) {
-      await conn.writeError(failure.code, failure.message).catch(() => {});
-    }
-    this.#logRequest(session, null, {}, failure, started);
-    await conn.closeGracefully();
-    return false;
-  }
-
-  #failureOf(session: Session, error: unknown): Failure {
-    const failure = describeFailure(error);
-    if (session.closing) {
-      failure.message = `aborted by the node's shutdown (${failure.message})`;
-    }
-    return failure;
-  }
-
-  #closeSession(session: Session): void {
-    if (session.closing) return;
-    session.closing = true;
-    session.abort.abort(new CdfsError("UNAVAILABLE", "the node is shutting down"));
-    if (session.conn !== null) {
-      session.conn.close();
-    } else {
-      try {
-        session.socket.close();
-      } catch {
-        // Already closed.
-      }
-    }
-  }
-
-  #waitForConnections(): void {
-    (async () => {
-      await this.#acceptLoop;
-      while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
-      clearTimeout(this.#graceTimer);
-      this.#ownRuns?.close();
-      this.#stopped = true;
-      this.#event("stopped", "all connections closed");
-      this.#resolveFinished();
-    })();
-  }
-
-  #logRequest(
-    session: Session,
-    op: string | null,
-    ctx: { block?: string | undefined; bytes?: number },
-    failure: Failure | null,
-    started: number,
-  ): void {
-    const ms = performance.now() - started;
-    const conn = session.conn;
-    if (conn !== null) {
+  #logRequest(outcome: FrameOutcome<DataNodeRequest>): void {
+    const { connection, op, failure, request } = outcome;
+    const ms = performance.now() - outcome.started;
+    const traffic = connection.takeTraffic();
+    if (traffic !== null) {
       // Names from the client become metric labels: only the ops served here are kept apart.
       const name = op !== null && this.#opNames.has(op) ? op : "other";
-      this.traffic.recordRequest(name, {
-        bytesIn: conn.bytesRead - session.bytesReadMark,
-        bytesOut: conn.bytesWritten - session.bytesWrittenMark,
-        ms,
-        failed: failure !== null,
-      });
-      session.bytesReadMark = conn.bytesRead;
-      session.bytesWrittenMark = conn.bytesWritten;
+      this.traffic.recordRequest(name, { ...traffic, ms, failed: failure !== null });
     }
     const record: RequestLogRecord = {
       time: new Date().toISOString(),
       node: this.nodeId,
-      peer: session.peer,
+      peer: connection.peer,
       op,
-      ...(ctx.block === undefined ? {} : { block: ctx.block }),
-      bytes: ctx.bytes ?? 0,
+      ...(request?.block === undefined ? {} : { block: request.block }),
+      bytes: request?.bytes ?? 0,
       ms: Math.round(ms * 10) / 10,
       result: failure?.code ?? "ok",
     };
@@ -643,30 +428,6 @@ export class DataNodeServer {
 }
 
 /**
- * Parses a REQUEST payload into a JSON object (field validation is the handler's job).
- *
- * @throws {CdfsError} `BAD_REQUEST` when it is not UTF-8, not JSON, or not an object.
- */
-function decodeRequest(payload: Uint8Array): Record<string, unknown> {
-  let text: string;
-  try {
-    text = decoder.decode(payload);
-  } catch {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid UTF-8");
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
-
-/**
  * `host:port`, with brackets around an IPv6 host.
  *
  * @example
@@ -680,6 +441,5 @@ function decodeRequest(payload: Uint8Array): Record<string, unknown> {
  */
 export function formatAddress(addr: Deno.Addr): string {
   if (addr.transport !== "tcp" && addr.transport !== "udp") return addr.transport;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return `${host}:${addr.port}`;
+  return formatNodeAddress(addr);
 }

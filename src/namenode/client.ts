@@ -18,8 +18,8 @@
  */
 import { formatNodeAddress, type NodeAddress, parseNodeAddress } from "../address.ts";
 import { CdfsError, isCdfsError } from "../errors.ts";
-import { describeOsError } from "../format/os_error.ts";
-import { FrameConnection, PeerError } from "../protocol/connection.ts";
+import { type FrameConnection, PeerError } from "../protocol/connection.ts";
+import { dialFrameConnection } from "../protocol/dial.ts";
 import { FRAME_TYPE, MIN_CHUNK_SIZE } from "../protocol/frame.ts";
 import { sendChunks } from "../protocol/stream.ts";
 import { type CodeLayout, resolveLayout } from "./layout.ts";
@@ -33,12 +33,15 @@ import type {
 } from "./meta/model.ts";
 import { encodeReport, reportChunks } from "./report_stream.ts";
 import {
+  type CreateFileRequest,
   MAX_REPORT_CHUNK,
   type NameNodeOp,
   type NameNodeRequest,
   requestToJson,
 } from "./requests.ts";
 import {
+  type DatanodeView,
+  type FileHealth,
   type FileView,
   type NameNodeResponseOf,
   type NodeRef,
@@ -73,7 +76,7 @@ export interface NameNodeClientOptions {
 }
 
 /**
- * What {@linkcode NameNodeClient.createFile} takes.
+ * What {@linkcode NameNodeClient.createFile} takes: a CREATE_FILE request without its op.
  *
  * @example
  * ```ts
@@ -86,20 +89,7 @@ export interface NameNodeClientOptions {
  * };
  * ```
  */
-export interface NewFileSpec {
-  /** The name. */
-  readonly name: string;
-  /** The coding module. */
-  readonly code: string;
-  /** The length in bytes. */
-  readonly length: number;
-  /** The digest, when known already. */
-  readonly digest?: string;
-  /** The blocks to place now and the relation between their nodes. */
-  readonly layout: CodeLayout;
-  /** The bytes of one block (default: length / parts, rounded up). */
-  readonly blockLength?: number;
-}
+export type NewFileSpec = Omit<CreateFileRequest, "op">;
 
 /**
  * What {@linkcode NameNodeClient.commitFile} sets.
@@ -498,13 +488,8 @@ export class NameNodeClient {
    * @param prefix Only names starting with this.
    * @returns The files, by name.
    */
-  async *files(prefix = ""): AsyncGenerator<NameNodeResponseOf["LIST_FILES"]["files"][number]> {
-    let after: string | undefined;
-    do {
-      const page = await this.listFiles({ prefix, ...(after === undefined ? {} : { after }) });
-      yield* page.files;
-      after = page.next ?? undefined;
-    } while (after !== undefined);
+  files(prefix = ""): AsyncGenerator<NameNodeResponseOf["LIST_FILES"]["files"][number]> {
+    return pages((after) => this.listFiles({ prefix, ...after }), (page) => page.files);
   }
 
   /**
@@ -613,6 +598,34 @@ export class NameNodeClient {
     options: { readonly after?: string; readonly limit?: number } = {},
   ): Promise<NameNodeResponseOf["LIST_DATANODES"]> {
     return this.#call({ op: "LIST_DATANODES", ...options });
+  }
+
+  /**
+   * Every datanode the namenode knows, page after page.
+   *
+   * @example
+   * ```ts ignore
+   * const alive = (await Array.fromAsync(client.datanodes())).filter((d) => d.state === "alive");
+   * ```
+   *
+   * @returns The datanodes, by id.
+   */
+  datanodes(): AsyncGenerator<DatanodeView> {
+    return pages((after) => this.listDatanodes(after), (page) => page.datanodes);
+  }
+
+  /**
+   * The health of every file, page after page.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const f of client.health()) if (f.status !== "healthy") console.log(f.name);
+   * ```
+   *
+   * @returns The healths, by name.
+   */
+  health(): AsyncGenerator<FileHealth> {
+    return pages((after) => this.fsck(after), (page) => page.files);
   }
 
   /**
@@ -773,60 +786,37 @@ export function nodesOfFile(file: FileView, layout: CodeLayout): (NodeRef | null
   });
 }
 
-async function openConnection(
+function openConnection(
   target: NodeAddress,
   options: NameNodeClientOptions,
 ): Promise<FrameConnection> {
-  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const started = performance.now();
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const abandoned = options.signal;
-  const abandonedError = () =>
-    new CdfsError("UNAVAILABLE", "connecting to the namenode was abandoned");
-  if (abandoned?.aborted) throw abandonedError();
-  let socket: Deno.TcpConn;
-  try {
-    socket = await Deno.connect({
-      hostname: target.hostname,
-      port: target.port,
-      transport: "tcp",
-      signal: abandoned === undefined ? timeout : AbortSignal.any([timeout, abandoned]),
-    });
-  } catch (error) {
-    if (abandoned?.aborted) throw abandonedError();
-    if (timeout.aborted) throw new CdfsError("TIMEOUT", `no answer in ${timeoutMs} ms`);
-    throw new CdfsError("UNAVAILABLE", describeOsError(error), { cause: error });
-  }
-  // Requests and replies are small frames that must not wait for Nagle's algorithm.
-  socket.setNoDelay(true);
-  const conn = await FrameConnection.create(socket, {
+  return dialFrameConnection(target, {
+    timeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    unreachable: "",
+    peer: "",
+    signal: options.signal,
+    abandoned: "connecting to the namenode was abandoned",
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
   });
-  // A namenode that accepts but never answers is as unreachable as one that does not accept.
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    conn.close();
-  }, Math.max(0, timeoutMs - (performance.now() - started)));
-  const abandon = () => conn.close();
-  abandoned?.addEventListener("abort", abandon);
-  // Aborted while the connection was being set up: the event is gone, the close is not.
-  if (abandoned?.aborted) abandon();
-  try {
-    await conn.clientHandshake();
-  } catch (error) {
-    conn.close();
-    if (abandoned?.aborted) throw abandonedError();
-    if (timedOut) throw new CdfsError("TIMEOUT", `no preamble within ${timeoutMs} ms`);
-    throw new CdfsError(isCdfsError(error) ? error.code : "UNAVAILABLE", messageOf(error), {
-      cause: error,
-    });
-  } finally {
-    clearTimeout(timer);
-    abandoned?.removeEventListener("abort", abandon);
-  }
-  return conn;
+}
+
+/**
+ * The items of every page of a listing whose pages end with the cursor of the next one.
+ *
+ * @param fetch Gets the page after a cursor (`{}` for the first).
+ * @param items A page's items.
+ */
+async function* pages<P extends { readonly next: string | null }, T>(
+  fetch: (after: { after?: string }) => Promise<P>,
+  items: (page: P) => readonly T[],
+): AsyncGenerator<T> {
+  let after: string | undefined;
+  do {
+    const page = await fetch(after === undefined ? {} : { after });
+    yield* items(page);
+    after = page.next ?? undefined;
+  } while (after !== undefined);
 }
 
 function messageOf(error: unknown): string {

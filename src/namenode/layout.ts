@@ -20,7 +20,7 @@ import {
   MAX_BLOCKS_PER_FILE,
   validateRole,
 } from "./meta/model.ts";
-import { arrayField, expectObject, integerField, onlyFields } from "./wire_fields.ts";
+import { arrayField, expectObject, integerField, onlyFields } from "../protocol/json_fields.ts";
 
 /**
  * The most logical nodes a layout may have (a GF(2^8) code has at most 256 coded blocks).

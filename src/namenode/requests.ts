@@ -7,7 +7,7 @@
  * @module
  */
 import { validateBlockId } from "../block_id.ts";
-import { quoteForMessage, typeName } from "../describe.ts";
+import { quoteForMessage } from "../describe.ts";
 import { CdfsError } from "../errors.ts";
 import { MIN_CHUNK_SIZE } from "../protocol/frame.ts";
 import { type CodeLayout, layoutToJson, parseLayout } from "./layout.ts";
@@ -39,7 +39,8 @@ import {
   type JsonObject,
   onlyFields,
   optionalInteger,
-} from "./wire_fields.ts";
+  requestOp,
+} from "../protocol/json_fields.ts";
 
 /**
  * The namenode's ops.
@@ -553,12 +554,7 @@ export type NameNodeRequest =
  * @throws {CdfsError} `BAD_REQUEST` naming the field (or `unknown op "X"`).
  */
 export function parseNameNodeRequest(value: unknown): NameNodeRequest {
-  const object = expectObject(value, "request");
-  const op = object.op;
-  if (op === undefined) throw new CdfsError("BAD_REQUEST", `request has no "op"`);
-  if (typeof op !== "string") {
-    throw new CdfsError("BAD_REQUEST", `request "op" must be a string, got ${typeName(op)}`);
-  }
+  const { object, op } = requestOp(value);
   switch (op) {
     case "PING":
       onlyFields(object, op, ["op"]);

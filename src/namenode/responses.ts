@@ -32,7 +32,7 @@ import {
   onlyFields,
   patternField,
   timeField,
-} from "./wire_fields.ts";
+} from "../protocol/json_fields.ts";
 
 /**
  * A datanode as replies name it: id and address.
@@ -85,6 +85,43 @@ export interface BlockView {
 }
 
 /**
+ * What a file's record and its entry in a listing both say of it.
+ *
+ * @example
+ * ```ts
+ * import type { FileFacts } from "./responses.ts";
+ * const facts: FileFacts = {
+ *   fileId: 7,
+ *   name: "a.bin",
+ *   code: "replication",
+ *   length: 10,
+ *   digest: "ab".repeat(32),
+ *   state: "replicated",
+ *   created: "2026-01-01T00:00:00.000Z",
+ *   committed: "2026-01-01T00:00:01.000Z",
+ * };
+ * ```
+ */
+export interface FileFacts {
+  /** The file id. */
+  fileId: number;
+  /** The name. */
+  name: string;
+  /** The coding module. */
+  code: string;
+  /** The length in bytes (null until known). */
+  length: number | null;
+  /** The digest, lowercase hex (null until known). */
+  digest: string | null;
+  /** `pending`, `replicated`, `encoded` or `archived`. */
+  state: FileState;
+  /** When it was created. */
+  created: string;
+  /** When it was first committed (null while pending). */
+  committed: string | null;
+}
+
+/**
  * A file with its blocks.
  *
  * @example
@@ -105,25 +142,9 @@ export interface BlockView {
  * };
  * ```
  */
-export interface FileView {
-  /** The file id. */
-  fileId: number;
+export interface FileView extends FileFacts {
   /** `f<fileId>`: the `{id}` of its block ids in the coding modules' templates. */
   objectId: string;
-  /** The name. */
-  name: string;
-  /** The coding module. */
-  code: string;
-  /** The length in bytes (null until known). */
-  length: number | null;
-  /** The digest, lowercase hex (null until known). */
-  digest: string | null;
-  /** `pending`, `replicated`, `encoded` or `archived`. */
-  state: FileState;
-  /** When it was created. */
-  created: string;
-  /** When it was first committed (null while pending). */
-  committed: string | null;
   /** +1 at every change. */
   version: number;
   /** Its block copies, parts first, then by index and node. */
@@ -149,23 +170,7 @@ export interface FileView {
  * };
  * ```
  */
-export interface FileSummary {
-  /** The file id. */
-  fileId: number;
-  /** The name. */
-  name: string;
-  /** The coding module. */
-  code: string;
-  /** The length in bytes. */
-  length: number | null;
-  /** The digest. */
-  digest: string | null;
-  /** The state. */
-  state: FileState;
-  /** When it was created. */
-  created: string;
-  /** When it was first committed. */
-  committed: string | null;
+export interface FileSummary extends FileFacts {
   /** How many block copies it has. */
   blocks: number;
 }
@@ -468,13 +473,8 @@ export function parseNameNodeResponse<K extends NameNodeOp>(
     },
     GET_FILE: () => fileOnly(o, what),
     LIST_FILES: () => {
-      onlyFields(o, what, ["files", "next"]);
-      return {
-        files: arrayField(o, what, "files", MAX_PAGE).map((f, i) =>
-          parseSummary(f, `${what} file ${i}`)
-        ),
-        next: o.next === null ? null : checkedField(o, what, "next", validateFileName),
-      };
+      const { entries, next } = parsePage(o, what, "files", parseSummary, validateFileName);
+      return { files: entries, next };
     },
     DELETE_FILE: () => fileOnly(o, what),
     MOVE_BLOCK: () => fileOnly(o, what),
@@ -487,22 +487,12 @@ export function parseNameNodeResponse<K extends NameNodeOp>(
     },
     DROP_BLOCKS: () => fileOnly(o, what),
     LIST_DATANODES: () => {
-      onlyFields(o, what, ["datanodes", "next"]);
-      return {
-        datanodes: arrayField(o, what, "datanodes", MAX_PAGE).map((d, i) =>
-          parseDatanode(d, `${what} datanode ${i}`)
-        ),
-        next: o.next === null ? null : checkedField(o, what, "next", validateNodeId),
-      };
+      const { entries, next } = parsePage(o, what, "datanodes", parseDatanode, validateNodeId);
+      return { datanodes: entries, next };
     },
     FSCK: () => {
-      onlyFields(o, what, ["files", "next"]);
-      return {
-        files: arrayField(o, what, "files", MAX_PAGE).map((f, i) =>
-          parseHealth(f, `${what} file ${i}`)
-        ),
-        next: o.next === null ? null : checkedField(o, what, "next", validateFileName),
-      };
+      const { entries, next } = parsePage(o, what, "files", parseHealth, validateFileName);
+      return { files: entries, next };
     },
     ORPHANS: () => {
       onlyFields(o, what, ["orphans", "next"]);
@@ -526,6 +516,25 @@ export function parseNameNodeResponse<K extends NameNodeOp>(
   const parse = parsers[op];
   if (parse === undefined) throw new CdfsError("BAD_REQUEST", `unknown op ${op}`);
   return parse();
+}
+
+/**
+ * A page of a listing: its entries under `key` (each named `<what> <entry> <i>` in errors,
+ * where the entry is `key` without its plural s), and the cursor of the next page or null.
+ */
+function parsePage<T>(
+  o: JsonObject,
+  what: string,
+  key: "files" | "datanodes",
+  parse: (value: unknown, what: string) => T,
+  cursor: (value: unknown) => string,
+): { entries: T[]; next: string | null } {
+  onlyFields(o, what, [key, "next"]);
+  const entry = key.slice(0, -1);
+  return {
+    entries: arrayField(o, what, key, MAX_PAGE).map((v, i) => parse(v, `${what} ${entry} ${i}`)),
+    next: o.next === null ? null : checkedField(o, what, "next", cursor),
+  };
 }
 
 function fileOnly(o: JsonObject, what: string): { file: FileView } {
@@ -554,28 +563,12 @@ function fileState(o: JsonObject, what: string): FileState {
   return enumField(o, what, "state", FILE_STATES);
 }
 
-function parseFileView(value: unknown, what: string): FileView {
-  const o = expectObject(value, what);
-  onlyFields(o, what, [
-    "fileId",
-    "objectId",
-    "name",
-    "code",
-    "length",
-    "digest",
-    "state",
-    "created",
-    "committed",
-    "version",
-    "blocks",
-  ]);
-  const fileId = integerField(o, what, "fileId", 1, MAX_BYTES);
-  if (o.objectId !== `f${fileId}`) {
-    throw new CdfsError("BAD_REQUEST", `${what} "objectId" must be "f${fileId}"`);
-  }
+/** The fields of {@linkcode FileFacts} but the id, in their order on the wire. */
+const FILE_FACTS = ["name", "code", "length", "digest", "state", "created", "committed"] as const;
+
+/** The fields of {@linkcode FileFacts} but the id (which comes first, checked by the caller). */
+function fileFacts(o: JsonObject, what: string): Omit<FileFacts, "fileId"> {
   return {
-    fileId,
-    objectId: `f${fileId}`,
     name: checkedField(o, what, "name", validateFileName),
     code: checkedField(o, what, "code", validateCodeName),
     length: nullable(o, "length", () => integerField(o, what, "length", 0, MAX_BYTES)),
@@ -583,6 +576,20 @@ function parseFileView(value: unknown, what: string): FileView {
     state: fileState(o, what),
     created: timeField(o, what, "created"),
     committed: timeField(o, what, "committed", true),
+  };
+}
+
+function parseFileView(value: unknown, what: string): FileView {
+  const o = expectObject(value, what);
+  onlyFields(o, what, ["fileId", "objectId", ...FILE_FACTS, "version", "blocks"]);
+  const fileId = integerField(o, what, "fileId", 1, MAX_BYTES);
+  if (o.objectId !== `f${fileId}`) {
+    throw new CdfsError("BAD_REQUEST", `${what} "objectId" must be "f${fileId}"`);
+  }
+  return {
+    fileId,
+    objectId: `f${fileId}`,
+    ...fileFacts(o, what),
     version: integerField(o, what, "version", 1, MAX_BYTES),
     blocks: arrayField(o, what, "blocks", MAX_BLOCKS_PER_FILE).map((b, i) =>
       parseBlockView(b, `${what} block ${i}`)
@@ -606,26 +613,10 @@ function parseBlockView(value: unknown, what: string): BlockView {
 
 function parseSummary(value: unknown, what: string): FileSummary {
   const o = expectObject(value, what);
-  onlyFields(o, what, [
-    "fileId",
-    "name",
-    "code",
-    "length",
-    "digest",
-    "state",
-    "created",
-    "committed",
-    "blocks",
-  ]);
+  onlyFields(o, what, ["fileId", ...FILE_FACTS, "blocks"]);
   return {
     fileId: integerField(o, what, "fileId", 1, MAX_BYTES),
-    name: checkedField(o, what, "name", validateFileName),
-    code: checkedField(o, what, "code", validateCodeName),
-    length: nullable(o, "length", () => integerField(o, what, "length", 0, MAX_BYTES)),
-    digest: nullable(o, "digest", () => checkedField(o, what, "digest", validateDigest)),
-    state: fileState(o, what),
-    created: timeField(o, what, "created"),
-    committed: timeField(o, what, "committed", true),
+    ...fileFacts(o, what),
     blocks: integerField(o, what, "blocks", 0, MAX_BLOCKS_PER_FILE),
   };
 }

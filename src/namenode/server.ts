@@ -1,12 +1,11 @@
 /**
- * The namenode server: one TCP listener, one task per connection, the cdfs framed protocol
- * (preamble, then REQUEST / RESPONSE / ERROR frames, one request at a time per connection:
- * `src/protocol/connection.ts`, as the datanode speaks it), the namenode's ops
- * (docs/namenode.md) over a {@linkcode MetadataStore}, and a background loop that marks silent
- * datanodes dead and expires abandoned files. It holds metadata only: no block byte ever
- * passes through it.
+ * The namenode server: the shared server of wire format v1 (`src/protocol/frame_server.ts`, as
+ * the datanode serves it: preamble, then REQUEST / RESPONSE / ERROR frames, one request at a
+ * time per connection), the namenode's ops (docs/namenode.md) over a
+ * {@linkcode MetadataStore}, and a background loop that marks silent datanodes dead and expires
+ * abandoned files. It holds metadata only: no block byte ever passes through it.
  *
- * Connection handling follows the datanode server (docs/protocol.md §4): an ERROR answering a
+ * Connection handling is the shared server's (docs/protocol.md §4): an ERROR answering a
  * complete request leaves the connection usable; an error in a full block report's data
  * stream, a broken frame or a timeout closes it, after a lingering close so the ERROR is not
  * lost to a TCP reset. Shutdown: stop accepting, close idle connections, let requests under way
@@ -15,9 +14,15 @@
  * @module
  */
 import { formatNodeAddress } from "../address.ts";
-import { CdfsError, type ErrorCode } from "../errors.ts";
-import { FrameConnection, PeerError } from "../protocol/connection.ts";
-import { FRAME_TYPE, frameTypeName } from "../protocol/frame.ts";
+import { CdfsError } from "../errors.ts";
+import type { FrameConnection } from "../protocol/connection.ts";
+import { FRAME_TYPE } from "../protocol/frame.ts";
+import {
+  type FrameOutcome,
+  FrameServer,
+  listenTcp,
+  type RequestState,
+} from "../protocol/frame_server.ts";
 import { receiveChunks } from "../protocol/stream.ts";
 import { CodeCatalog, type ModuleLoader } from "./code_analysis.ts";
 import { blockReport } from "./datanode_ops.ts";
@@ -119,17 +124,11 @@ export interface NameNodeServerOptions {
   readonly loadModule?: ModuleLoader;
 }
 
-interface Session {
-  readonly socket: Deno.TcpConn;
-  readonly peer: string;
-  conn: FrameConnection | null;
-  /** Waiting for the handshake or the next request: may be closed at once on shutdown. */
-  idle: boolean;
-  /** Closed by the server (shutdown): the errors that follow are not the client's. */
-  closing: boolean;
+/** The state of one request: the one data stream a namenode reads is a full block report. */
+interface NameNodeRequest extends RequestState {
+  /** The client's connection, positioned right after the REQUEST frame. */
+  readonly conn: FrameConnection;
 }
-
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * A running namenode.
@@ -153,21 +152,11 @@ export class NameNodeServer {
   /** The metadata store. */
   readonly store: MetadataStore;
 
-  readonly #listener: Deno.TcpListener;
   readonly #state: NameNodeState;
   readonly #log: DecisionLog;
   readonly #maintenance: Maintenance;
   readonly #ownsStore: boolean;
-  readonly #idleTimeoutMs: number | undefined;
-  readonly #frameTimeoutMs: number | undefined;
-  readonly #graceMs: number;
-  readonly #sessions = new Set<Session>();
-  readonly #tasks = new Set<Promise<void>>();
-  readonly #acceptLoop: Promise<void>;
-  #draining = false;
-  #abortAt = Infinity;
-  #graceTimer: ReturnType<typeof setTimeout> | undefined;
-  #resolveFinished!: () => void;
+  readonly #frames: FrameServer<NameNodeRequest>;
 
   private constructor(
     options: NameNodeServerOptions,
@@ -175,7 +164,6 @@ export class NameNodeServer {
     store: MetadataStore,
     deadAfterMs: number,
   ) {
-    this.#listener = listener;
     this.addr = listener.addr;
     this.address = formatNodeAddress(this.addr);
     this.id = options.id ?? `nn@${this.address}`;
@@ -205,12 +193,31 @@ export class NameNodeServer {
       pendingScanIntervalMs: options.pendingScanIntervalMs ??
         NAMENODE_DEFAULTS.pendingScanIntervalMs,
     });
-    this.#idleTimeoutMs = options.idleTimeoutMs;
-    this.#frameTimeoutMs = options.frameTimeoutMs;
-    this.#graceMs = options.shutdownGraceMs ?? NAMENODE_DEFAULTS.shutdownGraceMs;
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     this.#maintenance.start();
-    this.#acceptLoop = this.#accept();
+    this.#frames = new FrameServer({
+      listener,
+      idleTimeoutMs: options.idleTimeoutMs,
+      frameTimeoutMs: options.frameTimeoutMs,
+      shutdownGraceMs: options.shutdownGraceMs ?? NAMENODE_DEFAULTS.shutdownGraceMs,
+    }, {
+      request: (_connection, conn) => ({ conn, streaming: false, frameOpen: false }),
+      serve: (request, raw) => this.#serve(request, raw),
+      outcome: (outcome) => this.#logFailure(outcome),
+      acceptFailed: (error) =>
+        this.#log.emit("error", { message: `accept failed: ${messageOf(error)}` }),
+      connectionFailed: (connection, error) => {
+        if (connection.closing) return;
+        this.#log.emit("error", {
+          message: `connection from ${connection.peer}: ${messageOf(error)}`,
+        });
+      },
+      stopped: async () => {
+        await this.#maintenance.stop();
+        if (this.#ownsStore) await this.store.close().catch(() => {});
+        this.#log.emit("stopped", { address: this.address });
+      },
+    });
+    this.finished = this.#frames.finished;
   }
 
   /**
@@ -237,11 +244,7 @@ export class NameNodeServer {
     if (!Number.isFinite(deadAfterMs) || deadAfterMs <= 0) {
       throw new CdfsError("USAGE", `deadAfterMs must be a positive number, got ${deadAfterMs}`);
     }
-    const listener = options.listener ?? Deno.listen({
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? DEFAULT_NAMENODE_PORT,
-      transport: "tcp",
-    });
+    const listener = listenTcp(options, DEFAULT_NAMENODE_PORT);
     let store: MetadataStore;
     try {
       store = options.store ?? await openMetadataStore(options.meta!, {
@@ -259,7 +262,7 @@ export class NameNodeServer {
 
   /** The number of open client connections. */
   get connections(): number {
-    return this.#sessions.size;
+    return this.#frames.connections;
   }
 
   /**
@@ -291,26 +294,8 @@ export class NameNodeServer {
    * @param graceMs How long requests under way may take to finish.
    * @returns {@linkcode NameNodeServer.finished}.
    */
-  shutdown(graceMs: number = this.#graceMs): Promise<void> {
-    const abortAt = performance.now() + Math.max(0, graceMs);
-    if (!this.#draining) {
-      this.#draining = true;
-      try {
-        this.#listener.close();
-      } catch {
-        // Already closed.
-      }
-      for (const session of this.#sessions) if (session.idle) this.#closeSession(session);
-      void this.#finish();
-    }
-    if (abortAt < this.#abortAt) {
-      this.#abortAt = abortAt;
-      clearTimeout(this.#graceTimer);
-      this.#graceTimer = setTimeout(() => {
-        for (const session of this.#sessions) this.#closeSession(session);
-      }, Math.max(0, abortAt - performance.now()));
-    }
-    return this.finished;
+  shutdown(graceMs?: number): Promise<void> {
+    return this.#frames.shutdown(graceMs);
   }
 
   /** Stops at once (grace 0), for `await using server = await NameNodeServer.start(...)`. */
@@ -318,149 +303,20 @@ export class NameNodeServer {
     await this.shutdown(0);
   }
 
-  async #finish(): Promise<void> {
-    await this.#acceptLoop;
-    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
-    clearTimeout(this.#graceTimer);
-    await this.#maintenance.stop();
-    if (this.#ownsStore) await this.store.close().catch(() => {});
-    this.#log.emit("stopped", { address: this.address });
-    this.#resolveFinished();
-  }
-
-  async #accept(): Promise<void> {
-    while (!this.#draining) {
-      let socket: Deno.TcpConn;
-      try {
-        socket = await this.#listener.accept();
-      } catch (error) {
-        if (this.#draining || error instanceof Deno.errors.BadResource) break;
-        // E.g. out of file descriptors: say so, back off a little, keep serving.
-        this.#log.emit("error", { message: `accept failed: ${messageOf(error)}` });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      if (this.#draining) {
-        socket.close();
-        break;
-      }
-      this.#startSession(socket);
+  /** Serves one complete request: validates it, runs its op, writes the RESPONSE. */
+  async #serve(request: NameNodeRequest, raw: Record<string, unknown>): Promise<void> {
+    // A full report's data stream follows its request unasked, even a malformed request: once
+    // refused, the connection cannot be followed and is closed.
+    request.streaming = raw.op === "BLOCK_REPORT" && raw.kind === "full";
+    const parsed = parseNameNodeRequest(raw);
+    let response: NameNodeResponse;
+    if (parsed.op === "BLOCK_REPORT" && parsed.kind === "full") {
+      response = await this.#fullReport(request.conn, parsed);
+      request.streaming = false;
+    } else {
+      response = await handleRequest(this.#state, parsed);
     }
-  }
-
-  #startSession(socket: Deno.TcpConn): void {
-    const session: Session = {
-      socket,
-      peer: formatNodeAddress(socket.remoteAddr),
-      conn: null,
-      idle: true,
-      closing: false,
-    };
-    this.#sessions.add(session);
-    const task: Promise<void> = this.#serveConnection(session)
-      .catch((error) => {
-        if (!session.closing) {
-          this.#log.emit("error", {
-            message: `connection from ${session.peer}: ${messageOf(error)}`,
-          });
-        }
-      })
-      .finally(() => {
-        session.conn?.close();
-        try {
-          socket.close();
-        } catch {
-          // Closed already, by the FrameConnection.
-        }
-        this.#sessions.delete(session);
-        this.#tasks.delete(task);
-      });
-    this.#tasks.add(task);
-  }
-
-  async #serveConnection(session: Session): Promise<void> {
-    try {
-      // Requests and replies are small frames that must not wait for Nagle's algorithm.
-      session.socket.setNoDelay(true);
-    } catch {
-      // Not fatal: only latency suffers.
-    }
-    const options: { idleTimeoutMs?: number; frameTimeoutMs?: number } = {};
-    if (this.#idleTimeoutMs !== undefined) options.idleTimeoutMs = this.#idleTimeoutMs;
-    if (this.#frameTimeoutMs !== undefined) options.frameTimeoutMs = this.#frameTimeoutMs;
-    const conn = await FrameConnection.create(session.socket, options);
-    session.conn = conn;
-    if (session.closing) return;
-    try {
-      if (!await conn.serverHandshake()) return;
-    } catch (error) {
-      // serverHandshake answered a bad preamble and closed; a timeout closed it too.
-      if (!session.closing) this.#failed(session, null, error);
-      return;
-    }
-    while (!this.#draining && await this.#serveRequest(session, conn));
-  }
-
-  /** Serves one request; resolves to whether the connection stays open. */
-  async #serveRequest(session: Session, conn: FrameConnection): Promise<boolean> {
-    session.idle = true;
-    let header;
-    try {
-      header = await conn.readFrameHeader();
-    } catch (error) {
-      session.idle = false;
-      return await this.#breakConnection(session, conn, null, error);
-    }
-    session.idle = false;
-    if (header === null) return false; // the client closed between requests
-    if (header.type === FRAME_TYPE.ERROR) {
-      // The client gave up on something: its ERROR is logged, not answered with another.
-      const error = await conn.readErrorPayload(header).catch((e) => e);
-      return await this.#breakConnection(session, conn, null, error);
-    }
-    if (header.type !== FRAME_TYPE.REQUEST) {
-      const error = new CdfsError(
-        "BAD_REQUEST",
-        `expected a REQUEST frame, got ${frameTypeName(header.type)}`,
-      );
-      return await this.#breakConnection(session, conn, null, error);
-    }
-    // Bounded by the header check (64 KiB).
-    const payload = new Uint8Array(header.length);
-    try {
-      await conn.readPayloadInto(payload);
-    } catch (error) {
-      return await this.#breakConnection(session, conn, null, error);
-    }
-    // From here the frame is complete: a refused request is answered and the connection kept,
-    // unless a data stream (a full block report) was under way.
-    let op: string | null = null;
-    let streaming = false;
-    try {
-      const raw = decodeRequest(payload);
-      op = typeof raw.op === "string" ? raw.op.slice(0, 40) : null;
-      // A full report's data stream follows its request unasked, even a malformed request: once
-      // refused, the connection cannot be followed and is closed.
-      streaming = raw.op === "BLOCK_REPORT" && raw.kind === "full";
-      const request = parseNameNodeRequest(raw);
-      let response: NameNodeResponse;
-      if (request.op === "BLOCK_REPORT" && request.kind === "full") {
-        response = await this.#fullReport(conn, request);
-        streaming = false;
-      } else {
-        response = await handleRequest(this.#state, request);
-      }
-      await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, response);
-      return true;
-    } catch (error) {
-      const failure = this.#failed(session, op, error);
-      const keepOpen = !streaming && !conn.closed && !failure.fromPeer;
-      if (!conn.closed && !failure.fromPeer) {
-        await conn.writeError(failure.code, failure.message).catch(() => {});
-      }
-      if (!keepOpen) await conn.closeGracefully();
-      return keepOpen;
-    }
+    await request.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, response);
   }
 
   /** Reads a full report's stream (the node must be registered) and records it. */
@@ -478,97 +334,19 @@ export class NameNodeServer {
     return await blockReport(this.#state, request.node, { kind: "full", blocks: parser.finish() });
   }
 
-  /** Ends a connection whose frames can no longer be followed: ERROR if possible, then close. */
-  async #breakConnection(
-    session: Session,
-    conn: FrameConnection,
-    op: string | null,
-    error: unknown,
-  ): Promise<false> {
-    if (session.closing) return false; // closed by the shutdown, not the client's fault
-    const failure = this.#failed(session, op, error);
-    if (!conn.closed && !failure.fromPeer) {
-      await conn.writeError(failure.code, failure.message).catch(() => {});
-    }
-    await conn.closeGracefully();
-    return false;
-  }
-
-  /** Describes a failure and logs it. */
-  #failed(session: Session, op: string | null, error: unknown): Failure {
-    const failure = describeFailure(error);
-    if (session.closing) failure.message = `aborted by the shutdown (${failure.message})`;
+  /** Logs a refused request or a broken connection (a request served is logged by its op). */
+  #logFailure({ connection, op, failure }: FrameOutcome<NameNodeRequest>): void {
+    if (failure === null) return;
     this.#log.emit(failure.code === "INTERNAL" ? "error" : "request-failed", {
-      peer: session.peer,
+      peer: connection.peer,
       op,
       code: failure.code,
       message: failure.fromPeer ? `from the client: ${failure.message}` : failure.message,
       ...(failure.stack === undefined ? {} : { stack: failure.stack }),
     });
-    return failure;
   }
-
-  #closeSession(session: Session): void {
-    if (session.closing) return;
-    session.closing = true;
-    if (session.conn !== null) {
-      session.conn.close();
-    } else {
-      try {
-        session.socket.close();
-      } catch {
-        // Already closed.
-      }
-    }
-  }
-}
-
-interface Failure {
-  code: ErrorCode;
-  message: string;
-  fromPeer: boolean;
-  stack?: string;
-}
-
-/** A thrown value as an ERROR frame's code and message (a bug is INTERNAL, its stack logged). */
-function describeFailure(error: unknown): Failure {
-  if (error instanceof CdfsError) {
-    return { code: error.code, message: error.message, fromPeer: error instanceof PeerError };
-  }
-  const name = error instanceof Error ? error.name : typeof error;
-  const failure: Failure = {
-    code: "INTERNAL",
-    message: `internal error: ${name}: ${messageOf(error).split("\n")[0]!.slice(0, 200)}`,
-    fromPeer: false,
-  };
-  if (error instanceof Error && error.stack) failure.stack = error.stack;
-  return failure;
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Parses a REQUEST payload into a JSON object (field validation is the next step).
- *
- * @throws {CdfsError} `BAD_REQUEST` when it is not UTF-8, not JSON, or not an object.
- */
-function decodeRequest(payload: Uint8Array): Record<string, unknown> {
-  let text: string;
-  try {
-    text = decoder.decode(payload);
-  } catch {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid UTF-8");
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }

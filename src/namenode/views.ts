@@ -10,6 +10,7 @@ import type { DatanodeRecord, FileRecord, ReportedBlock } from "./meta/model.ts"
 import type {
   BlockView,
   DatanodeView,
+  FileFacts,
   FileSummary,
   FileView,
   NodeRef,
@@ -78,16 +79,11 @@ export function isoTime(ms: number): string {
  * @returns The view.
  */
 export function fileView(file: FileRecord, nodes: NodeDirectory): FileView {
+  const { fileId, ...facts } = fileFacts(file);
   return {
-    fileId: file.fileId,
+    fileId,
     objectId: file.objectId,
-    name: file.name,
-    code: file.code,
-    length: file.length,
-    digest: file.digest,
-    state: file.state,
-    created: isoTime(file.created),
-    committed: file.committed === null ? null : isoTime(file.committed),
+    ...facts,
     version: file.version,
     blocks: file.blocks.map((b): BlockView => {
       const node = nodes.byId.get(b.node);
@@ -121,6 +117,11 @@ export function fileView(file: FileRecord, nodes: NodeDirectory): FileView {
  * @returns The summary.
  */
 export function fileSummary(file: FileRecord): FileSummary {
+  return { ...fileFacts(file), blocks: file.blocks.length };
+}
+
+/** What a file's view and its summary both say of it, from its record. */
+function fileFacts(file: FileRecord): FileFacts {
   return {
     fileId: file.fileId,
     name: file.name,
@@ -130,7 +131,6 @@ export function fileSummary(file: FileRecord): FileSummary {
     state: file.state,
     created: isoTime(file.created),
     committed: file.committed === null ? null : isoTime(file.committed),
-    blocks: file.blocks.length,
   };
 }
 

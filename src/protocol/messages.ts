@@ -12,6 +12,15 @@ import { parseNodeAddress } from "../address.ts";
 import { MAX_BLOCK_ID_LENGTH, validateBlockId, validateBlockIdFragment } from "../block_id.ts";
 import { quoteForMessage, typeName } from "../describe.ts";
 import { MAX_CHUNK_SIZE, MAX_JSON_PAYLOAD, MIN_CHUNK_SIZE } from "./frame.ts";
+import {
+  booleanField,
+  expectObject,
+  integerField,
+  type JsonObject,
+  onlyFields,
+  requestOp,
+  timeField,
+} from "./json_fields.ts";
 
 /**
  * The operations of v1.
@@ -751,8 +760,6 @@ export interface ErrorBody {
   message: string;
 }
 
-type JsonObject = Record<string, unknown>;
-
 /**
  * Validates a parsed REQUEST payload.
  *
@@ -768,12 +775,7 @@ type JsonObject = Record<string, unknown>;
  * @throws {CdfsError} `BAD_REQUEST` naming the field or the unknown op.
  */
 export function parseRequest(value: unknown): Request {
-  const object = expectObject(value, "request");
-  const op = object.op;
-  if (op === undefined) throw new CdfsError("BAD_REQUEST", `request has no "op"`);
-  if (typeof op !== "string") {
-    throw new CdfsError("BAD_REQUEST", `request "op" must be a string, got ${typeName(op)}`);
-  }
+  const { object, op } = requestOp(value);
   switch (op) {
     case "PING":
       onlyFields(object, op, ["op"]);
@@ -902,7 +904,7 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
         length: integerField(object, what, "length", 0, Number.MAX_SAFE_INTEGER),
         chunkSize: integerField(object, what, "chunkSize", MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
         digest: digestField(object, what),
-        created: timestampField(object, what),
+        created: timeField(object, what, "created"),
       };
     },
     LIST: () => {
@@ -923,7 +925,7 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
         return {
           block: validateBlockId(item.block),
           length: integerField(item, where, "length", 0, Number.MAX_SAFE_INTEGER),
-          created: timestampField(item, where),
+          created: timeField(item, where, "created"),
         };
       });
       const next = object.next === null ? null : validateBlockId(object.next, `${what} "next"`);
@@ -1301,12 +1303,7 @@ function parseCodingResponse(object: JsonObject, what: string): CodingResponse {
 
 function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
   onlyFields(object, what, ["node", "since", "total", "ops", "runs"]);
-  if (
-    typeof object.since !== "string" || !ISO_8601.test(object.since) ||
-    Number.isNaN(Date.parse(object.since))
-  ) {
-    throw new CdfsError("BAD_REQUEST", `${what} "since" must be an ISO-8601 date-time`);
-  }
+  const since = timeField(object, what, "since");
   const ops: Record<string, OpTraffic> = {};
   for (const [op, counters] of Object.entries(expectObject(object.ops, `${what} "ops"`))) {
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(op)) {
@@ -1342,7 +1339,7 @@ function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
   }
   return {
     node: validateNodeId(object.node),
-    since: object.since,
+    since,
     total: opTraffic(object.total, `${what} "total"`),
     ops,
     runs,
@@ -1381,50 +1378,6 @@ function defineEntry<T>(record: Record<string, T>, key: string, value: T): void 
   Object.defineProperty(record, key, { value, enumerable: true, writable: true });
 }
 
-function expectObject(value: unknown, what: string): JsonObject {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new CdfsError("BAD_REQUEST", `${what} must be a JSON object, got ${typeName(value)}`);
-  }
-  return value as JsonObject;
-}
-
-function onlyFields(object: JsonObject, what: string, allowed: readonly string[]): void {
-  for (const key of Object.keys(object)) {
-    if (!allowed.includes(key)) {
-      throw new CdfsError("BAD_REQUEST", `${what} has an unknown field ${quoteForMessage(key)}`);
-    }
-  }
-}
-
-function integerField(
-  object: JsonObject,
-  what: string,
-  key: string,
-  min: number,
-  max: number,
-): number {
-  const value = object[key];
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    const got = typeof value === "number" ? String(value) : typeName(value);
-    throw new CdfsError(
-      "BAD_REQUEST",
-      `${what} "${key}" must be an integer in ${min}..${max}, got ${got}`,
-    );
-  }
-  return value;
-}
-
-function booleanField(object: JsonObject, what: string, key: string): boolean {
-  const value = object[key];
-  if (typeof value !== "boolean") {
-    throw new CdfsError(
-      "BAD_REQUEST",
-      `${what} "${key}" must be true or false, got ${typeName(value)}`,
-    );
-  }
-  return value;
-}
-
 function digestField(object: JsonObject, what: string): string {
   const value = object.digest;
   if (typeof value !== "string" || !/^[0-9a-f]{16}$/.test(value)) {
@@ -1437,16 +1390,6 @@ function versionField(object: JsonObject, what: string): string {
   const value = object.version;
   if (typeof value !== "string" || !/^[0-9A-Za-z.+-]{1,64}$/.test(value)) {
     throw new CdfsError("BAD_REQUEST", `${what} "version" must be a version string`);
-  }
-  return value;
-}
-
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-function timestampField(object: JsonObject, what: string): string {
-  const value = object.created;
-  if (typeof value !== "string" || !ISO_8601.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new CdfsError("BAD_REQUEST", `${what} "created" must be an ISO-8601 date-time`);
   }
   return value;
 }

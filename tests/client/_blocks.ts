@@ -7,14 +7,7 @@
  */
 import { createHash } from "node:crypto";
 
-/** Random bytes of any length (getRandomValues takes at most 64 KiB at a time). */
-export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(length);
-  for (let at = 0; at < length; at += 65536) {
-    crypto.getRandomValues(bytes.subarray(at, Math.min(length, at + 65536)));
-  }
-  return bytes;
-}
+export { randomBytes } from "../helpers/bytes.ts";
 
 /** The SHA-256 of some bytes, in hex. */
 export function sha256(bytes: Uint8Array): string {

@@ -199,13 +199,14 @@ Deno.test("damaged, lost, moved and archived coded blocks on 16 datanodes", asyn
       await putObject(cluster, rapidraid, work, "fresh", false);
       const message = "object 'fresh' has no coded blocks: it was put but never encoded " +
         "(run `cdfs object encode fresh` first)";
+      // Both run at once: each failure is caught as it comes, whichever comes first.
       for (
         const attempt of [
-          decodeObject({ ...target("fresh"), output: `${work}/fresh.out` }),
-          repairBlock({ ...target("fresh"), block: 3 }),
+          decodeObject({ ...target("fresh"), output: `${work}/fresh.out` }).catch((e) => e),
+          repairBlock({ ...target("fresh"), block: 3 }).catch((e) => e),
         ]
       ) {
-        const error = await attempt.catch((e) => e);
+        const error = await attempt;
         assert.ok(error instanceof CdfsError, String(error));
         assert.equal(error.code, "NOT_FOUND");
         assert.equal(error.message, message);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { DelayRelay, type DelayRelayOptions, sampleHold } from "../../src/cluster/relay.ts";
 import type { Sleeper } from "../../src/cluster/precise_timer.ts";
-import { concatBytes } from "../helpers/bytes.ts";
+import { concatBytes, randomBytes } from "../helpers/bytes.ts";
 
 /** An echo server on loopback. */
 function echoServer(): { port: number; close(): Promise<void> } {
@@ -68,12 +68,6 @@ async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
     parts.push(buffer.slice(0, n));
   }
   return concatBytes(parts);
-}
-
-function randomBytes(length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
-  return bytes;
 }
 
 /** A sleeper that resolves at once and records what it was asked. */

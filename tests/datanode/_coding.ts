@@ -15,19 +15,13 @@ import { expandBlockName } from "../../src/coding/validate.ts";
 import { CdfsError } from "../../src/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import type { CodingRequest, StatsResponse } from "../../src/protocol/messages.ts";
-import { concatBytes } from "../helpers/bytes.ts";
+import { concatBytes, randomBytes } from "../helpers/bytes.ts";
 
 export const NODES = 16;
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
-export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(length);
-  for (let at = 0; at < length; at += 65536) {
-    crypto.getRandomValues(bytes.subarray(at, Math.min(length, at + 65536)));
-  }
-  return bytes;
-}
+export { randomBytes };
 
 export function newRunId(): string {
   return Array.from(
@@ -167,12 +161,28 @@ export interface FrozenRun {
   readonly ms: number;
 }
 
+/** Asserts a stall's error: TIMEOUT, naming node `index` at `address` first. */
+export function assertStallBlames(error: unknown, index: number, address: string): void {
+  assert.ok(error instanceof CdfsError, `expected a CdfsError, got ${error}`);
+  assert.equal(error.code, "TIMEOUT", error.message);
+  assertNamesNode(error, index, address);
+}
+
 /**
- * Runs `req` and freezes node `victim` (SIGSTOP) as soon as the entry node's start reply
- * arrives; resumes it (SIGCONT) when the run has ended. Frozen this early (with parts of a
- * few MiB), the victim cannot have sent its prepared reply, so nothing may be committed: in
- * pull mode the requests have yet to reach the pipeline's first nodes and the data to flow
- * through them, in push mode the prepared reply comes from the chain's end through every node.
+ * A stall of a 4 MiB + 1 object's run: places the object's parts, runs `req` and freezes node
+ * `victim` (SIGSTOP) as soon as the entry node's start reply arrives, resumes it (SIGCONT) when
+ * the run has ended, and asserts that the run failed with TIMEOUT naming the victim and left
+ * no coded block behind. Frozen this early (with parts of a few MiB), the victim cannot have
+ * sent its prepared reply, so nothing may be committed: in pull mode the requests have yet to
+ * reach the pipeline's first nodes and the data to flow through them, in push mode the
+ * prepared reply comes from the chain's end through every node.
+ *
+ * @example
+ * ```ts ignore
+ * const { ms } = await runFreezing(processes, rapidraid, request(...), 7);
+ * ```
+ *
+ * @returns How the run ended (its error, and how long after the freeze).
  */
 export async function runFreezing(
   processes: readonly DataNodeProcess[],
@@ -181,7 +191,9 @@ export async function runFreezing(
   victim: number,
 ): Promise<FrozenRun> {
   const nodes = processes.map((p) => p.address);
+  await placeParts(module, nodes, req.object, 4 * MiB + 1);
   let frozenAt: number | undefined;
+  let run: FrozenRun | undefined;
   try {
     await runProgram(nodes, module, req, {
       onResponse: () => {
@@ -191,18 +203,39 @@ export async function runFreezing(
     });
   } catch (error) {
     assert.ok(frozenAt !== undefined, `the run failed before it started: ${error}`);
-    return { error, ms: performance.now() - frozenAt };
+    run = { error, ms: performance.now() - frozenAt };
   } finally {
     if (frozenAt !== undefined) processes[victim]!.child.kill("SIGCONT");
   }
-  throw new Error(`the run succeeded although node ${victim} was frozen`);
+  if (run === undefined) throw new Error(`the run succeeded although node ${victim} was frozen`);
+  assertStallBlames(run.error, victim, nodes[victim]!);
+  assert.deepEqual(await leftovers(nodes, req.object), []);
+  return run;
 }
 
-/** Asserts a stall's error: TIMEOUT, naming node `index` at `address` first. */
-export function assertStallBlames(error: unknown, index: number, address: string): void {
-  assert.ok(error instanceof CdfsError, `expected a CdfsError, got ${error}`);
-  assert.equal(error.code, "TIMEOUT", error.message);
-  assertNamesNode(error, index, address);
+/**
+ * One step per victim: {@linkcode runFreezing} on object `objFrozen<victim>` with the request
+ * `makeRequest` makes for it, which must fail within 3 s of the freeze.
+ *
+ * @example
+ * ```ts ignore
+ * await freezeEachInTurn(t, [0, 7, 15], processes, rapidraid, (id) => request(...));
+ * ```
+ */
+export async function freezeEachInTurn(
+  t: Deno.TestContext,
+  victims: readonly number[],
+  processes: readonly DataNodeProcess[],
+  module: CodingModule,
+  makeRequest: (objectId: string) => CodingRequest,
+): Promise<void> {
+  for (const victim of victims) {
+    await t.step(`node ${victim}`, async () => {
+      const req = makeRequest(`objFrozen${victim}`);
+      const { ms } = await runFreezing(processes, module, req, victim);
+      assert.ok(ms < 3000, `failed ${Math.round(ms)} ms after the freeze`);
+    });
+  }
 }
 
 /** Starts the 16 datanodes of a CODING test, with short timeouts (3 s). */

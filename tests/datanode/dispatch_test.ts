@@ -6,13 +6,14 @@
 import assert from "node:assert/strict";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
-import { describeFailure, OpTable, STANDARD_OPS } from "../../src/datanode/dispatch.ts";
+import { OpTable, STANDARD_OPS } from "../../src/datanode/dispatch.ts";
 import { formatLogLine, jsonLineSink, type LogRecord } from "../../src/datanode/log.ts";
 import { type OpHandler } from "../../src/datanode/op.ts";
 import { DataNodeServer } from "../../src/datanode/server.ts";
 import { CdfsError } from "../../src/errors.ts";
 import { PeerError } from "../../src/protocol/connection.ts";
 import { FRAME_TYPE } from "../../src/protocol/frame.ts";
+import { describeFailure } from "../../src/protocol/frame_server.ts";
 import { BlockStore } from "../../src/store/block_store.ts";
 import { call, connect, rejectsWith } from "./_client.ts";
 

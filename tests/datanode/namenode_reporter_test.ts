@@ -19,7 +19,7 @@ import { NameNodeClient } from "../../src/namenode/client.ts";
 import type { NameNodeServer } from "../../src/namenode/server.ts";
 import { PeerError } from "../../src/protocol/connection.ts";
 import { BlockStore } from "../../src/store/block_store.ts";
-import { DIGEST, events, startNameNode, waitFor } from "../namenode/_namenode.ts";
+import { commitNewFile, events, MIRROR, startNameNode, waitFor } from "../namenode/_namenode.ts";
 
 /** A fresh block store in a temp directory, removed at the end. */
 async function tempStore(): Promise<{ store: BlockStore } & AsyncDisposable> {
@@ -231,7 +231,6 @@ Deno.test("reporter: stop sends the changes still waiting", async () => {
 });
 
 /** One part on two datanodes: a file that survives the loss of either. */
-const MIRROR = { n: 2, roles: [{ role: { kind: "part" as const, index: 0 }, nodes: [0, 1] }] };
 
 Deno.test("reporter: a graceful stop says LEAVE: dead at once, its copies dead in FSCK; a restart makes it alive", async () => {
   await using dir = await tempStore();
@@ -244,13 +243,7 @@ Deno.test("reporter: a graceful stop says LEAVE: dead at once, its copies dead i
   using client = await NameNodeClient.connect(server.address);
   // dn1 holds the other copy (a record only: the namenode never talks to datanodes).
   await client.register({ id: "dn1", address: "127.0.0.1:20001", capacity: 1e9, free: 1e9 });
-  const { file } = await client.createFile({
-    name: "m",
-    code: "replication",
-    length: 10,
-    layout: MIRROR,
-  });
-  await client.commitFile(file.fileId, { digest: DIGEST });
+  const { file } = await commitNewFile(client, { name: "m", length: 10, layout: MIRROR });
   const block = `${file.objectId}.part0`;
   await put(store, block, 10);
   await waitFor("the block's report", () => first.reporter.counts.incrementalReports === 1);

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { blockDigest, formatChecksum } from "../../src/checksum.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
+import { waitFor } from "../helpers/wait.ts";
 import {
   call,
   checksummer,
@@ -32,19 +33,6 @@ async function namesIn(dir: string): Promise<string[]> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return names.sort();
-}
-
-/** Waits until `condition` holds, polling; fails after `timeoutMs`. */
-async function waitFor(
-  what: string,
-  condition: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!await condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** The size of the one temp file in `DIR/tmp`, or 0. */
@@ -331,6 +319,7 @@ Deno.test("kill -9 in the middle of a STORE leaves no block and no temp file", a
   await waitFor(
     "the temp file to fill",
     async () => await tempFileSize(victim.dataDir) >= 4096 + 16 * MiB,
+    30_000,
   );
 
   let killed = false;
@@ -406,6 +395,7 @@ Deno.test("SIGTERM during a STORE: in-flight work finishes within the grace peri
         await waitFor(
           "8 chunks on disk",
           async () => await tempFileSize(node.dataDir) >= 4096 + 8 * MiB,
+          30_000,
         );
         node.child.kill("SIGTERM");
         signalled = true;
@@ -442,7 +432,11 @@ Deno.test("SIGTERM during a stalled STORE: aborted after the grace period, nothi
   };
   const storing = storeBlock(conn, "stalled", producer(), { length: pattern.length });
   storing.catch(() => {});
-  await waitFor("4 chunks on disk", async () => await tempFileSize(node.dataDir) >= 4096 + 4 * MiB);
+  await waitFor(
+    "4 chunks on disk",
+    async () => await tempFileSize(node.dataDir) >= 4096 + 4 * MiB,
+    30_000,
+  );
   node.child.kill("SIGTERM");
   const status = await node.status;
   assert.equal(status.code, 0);

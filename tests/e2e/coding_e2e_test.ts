@@ -15,6 +15,7 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { loadCodingModule } from "../../src/coding/loader.ts";
 import type { CodingModule } from "../../src/coding/program.ts";
 import { analyze } from "../../src/coding/symbolic.ts";
+import { seededRandom } from "../../src/cluster/link_spec.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256 } from "../client/_blocks.ts";
@@ -40,18 +41,6 @@ async function retrieveBlock(address: string, block: string): Promise<Uint8Array
   const chunks: Uint8Array[] = [];
   await client.retrieve(block, (chunk) => void chunks.push(chunk.slice()));
   return concatBytes(chunks);
-}
-
-/** mulberry32: a small seeded generator, so a failing choice can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Every `size`-subset of 0..n-1, in lexicographic order. */

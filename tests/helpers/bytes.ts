@@ -5,6 +5,25 @@
  */
 
 /**
+ * Random bytes of any length (getRandomValues takes at most 64 KiB at a time).
+ *
+ * @example
+ * ```ts
+ * import { randomBytes } from "./bytes.ts";
+ * console.log(randomBytes(100_000).length); // 100000
+ * ```
+ *
+ * @param length How many.
+ */
+export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(length);
+  for (let at = 0; at < length; at += 65536) {
+    crypto.getRandomValues(bytes.subarray(at, Math.min(length, at + 65536)));
+  }
+  return bytes;
+}
+
+/**
  * The parts, one after the other, in a new array.
  *
  * @example

@@ -10,6 +10,7 @@ import { FRAME_TYPE } from "../../src/protocol/frame.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
 import { type CodeLayout, layoutOfModule } from "../../src/namenode/layout.ts";
 import type { NameNodeLogRecord } from "../../src/namenode/log.ts";
+import type { FileView } from "../../src/namenode/responses.ts";
 import { NameNodeServer, type NameNodeServerOptions } from "../../src/namenode/server.ts";
 import { loadCodingModule } from "../../src/coding/loader.ts";
 
@@ -23,6 +24,18 @@ export const RAPIDRAID_ALL: CodeLayout = layoutOfModule(RAPIDRAID);
 export const SINGLE: CodeLayout = {
   n: 1,
   roles: [{ role: { kind: "part", index: 0 }, nodes: [0] }],
+};
+/**
+ * One part on two nodes.
+ *
+ * @example
+ * ```ts ignore
+ * await commitNewFile(client, { name: "m", length: 10, layout: MIRROR });
+ * ```
+ */
+export const MIRROR: CodeLayout = {
+  n: 2,
+  roles: [{ role: { kind: "part", index: 0 }, nodes: [0, 1] }],
 };
 /** A digest for commits. */
 export const DIGEST = "ab".repeat(32);
@@ -80,6 +93,61 @@ export async function startNameNode(
 }
 
 /**
+ * A started namenode, a client connected to it, and datanodes registered.
+ *
+ * @example
+ * ```ts ignore
+ * await using nn: ServingNameNode = await servingNameNode({}, 2);
+ * ```
+ */
+export interface ServingNameNode extends TestNameNode, AsyncDisposable {
+  readonly client: NameNodeClient;
+}
+
+/**
+ * Starts a namenode on a free loopback port, connects a client and registers `datanodes`
+ * datanodes ({@linkcode registerNodes}). Disposing it closes the client, then stops the server
+ * at once.
+ *
+ * @example
+ * ```ts ignore
+ * await using nn = await servingNameNode({ deadAfterMs: 300 }, 2);
+ * await nn.client.heartbeat("dn0", { free: 1 << 30 });
+ * ```
+ *
+ * @param options Server options, as {@linkcode startNameNode}.
+ * @param datanodes How many datanodes to register.
+ * @param free Free bytes of each.
+ * @returns The server, its log and the client.
+ */
+export async function servingNameNode(
+  options: Partial<NameNodeServerOptions> = {},
+  datanodes = 0,
+  free?: number,
+): Promise<ServingNameNode> {
+  const { server, records } = await startNameNode(options);
+  const serving: ServingNameNode = {
+    server,
+    records,
+    client: await NameNodeClient.connect(server.address).catch(async (error) => {
+      await server.shutdown(0);
+      throw error;
+    }),
+    async [Symbol.asyncDispose]() {
+      serving.client.close();
+      await server[Symbol.asyncDispose]();
+    },
+  };
+  try {
+    await registerNodes(serving.client, datanodes, free);
+  } catch (error) {
+    await serving[Symbol.asyncDispose]();
+    throw error;
+  }
+  return serving;
+}
+
+/**
  * Registers datanodes `dn0..` with fake addresses (127.0.0.1:20000+i).
  *
  * @param client A client.
@@ -101,6 +169,46 @@ export async function registerNodes(
       free,
     });
   }
+}
+
+/**
+ * What {@linkcode commitNewFile} made: the record CREATE_FILE returned, and the committed one.
+ *
+ * @example
+ * ```ts ignore
+ * const { file, committed }: CommittedFile = await commitNewFile(client, { name: "f", length: 1 });
+ * ```
+ */
+export interface CommittedFile {
+  /** The file as created (pending, its blocks placed). */
+  readonly file: FileView;
+  /** The file once committed with {@linkcode DIGEST}. */
+  readonly committed: FileView;
+}
+
+/**
+ * Creates a file (replication by default, one part on one node) and commits it.
+ *
+ * @example
+ * ```ts ignore
+ * const { file } = await commitNewFile(client, { name: "m", length: 10, layout: MIRROR });
+ * ```
+ *
+ * @param client A client.
+ * @param spec Name, length, and the layout and code when not one replicated part.
+ * @returns The file as created and as committed.
+ */
+export async function commitNewFile(
+  client: NameNodeClient,
+  spec: { name: string; length: number; layout?: CodeLayout; code?: string },
+): Promise<CommittedFile> {
+  const { file } = await client.createFile({
+    name: spec.name,
+    code: spec.code ?? "replication",
+    length: spec.length,
+    layout: spec.layout ?? SINGLE,
+  });
+  return { file, committed: await client.commitFile(file.fileId, { digest: DIGEST }) };
 }
 
 /**
@@ -142,24 +250,7 @@ export async function rawCall(
   return { response: JSON.parse(new TextDecoder().decode(body)) };
 }
 
-/**
- * Waits until `condition` holds, polling.
- *
- * @param what What is awaited, for the failure.
- * @param condition The condition.
- * @param timeoutMs How long to wait.
- */
-export async function waitFor(
-  what: string,
-  condition: () => Promise<boolean> | boolean,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!await condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from "../helpers/wait.ts";
 
 /**
  * The events of a namenode's log, in order.

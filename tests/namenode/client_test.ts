@@ -7,7 +7,7 @@ import { NameNodeClient } from "../../src/namenode/client.ts";
 import { FrameConnection } from "../../src/protocol/connection.ts";
 import { FRAME_TYPE } from "../../src/protocol/frame.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
-import { DIGEST, registerNodes, SINGLE, startNameNode } from "./_namenode.ts";
+import { commitNewFile, registerNodes, SINGLE, startNameNode } from "./_namenode.ts";
 
 /** A loopback address nothing listens on (bound, then released). */
 function deadAddress(): string {
@@ -26,13 +26,8 @@ Deno.test("first namenode address down, second up: the client works on the secon
   assert.deepEqual(client.addresses, [down, server.address]);
   assert.equal((await client.ping()).id, `nn@${server.address}`);
   await registerNodes(client, 1);
-  const { file } = await client.createFile({
-    name: "f",
-    code: "replication",
-    length: 1,
-    layout: SINGLE,
-  });
-  assert.equal((await client.commitFile(file.fileId, { digest: DIGEST })).state, "replicated");
+  const { committed } = await commitNewFile(client, { name: "f", length: 1 });
+  assert.equal(committed.state, "replicated");
 });
 
 Deno.test("a namenode stops under an open client: the next requests go to the other one", async () => {
@@ -44,13 +39,7 @@ Deno.test("a namenode stops under an open client: the next requests go to the ot
   using client = await NameNodeClient.connect([a.server.address, b.server.address]);
   assert.equal(client.address, a.server.address);
   await registerNodes(client, 2);
-  const { file } = await client.createFile({
-    name: "f",
-    code: "replication",
-    length: 1,
-    layout: SINGLE,
-  });
-  await client.commitFile(file.fileId, { digest: DIGEST });
+  const { file } = await commitNewFile(client, { name: "f", length: 1 });
   await a.server.shutdown();
   // The idle connection to a was closed: the client notices and goes on with b.
   assert.equal((await client.getFile("f")).fileId, file.fileId);
@@ -111,13 +100,7 @@ Deno.test("a reply lost mid-request: reads are retried on the next namenode, cha
   try {
     using setup = await NameNodeClient.connect(server.address);
     await registerNodes(setup, 1);
-    const { file } = await setup.createFile({
-      name: "f",
-      code: "replication",
-      length: 1,
-      layout: SINGLE,
-    });
-    await setup.commitFile(file.fileId, { digest: DIGEST });
+    const { file } = await commitNewFile(setup, { name: "f", length: 1 });
 
     using reader = await NameNodeClient.connect([flaky, server.address]);
     assert.equal(reader.address, flaky);

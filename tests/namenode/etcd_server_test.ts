@@ -8,7 +8,7 @@ import { NameNodeClient, nodesOfFile } from "../../src/namenode/client.ts";
 import type { FileView } from "../../src/namenode/responses.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
 import { EtcdCluster, findEtcd } from "./_etcd.ts";
-import { DIGEST, RAPIDRAID_PARTS, registerNodes, startNameNode } from "./_namenode.ts";
+import { commitNewFile, RAPIDRAID_PARTS, registerNodes, startNameNode } from "./_namenode.ts";
 
 const etcd = await findEtcd();
 const skip = etcd.found ? "" : ` (skipped: ${etcd.reason})`;
@@ -32,13 +32,8 @@ Deno.test({
       // 16 clients, alternately on each namenode, each creating and committing a file.
       files = await Promise.all(Array.from({ length: 16 }, async (_, i) => {
         using client = await NameNodeClient.connect(servers[i % 2]!.address);
-        const { file } = await client.createFile({
-          name: `race/${i}`,
-          code: "rapidraid",
-          length: 11 * 1000,
-          layout: RAPIDRAID_PARTS,
-        });
-        return await client.commitFile(file.fileId, { digest: DIGEST });
+        const spec = { name: `race/${i}`, code: "rapidraid", length: 11 * 1000 };
+        return (await commitNewFile(client, { ...spec, layout: RAPIDRAID_PARTS })).committed;
       }));
       // One name, four creators on both namenodes: exactly one wins.
       const contenders = await Promise.allSettled(Array.from({ length: 4 }, async (_, i) => {

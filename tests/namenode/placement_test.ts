@@ -3,27 +3,16 @@
  * free space respected, spread over many files, and a one-line refusal naming the numbers.
  */
 import assert from "node:assert/strict";
+import { seededRandom } from "../../src/cluster/link_spec.ts";
 import { type NodeSpace, placeNodes } from "../../src/namenode/placement.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
-
-/** A small seeded generator (mulberry32), so a run is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function nodes(count: number, free: number): NodeSpace[] {
   return Array.from({ length: count }, (_, i) => ({ id: `dn${i}`, free }));
 }
 
 Deno.test("every logical node that receives blocks gets a distinct datanode", () => {
-  const random = seeded(1);
+  const random = seededRandom(1);
   for (let run = 0; run < 200; run++) {
     const chosen = placeNodes({ needs: new Array(16).fill(10), nodes: nodes(16, 100), random });
     assert.equal(new Set(chosen).size, 16);
@@ -42,7 +31,7 @@ Deno.test("free space is respected, largest needs first, and assigned nodes keep
   ];
   // Only this assignment fits: 30 on big, 20 on mid, 10 on small.
   for (let seed = 0; seed < 50; seed++) {
-    const chosen = placeNodes({ needs: [10, 30, 20], nodes: space, random: seeded(seed) });
+    const chosen = placeNodes({ needs: [10, 30, 20], nodes: space, random: seededRandom(seed) });
     assert.deepEqual(chosen, ["small", "big", "mid"]);
   }
   const more = placeNodes({
@@ -50,7 +39,7 @@ Deno.test("free space is respected, largest needs first, and assigned nodes keep
     nodes: [...space, { id: "x", free: 100 }],
     assigned: ["small", null, null],
     exclude: ["mid"],
-    random: seeded(3),
+    random: seededRandom(3),
   });
   assert.equal(more[0], "small");
   assert.deepEqual(new Set(more.slice(1)), new Set(["big", "x"]));
@@ -81,7 +70,7 @@ Deno.test("free space is respected, largest needs first, and assigned nodes keep
 });
 
 Deno.test("files spread over all datanodes, leaning towards emptier ones", () => {
-  const random = seeded(42);
+  const random = seededRandom(42);
   const counts = new Map<string, number>();
   const space = nodes(20, 1 << 30);
   for (let file = 0; file < 2000; file++) {

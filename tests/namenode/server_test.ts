@@ -9,19 +9,20 @@ import { FRAME_TYPE } from "../../src/protocol/frame.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
 import {
   Clock,
+  commitNewFile,
   DIGEST,
   events,
+  MIRROR,
   RAPIDRAID_ALL,
   RAPIDRAID_PARTS,
   rawCall,
   rawConnection,
   registerNodes,
+  servingNameNode,
   SINGLE,
   startNameNode,
   waitFor,
 } from "./_namenode.ts";
-
-const MIRROR = { n: 2, roles: [{ role: { kind: "part" as const, index: 0 }, nodes: [0, 1] }] };
 
 Deno.test("datanodes register, heartbeat and report; another address under the same id is refused", async () => {
   const { server, records } = await startNameNode();
@@ -58,13 +59,7 @@ Deno.test("datanodes register, heartbeat and report; another address under the s
   assert.equal(node?.free, 80);
   assert.equal(node?.state, "alive");
 
-  const { file } = await client.createFile({
-    name: "one",
-    code: "replication",
-    length: 5,
-    layout: SINGLE,
-  });
-  await client.commitFile(file.fileId, { digest: DIGEST });
+  const { file } = await commitNewFile(client, { name: "one", length: 5 });
   const block = file.blocks[0]!.block;
   assert.deepEqual(
     await client.reportChanges("dn0", [{ blockId: block, length: 5 }, {
@@ -113,17 +108,9 @@ Deno.test("datanodes register, heartbeat and report; another address under the s
 });
 
 Deno.test("a silent datanode is marked dead by the background loop; GET_FILE shows its blocks on a dead node", async () => {
-  const { server, records } = await startNameNode({ deadAfterMs: 300, checkIntervalMs: 50 });
-  await using _server = server;
-  using client = await NameNodeClient.connect(server.address);
-  await registerNodes(client, 2);
-  const { file } = await client.createFile({
-    name: "m",
-    code: "replication",
-    length: 10,
-    layout: MIRROR,
-  });
-  await client.commitFile(file.fileId, { digest: DIGEST });
+  await using nn = await servingNameNode({ deadAfterMs: 300, checkIntervalMs: 50 }, 2);
+  const { client, records } = nn;
+  const { file } = await commitNewFile(client, { name: "m", length: 10, layout: MIRROR });
   // dn0 keeps beating, dn1 falls silent.
   const beat = setInterval(() => client.heartbeat("dn0", { free: 1 << 30 }).catch(() => {}), 50);
   try {
@@ -157,17 +144,9 @@ Deno.test("a silent datanode is marked dead by the background loop; GET_FILE sho
 });
 
 Deno.test("LEAVE: the datanode is dead at once, logged once; unknown ones refused; a heartbeat revives it", async () => {
-  const { server, records } = await startNameNode({ deadAfterMs: 60_000 });
-  await using _server = server;
-  using client = await NameNodeClient.connect(server.address);
-  await registerNodes(client, 2);
-  const { file } = await client.createFile({
-    name: "m",
-    code: "replication",
-    length: 10,
-    layout: MIRROR,
-  });
-  await client.commitFile(file.fileId, { digest: DIGEST });
+  await using nn = await servingNameNode({ deadAfterMs: 60_000 }, 2);
+  const { client, records } = nn;
+  const { file } = await commitNewFile(client, { name: "m", length: 10, layout: MIRROR });
   const dn = file.blocks[0]!.node;
 
   assert.deepEqual(await client.leave(dn), { node: dn, state: "dead" });
@@ -202,16 +181,10 @@ Deno.test("LEAVE: the datanode is dead at once, logged once; unknown ones refuse
 });
 
 Deno.test("create, commit, get: pending files are invisible, names unique, unknown files refused", async () => {
-  const { server, records } = await startNameNode();
-  await using _server = server;
-  using client = await NameNodeClient.connect(server.address);
-  await registerNodes(client, 16);
-  const created = await client.createFile({
-    name: "movies/big.mkv",
-    code: "rapidraid",
-    length: 11_000,
-    layout: RAPIDRAID_PARTS,
-  });
+  await using nn = await servingNameNode({}, 16);
+  const { client, records } = nn;
+  const spec = { name: "movies/big.mkv", code: "rapidraid", layout: RAPIDRAID_PARTS };
+  const created = await client.createFile({ ...spec, length: 11_000 });
   const { file, nodes } = created;
   assert.equal(file.state, "pending");
   assert.equal(file.blocks.length, 22);
@@ -234,12 +207,7 @@ Deno.test("create, commit, get: pending files are invisible, names unique, unkno
     "its writer sees it by id",
   );
   await assert.rejects(
-    client.createFile({
-      name: "movies/big.mkv",
-      code: "rapidraid",
-      length: 1,
-      layout: RAPIDRAID_PARTS,
-    }),
+    client.createFile({ ...spec, length: 1 }),
     cdfsError("EXISTS", /file "movies\/big.mkv" is being created/),
   );
 
@@ -254,12 +222,7 @@ Deno.test("create, commit, get: pending files are invisible, names unique, unkno
     11_000,
   ]]);
   await assert.rejects(
-    client.createFile({
-      name: "movies/big.mkv",
-      code: "rapidraid",
-      length: 1,
-      layout: RAPIDRAID_PARTS,
-    }),
+    client.createFile({ ...spec, length: 1 }),
     cdfsError("EXISTS", /file "movies\/big.mkv" already exists/),
   );
 
@@ -313,10 +276,8 @@ Deno.test("create, commit, get: pending files are invisible, names unique, unkno
 });
 
 Deno.test("not enough datanodes with room: refused in one line naming the numbers", async () => {
-  const { server } = await startNameNode();
-  await using _server = server;
-  using client = await NameNodeClient.connect(server.address);
-  await registerNodes(client, 12);
+  await using nn = await servingNameNode({}, 12);
+  const { client } = nn;
   const spec = { name: "big", code: "rapidraid", length: 11 << 20, layout: RAPIDRAID_PARTS };
   await assert.rejects(
     client.createFile(spec),
@@ -475,10 +436,8 @@ Deno.test("restart on the same SQLite file: nothing lost", async () => {
 
 Deno.test("an encode's lifecycle: blocks added along the layout, replicas dropped, a block moved; FSCK follows", async () => {
   const clock = new Clock();
-  const { server, records } = await startNameNode({ now: clock.now });
-  await using _server = server;
-  using client = await NameNodeClient.connect(server.address);
-  await registerNodes(client, 17);
+  await using nn = await servingNameNode({ now: clock.now }, 17);
+  const { client, records } = nn;
   const created = await client.createFile({
     name: "x",
     code: "rapidraid",
@@ -549,15 +508,13 @@ Deno.test("an encode's lifecycle: blocks added along the layout, replicas droppe
 
 Deno.test("a pending file whose writer vanished expires; its written blocks become orphans", async () => {
   const clock = new Clock();
-  const { server, records } = await startNameNode({
+  await using nn = await servingNameNode({
     now: clock.now,
     pendingTimeoutMs: 60_000,
     pendingScanIntervalMs: 0,
     checkIntervalMs: 3_600_000, // rounds run by hand below
-  });
-  await using _server = server;
-  using client = await NameNodeClient.connect(server.address);
-  await registerNodes(client, 1);
+  }, 1);
+  const { server, records, client } = nn;
   const { file } = await client.createFile({
     name: "half",
     code: "replication",
@@ -584,10 +541,8 @@ Deno.test("a pending file whose writer vanished expires; its written blocks beco
 });
 
 Deno.test("space placed since a datanode's last heartbeat counts against it until the next one", async () => {
-  const { server } = await startNameNode();
-  await using _server = server;
-  using client = await NameNodeClient.connect(server.address);
-  await registerNodes(client, 2, 1000);
+  await using nn = await servingNameNode({}, 2, 1000);
+  const { client } = nn;
   const put = (name: string) =>
     client.createFile({ name, code: "replication", length: 600, layout: SINGLE });
   const first = (await put("a")).nodes[0]?.node;

@@ -30,12 +30,13 @@
  * @module
  */
 import type { CodingModule } from "../../coding/program.ts";
-import { CdfsError, type ErrorCode, isCdfsError } from "../../errors.ts";
+import { CdfsError } from "../../errors.ts";
+import type { StatResponse } from "../../protocol/messages.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import { layoutOfModule } from "../../namenode/layout.ts";
 import type { BlockView, FileView } from "../../namenode/responses.ts";
-import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";
-import { errorMessage, MAX_CONCURRENT_STORES, runLimited } from "../object_common.ts";
+import type { DataNodeClientOptions } from "../datanode_client.ts";
+import { confirmByStat, type StatCheck, type StatRefusal } from "../object_common.ts";
 import {
   type EncodeMode,
   encodeObject,
@@ -196,6 +197,9 @@ export async function archiveFile(options: ArchiveFileOptions): Promise<ArchiveF
   return { file, ...(encode === undefined ? {} : { encode }), already: false, confirmed, replicas };
 }
 
+/** A coded block's copy to STAT, with the datanode the record places it on. */
+type CopyCheck = StatCheck & { readonly node: string };
+
 /**
  * STATs every coded block where the committed record places it: every coded block of the
  * code must have a stored copy, present on its datanode, of the part length, with the digest
@@ -210,56 +214,52 @@ async function confirmCodedCopies(
   digests: ReadonlyMap<string, string>,
   client: DataNodeClientOptions | undefined,
 ): Promise<ConfirmedCopy[]> {
-  const failures: { index: number; code: ErrorCode; text: string }[] = [];
   const copies = new Map<number, BlockView>();
   for (const b of file.blocks) {
     if (b.kind === "coded" && b.state === "stored") copies.set(b.index, b);
   }
-  const checks = await runLimited(
-    module.coded.map((_, index) => async (): Promise<ConfirmedCopy | undefined> => {
-      const fail = (code: ErrorCode, text: string) => void failures.push({ index, code, text });
-      const copy = copies.get(index);
-      if (copy === undefined) {
-        fail("NOT_FOUND", `coded block ${index} is not in the file's record`);
-        return undefined;
-      }
-      const where = `${copy.block} on ${copy.node} (${copy.address ?? "no address"})`;
-      if (copy.address === null) {
-        fail("UNAVAILABLE", `${where}: the namenode has no address for the datanode`);
-        return undefined;
-      }
-      try {
-        using connection = await DataNodeClient.connect(copy.address, client);
-        const stat = await connection.stat(copy.block);
-        const expected = digests.get(copy.block);
-        if (stat.length !== partLength) {
-          fail("CORRUPT", `${where}: length ${stat.length}, the part length is ${partLength}`);
-        } else if (expected !== undefined && stat.digest !== expected) {
-          fail("CORRUPT", `${where}: digest ${stat.digest}, the encode committed ${expected}`);
-        } else {
-          return {
-            block: copy.block,
-            node: copy.node,
-            address: copy.address,
-            length: stat.length,
-            digest: stat.digest,
-          };
-        }
-      } catch (error) {
-        fail(isCdfsError(error) ? error.code : "UNAVAILABLE", `${where}: ${errorMessage(error)}`);
-      }
-      return undefined;
-    }),
-    MAX_CONCURRENT_STORES,
+  const checks = module.coded.map((_, index): StatRefusal | CopyCheck => {
+    const copy = copies.get(index);
+    if (copy === undefined) {
+      return {
+        index,
+        code: "NOT_FOUND",
+        text: `coded block ${index} is not in the file's record`,
+      };
+    }
+    const where = `${copy.block} on ${copy.node} (${copy.address ?? "no address"})`;
+    if (copy.address === null) {
+      return {
+        index,
+        code: "UNAVAILABLE",
+        text: `${where}: the namenode has no address for the datanode`,
+      };
+    }
+    const expected = digests.get(copy.block);
+    return {
+      index,
+      block: copy.block,
+      node: copy.node,
+      address: copy.address,
+      where,
+      mismatch: (stat: StatResponse) =>
+        stat.length !== partLength
+          ? `length ${stat.length}, the part length is ${partLength}`
+          : expected !== undefined && stat.digest !== expected
+          ? `digest ${stat.digest}, the encode committed ${expected}`
+          : undefined,
+    };
+  });
+  const confirmed = await confirmByStat(
+    checks,
+    client,
+    `file ${quoteName(file.name)} is kept encoded, its part replicas kept`,
   );
-  if (failures.length > 0) {
-    failures.sort((a, b) => a.index - b.index);
-    throw new CdfsError(
-      failures[0]!.code,
-      `file ${quoteName(file.name)} is kept encoded, its part replicas kept: ` +
-        `${failures.length} of its ${module.n} coded blocks not confirmed: ` +
-        failures.map((f) => f.text).join("; "),
-    );
-  }
-  return checks.filter((c) => c !== undefined);
+  return confirmed.map(({ check, stat }) => ({
+    block: check.block,
+    node: check.node,
+    address: check.address,
+    length: stat.length,
+    digest: stat.digest,
+  }));
 }

@@ -3,8 +3,9 @@
  * blocks go or are; the bytes go to and from the datanodes directly, through the object
  * operations of `../objects.ts` (a file is the object `f<fileId>` of its code). Put
  * ({@linkcode putFile}), read with a degraded fallback ({@linkcode readFile}), archive
- * ({@linkcode archiveFile}), remove ({@linkcode removeFile}) and repair
- * ({@linkcode repairFile}); each module documents its order of steps and what a crash leaves.
+ * ({@linkcode archiveFile}), remove ({@linkcode removeFile}), repair ({@linkcode repairFile})
+ * and garbage collection ({@linkcode collectGarbage}); each module documents its order of steps
+ * and what a crash leaves.
  *
  * @example
  * ```ts ignore
@@ -30,6 +31,17 @@ export {
   filePartLength,
   quoteName,
 } from "./file_target.ts";
+export {
+  collectGarbage,
+  type ExpiredFile,
+  fileIdOfBlock,
+  type GcCopy,
+  type GcOptions,
+  type GcResult,
+  judgeOrphan,
+  type KeptCopy,
+  type UnlistedDatanode,
+} from "./gc.ts";
 export { putFile, type PutFileOptions, type PutFileResult } from "./put.ts";
 export { readFile, type ReadFileOptions, type ReadFileResult } from "./read.ts";
 export { type FailedCopy, type ReadPartsResult } from "./read_parts.ts";

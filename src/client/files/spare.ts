@@ -41,15 +41,8 @@ import { formatBytes } from "../../format/bytes.ts";
  * @param namenode The namenode.
  * @returns The datanodes, by id.
  */
-export async function listDatanodes(namenode: NameNodeClient): Promise<DatanodeView[]> {
-  const all: DatanodeView[] = [];
-  let after: string | undefined;
-  do {
-    const page = await namenode.listDatanodes(after === undefined ? {} : { after });
-    all.push(...page.datanodes);
-    after = page.next ?? undefined;
-  } while (after !== undefined);
-  return all;
+export function listDatanodes(namenode: NameNodeClient): Promise<DatanodeView[]> {
+  return Array.fromAsync(namenode.datanodes());
 }
 
 /**

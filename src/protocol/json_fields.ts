@@ -1,7 +1,8 @@
 /**
- * Strict validators of the fields of namenode JSON messages, in the style of
- * `src/protocol/messages.ts`: a message holds exactly the fields its op defines (an unknown
- * field is an error, not something to ignore), every type and integer range is checked, and a
+ * Strict validators of the fields of JSON messages, the one set both message modules use (the
+ * datanode's, `messages.ts`, and the namenode's, `src/namenode/requests.ts` and
+ * `responses.ts`): a message holds exactly the fields its op defines (an unknown field is an
+ * error, not something to ignore), every type, integer range and length is checked, and a
  * failure is a {@linkcode CdfsError} `BAD_REQUEST` naming the message and the field. The server
  * validates requests with them and the client validates responses: each side trusts only
  * itself.
@@ -16,7 +17,7 @@ import { CdfsError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import type { JsonObject } from "./wire_fields.ts";
+ * import type { JsonObject } from "./json_fields.ts";
  * const request: JsonObject = { op: "PING" };
  * ```
  */
@@ -27,7 +28,7 @@ export type JsonObject = Record<string, unknown>;
  *
  * @example
  * ```ts
- * import { expectObject } from "./wire_fields.ts";
+ * import { expectObject } from "./json_fields.ts";
  * console.log(expectObject({ a: 1 }, "request").a); // 1
  * ```
  *
@@ -48,7 +49,7 @@ export function expectObject(value: unknown, what: string): JsonObject {
  *
  * @example
  * ```ts
- * import { onlyFields } from "./wire_fields.ts";
+ * import { onlyFields } from "./json_fields.ts";
  * onlyFields({ op: "PING" }, "PING", ["op"]);
  * ```
  *
@@ -66,11 +67,36 @@ export function onlyFields(object: JsonObject, what: string, allowed: readonly s
 }
 
 /**
+ * Checks that a REQUEST payload is an object naming its op as a string: the first step of
+ * every request validator (the op's own fields are the caller's to check).
+ *
+ * @example
+ * ```ts
+ * import { requestOp } from "./json_fields.ts";
+ * const { object, op } = requestOp({ op: "PING" });
+ * console.log(op, Object.keys(object)); // "PING" [ "op" ]
+ * ```
+ *
+ * @param value The parsed JSON.
+ * @returns The object and its op.
+ * @throws {CdfsError} `BAD_REQUEST` when it is not an object, has no `op`, or a non-string one.
+ */
+export function requestOp(value: unknown): { object: JsonObject; op: string } {
+  const object = expectObject(value, "request");
+  const op = object.op;
+  if (op === undefined) throw new CdfsError("BAD_REQUEST", `request has no "op"`);
+  if (typeof op !== "string") {
+    throw new CdfsError("BAD_REQUEST", `request "op" must be a string, got ${typeName(op)}`);
+  }
+  return { object, op };
+}
+
+/**
  * Reads a required integer field within `min..max`.
  *
  * @example
  * ```ts
- * import { integerField } from "./wire_fields.ts";
+ * import { integerField } from "./json_fields.ts";
  * console.log(integerField({ n: 16 }, "CREATE_FILE", "n", 1, 256)); // 16
  * ```
  *
@@ -105,7 +131,7 @@ export function integerField(
  *
  * @example
  * ```ts
- * import { optionalInteger } from "./wire_fields.ts";
+ * import { optionalInteger } from "./json_fields.ts";
  * console.log(optionalInteger({}, "LIST_FILES", "limit", 1, 10000)); // undefined
  * ```
  *
@@ -132,7 +158,7 @@ export function optionalInteger(
  *
  * @example
  * ```ts
- * import { booleanField } from "./wire_fields.ts";
+ * import { booleanField } from "./json_fields.ts";
  * console.log(booleanField({ alive: true }, "block", "alive")); // true
  * ```
  *
@@ -159,7 +185,7 @@ export function booleanField(object: JsonObject, what: string, key: string): boo
  *
  * @example
  * ```ts
- * import { arrayField } from "./wire_fields.ts";
+ * import { arrayField } from "./json_fields.ts";
  * console.log(arrayField({ removed: ["b1"] }, "BLOCK_REPORT", "removed", 100).length); // 1
  * ```
  *
@@ -194,7 +220,7 @@ export function arrayField(
  *
  * @example
  * ```ts
- * import { enumField } from "./wire_fields.ts";
+ * import { enumField } from "./json_fields.ts";
  * console.log(enumField({ kind: "full" }, "BLOCK_REPORT", "kind", ["full", "incremental"])); // "full"
  * ```
  *
@@ -226,7 +252,7 @@ export function enumField<T extends string>(
  *
  * @example
  * ```ts
- * import { patternField } from "./wire_fields.ts";
+ * import { patternField } from "./json_fields.ts";
  * console.log(patternField({ version: "0.1.0" }, "PING", "version", /^[0-9.]+$/)); // "0.1.0"
  * ```
  *
@@ -262,7 +288,7 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\
  *
  * @example
  * ```ts
- * import { timeField } from "./wire_fields.ts";
+ * import { timeField } from "./json_fields.ts";
  * console.log(timeField({ created: "2026-01-01T00:00:00.000Z" }, "file", "created")); // "2026-01-01T00:00:00.000Z"
  * ```
  *
@@ -303,8 +329,8 @@ export function timeField(
  *
  * @example
  * ```ts
- * import { checkedField } from "./wire_fields.ts";
- * import { validateNodeId } from "./meta/model.ts";
+ * import { checkedField } from "./json_fields.ts";
+ * import { validateNodeId } from "./messages.ts";
  * console.log(checkedField({ node: "dn0" }, "HEARTBEAT", "node", validateNodeId)); // "dn0"
  * ```
  *

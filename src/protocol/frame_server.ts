@@ -1,0 +1,653 @@
+/**
+ * The server side of wire format v1, shared by the datanode and the namenode: one TCP
+ * listener, one task per connection, any number of requests per connection (one at a time, as
+ * the protocol says), errors answered with ERROR frames, idle and frame timeouts, and a
+ * graceful shutdown. A server built on it keeps only its ops and its own state: it hands a
+ * {@linkcode FrameServerHandler} that serves one complete REQUEST and hears of every outcome.
+ *
+ * Each connection task does the preamble exchange, then loops: wait for a REQUEST frame
+ * (bounded by the idle timeout), read its payload whole, parse it as a JSON object and hand it
+ * to the handler, and answer any failure with an ERROR frame. Whether the connection survives
+ * an error follows docs/protocol.md §4: errors answering a complete request that carries no
+ * data leave it usable; errors during a data stream (the handler says so with
+ * {@linkcode RequestState.streaming}), a frame left half written, and broken frames close it,
+ * after a lingering close so the ERROR is not lost to a TCP reset.
+ *
+ * Shutdown: stop accepting, close connections that are between requests, let requests under
+ * way finish within a grace period, then abort them (their signal, then their sockets).
+ *
+ * @module
+ */
+import { formatNodeAddress } from "../address.ts";
+import { CdfsError, type ErrorCode } from "../errors.ts";
+import { FrameConnection, type FrameConnectionOptions, PeerError } from "./connection.ts";
+import { FRAME_TYPE, frameTypeName } from "./frame.ts";
+
+/**
+ * How a failed request is answered and logged.
+ *
+ * @example
+ * ```ts
+ * import type { Failure } from "./frame_server.ts";
+ * const f: Failure = { code: "NOT_FOUND", message: "block 'b' does not exist", fromPeer: false };
+ * ```
+ */
+export interface Failure {
+  /** The code for the ERROR frame and the log. */
+  code: ErrorCode;
+  /** One line for the ERROR frame and the log. */
+  message: string;
+  /** The peer sent this error (an ERROR frame): it is not answered with another. */
+  fromPeer: boolean;
+  /** The stack of an unexpected exception, for the log only. */
+  stack?: string;
+}
+
+/**
+ * Classifies anything a handler (or the connection) threw: a {@linkcode CdfsError} keeps its
+ * code and message; a full disk becomes `UNAVAILABLE`; anything else is a bug here and becomes
+ * `INTERNAL` with a short message, its stack kept for the log only.
+ *
+ * @example
+ * ```ts
+ * import { describeFailure } from "./frame_server.ts";
+ * console.log(describeFailure(new TypeError("x is undefined")).code); // "INTERNAL"
+ * ```
+ *
+ * @param error What was thrown.
+ * @returns The failure.
+ */
+export function describeFailure(error: unknown): Failure {
+  if (error instanceof CdfsError) {
+    return { code: error.code, message: error.message, fromPeer: error instanceof PeerError };
+  }
+  if (isDiskFull(error)) {
+    return { code: "UNAVAILABLE", message: "the node's disk is full", fromPeer: false };
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const text = error instanceof Error ? error.message : String(error);
+  const firstLine = (text.split("\n")[0] ?? "").slice(0, 200);
+  const failure: Failure = {
+    code: "INTERNAL",
+    message: `internal error: ${name}${firstLine ? `: ${firstLine}` : ""}`,
+    fromPeer: false,
+  };
+  if (error instanceof Error && error.stack) failure.stack = error.stack;
+  return failure;
+}
+
+function isDiskFull(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "ENOSPC" || code === "EDQUOT" || /No space left on device|quota exceeded/i
+    .test(error.message);
+}
+
+/**
+ * Where a server listens: a listener bound already, or an address to bind.
+ *
+ * @example
+ * ```ts
+ * import type { ListenOptions } from "./frame_server.ts";
+ * const options: ListenOptions = { hostname: "0.0.0.0", port: 13100 };
+ * ```
+ */
+export interface ListenOptions {
+  /** A listener bound already, which the server takes over (and closes when it stops). */
+  readonly listener?: Deno.TcpListener | undefined;
+  /** The address to listen on (default `127.0.0.1`). */
+  readonly hostname?: string | undefined;
+  /** The port (0 picks a free one). */
+  readonly port?: number | undefined;
+}
+
+/**
+ * The listener a server serves on: `options.listener`, or a new one bound to
+ * `options.hostname` (default `127.0.0.1`) and `options.port` (default `defaultPort`).
+ *
+ * @example
+ * ```ts
+ * import { listenTcp } from "./frame_server.ts";
+ * const listener = listenTcp({ port: 0 }, 13100);
+ * console.log(listener.addr.hostname); // "127.0.0.1"
+ * listener.close();
+ * ```
+ *
+ * @param options The listener, or the address to bind.
+ * @param defaultPort The port when none is given.
+ * @returns The listener.
+ * @throws The listener's errors (e.g. `AddrInUse`).
+ */
+export function listenTcp(options: ListenOptions, defaultPort: number): Deno.TcpListener {
+  return options.listener ?? Deno.listen({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? defaultPort,
+    transport: "tcp",
+  });
+}
+
+/**
+ * The bytes a connection moved in frames since they were last taken.
+ *
+ * @example
+ * ```ts
+ * import type { FrameTraffic } from "./frame_server.ts";
+ * const t: FrameTraffic = { bytesIn: 128, bytesOut: 64 };
+ * ```
+ */
+export interface FrameTraffic {
+  /** Frame bytes read. */
+  readonly bytesIn: number;
+  /** Frame bytes written. */
+  readonly bytesOut: number;
+}
+
+/**
+ * One client connection of a {@linkcode FrameServer}, as its handler sees it.
+ *
+ * @example
+ * ```ts
+ * import type { ServerConnection } from "./frame_server.ts";
+ * const describe = (c: ServerConnection) => `${c.peer}${c.closing ? " (closing)" : ""}`;
+ * ```
+ */
+export interface ServerConnection {
+  /** The client's `HOST:PORT`. */
+  readonly peer: string;
+  /** The frame connection, once the socket has one. */
+  readonly conn: FrameConnection | null;
+  /** Closed by the server (its shutdown): the errors that follow are not the client's. */
+  readonly closing: boolean;
+  /** Aborted when the server gives up on the request under way (its grace period ran out). */
+  readonly signal: AbortSignal;
+  /**
+   * The frame bytes read and written since the current request began or since the last call,
+   * whichever is later (`null` before the frame connection exists).
+   */
+  takeTraffic(): FrameTraffic | null;
+}
+
+/**
+ * What a server's handler tells the loop about a request it is serving, for the moment it
+ * fails.
+ *
+ * @example
+ * ```ts
+ * import type { RequestState } from "./frame_server.ts";
+ * const state: RequestState = { streaming: false, frameOpen: false };
+ * ```
+ */
+export interface RequestState {
+  /**
+   * A data stream is under way (the client's, or the server's once its RESPONSE went out):
+   * after an error the connection cannot find the next request, so the ERROR frame is
+   * followed by a close.
+   */
+  streaming: boolean;
+  /** A frame is partly written: no ERROR frame can follow it, the connection is just closed. */
+  frameOpen: boolean;
+}
+
+/**
+ * One outcome of a {@linkcode FrameServer}: a request served or refused, or a connection whose
+ * frames could no longer be followed (a bad preamble, a broken frame, a timeout, an ERROR from
+ * the client). Told once the reply went out, before any close.
+ *
+ * @example
+ * ```ts
+ * import type { FrameOutcome, RequestState } from "./frame_server.ts";
+ * const line = (o: FrameOutcome<RequestState>) =>
+ *   `${o.connection.peer} ${o.op ?? "-"} ${o.failure?.code ?? "ok"}`;
+ * ```
+ */
+export interface FrameOutcome<R extends RequestState> {
+  /** The connection. */
+  readonly connection: ServerConnection;
+  /** The request's state, once its REQUEST frame arrived whole (else null). */
+  readonly request: R | null;
+  /** The request's op (its first 40 characters), when it named one as a string. */
+  readonly op: string | null;
+  /** Why it failed, or null. */
+  readonly failure: Failure | null;
+  /** `performance.now()` when the request's frame arrived (or the wait for it began). */
+  readonly started: number;
+}
+
+/**
+ * A server's part of a {@linkcode FrameServer}: its ops and what it logs.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_TYPE } from "./frame.ts";
+ * import type { FrameConnection } from "./connection.ts";
+ * import type { FrameServerHandler, RequestState } from "./frame_server.ts";
+ * type Echo = RequestState & { conn: FrameConnection };
+ * const echo: FrameServerHandler<Echo> = {
+ *   request: (_connection, conn) => ({ conn, streaming: false, frameOpen: false }),
+ *   async serve(request, raw) {
+ *     await request.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, raw);
+ *   },
+ *   outcome: () => {},
+ *   acceptFailed: () => {},
+ *   connectionFailed: () => {},
+ * };
+ * ```
+ */
+export interface FrameServerHandler<R extends RequestState> {
+  /**
+   * The state of a new request, made once its REQUEST frame arrived whole; `conn` is
+   * positioned right after it.
+   */
+  request(connection: ServerConnection, conn: FrameConnection, started: number): R;
+  /**
+   * Serves one request: validates it, does the work and writes the RESPONSE (and any data
+   * stream). Throws to have the failure answered with an ERROR frame.
+   */
+  serve(request: R, raw: Record<string, unknown>, payloadLength: number): Promise<void>;
+  /** Every outcome (for logs and counters); it must not throw. */
+  outcome(outcome: FrameOutcome<R>): void;
+  /** A request is over, its connection closed if it had to be (optional). */
+  finished?(request: R, failed: boolean): void;
+  /** Accepting failed (e.g. out of file descriptors); the server backs off and goes on. */
+  acceptFailed(error: unknown): void;
+  /** A connection's task failed unexpectedly. */
+  connectionFailed(connection: ServerConnection, error: unknown): void;
+  /** Called once every connection ended, before {@linkcode FrameServer.finished} settles. */
+  stopped?(): void | Promise<void>;
+}
+
+/**
+ * Options of a {@linkcode FrameServer}.
+ *
+ * @example
+ * ```ts
+ * import type { FrameServerOptions } from "./frame_server.ts";
+ * const options: Partial<FrameServerOptions> = { idleTimeoutMs: 60_000, shutdownGraceMs: 10_000 };
+ * ```
+ */
+export interface FrameServerOptions {
+  /** The listener to serve on (closed when the server stops). */
+  readonly listener: Deno.TcpListener;
+  /** How long a connection may wait for its next frame (default 60 s). */
+  readonly idleTimeoutMs?: number | undefined;
+  /** How long a started frame may take to arrive or to be written (default 30 s). */
+  readonly frameTimeoutMs?: number | undefined;
+  /** Default grace period of {@linkcode FrameServer.shutdown}. */
+  readonly shutdownGraceMs: number;
+  /** The shutdown, as failures of aborted requests name it (default `the shutdown`). */
+  readonly shutdownName?: string;
+}
+
+/** One client connection and what shutdown needs to know about it. */
+class Session implements ServerConnection {
+  readonly peer: string;
+  conn: FrameConnection | null = null;
+  /** Waiting for the handshake or the next request: may be closed at once on shutdown. */
+  idle = true;
+  closing = false;
+  readonly abort = new AbortController();
+  #readMark = 0;
+  #writtenMark = 0;
+
+  constructor(readonly socket: Deno.TcpConn) {
+    this.peer = formatNodeAddress(socket.remoteAddr);
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  takeTraffic(): FrameTraffic | null {
+    const conn = this.conn;
+    if (conn === null) return null;
+    const traffic = {
+      bytesIn: conn.bytesRead - this.#readMark,
+      bytesOut: conn.bytesWritten - this.#writtenMark,
+    };
+    this.#readMark = conn.bytesRead;
+    this.#writtenMark = conn.bytesWritten;
+    return traffic;
+  }
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A running server of wire format v1 on one listener; a datanode or namenode holds one and
+ * gives it a {@linkcode FrameServerHandler}.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_TYPE } from "./frame.ts";
+ * import { FrameServer, listenTcp } from "./frame_server.ts";
+ * const server = new FrameServer({ listener: listenTcp({ port: 0 }, 0), shutdownGraceMs: 0 }, {
+ *   request: (_connection, conn) => ({ conn, streaming: false, frameOpen: false }),
+ *   serve: (request, raw) => request.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, raw),
+ *   outcome: () => {},
+ *   acceptFailed: () => {},
+ *   connectionFailed: () => {},
+ * });
+ * await server.shutdown();
+ * ```
+ */
+export class FrameServer<R extends RequestState> {
+  /** Settles once the server has stopped: listener closed, every connection ended. */
+  readonly finished: Promise<void>;
+
+  readonly #listener: Deno.TcpListener;
+  readonly #handler: FrameServerHandler<R>;
+  readonly #connectionOptions: FrameConnectionOptions;
+  readonly #graceMs: number;
+  readonly #shutdownName: string;
+  readonly #sessions = new Set<Session>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #acceptLoop: Promise<void>;
+  #draining = false;
+  #stopped = false;
+  #abortAt = Infinity;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolveFinished!: () => void;
+
+  /**
+   * Starts accepting connections on `options.listener`.
+   *
+   * @param options The listener, timeouts and default grace period.
+   * @param handler The server's ops and log.
+   */
+  constructor(options: FrameServerOptions, handler: FrameServerHandler<R>) {
+    this.#listener = options.listener;
+    this.#handler = handler;
+    this.#connectionOptions = {
+      ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+      ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
+    };
+    this.#graceMs = options.shutdownGraceMs;
+    this.#shutdownName = options.shutdownName ?? "the shutdown";
+    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    this.#acceptLoop = this.#accept();
+  }
+
+  /** The address the listener is bound to (with the real port when 0 was asked for). */
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr;
+  }
+
+  /** The number of open client connections. */
+  get connections(): number {
+    return this.#sessions.size;
+  }
+
+  /** The number of connections with a request under way. */
+  get busy(): number {
+    return [...this.#sessions].filter((s) => !s.idle).length;
+  }
+
+  /** The default grace period of {@linkcode FrameServer.shutdown}, ms. */
+  get graceMs(): number {
+    return this.#graceMs;
+  }
+
+  /** Whether {@linkcode FrameServer.shutdown} was called. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Whether the server has stopped (every connection ended). */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /**
+   * Stops the server: no new connections; connections between requests are closed now;
+   * requests under way may finish within `graceMs`, after which their signal is aborted and
+   * their connections closed. Calling it again with a shorter grace period shortens the wait
+   * (`0`: abort now).
+   *
+   * @example
+   * ```ts ignore
+   * Deno.addSignalListener("SIGTERM", () => server.shutdown());
+   * await server.finished;
+   * ```
+   *
+   * @param graceMs How long requests under way may take to finish.
+   * @returns {@linkcode FrameServer.finished}.
+   */
+  shutdown(graceMs: number = this.#graceMs): Promise<void> {
+    if (this.#stopped) return this.finished;
+    const abortAt = performance.now() + Math.max(0, graceMs);
+    if (!this.#draining) {
+      this.#draining = true;
+      try {
+        this.#listener.close();
+      } catch {
+        // Already closed.
+      }
+      for (const session of this.#sessions) {
+        if (session.idle) this.#closeSession(session);
+      }
+      void this.#finish();
+    }
+    if (abortAt < this.#abortAt) {
+      this.#abortAt = abortAt;
+      clearTimeout(this.#graceTimer);
+      this.#graceTimer = setTimeout(() => {
+        for (const session of this.#sessions) this.#closeSession(session);
+      }, Math.max(0, abortAt - performance.now()));
+    }
+    return this.finished;
+  }
+
+  async #finish(): Promise<void> {
+    try {
+      await this.#acceptLoop;
+      while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+      clearTimeout(this.#graceTimer);
+      this.#stopped = true;
+      await this.#handler.stopped?.();
+    } finally {
+      this.#resolveFinished();
+    }
+  }
+
+  async #accept(): Promise<void> {
+    while (!this.#draining) {
+      let socket: Deno.TcpConn;
+      try {
+        socket = await this.#listener.accept();
+      } catch (error) {
+        if (this.#draining || error instanceof Deno.errors.BadResource) break;
+        // E.g. out of file descriptors: say so, back off a little, keep serving.
+        this.#handler.acceptFailed(error);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      if (this.#draining) {
+        socket.close();
+        break;
+      }
+      this.#startSession(socket);
+    }
+  }
+
+  #startSession(socket: Deno.TcpConn): void {
+    const session = new Session(socket);
+    this.#sessions.add(session);
+    const task: Promise<void> = this.#serveConnection(session)
+      .catch((error) => this.#handler.connectionFailed(session, error))
+      .finally(() => {
+        session.conn?.close();
+        try {
+          socket.close();
+        } catch {
+          // Closed already, by the FrameConnection.
+        }
+        this.#sessions.delete(session);
+        this.#tasks.delete(task);
+      });
+    this.#tasks.add(task);
+  }
+
+  async #serveConnection(session: Session): Promise<void> {
+    try {
+      // Requests and replies are small frames that must not wait for Nagle's algorithm.
+      session.socket.setNoDelay(true);
+    } catch {
+      // Not fatal: only latency suffers.
+    }
+    const conn = await FrameConnection.create(session.socket, this.#connectionOptions);
+    session.conn = conn;
+    if (session.closing) return;
+    const started = performance.now();
+    try {
+      if (!await conn.serverHandshake()) return;
+    } catch (error) {
+      // serverHandshake has answered a bad preamble and closed; a timeout closed it too.
+      if (!session.closing) {
+        this.#outcome(session, null, null, this.#failureOf(session, error), started);
+      }
+      return;
+    }
+    while (!this.#draining && await this.#serveRequest(session, conn));
+  }
+
+  /** Serves one request; resolves to whether the connection stays open. */
+  async #serveRequest(session: Session, conn: FrameConnection): Promise<boolean> {
+    session.idle = true;
+    session.takeTraffic();
+    let started = performance.now();
+    let header;
+    try {
+      header = await conn.readFrameHeader();
+    } catch (error) {
+      session.idle = false;
+      return await this.#breakConnection(session, conn, error, started);
+    }
+    session.idle = false;
+    if (header === null) return false; // the client closed between requests
+    started = performance.now();
+    if (header.type === FRAME_TYPE.ERROR) {
+      // The client gave up on something: its ERROR is logged, not answered with another.
+      const error = await conn.readErrorPayload(header).catch((e) => e);
+      return await this.#breakConnection(session, conn, error, started);
+    }
+    if (header.type !== FRAME_TYPE.REQUEST) {
+      const error = new CdfsError(
+        "BAD_REQUEST",
+        `expected a REQUEST frame, got ${frameTypeName(header.type)}`,
+      );
+      return await this.#breakConnection(session, conn, error, started);
+    }
+    // Bounded by the header check (64 KiB); JSON is parsed from a regular buffer.
+    const payload = new Uint8Array(header.length);
+    try {
+      await conn.readPayloadInto(payload);
+    } catch (error) {
+      return await this.#breakConnection(session, conn, error, started);
+    }
+    // From here the frame is complete: a refused request is answered and the connection
+    // kept, unless the handler says a data stream is under way or a frame is half written.
+    const request = this.#handler.request(session, conn, started);
+    let op: string | null = null;
+    try {
+      const raw = decodeRequest(payload);
+      op = typeof raw.op === "string" ? raw.op.slice(0, 40) : null;
+      await this.#handler.serve(request, raw, payload.length);
+    } catch (error) {
+      const failure = this.#failureOf(session, error);
+      const keepOpen = !request.streaming && !request.frameOpen && !conn.closed &&
+        !failure.fromPeer;
+      if (!conn.closed && !request.frameOpen && !failure.fromPeer) {
+        await conn.writeError(failure.code, failure.message).catch(() => {});
+      }
+      this.#outcome(session, request, op, failure, started);
+      if (!keepOpen) await conn.closeGracefully();
+      this.#handler.finished?.(request, true);
+      return keepOpen;
+    }
+    this.#outcome(session, request, op, null, started);
+    this.#handler.finished?.(request, false);
+    return true;
+  }
+
+  /**
+   * Ends a connection whose frames can no longer be followed (a bad or truncated frame, a
+   * timeout, a lost socket, an ERROR from the client): answers ERROR if the socket still takes
+   * it, then closes.
+   */
+  async #breakConnection(
+    session: Session,
+    conn: FrameConnection,
+    error: unknown,
+    started: number,
+  ): Promise<false> {
+    if (session.closing) return false; // closed by the server's shutdown, not the client's fault
+    const failure = this.#failureOf(session, error);
+    if (!conn.closed && !failure.fromPeer) {
+      await conn.writeError(failure.code, failure.message).catch(() => {});
+    }
+    this.#outcome(session, null, null, failure, started);
+    await conn.closeGracefully();
+    return false;
+  }
+
+  #outcome(
+    connection: Session,
+    request: R | null,
+    op: string | null,
+    failure: Failure | null,
+    started: number,
+  ): void {
+    try {
+      this.#handler.outcome({ connection, request, op, failure, started });
+    } catch {
+      // A broken log must not break serving.
+    }
+  }
+
+  #failureOf(session: Session, error: unknown): Failure {
+    const failure = describeFailure(error);
+    if (session.closing) {
+      failure.message = `aborted by ${this.#shutdownName} (${failure.message})`;
+    }
+    return failure;
+  }
+
+  #closeSession(session: Session): void {
+    if (session.closing) return;
+    session.closing = true;
+    session.abort.abort(new CdfsError("UNAVAILABLE", "the node is shutting down"));
+    if (session.conn !== null) {
+      session.conn.close();
+    } else {
+      try {
+        session.socket.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+}
+
+/**
+ * Parses a REQUEST payload into a JSON object (field validation is the handler's job).
+ *
+ * @throws {CdfsError} `BAD_REQUEST` when it is not UTF-8, not JSON, or not an object.
+ */
+function decodeRequest(payload: Uint8Array): Record<string, unknown> {
+  let text: string;
+  try {
+    text = decoder.decode(payload);
+  } catch {
+    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid UTF-8");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new CdfsError("BAD_REQUEST", "REQUEST payload must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}

@@ -110,12 +110,21 @@ Deno.test("datanode serve: an unusable --data or a busy port is one line, and no
     const fresh = `${work}/fresh`;
     const log = `${work}/node.log`;
     const cases: [string, string[], RegExp][] = [
-      ["a file as --data", ["--data", file], /^data directory \S+\/a-file: not a directory$/],
-      ["a file on the --data path", ["--data", `${file}/sub`], /a-file\/sub: not a directory$/],
+      // Any free port (the default 13100 may be taken on this machine: that is another case).
+      [
+        "a file as --data",
+        ["--data", file, "--listen", "127.0.0.1:0"],
+        /^data directory \S+\/a-file: not a directory$/,
+      ],
+      [
+        "a file on the --data path",
+        ["--data", `${file}/sub`, "--listen", "127.0.0.1:0"],
+        /a-file\/sub: not a directory$/,
+      ],
       // /sys takes no new directories, whoever asks (root gets EPERM, others EACCES).
       [
         "no permission",
-        ["--data", `/sys/cdfs-test-${crypto.randomUUID()}`],
+        ["--data", `/sys/cdfs-test-${crypto.randomUUID()}`, "--listen", "127.0.0.1:0"],
         /^data directory \/sys\/\S+: (operation not permitted|permission denied)$/,
       ],
       ["a busy port", ["--data", fresh, "--listen", busy], /^cannot listen on \S+: address /],

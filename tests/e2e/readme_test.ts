@@ -50,6 +50,29 @@ function flowScript(blocks: string[][]): string {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * A private network namespace for the flow where this machine allows one (as root, or through a
+ * user namespace): its own loopback, so the README's fixed port 13100 is never a port another
+ * program on the machine holds. Elsewhere the flow runs on the machine's loopback.
+ *
+ * @returns The words to run `bash` under, and the line that brings the private loopback up.
+ */
+async function privateNetwork(): Promise<{ prefix: string[]; setup: string }> {
+  for (const prefix of [["unshare", "--net"], ["unshare", "--map-root-user", "--net"]]) {
+    try {
+      const probe = await new Deno.Command(prefix[0]!, {
+        args: [...prefix.slice(1), "ip", "link", "set", "lo", "up"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (probe.success) return { prefix, setup: "ip link set lo up" };
+    } catch {
+      // No unshare or no ip here: try the next way, then the shared loopback.
+    }
+  }
+  return { prefix: [], setup: "" };
+}
+
 Deno.test("README: the usage section runs as typed after the two set-up commands", async () => {
   const readme = await Deno.readTextFile(`${REPO}README.md`);
   const blocks = shellBlocks(readme, USAGE_HEADING);
@@ -81,8 +104,10 @@ Deno.test("README: the usage section runs as typed after the two set-up commands
     }).output();
     assert.equal(new TextDecoder().decode(before.stdout).trim(), "", "PATH already had deno");
 
-    const output = await new Deno.Command("bash", {
-      args: ["-c", flowScript(blocks)],
+    const network = await privateNetwork();
+    const [command = "bash", ...words] = [...network.prefix, "bash"];
+    const output = await new Deno.Command(command, {
+      args: [...words, "-c", `${network.setup}\n${flowScript(blocks)}`],
       cwd: REPO,
       env,
       clearEnv: true,

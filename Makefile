@@ -42,7 +42,8 @@ $(LOCAL_DENO): $(TOOLS_STAMP)
 deps: $(DENO) $(TOOLS_STAMP)
 	$(DENO) install --frozen
 
-## The tests: format, lint, type check, then every test; ends with "N passed, N failed".
+## The tests: format, lint, type check, documentation lint and examples, then every test; ends
+## with "N passed, N failed".
 test: deps
 	bash scripts/test.sh
 

@@ -325,7 +325,8 @@ function inProcessTable(result: InProcessResult, options: Options): string {
  * run or an encode computes wrong bytes.
  *
  * @example
- * ```ts
+ * Not run by `deno test --doc`: a benchmark takes minutes and writes `bench/out/`.
+ * ```ts ignore
  * import { runCodingBench } from "./coding.ts";
  * await runCodingBench(["--part-size", "4M", "--runs", "3", "--no-loopback"]);
  * ```

@@ -76,6 +76,7 @@ export interface LoopbackCode {
    * other work competing for the cores.
    */
   otherCpuSeconds: number[];
+  /** The median of {@linkcode LoopbackCode.seconds}. */
   median: number;
   /** The median of {@linkcode LoopbackCode.cpuSeconds}. */
   medianCpuSeconds: number;
@@ -97,14 +98,21 @@ export interface LoopbackCode {
  * ```
  */
 export interface LoopbackResult {
+  /** The datanodes of the loopback cluster. */
   nodes: number;
+  /** Bytes of each encoded object. */
   objectSize: number;
+  /** Bytes of each of its k parts. */
   partLength: number;
+  /** The step size of the coding runs. */
   chunkSize: number;
+  /** The machine's logical CPUs (the nodes and the client share them). */
   cpus: number;
   /** Wall time of `putParts` of each object (not part of the encode). */
   placeSeconds: { rapidraid: number; rs: number };
+  /** The RapidRAID encodes (pipelined through the 16 nodes). */
   rapidraid: LoopbackCode;
+  /** The Reed-Solomon encodes (the reference). */
   rs: LoopbackCode;
   /** RapidRAID median time / RS median time (below 1: RapidRAID is faster). */
   rapidraidOverRs: number;
@@ -211,6 +219,7 @@ function checkingSurvivors(module: CodingModule): number[] {
  * (alternating), checks each code once by decoding, stops the nodes.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { runLoopback } from "./coding_loopback.ts";
  * const r = await runLoopback({ objectSize: 64 << 20, runs: 1, chunkSize: 1 << 20 });
@@ -371,6 +380,7 @@ function medianOf(values: number[]): number {
  * The loopback results as Markdown.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { loopbackTable, runLoopback } from "./coding_loopback.ts";
  * console.log(loopbackTable(await runLoopback({ objectSize: 64 << 20, runs: 1, chunkSize: 1 << 20 })));

@@ -59,6 +59,7 @@ export type CodingEncode = "rapidraid" | "rs" | "dotproduct";
  * ```
  */
 export interface CodingJob {
+  /** The encode to time. */
   encode: CodingEncode;
   /** Bytes per part (k = 11 parts). */
   partSize: number;
@@ -92,6 +93,7 @@ export interface CodingJob {
  * ```
  */
 export interface CodingTiming {
+  /** The encode that was timed. */
   encode: CodingEncode;
   /** Bytes of data one encode processes: k × part size. */
   bytesPerEncode: number;

@@ -233,6 +233,7 @@ function round(value: number, digits = 3): number {
  * `bench/out/datanode.json`.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark takes minutes and writes `bench/out/`.
  * ```ts ignore
  * import { runDatanodeBench } from "./datanode.ts";
  * await runDatanodeBench(["--size", "256M", "--runs", "1"]);

@@ -528,7 +528,9 @@ function table(rows: Row[]): string {
  * cannot run or a kernel computes wrong bytes.
  *
  * @example
- * ```ts
+ * Not run by `deno test --doc`: a benchmark takes minutes, needs ISA-L and a C compiler, and
+ * writes `bench/out/`.
+ * ```ts ignore
  * import { runGfBench } from "./gf.ts";
  * await runGfBench(["--runs", "3", "--run-ms", "100"]);
  * ```

@@ -54,7 +54,9 @@ export type GfImplementation = "ts" | "wasm";
  * ```
  */
 export interface GfJob {
+  /** The kernels to time: TypeScript or WebAssembly. */
   implementation: GfImplementation;
+  /** The table row: which kernel call is timed. */
   kernel: GfKernel;
   /** Bytes per region. */
   size: number;
@@ -80,12 +82,14 @@ export interface GfJob {
  * ```
  */
 export interface GfTiming {
+  /** GB/s of every timed run. */
   gbps: number[];
   /**
    * Per run, CPU time of the process over wall time. Below 1 when something else ran on the
    * pinned core (all our threads share that core, so it cannot exceed 1 when pinned).
    */
   cpuShare: number[];
+  /** Kernel calls in one timed run (enough to last `runMs`). */
   callsPerRun: number;
   /** Bytes of data one call processes: the region size, or k × size for `rs`. */
   bytesPerCall: number;

@@ -98,10 +98,10 @@ function table(rows: Row[]): string {
  * Runs the benchmark and prints a Markdown table.
  *
  * @example
- * ```ts
+ * Not run by `deno test --doc`: a benchmark takes minutes and starts an etcd.
+ * ```ts ignore
  * import { runNamenodeMetaBench } from "./namenode_meta.ts";
- * // await runNamenodeMetaBench(["--ops", "100"]);
- * void runNamenodeMetaBench;
+ * await runNamenodeMetaBench(["--ops", "100"]);
  * ```
  *
  * @param args `--ops N` per measurement (default 400), `--rounds N` (default 3).

@@ -19,7 +19,9 @@
  * ```
  */
 export interface Benchmark {
+  /** One line for `--help`. */
   summary: string;
+  /** Runs it with the options after its name and prints the results. */
   run(args: string[]): Promise<void>;
 }
 
@@ -82,7 +84,8 @@ function usage(): string {
  * ran, 2 for a usage error. A benchmark that cannot run rejects.
  *
  * @example
- * ```ts
+ * Not run by `deno test --doc`: a benchmark takes minutes and writes `bench/out/`.
+ * ```ts ignore
  * import { runBenchmarks } from "./run.ts";
  * Deno.exit(await runBenchmarks(["gf", "--runs", "3"]));
  * ```

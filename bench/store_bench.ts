@@ -51,7 +51,8 @@ function median(values: number[]): number {
  * Runs the benchmark and prints its table.
  *
  * @example
- * ```ts
+ * Not run by `deno test --doc`: a benchmark writes and fsyncs blocks under `bench/out/`.
+ * ```ts ignore
  * import { runStoreBench } from "./store_bench.ts";
  * await runStoreBench(["--mib", "16", "--runs", "1"]);
  * ```

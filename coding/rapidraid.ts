@@ -366,8 +366,10 @@ export function rapidRaidModule(field: FieldWidth): CodingModule {
  *
  * @example
  * ```ts
+ * import { analyze } from "../src/coding/symbolic.ts";
  * import { codingModule } from "./rapidraid.ts";
- * console.log(codingModule.encode, codingModule.programs.enc_node0!.instructions.length); // enc_node15 4
+ * const { isMds, undecodableSubsets, subsetCount } = analyze(codingModule);
+ * console.log(isMds, undecodableSubsets.length, subsetCount); // false 47 4368
  * ```
  */
 export const codingModule: CodingModule = rapidRaidModule(8);

@@ -15,8 +15,10 @@ import { rapidRaidModule } from "./rapidraid.ts";
  *
  * @example
  * ```ts
+ * import { analyze } from "../src/coding/symbolic.ts";
  * import { codingModule } from "./rapidraid16.ts";
- * console.log(codingModule.field, codingModule.programs.enc_node0!.instructions[1]); // 16 [ "MULT", "stream", 11950, "temp" ]
+ * // Only the 21 structural undecodable subsets are left (47 with the GF(2^8) tables).
+ * console.log(analyze(codingModule).undecodableSubsets.length); // 21
  * ```
  */
 export const codingModule: CodingModule = rapidRaidModule(16);

@@ -57,8 +57,11 @@ export function replicationModule(copies: number, name = "replication"): CodingM
  *
  * @example
  * ```ts
+ * import { deriveRepairProgram } from "../src/coding/decoder.ts";
  * import { codingModule } from "./replication.ts";
- * console.log(codingModule.encode); // [ "copy0", "copy1", "copy2" ]
+ * // A lost copy is rebuilt on its node from one surviving copy.
+ * const repair = deriveRepairProgram(codingModule, 2, [0, 1]);
+ * console.log(repair.node, repair.streams.length); // 2 2
  * ```
  */
 export const codingModule: CodingModule = replicationModule(3);

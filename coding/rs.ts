@@ -108,8 +108,11 @@ export function rsModule(k: number, m: number, name = `rs_${k}_${m}`): CodingMod
  *
  * @example
  * ```ts
+ * import { deriveDecodePlan } from "../src/coding/decoder.ts";
  * import { codingModule } from "./rs.ts";
- * console.log(codingModule.name, codingModule.n, codingModule.k); // rs 16 11
+ * // MDS: any 11 of the 16 coded blocks decode, e.g. the 5 parities and parts 6..11.
+ * const plan = deriveDecodePlan(codingModule, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+ * console.log(plan.used.length); // 11
  * ```
  */
 export const codingModule: CodingModule = rsModule(11, 5, "rs");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check of the project and ends with the plain line "N passed, N failed".
-# The static checks (format, lint, type check) count as one test each; the rest of the count
-# comes from the summary line of `deno test`, so the closing line reflects the real results.
+# The static checks (format, lint, type check, documentation lint, documentation examples)
+# count as one test each; the rest of the count comes from the summary line of `deno test`, so
+# the closing line reflects the real results.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${DENO:=.tools/node_modules/@deno/linux-x64-glibc/deno}"
@@ -27,6 +28,24 @@ step "deno lint" "$DENO" lint
 check_roots=()
 for root in main.ts src tests bench coding scripts; do [ -e "$root" ] && check_roots+=("$root"); done
 step "deno check" "$DENO" check "${check_roots[@]}"
+
+# The documentation of the code (tests/ aside: its helpers document themselves for the tests).
+doc_roots=()
+for root in main.ts src coding bench scripts; do [ -e "$root" ] && doc_roots+=("$root"); done
+# Every file is an entry point here, so every exported symbol must have JSDoc and no public
+# signature may name a type that is not exported (the reader could not look it up). -q drops
+# the warnings about @types/node, which do not concern this project.
+mapfile -t doc_files < <(find "${doc_roots[@]}" -name '*.ts' -not -path 'bench/out/*' | sort)
+step "deno doc --lint" "$DENO" doc -q --lint "${doc_files[@]}"
+# Every `ts` block of the JSDoc (and of the Markdown) under these roots is type-checked and run
+# as a test of its own; a `ts ignore` block (it needs a cluster, root, or a benchmark's minutes)
+# says why in its prose. Each block is a module with its own worker, hence --parallel and the
+# dot reporter (one line per block). The examples make temporary files: a private TMPDIR,
+# removed afterwards, keeps them out of /tmp.
+doc_tmp=$(mktemp -d)
+step "deno test --doc" env TMPDIR="$doc_tmp" "$DENO" test -A -q --doc --parallel --reporter=dot \
+  "${doc_roots[@]}"
+rm -rf "$doc_tmp"
 
 mkdir -p .test-results
 log=.test-results/deno-test.log

@@ -28,8 +28,11 @@ import { createRequire } from "node:module";
  * ```
  */
 export interface WabtFeatures {
+  /** 128-bit SIMD (`v128`). */
   simd?: boolean;
+  /** Threads: shared memories and atomics. */
   threads?: boolean;
+  /** Relaxed SIMD (`i8x16.relaxed_swizzle`, in the kernels' relaxed build). */
   relaxed_simd?: boolean;
 }
 
@@ -43,6 +46,7 @@ export interface WabtFeatures {
  * ```
  */
 export interface Wabt {
+  /** Parses a module's text; the result validates, assembles and must be destroyed. */
   parseWat(filename: string, text: string, features: WabtFeatures): {
     validate(features: WabtFeatures): void;
     toBinary(options: { log?: boolean }): { buffer: Uint8Array };

@@ -16,12 +16,6 @@ import { type ReadKind, type ReadResults, runReadBench } from "./namenode_reads.
 /**
  * The targets of the issue: server ops/s ≥ 0.5× raw, healthy get ≥ 0.8× the block client's
  * retrieve of the same parts, degraded get ≥ 0.5× the healthy get (throughput ratios).
- *
- * @example
- * ```ts
- * import { NAMENODE_TARGETS } from "./namenode.ts";
- * console.log(NAMENODE_TARGETS.serverToRaw); // 0.5
- * ```
  */
 export const NAMENODE_TARGETS = {
   serverToRaw: 0.5,
@@ -97,6 +91,7 @@ export interface NamenodeBenchResults {
  * Runs the halves the options ask for.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { runNamenodeBench } from "./namenode.ts";
  * const results = await runNamenodeBench(options);
@@ -265,6 +260,7 @@ export function formatReadTable(reads: ReadResults): string {
  * The tables, as `cdfs bench namenode` prints them.
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { formatNamenodeTables } from "./namenode.ts";
  * console.log(formatNamenodeTables(results));
@@ -303,6 +299,7 @@ export function formatNamenodeTables(results: NamenodeBenchResults): string {
  * `results.md`: the machine, then the tables.
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { formatNamenodeMarkdown } from "./namenode.ts";
  * await Deno.writeTextFile("results.md", formatNamenodeMarkdown(results));
@@ -328,6 +325,7 @@ export function formatNamenodeMarkdown(results: NamenodeBenchResults): string {
  * Writes `results.md` and `results.json` into `dir` (created if missing).
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { writeNamenodeResults } from "./namenode.ts";
  * const paths = await writeNamenodeResults("bench/out/namenode", results);

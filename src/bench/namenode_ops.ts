@@ -59,12 +59,6 @@ export type MetaBackend = "sqlite" | "etcd";
 
 /**
  * The three ways of writing the same metadata.
- *
- * @example
- * ```ts
- * import { META_WAYS } from "./namenode_ops.ts";
- * console.log(META_WAYS); // [ "server", "store", "raw" ]
- * ```
  */
 export const META_WAYS = ["server", "store", "raw"] as const;
 
@@ -299,6 +293,13 @@ export function medianSample(samples: readonly LatencySample[]): LatencySample {
   };
 }
 
+/**
+ * The silence after which the benchmark's datanodes would be dead, in the server and in the
+ * store way alike: they heartbeat only between measurements (and on etcd, the store way's
+ * liveness leases are never renewed), so it must outlast the slowest run.
+ */
+const BENCH_DEAD_AFTER_MS = 3_600_000;
+
 /** Clock ticks per second of `/proc` CPU times (`getconf CLK_TCK`; 100 on Linux). */
 const CLOCK_TICKS = 100;
 
@@ -327,6 +328,7 @@ export async function processCpuSeconds(pid: number): Promise<number> {
  * the reason.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { runMetaBench } from "./namenode_ops.ts";
  * const results = await runMetaBench({
@@ -375,7 +377,13 @@ export async function runMetaBench(options: MetaBenchOptions): Promise<MetaResul
           meta: `etcd:${member.clientUrl}`,
           etcdPid: member.pid,
           store: async () =>
-            storeWriter(await EtcdMetadataStore.open(hosts, { prefix: "/bench-store/" })),
+            storeWriter(
+              // The server's --dead-after: leases outlive a slow run (the store never heartbeats).
+              await EtcdMetadataStore.open(hosts, {
+                prefix: "/bench-store/",
+                deadAfterMs: BENCH_DEAD_AFTER_MS,
+              }),
+            ),
           raw: () => rawEtcdWriter(hosts, "/bench-raw/"),
         }),
       );
@@ -428,7 +436,7 @@ async function measureBackend(
     meta: setup.meta,
     log,
     // The datanodes are records that heartbeat only between measurements.
-    args: ["--dead-after", "3600s", "--id", `bench-${backend}`],
+    args: ["--dead-after", `${BENCH_DEAD_AFTER_MS / 1000}s`, "--id", `bench-${backend}`],
   });
   const writers: Partial<Record<MetaWay, MetaWriter>> = {};
   try {
@@ -454,7 +462,9 @@ async function measureBackend(
       return { ...sample, cpu };
     };
     say(`${backend}: warming up`);
-    for (const way of META_WAYS) await measure(way, Math.ceil(options.ops / 4), 16);
+    // With as many callers as the server has connections (the largest --clients), at most 16.
+    const warmCallers = Math.min(16, Math.max(...options.clients));
+    for (const way of META_WAYS) await measure(way, Math.ceil(options.ops / 4), warmCallers);
     const rows: MetaRow[] = [];
     for (const clients of options.clients) {
       const rounds: Record<MetaWay, LatencySample[]> = { server: [], store: [], raw: [] };

@@ -4,9 +4,10 @@
  * metadata, begin a file (reserve the name, allocate the file id and 22 block ids: RapidRAID's
  * 11 parts on 2 datanodes each, over 16 datanodes) and commit it.
  *
- * - **raw SQLite**: the namenode's schema and pragmas (WAL, synchronous FULL) driven by hand:
- *   one write transaction inserting the file row and its 22 block rows, then one updating
- *   them, with prepared statements and nothing else (no validation, no reads, no placement).
+ * - **raw SQLite**: the namenode's schema and pragmas (WAL, synchronous FULL, temporary
+ *   journals in memory) driven by hand: one write transaction inserting the file row and its
+ *   22 block rows, then one updating them, with prepared statements and nothing else (no
+ *   validation, no reads, no placement).
  * - **raw etcd**: the same two transactions through the same `etcd3` client the store uses:
  *   create the name key if absent with the record, the id key and the 22 index keys; then
  *   replace the record if unchanged; the ids from a local counter.
@@ -27,25 +28,13 @@ import type { MetadataStore } from "../namenode/meta/store.ts";
 
 /**
  * How many datanodes the metadata benchmark registers (records only: nothing listens there).
- *
- * @example
- * ```ts
- * import { BENCH_DATANODES } from "./namenode_raw.ts";
- * console.log(BENCH_DATANODES); // 16
- * ```
  */
 export const BENCH_DATANODES = 16;
 
 /**
- * A digest for the commits (the namenode never checks it against bytes).
- *
- * @example
- * ```ts
- * import { BENCH_DIGEST } from "./namenode_raw.ts";
- * console.log(BENCH_DIGEST.length); // 64
- * ```
+ * A digest for the commits, 64 hex digits (the namenode never checks it against bytes).
  */
-export const BENCH_DIGEST = "ab".repeat(32);
+export const BENCH_DIGEST: string = "ab".repeat(32);
 
 /**
  * RapidRAID's put: part j on datanodes `dn<j>` and `dn<j+5>`, 22 copies over 16 datanodes.
@@ -101,6 +90,7 @@ export interface MetaWriter {
  * with prepared statements, on a database file of its own.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { rawSqliteWriter } from "./namenode_raw.ts";
  * const raw = rawSqliteWriter("/tmp/raw.db");
@@ -116,6 +106,7 @@ export function rawSqliteWriter(path: string): MetaWriter {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA temp_store = MEMORY");
   migrate(db, path);
   const insertNode = db.prepare(
     `INSERT OR IGNORE INTO datanodes VALUES (?, ?, 1000000000000, 1000000000000, 0, 0, 'alive')`,
@@ -164,6 +155,7 @@ export function rawSqliteWriter(path: string): MetaWriter {
  * key prefix of its own.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { rawEtcdWriter } from "./namenode_raw.ts";
  * const raw = rawEtcdWriter(["http://127.0.0.1:2379"], "/raw/");
@@ -239,6 +231,7 @@ export function rawEtcdWriter(hosts: readonly string[], prefix: string): MetaWri
  * process, after registering the benchmark's datanodes in it.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { storeWriter } from "./namenode_raw.ts";
  * import { SqliteMetadataStore } from "../namenode/meta/sqlite_store.ts";

@@ -42,12 +42,6 @@ import { median, type Spread, spreadOf } from "./stats.ts";
 
 /**
  * The reads measured, in table order.
- *
- * @example
- * ```ts
- * import { READ_KINDS } from "./namenode_reads.ts";
- * console.log(READ_KINDS[0]); // "healthy get"
- * ```
  */
 export const READ_KINDS = [
   "healthy get",
@@ -137,6 +131,7 @@ const LOST = 5;
  * Starts the cluster, runs the reads and stops everything it started.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { runReadBench } from "./namenode_reads.ts";
  * const results = await runReadBench({

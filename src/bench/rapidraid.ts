@@ -51,12 +51,6 @@ export type SchemeName = "pull" | "push" | "rs";
 
 /**
  * A scheme: which coding module, driven how.
- *
- * @example
- * ```ts
- * import { SCHEMES } from "./rapidraid.ts";
- * console.log(SCHEMES.rs.module, SCHEMES.rs.mode); // rs pull
- * ```
  */
 export interface Scheme {
   /** Its name on the command line. */
@@ -267,6 +261,7 @@ const TIMES_POLL_MS = 25;
  * Runs the measurement on a running cluster (see the module notes).
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { measureOnCluster } from "./rapidraid.ts";
  * const m = await measureOnCluster({

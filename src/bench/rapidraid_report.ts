@@ -109,8 +109,9 @@ export interface SummaryRow {
 export interface RapidraidBenchResults {
   /** The format's version. */
   readonly version: 1;
-  /** When the bench started and finished, ISO-8601. */
+  /** When the bench started, ISO-8601. */
   readonly started: string;
+  /** When it finished, ISO-8601. */
   readonly finished: string;
   /** What it ran on. */
   readonly machine: Readonly<Record<string, string | number | null>>;
@@ -127,6 +128,7 @@ export interface RapidraidBenchResults {
  * measured.
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { summarizeSettings } from "./rapidraid_report.ts";
  * const rows = summarizeSettings(settings);
@@ -181,6 +183,7 @@ export function summarizeSettings(settings: readonly SettingResult[]): SummaryRo
  * The results table in Markdown: one row per cell.
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { formatSummaryTable } from "./rapidraid_report.ts";
  * console.log(formatSummaryTable(results.summary));
@@ -215,6 +218,7 @@ export function formatSummaryTable(rows: readonly SummaryRow[]): string {
  * `results.md`: what was measured, the table, and how to read it.
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { formatResultsMarkdown } from "./rapidraid_report.ts";
  * await Deno.writeTextFile("results.md", formatResultsMarkdown(results));
@@ -284,6 +288,7 @@ function describe(setting: BenchSetting): string {
  * scheme.
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { encodeTimeBars } from "./rapidraid_report.ts";
  * const bars = encodeTimeBars(results.summary);
@@ -307,6 +312,7 @@ export function encodeTimeBars(rows: readonly SummaryRow[]): EncodeTimeBar[] {
  * whose time is closest to the median, each node's times relative to the client's start.
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { timelinePanels } from "./rapidraid_report.ts";
  * const panels = timelinePanels(results.settings);
@@ -348,6 +354,7 @@ export function timelinePanels(settings: readonly SettingResult[]): TimelinePane
  * (created if missing).
  *
  * @example
+ * Not run by `deno test --doc`: it needs the results of a benchmark run.
  * ```ts ignore
  * import { writeResults } from "./rapidraid_report.ts";
  * const files = await writeResults("bench/out/rapidraid", results);

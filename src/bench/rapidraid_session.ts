@@ -38,12 +38,6 @@ import {
 
 /**
  * How many nodes every scheme of the bench uses (RapidRAID and RS(16,11)).
- *
- * @example
- * ```ts
- * import { BENCH_NODES } from "./rapidraid_session.ts";
- * console.log(BENCH_NODES); // 16
- * ```
  */
 export const BENCH_NODES = 16;
 
@@ -110,6 +104,7 @@ export interface RapidraidBenchOptions {
  * Runs every setting in turn and summarizes them.
  *
  * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
  * ```ts ignore
  * import { runRapidraidBench } from "./rapidraid_session.ts";
  * import { selfLauncher } from "../cluster/node_process.ts";

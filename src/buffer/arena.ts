@@ -38,12 +38,6 @@ const MAX_PAGES = 65535;
 
 /**
  * The default bound of an arena's memory: 1 GiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_ARENA_MAX_BYTES } from "./arena.ts";
- * console.log(DEFAULT_ARENA_MAX_BYTES); // 1073741824
- * ```
  */
 export const DEFAULT_ARENA_MAX_BYTES: number = 1 << 30;
 

@@ -20,23 +20,11 @@ import { defaultArena, type WasmArena } from "./arena.ts";
 
 /**
  * The default buffer size: 1 MiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_BUFFER_SIZE } from "./pool.ts";
- * console.log(DEFAULT_BUFFER_SIZE); // 1048576
- * ```
  */
 export const DEFAULT_BUFFER_SIZE: number = 1 << 20;
 
 /**
  * The default capacity when neither `maxBuffers` nor `maxBytes` is given.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_BUFFERS } from "./pool.ts";
- * console.log(DEFAULT_MAX_BUFFERS); // 64
- * ```
  */
 export const DEFAULT_MAX_BUFFERS: number = 64;
 

@@ -59,9 +59,11 @@ export function aliasOf(target: Command, oldName: string): Command {
  * command `<group> <oldName>`).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { aliasesIn } from "./aliases.ts";
+ * import { BLOCK_COMMANDS } from "./blocks.ts";
  * const aliases = aliasesIn(BLOCK_COMMANDS, "block", ["store", "retrieve"]);
+ * console.log(aliases.map((alias) => alias.name)); // [ "store", "retrieve" ]
  * ```
  *
  * @param commands The commands of a group.

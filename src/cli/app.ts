@@ -69,8 +69,9 @@ export function resolveCommand(
  * ```ts
  * import { parseInvocation } from "./app.ts";
  * import { COMMANDS } from "./commands.ts";
- * const { command, args } = parseInvocation(COMMANDS, ["ls", "--node", "127.0.0.1:13100"]);
- * console.log(command.name, args.values.node); // "ls" "127.0.0.1:13100"
+ * const argv = ["block", "ls", "--node", "127.0.0.1:13100"];
+ * const { command, args } = parseInvocation(COMMANDS, argv);
+ * console.log(command.name, args.values.node); // "block ls" "127.0.0.1:13100"
  * ```
  *
  * @param commands The known commands.

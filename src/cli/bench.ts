@@ -49,12 +49,6 @@ import { chunkSizeOptionDef, clusterOption, STATE_DIR_OPTION } from "./options.t
 
 /**
  * The share of the nodes `--congest RATE:DELAY[:JITTER]` congests when it names none.
- *
- * @example
- * ```ts
- * import { DEFAULT_CONGEST_SHARE } from "./bench.ts";
- * console.log(DEFAULT_CONGEST_SHARE); // "25%"
- * ```
  */
 export const DEFAULT_CONGEST_SHARE = "25%";
 
@@ -64,12 +58,6 @@ const DEFAULT_CHUNK_SIZE = "256K";
 
 /**
  * `bench rapidraid`.
- *
- * @example
- * ```ts
- * import { benchRapidraidCommand } from "./bench.ts";
- * console.log(benchRapidraidCommand.name); // "bench rapidraid"
- * ```
  */
 export const benchRapidraidCommand: Command = {
   name: "bench rapidraid",
@@ -159,12 +147,6 @@ export const benchRapidraidCommand: Command = {
 
 /**
  * `bench namenode`.
- *
- * @example
- * ```ts
- * import { benchNamenodeCommand } from "./bench.ts";
- * console.log(benchNamenodeCommand.name); // "bench namenode"
- * ```
  */
 export const benchNamenodeCommand: Command = {
   name: "bench namenode",

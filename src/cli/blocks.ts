@@ -56,12 +56,6 @@ const BLOCK_ID_ARGUMENT: ArgumentDef = {
 
 /**
  * `cdfs block store`: stores a file or standard input as a block.
- *
- * @example
- * ```ts
- * import { storeCommand } from "./blocks.ts";
- * console.log(storeCommand.usage);
- * ```
  */
 export const storeCommand: Command = {
   name: "block store",
@@ -97,12 +91,6 @@ export const storeCommand: Command = {
 
 /**
  * `cdfs block retrieve`: writes a block (or a byte range) to standard output or a file.
- *
- * @example
- * ```ts
- * import { retrieveCommand } from "./blocks.ts";
- * console.log(retrieveCommand.usage);
- * ```
  */
 export const retrieveCommand: Command = {
   name: "block retrieve",
@@ -140,12 +128,6 @@ export const retrieveCommand: Command = {
 
 /**
  * `cdfs block rm`: deletes blocks.
- *
- * @example
- * ```ts
- * import { rmCommand } from "./blocks.ts";
- * console.log(rmCommand.usage);
- * ```
  */
 export const rmCommand: Command = {
   name: "block rm",
@@ -160,12 +142,6 @@ export const rmCommand: Command = {
 
 /**
  * `cdfs block stat`: describes a block.
- *
- * @example
- * ```ts
- * import { statCommand } from "./blocks.ts";
- * console.log(statCommand.usage);
- * ```
  */
 export const statCommand: Command = {
   name: "block stat",
@@ -192,12 +168,6 @@ export const statCommand: Command = {
 
 /**
  * `cdfs block ls`: lists blocks.
- *
- * @example
- * ```ts
- * import { lsCommand } from "./blocks.ts";
- * console.log(lsCommand.usage);
- * ```
  */
 export const lsCommand: Command = {
   name: "block ls",
@@ -230,12 +200,6 @@ export const lsCommand: Command = {
 
 /**
  * `cdfs block ping`: checks that a datanode answers.
- *
- * @example
- * ```ts
- * import { pingCommand } from "./blocks.ts";
- * console.log(pingCommand.usage);
- * ```
  */
 export const pingCommand: Command = {
   name: "block ping",
@@ -252,12 +216,6 @@ export const pingCommand: Command = {
 
 /**
  * `cdfs block stats`: a datanode's traffic counters (STATS).
- *
- * @example
- * ```ts
- * import { statsCommand } from "./blocks.ts";
- * console.log(statsCommand.usage);
- * ```
  */
 export const statsCommand: Command = {
   name: "block stats",

@@ -157,12 +157,6 @@ export const NETNS_OPTIONS: OptionSpec = {
 
 /**
  * `cluster up`.
- *
- * @example
- * ```ts
- * import { clusterUpCommand } from "./cluster.ts";
- * console.log(clusterUpCommand.name); // "cluster up"
- * ```
  */
 export const clusterUpCommand: Command = {
   name: "cluster up",
@@ -491,12 +485,6 @@ function describeUp(path: string, file: ClusterFile, seconds: string, detached: 
 
 /**
  * `cluster down`.
- *
- * @example
- * ```ts
- * import { clusterDownCommand } from "./cluster.ts";
- * console.log(clusterDownCommand.name); // "cluster down"
- * ```
  */
 export const clusterDownCommand: Command = {
   name: "cluster down",
@@ -531,12 +519,6 @@ export const clusterDownCommand: Command = {
 
 /**
  * `cluster status`.
- *
- * @example
- * ```ts
- * import { clusterStatusCommand } from "./cluster.ts";
- * console.log(clusterStatusCommand.name); // "cluster status"
- * ```
  */
 export const clusterStatusCommand: Command = {
   name: "cluster status",
@@ -621,12 +603,6 @@ export const clusterStatusCommand: Command = {
 
 /**
  * `cluster stats`.
- *
- * @example
- * ```ts
- * import { clusterStatsCommand } from "./cluster.ts";
- * console.log(clusterStatsCommand.name); // "cluster stats"
- * ```
  */
 export const clusterStatsCommand: Command = {
   name: "cluster stats",
@@ -696,12 +672,6 @@ export const clusterStatsCommand: Command = {
 
 /**
  * `cluster stop-node`.
- *
- * @example
- * ```ts
- * import { clusterStopNodeCommand } from "./cluster.ts";
- * console.log(clusterStopNodeCommand.name); // "cluster stop-node"
- * ```
  */
 export const clusterStopNodeCommand: Command = {
   name: "cluster stop-node",
@@ -747,12 +717,6 @@ export const clusterStopNodeCommand: Command = {
 
 /**
  * `cluster start-node`.
- *
- * @example
- * ```ts
- * import { clusterStartNodeCommand } from "./cluster.ts";
- * console.log(clusterStartNodeCommand.name); // "cluster start-node"
- * ```
  */
 export const clusterStartNodeCommand: Command = {
   name: "cluster start-node",
@@ -792,12 +756,6 @@ export const clusterStartNodeCommand: Command = {
 
 /**
  * `cluster clean`.
- *
- * @example
- * ```ts
- * import { clusterCleanCommand } from "./cluster.ts";
- * console.log(clusterCleanCommand.name); // "cluster clean"
- * ```
  */
 export const clusterCleanCommand: Command = {
   name: "cluster clean",
@@ -914,6 +872,7 @@ export function optionalClusterPath(
  * order.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a CLI context and a running cluster.
  * ```ts ignore
  * import { clusterAddresses } from "./cluster.ts";
  * const nodes = await clusterAddresses(ctx, args);
@@ -936,10 +895,12 @@ const NETNS_ONLY = ["rate", "delay", "jitter", "congest", "seed"] as const;
  * valid and this machine can emulate networks.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { netnsLinks } from "./cluster.ts";
- * await netnsLinks({ values: { netns: true }, positionals: [] }, 3, async () => ({ ok: false, reason: "not root" }));
- * // throws CdfsError UNAVAILABLE "cluster up --netns: not root"
+ * const notRoot = () => Promise.resolve({ ok: false as const, reason: "not root" });
+ * const args = { values: { netns: true }, positionals: [] };
+ * const error = await netnsLinks(args, 3, notRoot).catch((e: Error) => e);
+ * console.log(String(error)); // CdfsError: cluster up --netns: ...not available: not root
  * ```
  *
  * @param args The parsed arguments of `cluster up`.

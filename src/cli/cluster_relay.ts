@@ -13,12 +13,6 @@ import type { Command, OptionDef, OptionSpec, ParsedArgs } from "./command.ts";
 
 /**
  * `cluster relay` (hidden).
- *
- * @example
- * ```ts
- * import { clusterRelayCommand } from "./cluster_relay.ts";
- * console.log(clusterRelayCommand.name, clusterRelayCommand.hidden); // "cluster relay" true
- * ```
  */
 export const clusterRelayCommand: Command = {
   name: "cluster relay",

@@ -81,12 +81,6 @@ const EXAMPLE_NODES = "127.0.0.1:13100,127.0.0.1:13101,127.0.0.1:13102";
 
 /**
  * `cdfs object put-parts`: cuts a file into a module's k parts and places them on the nodes.
- *
- * @example
- * ```ts
- * import { putPartsCommand } from "./coding.ts";
- * console.log(putPartsCommand.usage);
- * ```
  */
 export const putPartsCommand: Command = {
   name: "object put-parts",
@@ -118,12 +112,6 @@ export const putPartsCommand: Command = {
 
 /**
  * `cdfs object encode`: runs a module's encode on the nodes.
- *
- * @example
- * ```ts
- * import { encodeCommand } from "./coding.ts";
- * console.log(encodeCommand.usage);
- * ```
  */
 export const encodeCommand: Command = {
   name: "object encode",
@@ -168,12 +156,6 @@ export const encodeCommand: Command = {
 
 /**
  * `cdfs object decode`: rebuilds an object from its surviving coded blocks.
- *
- * @example
- * ```ts
- * import { decodeCommand } from "./coding.ts";
- * console.log(decodeCommand.usage);
- * ```
  */
 export const decodeCommand: Command = {
   name: "object decode",
@@ -206,12 +188,6 @@ export const decodeCommand: Command = {
 
 /**
  * `cdfs object repair`: rebuilds one lost coded block.
- *
- * @example
- * ```ts
- * import { repairCommand } from "./coding.ts";
- * console.log(repairCommand.usage);
- * ```
  */
 export const repairCommand: Command = {
   name: "object repair",
@@ -252,12 +228,6 @@ export const repairCommand: Command = {
 
 /**
  * `cdfs code list`: the coding modules available.
- *
- * @example
- * ```ts
- * import { codeListCommand } from "./coding.ts";
- * console.log(codeListCommand.name); // "code list"
- * ```
  */
 export const codeListCommand: Command = {
   name: "code list",
@@ -275,12 +245,6 @@ export const codeListCommand: Command = {
 
 /**
  * `cdfs code inspect`: a module's code, as symbolic execution sees it.
- *
- * @example
- * ```ts
- * import { codeInspectCommand } from "./coding.ts";
- * console.log(codeInspectCommand.name); // "code inspect"
- * ```
  */
 export const codeInspectCommand: Command = {
   name: "code inspect",
@@ -771,6 +735,7 @@ function objectIdArgument(id: string): string {
  * Runs an operation with a progress bar (on a terminal), removed when it ends.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a CLI context and a running cluster.
  * ```ts ignore
  * import { withProgress } from "./coding.ts";
  * const result = await withProgress(ctx, "put big", (onProgress) => putFile({ ...options, onProgress }));
@@ -875,6 +840,7 @@ function positionals(args: ParsedArgs, min: number, max: number, synopsis: strin
  * The binary standard output of a context, where an object or a file goes without `-o`.
  *
  * @example
+ * Not run by `deno test --doc`: it writes to a CLI context's standard output (`ctx`).
  * ```ts ignore
  * import { binaryStdout } from "./coding.ts";
  * await binaryStdout(ctx).write(bytes);

@@ -218,12 +218,6 @@ export interface CommandGroup {
 
 /**
  * The `--help` option every command has.
- *
- * @example
- * ```ts
- * import { HELP_OPTION } from "./command.ts";
- * console.log(HELP_OPTION.short); // "h"
- * ```
  */
 export const HELP_OPTION: OptionDef = {
   type: "boolean",

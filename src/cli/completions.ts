@@ -24,12 +24,6 @@ import { groupCommands, groupNames } from "./help.ts";
 
 /**
  * The shells there are completion scripts for.
- *
- * @example
- * ```ts
- * import { SHELLS } from "./completions.ts";
- * console.log(SHELLS); // [ "bash", "zsh", "fish" ]
- * ```
  */
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 

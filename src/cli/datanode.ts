@@ -58,12 +58,6 @@ const MAX_ARENA_BYTES = 65535 * 65536;
 
 /**
  * The `datanode serve` command.
- *
- * @example
- * ```ts
- * import { datanodeServeCommand } from "./datanode.ts";
- * console.log(datanodeServeCommand.name); // "datanode serve"
- * ```
  */
 export const datanodeServeCommand: Command = {
   name: "datanode serve",

@@ -30,12 +30,6 @@ import { createProgress } from "./progress.ts";
 
 /**
  * The `demo` command.
- *
- * @example
- * ```ts
- * import { demoCommand } from "./demo.ts";
- * console.log(demoCommand.name); // "demo"
- * ```
  */
 export const demoCommand: Command = {
   name: "demo",

@@ -10,12 +10,6 @@ import type { ArgumentDef, OptionSpec } from "./command.ts";
 
 /**
  * The NAME argument of a command on one file.
- *
- * @example
- * ```ts
- * import { FILE_NAME_ARGUMENT } from "./file_args.ts";
- * console.log(FILE_NAME_ARGUMENT.name); // "NAME"
- * ```
  */
 export const FILE_NAME_ARGUMENT: ArgumentDef = {
   name: "NAME",
@@ -26,23 +20,11 @@ export const FILE_NAME_ARGUMENT: ArgumentDef = {
 /**
  * The code `cdfs put` uses without `--code`: RapidRAID, the code cdfs was made for (it needs
  * 16 datanodes; `--code replication` does with 3).
- *
- * @example
- * ```ts
- * import { DEFAULT_CODE } from "./file_args.ts";
- * console.log(DEFAULT_CODE); // "rapidraid"
- * ```
  */
 export const DEFAULT_CODE = "rapidraid";
 
 /**
  * `--code NAME` of `cdfs put`.
- *
- * @example
- * ```ts
- * import { PUT_CODE_OPTION } from "./file_args.ts";
- * console.log(PUT_CODE_OPTION.code?.value); // "NAME"
- * ```
  */
 export const PUT_CODE_OPTION: OptionSpec = {
   code: {
@@ -56,12 +38,6 @@ export const PUT_CODE_OPTION: OptionSpec = {
 
 /**
  * `--code NAME` of a command on a file that has its code already.
- *
- * @example
- * ```ts
- * import { FILE_CODE_OPTION } from "./file_args.ts";
- * console.log(FILE_CODE_OPTION.code?.default); // "the file's"
- * ```
  */
 export const FILE_CODE_OPTION: OptionSpec = {
   code: {

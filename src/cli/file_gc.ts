@@ -27,12 +27,6 @@ const MAX_GRACE_MS = 366 * 24 * 3_600_000;
 
 /**
  * `cdfs gc`: deletes orphan block copies, after aborting abandoned pending files.
- *
- * @example
- * ```ts
- * import { gcCommand } from "./file_gc.ts";
- * console.log(gcCommand.usage);
- * ```
  */
 export const gcCommand: Command = {
   name: "gc",

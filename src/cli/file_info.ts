@@ -23,23 +23,11 @@ import type { FileHealth, FileSummary, FileView } from "../namenode/responses.ts
 
 /**
  * The exit codes of `cdfs fsck`.
- *
- * @example
- * ```ts
- * import { FSCK_EXIT } from "./file_info.ts";
- * console.log(FSCK_EXIT.degraded); // 1
- * ```
  */
 export const FSCK_EXIT = { healthy: 0, degraded: 1, lostOrError: 2 } as const;
 
 /**
  * `cdfs ls`: the files, by name.
- *
- * @example
- * ```ts
- * import { lsFilesCommand } from "./file_info.ts";
- * console.log(lsFilesCommand.usage);
- * ```
  */
 export const lsFilesCommand: Command = {
   name: "ls",
@@ -59,12 +47,6 @@ export const lsFilesCommand: Command = {
 
 /**
  * `cdfs stat`: one file's record, every block with its datanode.
- *
- * @example
- * ```ts
- * import { statFileCommand } from "./file_info.ts";
- * console.log(statFileCommand.usage);
- * ```
  */
 export const statFileCommand: Command = {
   name: "stat",
@@ -87,12 +69,6 @@ export const statFileCommand: Command = {
 
 /**
  * `cdfs rm`: deletes a file.
- *
- * @example
- * ```ts
- * import { rmFileCommand } from "./file_info.ts";
- * console.log(rmFileCommand.usage);
- * ```
  */
 export const rmFileCommand: Command = {
   name: "rm",
@@ -113,12 +89,6 @@ export const rmFileCommand: Command = {
 
 /**
  * `cdfs fsck`: the health of one file or of all.
- *
- * @example
- * ```ts
- * import { fsckCommand } from "./file_info.ts";
- * console.log(fsckCommand.usage);
- * ```
  */
 export const fsckCommand: Command = {
   name: "fsck",

@@ -48,7 +48,7 @@ import {
 import { gcCommand } from "./file_gc.ts";
 import { fsckCommand, lsFilesCommand, rmFileCommand, statFileCommand } from "./file_info.ts";
 import { connectNamenode, NAMENODE_OPTIONS } from "./namenode_option.ts";
-import { chunkSizeOptionDef, CODING_DIR_OPTION, jsonOption } from "./options.ts";
+import { chunkSizeOptionDef, CODING_DIR_OPTION, jsonOption, OUTPUT_OPTIONS } from "./options.ts";
 import { formatSummaryRate } from "./progress.ts";
 
 /** What the commands that move bytes take: the namenode, the modules, the runs' settings. */
@@ -73,12 +73,6 @@ const TIMEOUT_OPTION: OptionSpec = {
 
 /**
  * `cdfs put`: stores a local file under a name.
- *
- * @example
- * ```ts
- * import { putCommand } from "./files.ts";
- * console.log(putCommand.usage);
- * ```
  */
 export const putCommand: Command = {
   name: "put",
@@ -103,12 +97,6 @@ export const putCommand: Command = {
 
 /**
  * `cdfs get`: reads a file, degraded when datanodes are lost.
- *
- * @example
- * ```ts
- * import { getCommand } from "./files.ts";
- * console.log(getCommand.usage);
- * ```
  */
 export const getCommand: Command = {
   name: "get",
@@ -125,13 +113,7 @@ export const getCommand: Command = {
   options: {
     ...TRANSFER_OPTIONS,
     ...TIMEOUT_OPTION,
-    output: {
-      type: "string",
-      short: "o",
-      value: "FILE",
-      description: "write to FILE instead of standard output",
-    },
-    ...jsonOption("print the summary as JSON (needs -o)"),
+    ...OUTPUT_OPTIONS,
   },
   arguments: [FILE_NAME_ARGUMENT],
   examples: [
@@ -143,12 +125,6 @@ export const getCommand: Command = {
 
 /**
  * `cdfs archive`: encodes a file and drops its replicas.
- *
- * @example
- * ```ts
- * import { archiveCommand } from "./files.ts";
- * console.log(archiveCommand.usage);
- * ```
  */
 export const archiveCommand: Command = {
   name: "archive",
@@ -180,12 +156,6 @@ export const archiveCommand: Command = {
 
 /**
  * `cdfs repair`: rebuilds a file's unavailable blocks.
- *
- * @example
- * ```ts
- * import { repairFileCommand } from "./files.ts";
- * console.log(repairFileCommand.usage);
- * ```
  */
 export const repairFileCommand: Command = {
   name: "repair",

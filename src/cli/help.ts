@@ -65,7 +65,7 @@ export function formatMainHelp(commands: readonly Command[]): string {
  * ```ts
  * import { groupNames } from "./help.ts";
  * import { COMMANDS } from "./commands.ts";
- * console.log(groupNames(COMMANDS)); // [ "code", "datanode", "cluster", "bench" ]
+ * console.log(groupNames(COMMANDS).slice(0, 3)); // [ "block", "object", "code" ]
  * ```
  *
  * @param commands The known commands.

@@ -52,12 +52,6 @@ export function defaultNameNodeDir(env: (name: string) => string | undefined): s
 
 /**
  * The `namenode serve` command.
- *
- * @example
- * ```ts
- * import { namenodeServeCommand } from "./namenode.ts";
- * console.log(namenodeServeCommand.name); // "namenode serve"
- * ```
  */
 export const namenodeServeCommand: Command = {
   name: "namenode serve",

@@ -17,12 +17,6 @@ import { clusterOption } from "./options.ts";
 
 /**
  * The options that name the namenode, with their help, for a command's `options`.
- *
- * @example
- * ```ts
- * import { NAMENODE_OPTIONS } from "./namenode_option.ts";
- * console.log(NAMENODE_OPTIONS.namenode?.env); // "CDFS_NAMENODE"
- * ```
  */
 export const NAMENODE_OPTIONS: OptionSpec = {
   namenode: {
@@ -88,6 +82,7 @@ export function namenodeAddresses(
  * Connects to the namenode a command names (the first of its addresses that answers).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a CLI context and a running cluster.
  * ```ts ignore
  * import { connectNamenode } from "./namenode_option.ts";
  * using namenode = await connectNamenode(ctx, args);

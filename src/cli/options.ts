@@ -29,12 +29,6 @@ export function jsonOption(description = "print the summary as JSON"): { json: O
 /**
  * `-o FILE` and `--json` of the commands that read an object or a file out (to FILE, else to
  * standard output, where the data leaves no room for a JSON summary).
- *
- * @example
- * ```ts
- * import { OUTPUT_OPTIONS } from "./options.ts";
- * console.log(OUTPUT_OPTIONS.output.short); // "o"
- * ```
  */
 export const OUTPUT_OPTIONS: { output: OptionDef; json: OptionDef } = {
   output: {
@@ -69,12 +63,6 @@ export function chunkSizeOptionDef(
 /**
  * `--coding-dir DIR` of the client commands: where users' coding modules are looked for,
  * before the built-in ones.
- *
- * @example
- * ```ts
- * import { CODING_DIR_OPTION } from "./options.ts";
- * console.log(CODING_DIR_OPTION["coding-dir"].multiple); // true
- * ```
  */
 export const CODING_DIR_OPTION: { "coding-dir": OptionDef } = {
   "coding-dir": {
@@ -117,12 +105,6 @@ export function clusterOption(
 
 /**
  * `--state-dir DIR`: where cluster files live.
- *
- * @example
- * ```ts
- * import { STATE_DIR_OPTION } from "./options.ts";
- * console.log(STATE_DIR_OPTION["state-dir"].env); // "CDFS_STATE_DIR"
- * ```
  */
 export const STATE_DIR_OPTION: { "state-dir": OptionDef } = {
   "state-dir": {

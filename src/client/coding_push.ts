@@ -25,6 +25,7 @@ import { CdfsError } from "../errors.ts";
  * A push-mode CODING request in progress (see `DataNodeClient.openCodingPush`).
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * const push = await client.openCodingPush(request, (done) => console.log(done));
  * for (const chunk of chunks) await push.send(chunk);
@@ -70,6 +71,7 @@ export interface CodingExchangeHost {
  * Reads the next reply of a CODING exchange (a RESPONSE; an ERROR is thrown as the peer's).
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { readCodingReply } from "./coding_push.ts";
  * const reply = await readCodingReply(conn);
@@ -94,6 +96,7 @@ export async function readCodingReply(conn: FrameConnection): Promise<CodingResp
  * the programs it pulled or pushed to.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { readCommitReply } from "./coding_push.ts";
  * await conn.writeJsonFrame(FRAME_TYPE.REQUEST, { op: "COMMIT", run });
@@ -123,6 +126,7 @@ const PEER_ERROR_WAIT_MS = 500;
  * The push-mode exchange of one connection (see {@linkcode CodingPushStream}).
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * const push = new ClientCodingPush(conn, request, host, (done) => {});
  * ```

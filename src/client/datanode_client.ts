@@ -79,12 +79,6 @@ export type { CodingPushStream } from "./coding_push.ts";
 
 /**
  * The default time to wait for a TCP connection to a node, 10 s.
- *
- * @example
- * ```ts
- * import { DEFAULT_CONNECT_TIMEOUT_MS } from "./datanode_client.ts";
- * console.log(DEFAULT_CONNECT_TIMEOUT_MS); // 10000
- * ```
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -351,6 +345,7 @@ export interface CodingResult {
  * {@linkcode DataNodeClient.openRetrieve}).
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * const retrieve = await client.openRetrieve("b1");
  * const { length } = await retrieve.response();
@@ -378,6 +373,7 @@ export interface RetrieveStream {
  * stream program read frame by frame, then the commit exchange.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * const run = await client.openCoding(request);
  * const { length } = await run.response();
@@ -414,6 +410,7 @@ export interface CodingStream {
  * clients for parallel transfers).
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { DataNodeClient } from "./datanode_client.ts";
  * using client = await DataNodeClient.connect("127.0.0.1:13100");
@@ -441,6 +438,7 @@ export class DataNodeClient {
    * Connects to a node and exchanges preambles.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * import { DataNodeClient } from "./datanode_client.ts";
    * const client = await DataNodeClient.connect("[::1]:13100", { connectTimeoutMs: 2000 });
@@ -468,6 +466,7 @@ export class DataNodeClient {
    * alive: close every client (or declare it with `using`).
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * client.close();
    * ```
@@ -486,6 +485,7 @@ export class DataNodeClient {
    * Asks the node who it is and how full it is.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const { node, freeBytes } = await client.ping();
    * ```
@@ -500,6 +500,7 @@ export class DataNodeClient {
    * Describes a block.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const { length, digest, created } = await client.stat("movie.mkv.0");
    * ```
@@ -520,6 +521,7 @@ export class DataNodeClient {
    * recent CODING run.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const { ops, runs } = await client.stats();
    * console.log(ops.STORE?.bytesIn, Object.keys(runs));
@@ -537,6 +539,7 @@ export class DataNodeClient {
    * Deletes a block.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * await client.delete("movie.mkv.0");
    * ```
@@ -556,6 +559,7 @@ export class DataNodeClient {
    * null, or use {@linkcode DataNodeClient.listAll}.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const page = await client.list({ prefix: "movie.", limit: 100 });
    * if (page.next !== null) await client.list({ prefix: "movie.", after: page.next });
@@ -572,6 +576,7 @@ export class DataNodeClient {
    * Lists every block (with the prefix, after the cursor), requesting page after page.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * for await (const entry of client.listAll({ prefix: "movie." })) console.log(entry.block);
    * ```
@@ -600,6 +605,7 @@ export class DataNodeClient {
    * durable and confirmed the digest of exactly the bytes sent.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * using file = await Deno.open("movie.mkv");
    * const { size } = await file.stat();
@@ -675,6 +681,7 @@ export class DataNodeClient {
    * a file should write a temporary one and rename it on success.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * using file = await Deno.open("copy.mkv", { write: true, create: true, truncate: true });
    * await client.retrieve("movie.mkv.0", file);
@@ -778,6 +785,7 @@ export class DataNodeClient {
    * and the blocks become visible; any failure before that leaves nothing visible anywhere.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * using client = await DataNodeClient.connect(nodes[15]!);
    * const result = await client.coding({
@@ -838,6 +846,7 @@ export class DataNodeClient {
    * form. The client serves nothing else until the stream is committed or aborted.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const run = await client.openCoding(request);
    * console.log((await run.response()).length);
@@ -861,6 +870,7 @@ export class DataNodeClient {
    * serves nothing else until the run is committed or aborted.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const push = await client.openCodingPush({ ...request, program: "enc_node1", push });
    * await push.send(chunk);
@@ -937,6 +947,7 @@ export class DataNodeClient {
    * client serves nothing else until the stream ended or was closed.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const retrieve = await client.openRetrieve("movie.part0");
    * console.log((await retrieve.response()).length);

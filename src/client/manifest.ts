@@ -22,12 +22,6 @@ import { CdfsError } from "../errors.ts";
 
 /**
  * The largest manifest block read back (a real one is about 250 bytes).
- *
- * @example
- * ```ts
- * import { MAX_MANIFEST_BYTES } from "./manifest.ts";
- * console.log(MAX_MANIFEST_BYTES); // 65536
- * ```
  */
 export const MAX_MANIFEST_BYTES = 64 * 1024;
 

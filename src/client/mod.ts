@@ -4,6 +4,7 @@
  * {@linkcode parseNodeAddress} reads the `HOST:PORT` people type.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { DataNodeClient } from "./mod.ts";
  * using client = await DataNodeClient.connect("127.0.0.1:13100");

@@ -131,6 +131,7 @@ export interface ArchiveResult {
  * manifest update. Archiving an archived object again removes replicas left over.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { archiveObject } from "./objects.ts";
  * const { dropped, kept } = await archiveObject({ module, nodes, objectId: "movie" });

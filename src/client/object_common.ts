@@ -28,35 +28,17 @@ import type { ObjectTarget } from "./objects.ts";
 
 /**
  * The default chunk size of the stores and of the coding runs, 1 MiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_CHUNK_SIZE } from "./object_common.ts";
- * console.log(DEFAULT_CHUNK_SIZE); // 1048576
- * ```
  */
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
 
 /**
  * How many STOREs (or other requests) run at once: each STORE holds client buffers from a pool
  * of 32 shared by the process, so this stays well below that.
- *
- * @example
- * ```ts
- * import { MAX_CONCURRENT_STORES } from "./object_common.ts";
- * console.log(MAX_CONCURRENT_STORES); // 12
- * ```
  */
 export const MAX_CONCURRENT_STORES = 12;
 
 /**
  * The buffer of local file reads (hashing, copying), 1 MiB.
- *
- * @example
- * ```ts
- * import { FILE_BUFFER_SIZE } from "./object_common.ts";
- * console.log(FILE_BUFFER_SIZE); // 1048576
- * ```
  */
 export const FILE_BUFFER_SIZE = 1 << 20;
 
@@ -183,6 +165,7 @@ export interface ProgramHandlers {
  * because the one that names the cause, e.g. a corrupt block, may not arrive first).
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { ProgramRuns } from "./object_common.ts";
  * const runs = new ProgramRuns(undefined);
@@ -203,7 +186,11 @@ export class ProgramRuns {
   #failed = false;
   #error: unknown;
 
-  /** @param client The connections' timeouts. */
+  /**
+   * No runs yet.
+   *
+   * @param client The connections' timeouts.
+   */
   constructor(client: DataNodeClientOptions | undefined) {
     this.#client = client;
     this.#allPrepared = new Promise<void>((resolve, reject) => {
@@ -289,6 +276,7 @@ export class ProgramRuns {
  * Checks an object id and that the node list has as many nodes as the module uses.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { checkTarget } from "./object_common.ts";
  * checkTarget({ module, nodes, objectId: "movie" });
@@ -311,6 +299,7 @@ export function checkTarget(target: ObjectTarget): void {
  * nodes of a list of `nodeCount`.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { checkManifest } from "./object_common.ts";
  * checkManifest(module, manifest, "movie", nodes.length);
@@ -455,6 +444,7 @@ export function progressSum(
  * Retrieves a small block (a manifest) into memory.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { retrieveSmall } from "./object_common.ts";
  * const bytes = await retrieveSmall(client, "movie.manifest");
@@ -489,6 +479,7 @@ export async function retrieveSmall(client: DataNodeClient, block: string): Prom
  * Deletes blocks, best effort (a failure is ignored): cleanup after a failed operation.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { deleteQuietly } from "./object_common.ts";
  * await deleteQuietly(nodes, [{ block: "movie.part0", node: 0 }], undefined);
@@ -561,6 +552,7 @@ export interface StatRefusal {
  * record places it (several at once) and checks it against the record. Confirms all or throws.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { confirmByStat } from "./object_common.ts";
  * const refusal = "object 'movie': its part replicas are kept";
@@ -635,6 +627,7 @@ export function errorMessage(error: unknown): string {
  * The SHA-256 of a file, streamed.
  *
  * @example
+ * Not run by `deno test --doc`: it reads or writes files named in the example.
  * ```ts ignore
  * import { hashFile } from "./object_common.ts";
  * console.log(await hashFile("movie.mkv"));
@@ -659,6 +652,7 @@ export async function hashFile(path: string): Promise<string> {
  * Stats a regular file.
  *
  * @example
+ * Not run by `deno test --doc`: it reads or writes files named in the example.
  * ```ts ignore
  * import { statFile } from "./object_common.ts";
  * console.log((await statFile("movie.mkv")).size);
@@ -683,6 +677,7 @@ export async function statFile(path: string): Promise<Deno.FileInfo> {
  * Opens a file for reading.
  *
  * @example
+ * Not run by `deno test --doc`: it reads or writes files named in the example.
  * ```ts ignore
  * import { openFile } from "./object_common.ts";
  * using file = await openFile("movie.mkv");

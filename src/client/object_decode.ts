@@ -19,6 +19,7 @@ import type { CodingRequest } from "../protocol/messages.ts";
 import { type ByteWriter, writeFully } from "./byte_io.ts";
 import { DataNodeClient } from "./datanode_client.ts";
 import type { ObjectManifest } from "./manifest.ts";
+import { OrderedFileDigest, partSpans } from "./ordered_digest.ts";
 import {
   checkTarget,
   codingRequest,
@@ -127,6 +128,7 @@ export interface DecodeResult {
  * in {@linkcode DecodeResult.corrupt}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { decodeObject } from "./objects.ts";
  * const result = await decodeObject({ module, nodes, objectId: "movie", output: "movie.mkv" });
@@ -169,9 +171,12 @@ export async function decodeObject(options: DecodeOptions): Promise<DecodeResult
       }
       const runId = attempt === 1 && options.runId !== undefined ? options.runId : newRunId();
       const runs = new ProgramRuns(options.client);
+      // The file is hashed in order while the part streams arrive (`ordered_digest.ts`).
+      const digest = new OrderedFileDigest(temp, partSpans(objectLength, manifest.partLength));
       try {
-        await runDecodePlan(options, manifest, plan, runId, runs, temp);
+        await runDecodePlan(options, manifest, plan, runId, runs, temp, digest);
       } catch (error) {
+        digest.close();
         const found = await damagedBlocks(options, runs.errors, plan.used, blocks);
         if (found.length === 0) throw error;
         for (const block of found) {
@@ -183,7 +188,7 @@ export async function decodeObject(options: DecodeOptions): Promise<DecodeResult
         await Deno.truncate(temp, 0);
         continue;
       }
-      const sha256 = await finishFile(temp, objectLength);
+      const sha256 = await finishFile(temp, objectLength, digest).finally(() => digest.close());
       if (sha256 !== manifest.sha256) {
         throw new CdfsError(
           "CORRUPT",
@@ -224,6 +229,7 @@ async function runDecodePlan(
   runId: string,
   runs: ProgramRuns,
   temp: string,
+  digest: OrderedFileDigest,
 ): Promise<void> {
   const { nodes, objectId } = options;
   const { objectLength, partLength } = manifest;
@@ -258,8 +264,13 @@ async function runDecodePlan(
             files.push(file);
             await file.seek(start, Deno.SeekMode.Start);
           }
-          await writeFully(file, chunk.subarray(0, to - from));
+          const piece = chunk.subarray(0, to - from);
+          // The write runs on another thread while the piece is hashed here (when its turn).
+          const writing = writeFully(file, piece);
+          digest.offer(j, from - start, piece);
+          await writing;
           count(to - start);
+          digest.written(j, to - start);
         },
         onEnd: (length) => {
           if (length !== partLength || received !== partLength) {
@@ -363,6 +374,7 @@ export interface RepairResult {
  * committed.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { repairBlock } from "./objects.ts";
  * const result = await repairBlock({ module, nodes, objectId: "movie", block: 3, to: 15 });
@@ -692,9 +704,12 @@ function explainLoss(
 /**
  * Cuts a file written out of order (parts at their offsets) to its length, makes it durable
  * and hashes it (SHA-256): the last step before it is checked and renamed into place. Also
- * used by the file reads of `files/`.
+ * used by the file reads of `files/`. With a digest that followed the writes
+ * ({@linkcode OrderedFileDigest}), its end is awaited (while the file is synced) instead of a
+ * pass over the whole file.
  *
  * @example
+ * Not run by `deno test --doc`: it reads or writes files named in the example.
  * ```ts ignore
  * import { finishFile } from "./object_decode.ts";
  * const sha256 = await finishFile(".movie.mkv.123.part", 1 << 20);
@@ -702,21 +717,29 @@ function explainLoss(
  *
  * @param path The file.
  * @param length Its length.
+ * @param digest The running digest of its parts, when one was kept.
  * @returns Its SHA-256, 64 lowercase hex digits.
  */
-export async function finishFile(path: string, length: number): Promise<string> {
-  {
-    using file = await Deno.open(path, { write: true });
-    await file.truncate(length);
+export async function finishFile(
+  path: string,
+  length: number,
+  digest?: OrderedFileDigest,
+): Promise<string> {
+  using file = await Deno.open(path, { write: true });
+  await file.truncate(length);
+  if (digest === undefined) {
     await file.syncData();
+    return await hashFile(path);
   }
-  return await hashFile(path);
+  const [, sha256] = await Promise.all([file.syncData(), digest.digest()]);
+  return sha256;
 }
 
 /**
  * Copies a (verified) local file to a writer: how a decoded object reaches standard output.
  *
  * @example
+ * Not run by `deno test --doc`: it reads or writes files named in the example.
  * ```ts ignore
  * import { copyFile } from "./object_decode.ts";
  * await copyFile("/tmp/cdfs-decode-123", Deno.stdout);

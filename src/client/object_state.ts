@@ -30,6 +30,7 @@ import type { ObjectTarget } from "./objects.ts";
  * that missed an update (it was down) holds an older copy and may answer first.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { readManifest } from "./objects.ts";
  * const { manifest, node } = await readManifest(["127.0.0.1:13100", "127.0.0.1:13101"], "movie");
@@ -84,6 +85,7 @@ export async function readManifest(
  * `optional`, an object without a manifest (stored by hand) gives undefined.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { objectManifest } from "./object_state.ts";
  * const manifest = await objectManifest({ module, nodes, objectId: "movie" }, undefined);
@@ -102,6 +104,14 @@ export async function objectManifest(
   given: ObjectManifest | undefined,
   optional?: false,
 ): Promise<ObjectManifest>;
+/**
+ * The same, for an object that may have no manifest: resolves to undefined then.
+ *
+ * @param target Module, nodes, object id, client timeouts.
+ * @param given The manifest, when the caller has it.
+ * @param optional `true`.
+ * @returns The manifest, or undefined when there is none.
+ */
 export async function objectManifest(
   target: ObjectTarget,
   given: ObjectManifest | undefined,
@@ -168,6 +178,7 @@ export interface ManifestUpdate {
  * stop the others.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { updateManifest } from "./object_state.ts";
  * const update = await updateManifest(target, manifest, { archived: { at, replicas: 22 } });
@@ -300,6 +311,7 @@ export interface CorruptBlock {
  * lost. STAT does not read the data: damaged data is found by the run that reads it.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { surveyCodedBlocks } from "./objects.ts";
  * const blocks = await surveyCodedBlocks({ module, nodes, objectId: "movie" }, manifest);

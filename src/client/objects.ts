@@ -200,6 +200,7 @@ export interface PutPartsResult {
  * to send the parts. Without `overwrite`, a put that fails removes the parts it stored.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { putParts } from "./objects.ts";
  * import { loadCodingModule } from "../coding/loader.ts";
@@ -393,6 +394,7 @@ export interface EncodeResult {
  * `dropReplicas`, the part replicas are then dropped ({@linkcode archiveObject}).
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { encodeObject } from "./objects.ts";
  * const { runId, length } = await encodeObject({ module, nodes, objectId: "movie" });

@@ -47,6 +47,7 @@ export interface PullStreamRules {
  * An ERROR frame in the stream is thrown as the peer's error.
  *
  * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { PullStream } from "./pull_stream.ts";
  * const stream = await PullStream.create(conn, { chunkSize: 1 << 20, length: 10 });
@@ -82,6 +83,7 @@ export class PullStream {
    * Starts reading a stream from `conn`, which must be right before its first frame.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const stream = await PullStream.create(conn, { chunkSize: response.chunkSize });
    * ```
@@ -114,6 +116,7 @@ export class PullStream {
    * with {@linkcode PullStream.read}), or null once END arrived and matched.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * const n = await stream.next();
    * if (n !== null) await stream.read(view.subarray(0, n));
@@ -213,6 +216,7 @@ export class PullStream {
    * (exactly its length; any memory, e.g. a view on WebAssembly memory) and verifies it.
    *
    * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
    * ```ts ignore
    * await stream.read(buffer.bytes.subarray(0, n));
    * ```

@@ -51,23 +51,11 @@ import { type LinkSettings, validateLink } from "./link_spec.ts";
 
 /**
  * The format version this module reads and writes.
- *
- * @example
- * ```ts
- * import { CLUSTER_FILE_VERSION } from "./cluster_file.ts";
- * console.log(CLUSTER_FILE_VERSION); // 1
- * ```
  */
 export const CLUSTER_FILE_VERSION = 1;
 
 /**
  * The name of the cluster file inside a cluster's state directory.
- *
- * @example
- * ```ts
- * import { CLUSTER_FILE_NAME } from "./cluster_file.ts";
- * console.log(CLUSTER_FILE_NAME); // "cluster.json"
- * ```
  */
 export const CLUSTER_FILE_NAME = "cluster.json";
 
@@ -548,6 +536,7 @@ function linkSettings(value: unknown, what: string, fail: Fail): LinkSettings {
  * Reads and validates a cluster file.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { readClusterFile } from "./cluster_file.ts";
  * const cluster = await readClusterFile("/run/user/1000/cdfs/local/cluster.json");
@@ -574,6 +563,7 @@ export async function readClusterFile(path: string): Promise<ClusterFile> {
  * Reads and validates a cluster file, synchronously (for option parsing that is not async).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { readClusterFileSync } from "./cluster_file.ts";
  * const cluster = readClusterFileSync("/run/user/1000/cdfs/local/cluster.json");
@@ -632,6 +622,7 @@ function decodeClusterFile(bytes: Uint8Array, path: string): ClusterFile {
  * it. The file is readable by its owner only (it names processes to signal).
  *
  * @example
+ * Not run by `deno test --doc`: it reads or writes files named in the example.
  * ```ts ignore
  * import { writeClusterFile } from "./cluster_file.ts";
  * await writeClusterFile("/tmp/cdfs-0/local/cluster.json", cluster);

@@ -55,6 +55,7 @@ export interface ClusterNameNodeOptions {
  * A process the cluster started besides its datanodes (the namenode, its etcd).
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * for (const service of started.services) await service.status;
  * ```
@@ -76,6 +77,7 @@ export interface ServiceChild {
  * What {@linkcode startClusterNameNode} needs.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * const started = await startClusterNameNode({ file, launcher, host: "127.0.0.1", timeoutMs, record });
  * ```
@@ -101,6 +103,7 @@ export interface StartNameNodeOptions {
  * Starts the cluster's etcd (when asked) and namenode, and waits until the namenode answers.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { startClusterNameNode } from "./cluster_namenode.ts";
  * const { namenode } = await startClusterNameNode(options);
@@ -211,6 +214,7 @@ async function startEtcd(
  * soon as it serves; client commands need them registered to place blocks).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a running namenode.
  * ```ts ignore
  * import { waitForRegistrations } from "./cluster_namenode.ts";
  * await waitForRegistrations("127.0.0.1:13000", ["local-n0", "local-n1"], 30_000);
@@ -250,6 +254,7 @@ export async function waitForRegistrations(
  * plus unrecorded ones of this cluster (a launcher that died between starting and recording).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { serviceProcesses } from "./cluster_namenode.ts";
  * const { namenode, etcd } = serviceProcesses(file);
@@ -328,6 +333,7 @@ export interface NameNodeStatus {
  * Asks a cluster's namenode who it is and how many datanodes it counts alive and dead.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { nameNodeStatus } from "./cluster_namenode.ts";
  * const status = await nameNodeStatus(file.namenode!, 2000);

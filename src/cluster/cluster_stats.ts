@@ -15,12 +15,6 @@ import type { ClusterFile } from "./cluster_file.ts";
 
 /**
  * How long a node may take to answer STATS, by default (as `cluster status` waits for PING).
- *
- * @example
- * ```ts
- * import { DEFAULT_STATS_TIMEOUT_MS } from "./cluster_stats.ts";
- * console.log(DEFAULT_STATS_TIMEOUT_MS); // 2000
- * ```
  */
 export const DEFAULT_STATS_TIMEOUT_MS = 2000;
 
@@ -88,6 +82,7 @@ export interface GatherStatsOptions {
  * with another node's id (another process on its port), is an entry with the reason.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { gatherClusterStats } from "./cluster_stats.ts";
  * import { readClusterFile } from "./cluster_file.ts";
@@ -163,6 +158,7 @@ export function sumTraffic(counters: Iterable<OpTraffic>): OpTraffic {
  * Every node's counters added up: the `total` of each node that answered.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { clusterTotal } from "./cluster_stats.ts";
  * console.log(clusterTotal(nodes).bytesIn);
@@ -180,6 +176,7 @@ export function clusterTotal(nodes: readonly NodeTraffic[]): OpTraffic {
  * the run id and how many nodes know it, the most recently started last.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { recentRuns } from "./cluster_stats.ts";
  * for (const { run, nodes: count } of recentRuns(nodes)) console.log(run, count);

@@ -55,6 +55,7 @@ const DEFAULT_NAME = "sample.bin";
  * Options of {@linkcode runClusterDemo}.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import type { ClusterDemoOptions } from "./demo.ts";
  * import { loadCodingModule } from "../coding/loader.ts";
@@ -100,6 +101,7 @@ export interface ClusterDemoOptions {
  * stopped and the file stays: `cluster down` is the caller's next step.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { runClusterDemo } from "./demo.ts";
  * import { loadCodingModule } from "../coding/loader.ts";

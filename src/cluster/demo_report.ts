@@ -30,12 +30,6 @@ export type DemoStepName =
 
 /**
  * Every step, in the order the demo runs them.
- *
- * @example
- * ```ts
- * import { DEMO_STEPS } from "./demo_report.ts";
- * console.log(DEMO_STEPS[0]); // "put"
- * ```
  */
 export const DEMO_STEPS: readonly DemoStepName[] = [
   "put",
@@ -201,6 +195,7 @@ export interface ClusterDemoReport {
  * verdict, and a table of the bytes each datanode moved.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { formatClusterDemoReport } from "./demo_report.ts";
  * const text = formatClusterDemoReport(await runClusterDemo(options));

@@ -51,6 +51,7 @@ export function trafficSum(t: NodeTraffic): number {
  * which may be a moment after the client got its last reply.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { settledTraffic } from "./demo_traffic.ts";
  * const after = await settledTraffic(cluster);
@@ -76,6 +77,7 @@ export async function settledTraffic(cluster: ClusterFile): Promise<NodeTraffic[
  * Each node's byte totals so far, from its log (missing or unreadable logs count zero).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { nodeTraffic } from "./demo_traffic.ts";
  * const before = await nodeTraffic(cluster);

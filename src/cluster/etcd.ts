@@ -13,12 +13,6 @@ import { CdfsError } from "../errors.ts";
 
 /**
  * Where Debian's package puts the binary.
- *
- * @example
- * ```ts
- * import { DEBIAN_ETCD } from "./etcd.ts";
- * console.log(DEBIAN_ETCD); // "/usr/bin/etcd"
- * ```
  */
 export const DEBIAN_ETCD = "/usr/bin/etcd";
 
@@ -201,6 +195,7 @@ export function isEtcdOf(argv: readonly string[], dataDir: string): boolean {
  * its output in its log file.
  *
  * @example
+ * Not run by `deno test --doc`: it needs etcd.
  * ```ts ignore
  * import { spawnEtcd } from "./etcd.ts";
  * const child = spawnEtcd("/usr/bin/etcd", spec);
@@ -225,6 +220,7 @@ export function spawnEtcd(binary: string, spec: EtcdMemberSpec): Deno.ChildProce
  * leader).
  *
  * @example
+ * Not run by `deno test --doc`: it needs etcd.
  * ```ts ignore
  * import { waitEtcdHealthy } from "./etcd.ts";
  * await waitEtcdHealthy("http://127.0.0.1:2379", 20_000, () => child.exited);
@@ -259,6 +255,7 @@ export async function waitEtcdHealthy(
  * The last lines of a log file (for the message of a failed start).
  *
  * @example
+ * Not run by `deno test --doc`: it needs etcd.
  * ```ts ignore
  * import { logTail } from "./etcd.ts";
  * console.log(await logTail("/tmp/etcd.log", 5));

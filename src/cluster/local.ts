@@ -53,24 +53,12 @@ import {
 
 /**
  * The default cluster name.
- *
- * @example
- * ```ts
- * import { DEFAULT_CLUSTER_NAME } from "./local.ts";
- * console.log(DEFAULT_CLUSTER_NAME); // "local"
- * ```
  */
 export const DEFAULT_CLUSTER_NAME = "local";
 
 /**
  * How long nodes may take to answer PING after they are started (default): 16 Deno processes
  * starting at once on a busy 2-core machine take several seconds.
- *
- * @example
- * ```ts
- * import { DEFAULT_START_TIMEOUT_MS } from "./local.ts";
- * console.log(DEFAULT_START_TIMEOUT_MS); // 60000
- * ```
  */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
@@ -78,12 +66,6 @@ export const DEFAULT_START_TIMEOUT_MS = 60_000;
  * How long stopped nodes may take after SIGTERM before they get SIGKILL (default): longer
  * than a node's own shutdown grace (10 s), so a node that finishes its requests in time is
  * never killed.
- *
- * @example
- * ```ts
- * import { DEFAULT_STOP_GRACE_MS } from "./local.ts";
- * console.log(DEFAULT_STOP_GRACE_MS); // 15000
- * ```
  */
 export const DEFAULT_STOP_GRACE_MS = 15_000;
 
@@ -232,6 +214,7 @@ export function checkClusterOptions(
  * A cluster this process started: its file, and the node children it is watching.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { LocalCluster } from "./local.ts";
  * import { selfLauncher } from "./node_process.ts";
@@ -490,6 +473,7 @@ export interface StopClusterOptions {
  * launcher died) this stops every node itself and removes the state and temporary data.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { stopCluster } from "./local.ts";
  * const report = await stopCluster("/run/user/1000/cdfs/local/cluster.json");
@@ -589,6 +573,7 @@ export interface StopNodeOptions {
  * stopped; their data stays, so {@linkcode startNodes} brings them back with their blocks.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { stopNodes } from "./local.ts";
  * const wereRunning = await stopNodes("/run/user/1000/cdfs/local/cluster.json", [3, 7]);
@@ -631,6 +616,7 @@ export async function stopNodes(
  * does not count). `cluster start-node` leaves these alone instead of failing on them.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { readClusterFile } from "./cluster_file.ts";
  * import { runningNodes } from "./local.ts";
@@ -681,6 +667,7 @@ export interface StartNodeOptions {
  * exits.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { startNodes } from "./local.ts";
  * import { selfLauncher } from "./node_process.ts";
@@ -782,6 +769,7 @@ export interface NodeStatus {
  * PINGs every node of a cluster at once (`cluster status`).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { clusterStatus } from "./local.ts";
  * import { readClusterFile } from "./cluster_file.ts";
@@ -860,6 +848,7 @@ export interface CleanedCluster {
  * (nodes stopped, temporary data and state removed). With `all`, every cluster is.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { cleanClusters } from "./local.ts";
  * for (const c of await cleanClusters("/run/user/1000/cdfs")) console.log(c.name, c.action);
@@ -932,6 +921,7 @@ export async function cleanClusters(
  * it name processes that `down` and `clean` signal.
  *
  * @example
+ * Not run by `deno test --doc`: it reads or writes files named in the example.
  * ```ts ignore
  * import { ensureStateRoot } from "./local.ts";
  * await ensureStateRoot("/tmp/cdfs-1000");

@@ -91,6 +91,7 @@ export function isNameNodeOf(argv: readonly string[], log: string): boolean {
  * A started namenode child process.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { NameNodeChild } from "./namenode_process.ts";
  * import { selfLauncher } from "./node_process.ts";

@@ -44,45 +44,21 @@ import { type LinkSettings, type NodeLink, validateLink } from "./link_spec.ts";
 /**
  * The private subnet of every emulated network (each lives on its own bridge in its own hub
  * namespace, so clusters do not collide).
- *
- * @example
- * ```ts
- * import { NETNS_SUBNET } from "./netns.ts";
- * console.log(NETNS_SUBNET); // "10.213.0.0/24"
- * ```
  */
 export const NETNS_SUBNET = "10.213.0.0/24";
 
 /**
  * The address of the hub namespace on the bridge.
- *
- * @example
- * ```ts
- * import { HUB_ADDRESS } from "./netns.ts";
- * console.log(HUB_ADDRESS); // "10.213.0.1"
- * ```
  */
 export const HUB_ADDRESS = "10.213.0.1";
 
 /**
  * The most nodes one emulated network holds (addresses .10 to .249 of the subnet).
- *
- * @example
- * ```ts
- * import { MAX_NETNS_NODES } from "./netns.ts";
- * console.log(MAX_NETNS_NODES); // 240
- * ```
  */
 export const MAX_NETNS_NODES = 240;
 
 /**
  * The name of the interface of a node inside its namespace.
- *
- * @example
- * ```ts
- * import { NODE_INTERFACE } from "./netns.ts";
- * console.log(NODE_INTERFACE); // "eth0"
- * ```
  */
 export const NODE_INTERFACE = "eth0";
 
@@ -224,6 +200,7 @@ let supportProbe: Promise<NetnsSupport> | undefined;
  * `ip netns exec` — succeeds (a container may run as root without the right to do that).
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { netnsSupport } from "./netns.ts";
  * const support = await netnsSupport();
@@ -241,6 +218,7 @@ export function netnsSupport(): Promise<NetnsSupport> {
  * Throws unless {@linkcode netnsSupport} says yes: the refusal of `cluster up --netns`.
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { requireNetnsSupport } from "./netns.ts";
  * await requireNetnsSupport();
@@ -396,6 +374,7 @@ export interface CleanReport {
  * `await using`); after a crash, {@linkcode cleanNetworks} does the same from the names alone.
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { EmulatedNetwork } from "./netns.ts";
  * import { assignLinks } from "./link_spec.ts";
@@ -631,6 +610,7 @@ function bucketBytes(rateBitsPerSecond: number): number {
  * Our namespaces that exist now, of one cluster or of all.
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { listNamespaces } from "./netns.ts";
  * for (const ns of await listNamespaces()) console.log(ns.cluster, ns.name);
@@ -658,6 +638,7 @@ export async function listNamespaces(cluster?: string): Promise<OwnNamespace[]> 
  * The ids of the processes running in a namespace (`ip netns pids`).
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { namespacePids } from "./netns.ts";
  * console.log(await namespacePids("cdfs-demo-n0"));
@@ -698,6 +679,7 @@ export interface CleanOptions {
  * qdiscs with them. Nodes go first, the hub last.
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { cleanNetworks } from "./netns.ts";
  * const report = await cleanNetworks("demo");
@@ -793,6 +775,7 @@ export type NamespaceCommandOptions = Pick<
  * process that started it is gone.
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { runInNamespace } from "./netns.ts";
  * const child = runInNamespace("cdfs-demo-n0", Deno.execPath(), ["run", "-A", "main.ts", "datanode", "serve"], {

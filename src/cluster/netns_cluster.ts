@@ -75,6 +75,7 @@ export function namespaceLauncher(launcher: NodeLauncher, namespace: string): No
  * the relays' addresses and the `network` record clients need.
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { relaysBeforeUp } from "./netns_cluster.ts";
  * const cluster = await LocalCluster.start({ ...options, beforeUp: relaysBeforeUp(network) });
@@ -175,6 +176,7 @@ export interface StartNetnsNodeOptions
  * the nodes started are stopped again.
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { startNetnsNodes } from "./netns_cluster.ts";
  * import { selfLauncher } from "./node_process.ts";
@@ -243,6 +245,7 @@ export async function startNetnsNodes(
  * notes; a file without link settings keeps the relays, which could not be started again).
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { stopNetnsNodes } from "./netns_cluster.ts";
  * const wereRunning = await stopNetnsNodes(path, [3, 7], { kill: true });

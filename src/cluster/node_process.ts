@@ -242,6 +242,7 @@ export interface ServerSpawnOptions {
  * lines kept for the message of a failed start.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { selfLauncher, ServerChild } from "./node_process.ts";
  * const child = ServerChild.spawnServer({
@@ -445,6 +446,7 @@ export class ServerChild {
  * A started datanode child process.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { NodeChild, selfLauncher } from "./node_process.ts";
  * const node = NodeChild.spawn({

@@ -185,6 +185,7 @@ export interface NodeRelayOptions extends RelayPorts {
  * started it dies (its standard input, which this object holds open, then ends).
  *
  * @example
+ * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { EmulatedNetwork } from "./netns.ts";
  * import { NodeRelay } from "./node_relay.ts";

@@ -93,6 +93,7 @@ export function isProcessRunning(pid: number, startTime?: string): boolean {
  * Sends a signal, ignoring a process that is gone already.
  *
  * @example
+ * Not run by `deno test --doc`: it signals or waits for real process ids.
  * ```ts ignore
  * import { sendSignal } from "./processes.ts";
  * sendSignal(12345, "SIGTERM");
@@ -116,6 +117,7 @@ export function sendSignal(pid: number, signal: Deno.Signal): boolean {
  * Waits until none of the processes runs, or the time is up.
  *
  * @example
+ * Not run by `deno test --doc`: it signals or waits for real process ids.
  * ```ts ignore
  * import { waitForExit } from "./processes.ts";
  * const left = await waitForExit([12345], 5000);
@@ -159,6 +161,7 @@ export interface TerminateReport {
  * SIGKILL to the rest.
  *
  * @example
+ * Not run by `deno test --doc`: it signals or waits for real process ids.
  * ```ts ignore
  * import { terminateProcesses } from "./processes.ts";
  * const { killed } = await terminateProcesses([12345, 12346], 10_000);

@@ -174,6 +174,7 @@ export function sampleHold(hold: HoldSettings, random: () => number): number {
  * A running delay relay.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { DelayRelay } from "./relay.ts";
  * const relay = DelayRelay.listen({

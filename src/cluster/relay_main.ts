@@ -53,12 +53,6 @@ export interface RelayProcessSettings {
 /**
  * The options of a relay process, in the form of `node:util` `parseArgs` (and of a cdfs
  * command's option table, for `cdfs cluster relay`).
- *
- * @example
- * ```ts
- * import { RELAY_OPTIONS } from "./relay_main.ts";
- * console.log(RELAY_OPTIONS.peer.multiple); // true
- * ```
  */
 export const RELAY_OPTIONS = {
   listen: { type: "string" },
@@ -215,6 +209,7 @@ export interface RelayProcessIo {
  * standard input.
  *
  * @example
+ * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { runRelayProcess } from "./relay_main.ts";
  * const args = ["--listen", "127.0.0.1:0", "--target", "127.0.0.1:13100", "--delay", "1ms"];

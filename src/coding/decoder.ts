@@ -55,8 +55,9 @@ export interface DecodePlanOptions {
  *
  * @example
  * ```ts
- * import type { DecodePlan } from "./decoder.ts";
- * declare const plan: DecodePlan;
+ * import { type DecodePlan, deriveDecodePlan } from "./decoder.ts";
+ * import { codingModule } from "../../coding/rs.ts";
+ * const plan: DecodePlan = deriveDecodePlan(codingModule, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
  * console.log(`node ${plan.coordinator} reads coded blocks ${plan.used.join(", ")}`);
  * ```
  */

@@ -4,11 +4,18 @@
  *
  * @example
  * ```ts
- * import { loadCodingModule, runLocal } from "./mod.ts";
+ * import { expandBlockName, loadCodingModule, runLocal } from "./mod.ts";
  * const module = await loadCodingModule("rapidraid");
+ * // Every part j of object "obj" on each node that holds it, keyed "<node>/<block id>".
  * const blocks = new Map<string, Uint8Array>();
- * // ... fill blocks "<node>/<id>.part<j>" ...
- * await runLocal(module, module.encode, { objectId: "obj", blocks });
+ * module.parts.forEach((part, j) => {
+ *   const data = new Uint8Array(8192).fill(j);
+ *   const id = expandBlockName(part.block, "obj");
+ *   for (const node of part.nodes) blocks.set(`${node}/${id}`, data);
+ * });
+ * const options = { objectId: "obj", blocks, chunkSize: 4096 };
+ * const result = await runLocal(module, module.encode, options);
+ * console.log(result.blocks.size); // 16, the coded blocks
  * ```
  *
  * @module

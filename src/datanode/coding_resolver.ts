@@ -66,6 +66,7 @@ import type { TrafficCounters } from "./traffic.ts";
  * What a {@linkcode NetworkStreamResolver} needs for one CODING request.
  *
  * @example
+ * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
  * ```ts ignore
  * import type { NetworkResolverOptions } from "./coding_resolver.ts";
  * const options: NetworkResolverOptions = { store, pool, request, node: 15, signal, client: {} };
@@ -97,6 +98,7 @@ export interface NetworkResolverOptions {
  * The input a push-mode request brings along ({@linkcode NetworkResolverOptions.pushed}).
  *
  * @example
+ * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
  * ```ts ignore
  * import type { PushedInput } from "./coding_resolver.ts";
  * const pushed: PushedInput = { program: "enc_node3", node: 3, conn: ctx.conn, length: 1 << 20 };
@@ -119,8 +121,10 @@ export interface PushedInput {
  *
  * @example
  * ```ts
+ * import { CdfsError } from "../errors.ts";
  * import { namesCodingNode } from "./coding_resolver.ts";
- * console.log(namesCodingNode(new Error("node 7 (127.0.0.1:13107): connection lost"))); // true
+ * const lost = new CdfsError("UNAVAILABLE", "node 7 (127.0.0.1:13107): connection lost");
+ * console.log(namesCodingNode(lost), namesCodingNode(new Error(lost.message))); // true false
  * ```
  *
  * @param error Anything thrown.
@@ -159,6 +163,7 @@ export function namedCause(error: unknown): CdfsError | undefined {
  * Opens a CODING program's streams on a datanode. One resolver serves one request.
  *
  * @example
+ * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
  * ```ts ignore
  * import { Executor } from "../coding/interpreter.ts";
  * import { NetworkStreamResolver } from "./coding_resolver.ts";

@@ -10,12 +10,6 @@ import type { TrafficCounters, TrafficSnapshot } from "./traffic.ts";
 
 /**
  * The content type of the text exposition format.
- *
- * @example
- * ```ts
- * import { METRICS_CONTENT_TYPE } from "./metrics_http.ts";
- * console.log(METRICS_CONTENT_TYPE); // "text/plain; version=0.0.4; charset=utf-8"
- * ```
  */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -129,8 +123,10 @@ export function formatMetrics(snapshot: TrafficSnapshot, gauges: StoreGauges = {
  * What {@linkcode serveMetrics} serves and where.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import type { MetricsServerOptions } from "./metrics_http.ts";
+ * import { TrafficCounters } from "./traffic.ts";
+ * const traffic = new TrafficCounters();
  * const options: MetricsServerOptions = { hostname: "127.0.0.1", port: 9100, traffic };
  * ```
  */
@@ -149,9 +145,12 @@ export interface MetricsServerOptions {
  * A running metrics endpoint.
  *
  * @example
- * ```ts ignore
- * const metrics = serveMetrics({ hostname: "127.0.0.1", port: 0, traffic });
- * console.log(metrics.addr.port);
+ * ```ts
+ * import { serveMetrics } from "./metrics_http.ts";
+ * import { TrafficCounters } from "./traffic.ts";
+ * const metrics = serveMetrics({ hostname: "127.0.0.1", port: 0, traffic: new TrafficCounters() });
+ * const response = await fetch(`http://127.0.0.1:${metrics.addr.port}/metrics`);
+ * console.log(response.status, (await response.text()).length > 0); // 200 true
  * await metrics.shutdown();
  * ```
  */
@@ -167,6 +166,7 @@ export interface MetricsServer {
  * path 404, any other method 405.
  *
  * @example
+ * Not run by `deno test --doc`: it serves HTTP on a fixed port.
  * ```ts ignore
  * import { serveMetrics } from "./metrics_http.ts";
  * const metrics = serveMetrics({ hostname: "127.0.0.1", port: 9100, traffic: server.traffic });

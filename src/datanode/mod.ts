@@ -4,6 +4,7 @@
  * wires it to the command line.
  *
  * @example
+ * Not run by `deno test --doc`: it serves until the process is stopped.
  * ```ts ignore
  * import { BufferPool } from "../buffer/pool.ts";
  * import { BlockStore } from "../store/block_store.ts";

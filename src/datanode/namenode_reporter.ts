@@ -72,6 +72,7 @@ export type ReportedStore = Pick<BlockStore, "list" | "space" | "watch">;
  * Options of {@linkcode NameNodeReporter.start}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a running namenode.
  * ```ts ignore
  * import type { NameNodeReporterOptions } from "./namenode_reporter.ts";
  * const options: NameNodeReporterOptions = {
@@ -161,6 +162,7 @@ class Reregister extends Error {}
  * logged and retried, never thrown.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a running namenode.
  * ```ts ignore
  * import { NameNodeReporter } from "./namenode_reporter.ts";
  * const reporter = NameNodeReporter.start({
@@ -220,6 +222,7 @@ export class NameNodeReporter {
    * reports. Returns at once; a namenode that is down is retried until it answers.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const reporter = NameNodeReporter.start({ namenodes, node: "dn0", address, store });
    * ```
@@ -236,6 +239,7 @@ export class NameNodeReporter {
    * within `stopTimeoutMs`, closes the connection and stops watching the store.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await reporter.stop();
    * ```

@@ -41,23 +41,11 @@ import { TrafficCounters } from "./traffic.ts";
 
 /**
  * The port a datanode listens on by default.
- *
- * @example
- * ```ts
- * import { DEFAULT_DATANODE_PORT } from "./server.ts";
- * console.log(DEFAULT_DATANODE_PORT); // 13100
- * ```
  */
 export const DEFAULT_DATANODE_PORT = 13100;
 
 /**
  * How long a shutdown lets requests under way finish before aborting them, by default.
- *
- * @example
- * ```ts
- * import { DEFAULT_SHUTDOWN_GRACE_MS } from "./server.ts";
- * console.log(DEFAULT_SHUTDOWN_GRACE_MS); // 10000
- * ```
  */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
@@ -65,6 +53,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
  * Options of {@linkcode DataNodeServer.listen}.
  *
  * @example
+ * Not run by `deno test --doc`: a fragment of a datanode's start-up (`store`, `pool`).
  * ```ts ignore
  * import type { DataNodeServerOptions } from "./server.ts";
  * const options: DataNodeServerOptions = {
@@ -161,18 +150,20 @@ const RUN_ID = /^[0-9a-f]{32}$/;
  * {@linkcode DataNodeServer.shutdown}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { BufferPool } from "../buffer/pool.ts";
  * import { BlockStore } from "../store/block_store.ts";
  * import { DataNodeServer } from "./server.ts";
+ * const dir = await Deno.makeTempDir();
  * const server = DataNodeServer.listen({
- *   store: await BlockStore.open(await Deno.makeTempDir()),
+ *   store: await BlockStore.open(dir),
  *   pool: new BufferPool({ bufferSize: (1 << 20) + 64, maxBuffers: 8 }),
  *   nodeId: "dn1",
  *   port: 0,
  * });
  * console.log(`listening on ${server.addr.port}`);
  * await server.shutdown();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class DataNodeServer {
@@ -279,6 +270,7 @@ export class DataNodeServer {
    * Binds the listener (or takes over `options.listener`) and starts serving.
    *
    * @example
+   * Not run by `deno test --doc`: a fragment of a datanode's start-up (`store`, `pool`).
    * ```ts ignore
    * const server = DataNodeServer.listen({ store, pool, nodeId: "dn1", port: 0 });
    * ```
@@ -328,6 +320,7 @@ export class DataNodeServer {
    * shortens the wait (`0`: abort now).
    *
    * @example
+   * Not run by `deno test --doc`: it serves until the process is stopped.
    * ```ts ignore
    * Deno.addSignalListener("SIGTERM", () => server.shutdown());
    * await server.finished;

@@ -27,12 +27,6 @@ export type { OpTraffic, PeerTraffic, RunTraffic } from "../protocol/messages.ts
 
 /**
  * How many runs a {@linkcode TrafficCounters} remembers by default.
- *
- * @example
- * ```ts
- * import { DEFAULT_MAX_RUNS } from "./traffic.ts";
- * console.log(DEFAULT_MAX_RUNS); // 256
- * ```
  */
 export const DEFAULT_MAX_RUNS = 256;
 

@@ -197,6 +197,13 @@ export function invert(m: Matrix): Matrix {
  * @throws {RangeError} When the shapes do not fit.
  */
 export function solve(a: Matrix, b: Uint8Array): Uint8Array;
+/**
+ * The same for a matrix `b`: each column is one right-hand side.
+ *
+ * @param a A square, invertible matrix.
+ * @param b The right-hand sides, with `a.length` rows.
+ * @returns The `x` with `a · x = b`, of the shape of `b`.
+ */
 export function solve(a: Matrix, b: Matrix): Matrix;
 export function solve(a: Matrix, b: Matrix | Uint8Array): Matrix | Uint8Array {
   const n = checkSquare(a, "coefficient matrix");

@@ -16,6 +16,7 @@ import { datanodeView, fitPage, type NodeDirectory, orphanView } from "./views.t
  * LIST_DATANODES: the datanodes by id, each alive or dead as the namenode judges it now.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { datanodes } = await listDatanodes(state, { op: "LIST_DATANODES" });
  * ```
@@ -44,6 +45,7 @@ export async function listDatanodes(
  * (`shared`) whatever its status.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { files } = await fsck(state, { op: "FSCK", name: "a.bin" });
  * console.log(files[0]?.status);
@@ -81,6 +83,7 @@ export async function fsck(
  * block until CREATE_FILE did: the grace keeps them safe), by datanode and block id.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { orphans } = await orphans(state, { op: "ORPHANS", graceMs: 0 });
  * ```

@@ -172,6 +172,7 @@ export class NameNodeClient {
    * Connects to the first of `addresses` that answers.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const client = await NameNodeClient.connect(["10.0.0.1:13000", "10.0.0.2:13000"]);
    * ```
@@ -222,6 +223,7 @@ export class NameNodeClient {
    * on its idle connection (to notice the namenode closing it), so close every client.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * client.close();
    * ```
@@ -240,6 +242,7 @@ export class NameNodeClient {
    * Asks who answers.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const { id, version } = await client.ping();
    * ```
@@ -254,6 +257,7 @@ export class NameNodeClient {
    * Registers a datanode (at its start, and again when a heartbeat says `NOT_FOUND`).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const { heartbeatIntervalMs } = await client.register({ id: "dn0", address: "10.0.0.5:13100", capacity, free });
    * ```
@@ -276,6 +280,7 @@ export class NameNodeClient {
    * Sends a datanode's heartbeat.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.heartbeat("dn0", { free: 80 << 30 });
    * ```
@@ -299,6 +304,7 @@ export class NameNodeClient {
    * after `deadAfterMs` of silence. Sent last, after the final block report.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.leave("dn0"); // { node: "dn0", state: "dead" }
    * ```
@@ -316,6 +322,7 @@ export class NameNodeClient {
    * most 100 entries in all).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.reportChanges("dn0", [{ blockId: "f7.part0", length: 4096 }], []);
    * ```
@@ -339,6 +346,7 @@ export class NameNodeClient {
    * request, so it may hold up to 100 000 blocks).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.reportAll("dn0", blocks);
    * ```
@@ -378,6 +386,7 @@ export class NameNodeClient {
    * readers until {@linkcode NameNodeClient.commitFile}.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const { file, nodes } = await client.createFile({ name, code: "rapidraid", length, layout });
    * // store file.blocks[i].block on file.blocks[i].address, then commit
@@ -404,6 +413,7 @@ export class NameNodeClient {
    * Commits a file's pending changes (a new file; the blocks an encode added).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.commitFile(file.fileId, { digest });
    * ```
@@ -420,6 +430,7 @@ export class NameNodeClient {
    * Aborts a file's pending changes; a pending file disappears.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.abortFile(file.fileId);
    * ```
@@ -435,6 +446,7 @@ export class NameNodeClient {
    * A committed file by name, with where each block copy is and whether its datanode is alive.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const file = await client.getFile("photos/cat.jpg");
    * ```
@@ -451,6 +463,7 @@ export class NameNodeClient {
    * Any file by id, pending ones too.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const file = await client.getFileById(7);
    * ```
@@ -466,6 +479,7 @@ export class NameNodeClient {
    * One page of committed files.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const { files, next } = await client.listFiles({ prefix: "photos/" });
    * ```
@@ -481,6 +495,7 @@ export class NameNodeClient {
    * Every committed file under a prefix, page after page.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * for await (const f of client.files("photos/")) console.log(f.name);
    * ```
@@ -497,6 +512,7 @@ export class NameNodeClient {
    * the datanodes it names).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const file = await client.deleteFile("a.bin");
    * ```
@@ -512,6 +528,7 @@ export class NameNodeClient {
    * Records that a copy now lives on another datanode.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.moveBlock(7, "f7.coded3", "dn3", "dn9");
    * ```
@@ -531,6 +548,7 @@ export class NameNodeClient {
    * namenode, or explicit placements.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const { nodes } = await client.addBlocks(file.fileId, { layout: layoutOfModule(rapidraid) });
    * ```
@@ -561,6 +579,7 @@ export class NameNodeClient {
    * Removes copies from a committed file.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * await client.dropBlocks(7, replicas, "archived");
    * ```
@@ -587,6 +606,7 @@ export class NameNodeClient {
    * One page of datanodes.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const { datanodes } = await client.listDatanodes();
    * ```
@@ -604,6 +624,7 @@ export class NameNodeClient {
    * Every datanode the namenode knows, page after page.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const alive = (await Array.fromAsync(client.datanodes())).filter((d) => d.state === "alive");
    * ```
@@ -618,6 +639,7 @@ export class NameNodeClient {
    * The health of every file, page after page.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * for await (const f of client.health()) if (f.status !== "healthy") console.log(f.name);
    * ```
@@ -632,6 +654,7 @@ export class NameNodeClient {
    * The health of a file (`{ name }`) or of a page of files.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const [health] = (await client.fsck({ name: "a.bin" })).files;
    * ```
@@ -647,6 +670,7 @@ export class NameNodeClient {
    * One page of orphan block copies (what garbage collection may delete).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
    * ```ts ignore
    * const { orphans } = await client.orphans({ graceMs: 0 });
    * ```
@@ -760,6 +784,7 @@ export class NameNodeClient {
  * several logical nodes (a repair doubled blocks up on it) is at each of their indexes.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a running namenode.
  * ```ts ignore
  * const nodes = nodesOfFile(await client.getFile("a.bin"), layoutOfModule(rapidraid));
  * ```

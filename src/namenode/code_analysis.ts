@@ -71,6 +71,8 @@ export class CodeCatalog {
   readonly #failures = new Map<string, { message: string; at: number }>();
 
   /**
+   * An empty catalog: each module is loaded and analyzed on its first use.
+   *
    * @param load How modules are loaded (default: cdfs's loader, built-in modules only).
    */
   constructor(load: ModuleLoader = (name) => loadCodingModule(name)) {

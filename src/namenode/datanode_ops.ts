@@ -19,6 +19,7 @@ const LOGGED_IDS = 20;
  * under the same id is refused with `CONFLICT`) and tells it the timing it must keep.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const reply = await register(state, { op: "REGISTER", node: "dn0", address: "127.0.0.1:13100", capacity: 100, free: 90 });
  * ```
@@ -39,6 +40,7 @@ export async function register(
     free: request.free,
   });
   state.heard(node.id);
+  state.noteDatanode(node);
   state.log.emit("datanode-registered", {
     node: node.id,
     address: node.address,
@@ -62,6 +64,7 @@ export async function register(
  * alive again (logged). An unregistered node gets `NOT_FOUND` and must REGISTER.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * await heartbeat(state, { op: "HEARTBEAT", node: "dn0", free: 80 });
  * ```
@@ -80,6 +83,7 @@ export async function heartbeat(
     ...(request.capacity === undefined ? {} : { capacity: request.capacity }),
   });
   state.heard(node.id);
+  state.noteDatanode(node);
   if (!state.isAlive(before)) {
     state.log.emit("datanode-alive-again", {
       node: node.id,
@@ -98,6 +102,7 @@ export async function heartbeat(
  * it alive.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const reply = await leave(state, { op: "LEAVE", node: "dn0" }); // { node: "dn0", state: "dead" }
  * ```
@@ -111,9 +116,9 @@ export async function leave(
   request: LeaveRequest,
 ): Promise<NameNodeResponseOf["LEAVE"]> {
   const before = await state.store.getDatanode(request.node);
-  if (await state.store.markDatanodeDead(before.id)) {
-    await logDeath(state, before.id, before, "left");
-  }
+  const marked = await state.store.markDatanodeDead(before.id);
+  state.forgetDirectory();
+  if (marked) await logDeath(state, before.id, before, "left");
   return { node: before.id, state: "dead" };
 }
 
@@ -122,6 +127,7 @@ export async function leave(
  * datanode holds, remembers the copies it lacks, logs them.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * await blockReport(state, "dn0", { kind: "incremental", added: [{ blockId: "f1.part0", length: 9 }], removed: [] });
  * ```
@@ -166,6 +172,7 @@ export async function blockReport(
  * each node once, and only the namenode that marked it logs it.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const dead = await markDeadDatanodes(state);
  * ```
@@ -175,6 +182,7 @@ export async function blockReport(
  */
 export async function markDeadDatanodes(state: NameNodeState): Promise<string[]> {
   const ids = await state.store.markDeadDatanodes();
+  if (ids.length > 0) state.forgetDirectory();
   for (const id of ids) await logDeath(state, id, await existing(state, id), "silent");
   return ids;
 }

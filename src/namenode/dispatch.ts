@@ -37,6 +37,7 @@ export type NameNodeResponse = NameNodeResponseOf[keyof NameNodeResponseOf];
  * Serves one request that carries no data stream.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const reply = await handleRequest(state, { op: "PING" });
  * ```

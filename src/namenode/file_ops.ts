@@ -44,6 +44,7 @@ const PLACEMENT_ATTEMPTS = 3;
  * name and LIST_FILES until COMMIT_FILE.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { file, nodes } = await createFile(state, request);
  * ```
@@ -78,8 +79,12 @@ export async function createFile(
         blocks: layoutPlacements(request.layout, chosen, adding),
       });
     } catch (error) {
-      // A chosen node was marked dead meanwhile (or another namenode won a race): choose again.
-      if (isCdfsError(error, "CONFLICT") && attempt < PLACEMENT_ATTEMPTS) continue;
+      // A chosen node was marked dead meanwhile (or another namenode won a race; or the
+      // cached directory did not know yet): choose again from the store's records.
+      if (isCdfsError(error, "CONFLICT") && attempt < PLACEMENT_ATTEMPTS) {
+        state.forgetDirectory();
+        continue;
+      }
       throw error;
     }
     state.reserve(chosen, needs);
@@ -100,6 +105,7 @@ export async function createFile(
  * encode), optionally setting its state.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * await commitFile(state, { op: "COMMIT_FILE", fileId: 7, digest: "ab".repeat(32) });
  * ```
@@ -132,6 +138,7 @@ export async function commitFile(
  * Blocks the client already wrote become orphans, collected after the grace period.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * await abortFile(state, { op: "ABORT_FILE", fileId: 7 });
  * ```
@@ -164,6 +171,7 @@ export async function abortFile(
  * liveness.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { file } = await getFile(state, { op: "GET_FILE", name: "a.bin" });
  * ```
@@ -186,6 +194,7 @@ export async function getFile(
  * LIST_FILES: committed files whose names start with `prefix`, by name, one page.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { files, next } = await listFiles(state, { op: "LIST_FILES", prefix: "a/" });
  * ```
@@ -212,6 +221,7 @@ export async function listFiles(
  * blocks from the datanodes (copies left behind become orphans).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { file } = await deleteFile(state, { op: "DELETE_FILE", name: "a.bin" });
  * ```
@@ -238,6 +248,7 @@ export async function deleteFile(
  * MOVE_BLOCK: a copy now lives on another datanode (a repair rebuilt it there).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * await moveBlock(state, { op: "MOVE_BLOCK", fileId: 7, blockId: "f7.coded3", from: "dn3", to: "dn9" });
  * ```
@@ -274,6 +285,7 @@ export async function moveBlock(
  * the others are chosen like CREATE_FILE's, distinct from every datanode holding the file.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const { nodes } = await addBlocks(state, { op: "ADD_BLOCKS", fileId: 7, layout });
  * ```
@@ -310,7 +322,10 @@ export async function addBlocks(
         layoutPlacements(request.layout, chosen, plan.adding),
       );
     } catch (error) {
-      if (isCdfsError(error, "CONFLICT") && attempt < PLACEMENT_ATTEMPTS) continue;
+      if (isCdfsError(error, "CONFLICT") && attempt < PLACEMENT_ATTEMPTS) {
+        state.forgetDirectory();
+        continue;
+      }
       throw error;
     }
     state.reserve(chosen, plan.needs);
@@ -324,6 +339,7 @@ export async function addBlocks(
  * optionally setting its state.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * await dropBlocks(state, { op: "DROP_BLOCKS", fileId: 7, blocks: [{ blockId: "f7.part0", node: "dn0" }] });
  * ```
@@ -353,6 +369,7 @@ export async function dropBlocks(
  * both run it: a file the other one expired (or its writer committed meanwhile) is skipped.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const expired = await expirePendingFiles(state, 3_600_000);
  * ```

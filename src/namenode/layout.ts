@@ -24,12 +24,6 @@ import { arrayField, expectObject, integerField, onlyFields } from "../protocol/
 
 /**
  * The most logical nodes a layout may have (a GF(2^8) code has at most 256 coded blocks).
- *
- * @example
- * ```ts
- * import { MAX_LAYOUT_NODES } from "./layout.ts";
- * console.log(MAX_LAYOUT_NODES); // 256
- * ```
  */
 export const MAX_LAYOUT_NODES = 256;
 

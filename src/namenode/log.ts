@@ -120,6 +120,8 @@ export class DecisionLog {
   readonly #sink: NameNodeLogSink;
 
   /**
+   * A log of one namenode's decisions.
+   *
    * @param namenode The namenode's id.
    * @param sink Where records go.
    */

@@ -38,6 +38,7 @@ export interface MaintenanceOptions {
  * The background loop of one namenode.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
  * ```ts ignore
  * const loop = new Maintenance(state, { checkIntervalMs: 1000, pendingTimeoutMs: 3_600_000, pendingScanIntervalMs: 60_000 });
  * loop.start();
@@ -53,6 +54,8 @@ export class Maintenance {
   #stopped = false;
 
   /**
+   * The loop, not started yet ({@linkcode Maintenance.start}).
+   *
    * @param state The namenode.
    * @param options The periods.
    */

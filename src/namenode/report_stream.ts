@@ -93,6 +93,8 @@ export class ReportParser {
   #partialLength = 0;
 
   /**
+   * A parser that expects `count` lines.
+   *
    * @param count The number of lines the request announced.
    */
   constructor(count: number) {

@@ -84,12 +84,6 @@ export type NameNodeOp = typeof NAMENODE_OPS[number];
 
 /**
  * Bounds of the paged ops: default and largest `limit`.
- *
- * @example
- * ```ts
- * import { PAGE_LIMITS } from "./requests.ts";
- * console.log(PAGE_LIMITS.FSCK.max); // 1000
- * ```
  */
 export const PAGE_LIMITS = {
   LIST_FILES: { default: LIST_LIMITS.default, max: LIST_LIMITS.max },
@@ -101,24 +95,12 @@ export const PAGE_LIMITS = {
 /**
  * The largest DATA frame of a full block report's stream (its smallest is the protocol's
  * 4 KiB): the namenode holds one such buffer per report being received.
- *
- * @example
- * ```ts
- * import { MAX_REPORT_CHUNK } from "./requests.ts";
- * console.log(MAX_REPORT_CHUNK); // 1048576
- * ```
  */
 export const MAX_REPORT_CHUNK = 1 << 20;
 
 /**
  * The longest line of a full block report's stream: a 200-character block id, a space, a
  * 16-digit length and a newline.
- *
- * @example
- * ```ts
- * import { MAX_REPORT_LINE } from "./requests.ts";
- * console.log(MAX_REPORT_LINE); // 218
- * ```
  */
 export const MAX_REPORT_LINE = 218;
 

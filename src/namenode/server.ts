@@ -37,24 +37,12 @@ import { NameNodeState } from "./state.ts";
 
 /**
  * The port a namenode listens on by default (datanodes use 13100 and up).
- *
- * @example
- * ```ts
- * import { DEFAULT_NAMENODE_PORT } from "./server.ts";
- * console.log(DEFAULT_NAMENODE_PORT); // 13000
- * ```
  */
 export const DEFAULT_NAMENODE_PORT = 13000;
 
 /**
  * The defaults of the namenode's timing (HDFS's are 3 s heartbeats and a node dead after about
  * 10 minutes; cdfs clusters are small and repairs cheap to start, so 30 s).
- *
- * @example
- * ```ts
- * import { NAMENODE_DEFAULTS } from "./server.ts";
- * console.log(NAMENODE_DEFAULTS.deadAfterMs); // 30000
- * ```
  */
 export const NAMENODE_DEFAULTS = {
   deadAfterMs: 30_000,
@@ -104,6 +92,12 @@ export interface NameNodeServerOptions {
   readonly blockReportIntervalMs?: number;
   /** Default age of an orphan (default 1 h). */
   readonly orphanGraceMs?: number;
+  /**
+   * How long the datanode records may be served from memory before they are read again
+   * (default 1 s, at most a quarter of `deadAfterMs`): how late this namenode sees what other
+   * namenodes on the same store change (`state.ts`).
+   */
+  readonly directoryTtlMs?: number;
   /** Age after which a pending file is aborted (default 1 h). */
   readonly pendingTimeoutMs?: number;
   /** How often pending files are looked over (default 60 s). */
@@ -180,6 +174,7 @@ export class NameNodeServer {
         blockReportIntervalMs: options.blockReportIntervalMs ??
           NAMENODE_DEFAULTS.blockReportIntervalMs,
         orphanGraceMs: options.orphanGraceMs ?? NAMENODE_DEFAULTS.orphanGraceMs,
+        ...(options.directoryTtlMs === undefined ? {} : { directoryTtlMs: options.directoryTtlMs }),
       },
       log: this.#log,
       catalog: new CodeCatalog(options.loadModule),
@@ -270,6 +265,7 @@ export class NameNodeServer {
    * instead of waiting for the timer.
    *
    * @example
+   * Not run by `deno test --doc`: it serves until the process is stopped.
    * ```ts ignore
    * await server.checkNow();
    * ```
@@ -286,6 +282,7 @@ export class NameNodeServer {
    * store the server opened is closed. Calling it again with a shorter grace shortens the wait.
    *
    * @example
+   * Not run by `deno test --doc`: it serves until the process is stopped.
    * ```ts ignore
    * Deno.addSignalListener("SIGTERM", () => server.shutdown());
    * await server.finished;

@@ -12,6 +12,17 @@
  *   and clears what it reports stored, and every datanode sends a full report when it starts
  *   and periodically.
  *
+ * And a cache: the **datanode directory** (every datanode record), which placement and every
+ * file view read (CREATE_FILE and COMMIT_FILE each needed a full read of the datanode records,
+ * on etcd a range read of every record). This namenode is the one writer of liveness in its
+ * process: the records its datanode ops write (REGISTER, HEARTBEAT) replace their entries, a
+ * node marked dead (LEAVE, the background check) drops the cache. What other namenodes on the
+ * same store write (their datanodes' heartbeats, a node they marked dead) is read again once
+ * the cache is older than its TTL (default 1 s, at most a quarter of `deadAfterMs`). A stale
+ * entry can only make placement choose a node that just died: the store's own check (on etcd
+ * the transaction's condition on the node's liveness key; on SQLite the node's record, read in
+ * the transaction) refuses it with `CONFLICT`, and the op drops the cache and places again.
+ *
  * @module
  */
 import type { CodeCatalog } from "./code_analysis.ts";
@@ -44,7 +55,27 @@ export interface NameNodeTiming {
   readonly blockReportIntervalMs: number;
   /** The default age before a reported copy no file places is an orphan (ORPHANS). */
   readonly orphanGraceMs: number;
+  /**
+   * How long the datanode directory may be served from memory before the store is read again
+   * (default {@linkcode DEFAULT_DIRECTORY_TTL_MS}, at most a quarter of `deadAfterMs`; 0: read
+   * every time).
+   */
+  readonly directoryTtlMs?: number;
 }
+
+/**
+ * The default of {@linkcode NameNodeTiming.directoryTtlMs}, 1 s: how stale another namenode's
+ * changes to the datanode records may be seen.
+ */
+export const DEFAULT_DIRECTORY_TTL_MS = 1000;
+
+/**
+ * The datanode records and their index, as {@linkcode NameNodeState.directory} gives them.
+ *
+ * @internal Not exported: callers use its fields (for `deno doc --lint`, which wants a type a
+ * public signature names to be public unless it is marked so).
+ */
+type Directory = NodeDirectory & { readonly nodes: readonly DatanodeRecord[] };
 
 /**
  * The state the op handlers share.
@@ -83,8 +114,21 @@ export class NameNodeState {
   readonly random: () => number;
   readonly #reserved = new Map<string, number>();
   readonly #missing = new Map<string, Set<string>>();
+  readonly #directoryTtlMs: number;
+  /** The cached records, by id, and when they were read (`performance.now()`). */
+  #cached: { readonly byId: Map<string, DatanodeRecord>; readonly at: number } | null = null;
+  /** The view of {@linkcode NameNodeState.directory} over the cache, until it changes. */
+  #view: Directory | null = null;
+  /** A read of every record under way (concurrent callers share it). */
+  #loading: Promise<Directory> | null = null;
+  /** Bumped by every change to the cache: a read that started before one is not kept. */
+  #generation = 0;
+  /** How many times the records were read from the store (tests, benchmarks). */
+  directoryReads = 0;
 
   /**
+   * The state of a namenode from its parts.
+   *
    * @param options The parts.
    */
   constructor(options: {
@@ -103,6 +147,13 @@ export class NameNodeState {
     this.catalog = options.catalog;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.#directoryTtlMs = Math.max(
+      0,
+      Math.min(
+        options.timing.directoryTtlMs ?? DEFAULT_DIRECTORY_TTL_MS,
+        options.timing.deadAfterMs / 4,
+      ),
+    );
   }
 
   /**
@@ -117,15 +168,64 @@ export class NameNodeState {
   }
 
   /**
-   * Every datanode record and the liveness test, for views.
+   * Every datanode record and the liveness test, for placement and views: from the cache
+   * while it is younger than the TTL, else read from the store (and cached).
    *
-   * @returns The directory.
+   * @returns The directory, by id (`nodes` in id order).
    */
-  async directory(): Promise<NodeDirectory & { readonly nodes: readonly DatanodeRecord[] }> {
+  directory(): Promise<Directory> {
+    const cached = this.#cached;
+    if (cached !== null && performance.now() - cached.at <= this.#directoryTtlMs) {
+      this.#view ??= this.#viewOf(cached.byId);
+      return Promise.resolve(this.#view);
+    }
+    this.#loading ??= this.#load().finally(() => this.#loading = null);
+    return this.#loading;
+  }
+
+  /**
+   * Puts a record this namenode just wrote (a registration, a heartbeat) into the cache.
+   *
+   * @param node The record the store returned.
+   */
+  noteDatanode(node: DatanodeRecord): void {
+    this.#generation++;
+    if (this.#cached === null) return;
+    this.#cached.byId.set(node.id, node);
+    this.#view = null;
+  }
+
+  /**
+   * Drops the cache: a node was marked dead, or the store refused a placement made from it
+   * (another namenode changed a record). The next {@linkcode NameNodeState.directory} reads
+   * the store.
+   */
+  forgetDirectory(): void {
+    this.#generation++;
+    this.#cached = null;
+    this.#view = null;
+  }
+
+  async #load(): Promise<Directory> {
+    const generation = this.#generation;
+    const at = performance.now();
+    this.directoryReads++;
     const nodes = await this.store.listDatanodes();
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const view = this.#viewOf(byId);
+    // A record noted (or a drop) while the read was under way is newer than what it read.
+    if (generation === this.#generation && this.#directoryTtlMs > 0) {
+      this.#cached = { byId, at };
+      this.#view = view;
+    }
+    return view;
+  }
+
+  #viewOf(byId: Map<string, DatanodeRecord>): Directory {
+    const nodes = [...byId.values()].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     return {
       nodes,
-      byId: new Map(nodes.map((n) => [n.id, n])),
+      byId: new Map(byId),
       isAlive: (node) => this.isAlive(node),
     };
   }

@@ -41,23 +41,11 @@ import { errorBody, parseErrorBody } from "./messages.ts";
 
 /**
  * The default idle timeout, 60 s.
- *
- * @example
- * ```ts
- * import { DEFAULT_IDLE_TIMEOUT_MS } from "./connection.ts";
- * console.log(DEFAULT_IDLE_TIMEOUT_MS); // 60000
- * ```
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * The default frame timeout, 30 s.
- *
- * @example
- * ```ts
- * import { DEFAULT_FRAME_TIMEOUT_MS } from "./connection.ts";
- * console.log(DEFAULT_FRAME_TIMEOUT_MS); // 30000
- * ```
  */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 
@@ -149,6 +137,7 @@ export class PeerError extends CdfsError {
  * One v1 connection. Not safe for concurrent use: one request (and its frames) at a time.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
  * ```ts ignore
  * import { FrameConnection } from "./connection.ts";
  * import { FRAME_TYPE } from "./frame.ts";
@@ -207,6 +196,7 @@ export class FrameConnection {
    * Wraps a socket with a fresh hasher.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * import { FrameConnection } from "./connection.ts";
    * const conn = await FrameConnection.create(await Deno.connect({ port: 7070 }));
@@ -239,6 +229,7 @@ export class FrameConnection {
    * keeps the limit it started with.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * const restore = conn.limitTimeouts(request.timeoutMs);
    * try {
@@ -282,6 +273,7 @@ export class FrameConnection {
    * Closes the socket; idempotent.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * conn.close();
    * ```
@@ -303,6 +295,7 @@ export class FrameConnection {
    * after answering ERROR in the middle of an upload.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await conn.writeError("CORRUPT", "frame checksum mismatch");
    * await conn.closeGracefully();
@@ -341,6 +334,7 @@ export class FrameConnection {
    * frame a server sends instead.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await conn.clientHandshake();
    * ```
@@ -381,6 +375,7 @@ export class FrameConnection {
    * the connection is closed and the error thrown.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * if (!await conn.serverHandshake()) return; // the client left without a word
    * ```
@@ -415,6 +410,7 @@ export class FrameConnection {
    * {@linkcode FrameConnection.readErrorPayload}) before the next header.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * const header = await conn.readFrameHeader();
    * if (header === null) return; // the peer closed between frames
@@ -445,6 +441,7 @@ export class FrameConnection {
    * the payload length) and verifies its checksum. `view` may be a view on WebAssembly memory.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * const header = await conn.readFrameHeader();
    * const view = buffer.bytes.subarray(0, header!.length);
@@ -485,6 +482,7 @@ export class FrameConnection {
    * {@linkcode PeerError} for the caller to throw.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * const header = await conn.readFrameHeader();
    * if (header?.type === FRAME_TYPE.ERROR) throw await conn.readErrorPayload(header);
@@ -507,6 +505,7 @@ export class FrameConnection {
    * An ERROR frame, when another type was expected, is thrown as a {@linkcode PeerError}.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * const request = await conn.readJsonFrame(FRAME_TYPE.REQUEST);
    * if (request === null) return; // the client closed between requests
@@ -553,6 +552,7 @@ export class FrameConnection {
    * Writes one frame: header and payload.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await conn.writeFrame(FRAME_TYPE.DATA, chunk, { checksum: storedChecksum });
    * ```
@@ -603,6 +603,7 @@ export class FrameConnection {
    * Writes a DATA frame.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * const checksum = await conn.writeDataFrame(chunk);
    * ```
@@ -627,6 +628,7 @@ export class FrameConnection {
    * Writes the END frame of a data stream.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await conn.writeEnd({ length: total, digest });
    * ```
@@ -643,6 +645,7 @@ export class FrameConnection {
    * Writes a JSON frame (REQUEST, RESPONSE or ERROR).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { block: "b1", deleted: true });
    * ```
@@ -668,6 +671,7 @@ export class FrameConnection {
    * Writes an ERROR frame; the message is made one line and cut to fit.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await conn.writeError("NOT_FOUND", `block "b1" does not exist`);
    * ```
@@ -686,6 +690,7 @@ export class FrameConnection {
    * {@linkcode FrameConnection.readFrameHeader} continues this read.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * conn.prefetchHeader();
    * for (const chunk of chunks) {
@@ -715,6 +720,7 @@ export class FrameConnection {
    * nothing arrived in time (the background read goes on).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * if (conn.peerSentData) throw await conn.takeEarlyReply(0);
    * ```

@@ -41,6 +41,7 @@ export interface DialOptions extends FrameConnectionOptions {
  * Connects to a server and exchanges preambles.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
  * ```ts ignore
  * import { dialFrameConnection } from "./dial.ts";
  * const conn = await dialFrameConnection({ hostname: "127.0.0.1", port: 13100 }, {

@@ -11,12 +11,6 @@ import { CdfsError } from "../errors.ts";
 
 /**
  * The protocol version this code speaks, sent in the preamble.
- *
- * @example
- * ```ts
- * import { PROTOCOL_VERSION } from "./frame.ts";
- * console.log(PROTOCOL_VERSION); // 1
- * ```
  */
 export const PROTOCOL_VERSION = 1;
 
@@ -33,23 +27,11 @@ export const PREAMBLE_SIZE = 8;
 
 /**
  * The size of a frame header: type, flags, reserved, length, checksum.
- *
- * @example
- * ```ts
- * import { FRAME_HEADER_SIZE } from "./frame.ts";
- * console.log(FRAME_HEADER_SIZE); // 16
- * ```
  */
 export const FRAME_HEADER_SIZE = 16;
 
 /**
  * The frame types of v1 and their numbers on the wire.
- *
- * @example
- * ```ts
- * import { FRAME_TYPE } from "./frame.ts";
- * console.log(FRAME_TYPE.DATA); // 3
- * ```
  */
 export const FRAME_TYPE = {
   REQUEST: 1,
@@ -72,69 +54,33 @@ export type FrameType = typeof FRAME_TYPE[keyof typeof FRAME_TYPE];
 
 /**
  * The largest REQUEST or RESPONSE payload (a JSON object), 64 KiB.
- *
- * @example
- * ```ts
- * import { MAX_JSON_PAYLOAD } from "./frame.ts";
- * console.log(MAX_JSON_PAYLOAD); // 65536
- * ```
  */
 export const MAX_JSON_PAYLOAD = 64 * 1024;
 
 /**
  * The largest ERROR payload (`{"code","message"}` JSON), 4 KiB.
- *
- * @example
- * ```ts
- * import { MAX_ERROR_PAYLOAD } from "./frame.ts";
- * console.log(MAX_ERROR_PAYLOAD); // 4096
- * ```
  */
 export const MAX_ERROR_PAYLOAD = 4 * 1024;
 
 /**
  * The smallest chunk size a stream may use, 4 KiB. Smaller chunks would let a peer make a node
  * keep 8 bytes of checksum per few bytes of data and pay a frame header per few bytes.
- *
- * @example
- * ```ts
- * import { MIN_CHUNK_SIZE } from "./frame.ts";
- * console.log(MIN_CHUNK_SIZE); // 4096
- * ```
  */
 export const MIN_CHUNK_SIZE = 4 * 1024;
 
 /**
  * The largest chunk size a stream may use, and so the largest DATA payload, 16 MiB.
- *
- * @example
- * ```ts
- * import { MAX_CHUNK_SIZE } from "./frame.ts";
- * console.log(MAX_CHUNK_SIZE); // 16777216
- * ```
  */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /**
  * The default chunk size, 1 MiB: large enough that the 16-byte header and the per-frame work
  * vanish, small enough that a connection holds little memory.
- *
- * @example
- * ```ts
- * import { DEFAULT_CHUNK_SIZE } from "./frame.ts";
- * console.log(DEFAULT_CHUNK_SIZE); // 1048576
- * ```
  */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 
 /**
  * The size of an END payload: u64 BE total length, u64 BE block digest.
- *
- * @example
- * ```ts
- * import { END_PAYLOAD_SIZE } from "./frame.ts";
- * console.log(END_PAYLOAD_SIZE); // 16
- * ```
  */
 export const END_PAYLOAD_SIZE = 16;
 

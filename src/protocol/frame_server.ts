@@ -404,6 +404,7 @@ export class FrameServer<R extends RequestState> {
    * (`0`: abort now).
    *
    * @example
+   * Not run by `deno test --doc`: it serves until the process is stopped.
    * ```ts ignore
    * Deno.addSignalListener("SIGTERM", () => server.shutdown());
    * await server.finished;

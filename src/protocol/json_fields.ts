@@ -305,6 +305,15 @@ export function timeField(
   key: string,
   nullable: true,
 ): string | null;
+/**
+ * The same for a field that must not be null.
+ *
+ * @param object The message.
+ * @param what Its name, for errors.
+ * @param key The field.
+ * @param nullable `false` (the default).
+ * @returns The value.
+ */
 export function timeField(object: JsonObject, what: string, key: string, nullable?: false): string;
 export function timeField(
   object: JsonObject,

@@ -55,23 +55,11 @@ export type Op = typeof OPS[number];
 
 /**
  * The default number of entries of a LIST page.
- *
- * @example
- * ```ts
- * import { DEFAULT_LIST_LIMIT } from "./messages.ts";
- * console.log(DEFAULT_LIST_LIMIT); // 1000
- * ```
  */
 export const DEFAULT_LIST_LIMIT = 1000;
 
 /**
  * The largest `limit` a LIST request may ask for.
- *
- * @example
- * ```ts
- * import { MAX_LIST_LIMIT } from "./messages.ts";
- * console.log(MAX_LIST_LIMIT); // 10000
- * ```
  */
 export const MAX_LIST_LIMIT = 10000;
 
@@ -201,46 +189,22 @@ export interface ListRequest {
 
 /**
  * The most nodes a CODING request may list (a code has at most 256 coded blocks in GF(2^8)).
- *
- * @example
- * ```ts
- * import { MAX_CODING_NODES } from "./messages.ts";
- * console.log(MAX_CODING_NODES); // 256
- * ```
  */
 export const MAX_CODING_NODES = 256;
 
 /**
  * The most programs a CODING request may carry inline.
- *
- * @example
- * ```ts
- * import { MAX_INLINE_PROGRAMS } from "./messages.ts";
- * console.log(MAX_INLINE_PROGRAMS); // 64
- * ```
  */
 export const MAX_INLINE_PROGRAMS = 64;
 
 /**
  * The shortest stall timeout a CODING request may ask for (`timeoutMs`), 100 ms: below it the
  * keepalives (a third of it) would be most of the traffic.
- *
- * @example
- * ```ts
- * import { MIN_CODING_TIMEOUT_MS } from "./messages.ts";
- * console.log(MIN_CODING_TIMEOUT_MS); // 100
- * ```
  */
 export const MIN_CODING_TIMEOUT_MS = 100;
 
 /**
  * The longest stall timeout a CODING request may ask for (`timeoutMs`), one day.
- *
- * @example
- * ```ts
- * import { MAX_CODING_TIMEOUT_MS } from "./messages.ts";
- * console.log(MAX_CODING_TIMEOUT_MS); // 86400000
- * ```
  */
 export const MAX_CODING_TIMEOUT_MS = 86_400_000;
 

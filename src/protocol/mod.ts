@@ -4,6 +4,7 @@
  * them are in `docs/protocol.md`.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
  * ```ts ignore
  * import { FRAME_TYPE, FrameConnection, parseResponse } from "./mod.ts";
  * const conn = await FrameConnection.create(await Deno.connect({ port: 7070 }));

@@ -39,6 +39,7 @@ export interface ProgressWriterOptions {
  * timeout (at most 5 s). Frames are written in the order `write` was called.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
  * ```ts ignore
  * import { ProgressWriter } from "./progress_writer.ts";
  * const writer = new ProgressWriter(conn, { reportProgress: true });
@@ -83,6 +84,7 @@ export class ProgressWriter {
    * Starts the progress timer.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * writer.start();
    * ```
@@ -97,6 +99,7 @@ export class ProgressWriter {
    * Stops the progress timer (writes in flight go on).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * writer.stop();
    * ```
@@ -111,6 +114,7 @@ export class ProgressWriter {
    * writer already failed.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await writer.write(() => conn.writeDataFrame(bytes));
    * ```
@@ -149,6 +153,7 @@ export class ProgressWriter {
    * Throws the error of a write that failed.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * writer.check();
    * ```
@@ -161,6 +166,7 @@ export class ProgressWriter {
    * Waits for the writes in flight.
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * await writer.settled();
    * ```
@@ -175,6 +181,7 @@ export class ProgressWriter {
    * hears it after one hop's delay per node, not one timer period).
    *
    * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
    * ```ts ignore
    * writer.report(4 << 20);
    * ```

@@ -220,6 +220,7 @@ function checkRules(rules: StreamRules): void {
  * one buffer. Nothing is sent for a chunk that breaks the rules.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
  * ```ts ignore
  * import { readChunks, sendChunks } from "./stream.ts";
  * const file = await Deno.open("movie.mkv");
@@ -311,6 +312,7 @@ function earlyCloseError(): CdfsError {
  * for the duration.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
  * ```ts ignore
  * import { receiveChunks } from "./stream.ts";
  * const checksums: bigint[] = [];
@@ -470,6 +472,7 @@ export interface ReadChunksOptions {
  * one pooled buffer that is reused for every chunk. A producer for {@linkcode sendChunks}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
  * ```ts ignore
  * import { readChunks, sendChunks } from "./stream.ts";
  * await sendChunks(conn, readChunks(Deno.stdin, pool, 1 << 20), { chunkSize: 1 << 20 });

@@ -30,68 +30,32 @@ import { CdfsError } from "../errors.ts";
 
 /**
  * The size of the header at the start of every block file; the data starts here.
- *
- * @example
- * ```ts
- * import { HEADER_SIZE } from "./block_file.ts";
- * console.log(HEADER_SIZE); // 4096
- * ```
  */
 export const HEADER_SIZE = 4096;
 
 /**
  * The bytes after the chunk checksums: the block digest and the end magic.
- *
- * @example
- * ```ts
- * import { FOOTER_TRAILER_SIZE } from "./block_file.ts";
- * console.log(FOOTER_TRAILER_SIZE); // 16
- * ```
  */
 export const FOOTER_TRAILER_SIZE = 16;
 
 /**
  * The version of the block file format written in every header.
- *
- * @example
- * ```ts
- * import { BLOCK_FILE_VERSION } from "./block_file.ts";
- * console.log(BLOCK_FILE_VERSION); // 1
- * ```
  */
 export const BLOCK_FILE_VERSION = 1;
 
 /**
  * The smallest chunk size the store accepts. With 8 bytes of checksum per chunk, the footer
  * (which a reader holds in memory) stays under 0.2% of the block.
- *
- * @example
- * ```ts
- * import { MIN_CHUNK_SIZE } from "./block_file.ts";
- * console.log(MIN_CHUNK_SIZE); // 4096
- * ```
  */
 export const MIN_CHUNK_SIZE = 4096;
 
 /**
  * The largest chunk size the store accepts, the protocol's bound on a DATA frame (16 MiB).
- *
- * @example
- * ```ts
- * import { MAX_CHUNK_SIZE } from "./block_file.ts";
- * console.log(MAX_CHUNK_SIZE); // 16777216
- * ```
  */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /**
  * The default chunk size, 1 MiB.
- *
- * @example
- * ```ts
- * import { DEFAULT_CHUNK_SIZE } from "./block_file.ts";
- * console.log(DEFAULT_CHUNK_SIZE); // 1048576
- * ```
  */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 

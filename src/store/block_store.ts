@@ -35,23 +35,11 @@ import type { BlockChange, BlockChangeListener, BlockInfo } from "./types.ts";
 
 /**
  * The default number of blocks `list` returns.
- *
- * @example
- * ```ts
- * import { LIST_LIMIT_DEFAULT } from "./block_store.ts";
- * console.log(LIST_LIMIT_DEFAULT); // 1000
- * ```
  */
 export const LIST_LIMIT_DEFAULT = 1000;
 
 /**
  * The most blocks one `list` call returns.
- *
- * @example
- * ```ts
- * import { LIST_LIMIT_MAX } from "./block_store.ts";
- * console.log(LIST_LIMIT_MAX); // 10000
- * ```
  */
 export const LIST_LIMIT_MAX = 10_000;
 

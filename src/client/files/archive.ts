@@ -51,6 +51,7 @@ import { filePartLength, quoteName } from "./file_target.ts";
  * Options of {@linkcode archiveFile}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { ArchiveFileOptions } from "./archive.ts";
  * const options: ArchiveFileOptions = { namenode, file: await namenode.getFile("big"), module };
@@ -127,6 +128,7 @@ export interface ArchiveFileResult {
  * confirmation; an archived one is left as it is.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { archiveFile } from "./archive.ts";
  * const result = await archiveFile({ namenode, file: await namenode.getFile("big"), module });

@@ -15,6 +15,7 @@ import type { FileView } from "../../namenode/responses.ts";
  * pending any more means the commit was applied.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { commitChanges } from "./commit.ts";
  * const file = await commitChanges(namenode, 7, { digest });
@@ -50,6 +51,7 @@ export async function commitChanges(
  * (`pendingTimeoutMs`); its blocks then become orphans for garbage collection.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { abandonChanges } from "./commit.ts";
  * await abandonChanges(namenode, 7);

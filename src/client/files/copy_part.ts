@@ -17,6 +17,7 @@ import type { ObjectTarget, ProgressCallback } from "../objects.ts";
  * Options of {@linkcode copyPart}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { CopyPartOptions } from "./copy_part.ts";
  * const options: CopyPartOptions = { module, nodes, objectId: "f7", part: 0, from: 5, to: 0 };
@@ -39,6 +40,7 @@ export interface CopyPartOptions extends ObjectTarget {
  * Copies part `part` from logical node `from` to logical node `to`, node to node.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { copyPart } from "./copy_part.ts";
  * const copy = await copyPart({ module, nodes, objectId: "f7", part: 0, from: 5, to: 0 });

@@ -51,6 +51,7 @@ export interface DeletedCopies {
  * others. A copy that is not there any more counts as deleted.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { deleteCopies } from "./delete_copies.ts";
  * const { left } = await deleteCopies(file.blocks.filter((b) => b.kind === "part"));

@@ -20,12 +20,6 @@ import { type ObjectManifest, partLengthOf } from "../manifest.ts";
  * on (RS puts parts on 11 of its 16 nodes; a repair's node list before the spare is known).
  * Those operations never contact such a node; if one did, the connection would fail on port
  * 0 instead of reaching a stranger.
- *
- * @example
- * ```ts
- * import { UNPLACED } from "./file_target.ts";
- * console.log(UNPLACED); // "127.0.0.1:0"
- * ```
  */
 export const UNPLACED = "127.0.0.1:0";
 
@@ -55,6 +49,7 @@ export function quoteName(name: string): string {
  * Checks that a module is the file's code, and that the record has what a read needs.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { checkFileCode } from "./file_target.ts";
  * checkFileCode(file, await loadCodingModule(file.code));
@@ -86,6 +81,7 @@ export function checkFileCode(file: FileView, module: CodingModule): void {
  * parts.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { filePartLength } from "./file_target.ts";
  * console.log(filePartLength(file, module));
@@ -107,6 +103,7 @@ export function filePartLength(file: FileView, module: CodingModule): number {
  * the block is now.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { fileManifest } from "./file_target.ts";
  * const manifest = fileManifest(file, module);
@@ -138,6 +135,7 @@ export function fileManifest(file: FileView, module: CodingModule): ObjectManife
  * at two indexes when a repair short of datanodes put two logical nodes on one).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { fileNodes } from "./file_target.ts";
  * const nodes = fileNodes(file, module); // 16 addresses for RapidRAID

@@ -65,6 +65,7 @@ export { type ExpiredFile, fileIdOfBlock, type UnlistedDatanode } from "./gc_pen
  * Options of {@linkcode collectGarbage}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { GcOptions } from "./gc.ts";
  * const options: GcOptions = { namenode, graceMs: 3_600_000, dryRun: true };
@@ -210,6 +211,7 @@ export function judgeOrphan(
  * is safe).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { collectGarbage } from "./gc.ts";
  * const result = await collectGarbage({ namenode, graceMs: 3_600_000 });

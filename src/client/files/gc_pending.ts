@@ -91,6 +91,7 @@ export interface UnlistedDatanode {
  * Options of {@linkcode expireAbandonedFiles}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { ExpireOptions } from "./gc_pending.ts";
  * const options: ExpireOptions = { namenode, graceMs: 3_600_000, dryRun: true };
@@ -135,6 +136,7 @@ export interface ExpireResult {
  * committed file only drops pending blocks, which a just-committed put has none of).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { expireAbandonedFiles } from "./gc_pending.ts";
  * const { expired } = await expireAbandonedFiles({ namenode, graceMs: 0 });
@@ -180,6 +182,7 @@ export async function expireAbandonedFiles(options: ExpireOptions): Promise<Expi
  * A file by id, or null when there is none (deleted, aborted: ids are never reused).
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { fileById } from "./gc_pending.ts";
  * const file = await fileById(namenode, 12);

@@ -8,6 +8,7 @@
  * and what a crash leaves.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { putFile, readFile } from "./mod.ts";
  * const { file } = await putFile({ namenode, module, path: "cat.jpg", name: "photos/cat.jpg" });

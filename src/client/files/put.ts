@@ -31,6 +31,7 @@ import { UNPLACED } from "./file_target.ts";
  * Options of {@linkcode putFile}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { PutFileOptions } from "./put.ts";
  * const options: PutFileOptions = { namenode, module, path: "cat.jpg", name: "photos/cat.jpg" };
@@ -79,6 +80,7 @@ export interface PutFileResult {
  * any failure the parts stored are removed and the pending file aborted.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { putFile } from "./put.ts";
  * const { file } = await putFile({ namenode, module, path: "cat.jpg", name: "photos/cat.jpg" });

@@ -23,12 +23,14 @@ import {
   type DecodeResult,
 } from "../objects.ts";
 import { fileManifest, fileNodes, filePartLength, quoteName } from "./file_target.ts";
+import { OrderedFileDigest, partSpans } from "../ordered_digest.ts";
 import { type FailedCopy, readParts, type ReadPartsResult } from "./read_parts.ts";
 
 /**
  * Options of {@linkcode readFile}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { ReadFileOptions } from "./read.ts";
  * const options: ReadFileOptions = { file, module, output: "cat.jpg" };
@@ -93,6 +95,7 @@ export interface ReadFileResult {
  * surviving coded blocks.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { readFile } from "./read.ts";
  * const file = await namenode.getFile("photos/cat.jpg");
@@ -182,6 +185,8 @@ async function readViaParts(
       ...(options.tempDir === undefined ? {} : { dir: options.tempDir }),
     });
   let renamed = false;
+  // The file is hashed in order while its parts arrive, so the digest is ready with them.
+  const digest = new OrderedFileDigest(temp, partSpans(length, partLength));
   try {
     let parts: ReadPartsResult;
     try {
@@ -189,6 +194,7 @@ async function readViaParts(
         file,
         partLength,
         path: temp,
+        digest,
         ...(options.client === undefined ? {} : { client: options.client }),
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
         ...(options.onFailedCopy === undefined ? {} : { onFailedCopy: options.onFailedCopy }),
@@ -197,7 +203,7 @@ async function readViaParts(
       if (isCdfsError(error, "NOT_FOUND") || isCdfsError(error, "CORRUPT")) return error;
       throw error;
     }
-    const sha256 = await finishFile(temp, length);
+    const sha256 = await finishFile(temp, length, digest);
     if (sha256 !== file.digest) {
       return new CdfsError(
         "CORRUPT",
@@ -215,6 +221,7 @@ async function readViaParts(
     }
     return { via: "parts", length, sha256, parts };
   } finally {
+    digest.close();
     if (!renamed) await Deno.remove(temp).catch(() => {});
   }
 }

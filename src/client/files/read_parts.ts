@@ -9,6 +9,7 @@
  */
 import { CdfsError, isCdfsError } from "../../errors.ts";
 import type { BlockView, FileView } from "../../namenode/responses.ts";
+import { writeFully } from "../byte_io.ts";
 import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";
 import {
   errorMessage,
@@ -17,6 +18,7 @@ import {
   progressSum,
   runLimited,
 } from "../object_common.ts";
+import type { OrderedFileDigest } from "../ordered_digest.ts";
 import { quoteName } from "./file_target.ts";
 
 /**
@@ -45,6 +47,7 @@ export interface FailedCopy {
  * Options of {@linkcode readParts}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { ReadPartsOptions } from "./read_parts.ts";
  * const options: ReadPartsOptions = { file, partLength: 1000, path: "/tmp/out" };
@@ -63,6 +66,11 @@ export interface ReadPartsOptions {
   readonly onProgress?: ProgressCallback;
   /** Called for each copy that could not be read (the next copy is tried). */
   readonly onFailedCopy?: (copy: FailedCopy) => void;
+  /**
+   * Told what of each part is in the file as it is written (and when a part is read again
+   * from another copy), to hash the file while it arrives; its parts are the ones read here.
+   */
+  readonly digest?: OrderedFileDigest;
 }
 
 /**
@@ -86,6 +94,7 @@ export interface ReadPartsResult {
  * whole (copies on live datanodes first), several parts at once.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { readParts } from "./read_parts.ts";
  * const { used } = await readParts({ file, partLength, path: temp });
@@ -109,13 +118,26 @@ export async function readParts(options: ReadPartsOptions): Promise<ReadPartsRes
     Array.from({ length: k }, (_, j) => async (): Promise<BlockView | undefined> => {
       const start = j * partLength;
       const wanted = Math.max(0, Math.min(partLength, length - start));
-      const count = progress.counter();
+      const counter = progress.counter();
+      const count = (bytes: number) => {
+        counter(bytes);
+        options.digest?.written(j, bytes);
+      };
       const mine: FailedCopy[] = [];
       for (const copy of copies[j] ?? []) {
         try {
-          await readCopy(copy, options.path, start, wanted, count, options.client);
+          await readCopy(
+            copy,
+            options.path,
+            start,
+            wanted,
+            count,
+            options.client,
+            (at, bytes) => options.digest?.offer(j, at, bytes),
+          );
           return copy;
         } catch (error) {
+          options.digest?.restart(j);
           const failure: FailedCopy = {
             block: copy.block,
             node: copy.node,
@@ -126,7 +148,7 @@ export async function readParts(options: ReadPartsOptions): Promise<ReadPartsRes
           mine.push(failure);
           failed.push(failure);
           options.onFailedCopy?.(failure);
-          count(0);
+          counter(0);
         }
       }
       unreadable.push({ part: j, failures: mine });
@@ -165,7 +187,10 @@ function partCopies(file: FileView): BlockView[][] {
   return copies;
 }
 
-/** Retrieves the first `wanted` bytes of a copy into `path` at `start`. */
+/**
+ * Retrieves the first `wanted` bytes of a copy into `path` at `start`; each chunk is shown to
+ * `offer` (its offset in the part) while it is being written.
+ */
 async function readCopy(
   copy: BlockView,
   path: string,
@@ -173,6 +198,7 @@ async function readCopy(
   wanted: number,
   count: (bytes: number) => void,
   client: DataNodeClientOptions | undefined,
+  offer: (at: number, bytes: Uint8Array) => void,
 ): Promise<void> {
   if (copy.address === null) {
     throw new CdfsError("UNAVAILABLE", "the namenode has no address for its datanode");
@@ -181,7 +207,14 @@ async function readCopy(
   using output = await Deno.open(path, { write: true });
   await output.seek(start, Deno.SeekMode.Start);
   let received = 0;
-  const result = await connection.retrieve(copy.block, output, {
+  let offered = 0;
+  const result = await connection.retrieve(copy.block, async (chunk) => {
+    // The write runs on another thread while the chunk is hashed here (when its turn).
+    const writing = writeFully(output, chunk);
+    offer(offered, chunk);
+    offered += chunk.length;
+    await writing;
+  }, {
     length: wanted,
     onProgress: (bytes) => count(received = bytes),
   });

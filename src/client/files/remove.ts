@@ -33,6 +33,7 @@ export interface RemoveFileResult {
  * Removes a file: its record, then its blocks.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { removeFile } from "./remove.ts";
  * const { blocks } = await removeFile(namenode, "photos/cat.jpg");

@@ -43,6 +43,7 @@ import { chooseTarget, type CopyVector, listDatanodes } from "./spare.ts";
  * Options of {@linkcode repairFile}.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { RepairFileOptions } from "./repair.ts";
  * const options: RepairFileOptions = { namenode, file: await namenode.getFile("big"), module };
@@ -149,6 +150,7 @@ export interface RepairFileResult {
  * Rebuilds a file's unavailable block copies on live datanodes and records where they are.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { repairFile } from "./repair.ts";
  * const { rebuilt, failed } = await repairFile({ namenode, file, module });

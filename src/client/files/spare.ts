@@ -33,6 +33,7 @@ import { formatBytes } from "../../format/bytes.ts";
  * Every datanode the namenode knows, page after page.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import { listDatanodes } from "./spare.ts";
  * const alive = (await listDatanodes(namenode)).filter((d) => d.state === "alive");
@@ -67,6 +68,7 @@ export interface CopyVector {
  * What {@linkcode chooseTarget} is asked.
  *
  * @example
+ * Not run by `deno test --doc`: it needs a namenode and its datanodes.
  * ```ts ignore
  * import type { TargetRequest } from "./spare.ts";
  * const request: TargetRequest = { datanodes, copies, rebuilding, bytes: 4096, field: 8 };

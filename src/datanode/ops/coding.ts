@@ -125,12 +125,6 @@ export function createCodingOp(services: CodingServices): OpHandler {
  * The CODING handler of the standard op table: every built-in module (loaded on first use)
  * and a run registry of its own. A server replaces it with one made for its options
  * (`DataNodeServerOptions.coding`).
- *
- * @example
- * ```ts
- * import { codingOp } from "./coding.ts";
- * console.log(codingOp.op, codingOp.clientStreams); // "CODING" false
- * ```
  */
 export const codingOp: OpHandler = createCodingOp({ runs: new RunRegistry() });
 

@@ -9,12 +9,6 @@ import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
  * The DELETE handler.
- *
- * @example
- * ```ts
- * import { deleteOp } from "./delete.ts";
- * console.log(deleteOp.op); // "DELETE"
- * ```
  */
 export const deleteOp: OpHandler = {
   op: "DELETE",

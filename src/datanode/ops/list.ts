@@ -11,12 +11,6 @@ import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
  * The LIST handler.
- *
- * @example
- * ```ts
- * import { listOp } from "./list.ts";
- * console.log(listOp.op); // "LIST"
- * ```
  */
 export const listOp: OpHandler = {
   op: "LIST",

@@ -10,12 +10,6 @@ import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
  * The PING handler.
- *
- * @example
- * ```ts
- * import { pingOp } from "./ping.ts";
- * console.log(pingOp.op, pingOp.clientStreams); // "PING" false
- * ```
  */
 export const pingOp: OpHandler = {
   op: "PING",

@@ -22,12 +22,6 @@ import { type OpContext, type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
  * The RETRIEVE handler.
- *
- * @example
- * ```ts
- * import { retrieveOp } from "./retrieve.ts";
- * console.log(retrieveOp.op, retrieveOp.clientStreams); // "RETRIEVE" false
- * ```
  */
 export const retrieveOp: OpHandler = {
   op: "RETRIEVE",

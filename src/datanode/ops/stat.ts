@@ -11,12 +11,6 @@ import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
  * The STAT handler.
- *
- * @example
- * ```ts
- * import { statOp } from "./stat.ts";
- * console.log(statOp.op); // "STAT"
- * ```
  */
 export const statOp: OpHandler = {
   op: "STAT",

@@ -13,12 +13,6 @@ import { TrafficCounters } from "../traffic.ts";
 
 /**
  * How many of the most recent runs a STATS reply carries at most.
- *
- * @example
- * ```ts
- * import { STATS_RECENT_RUNS } from "./stats.ts";
- * console.log(STATS_RECENT_RUNS); // 32
- * ```
  */
 export const STATS_RECENT_RUNS = 32;
 
@@ -62,11 +56,5 @@ export function createStatsOp(traffic: TrafficCounters): OpHandler {
 /**
  * The STATS handler with counters of its own (nothing counts on them). A server replaces it
  * with one made for its counters, as it does for CODING.
- *
- * @example
- * ```ts
- * import { statsOp } from "./stats.ts";
- * console.log(statsOp.op, statsOp.clientStreams); // "STATS" false
- * ```
  */
 export const statsOp: OpHandler = createStatsOp(new TrafficCounters());

@@ -18,12 +18,6 @@ import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
  * The STORE handler.
- *
- * @example
- * ```ts
- * import { storeOp } from "./store.ts";
- * console.log(storeOp.op, storeOp.clientStreams); // "STORE" true
- * ```
  */
 export const storeOp: OpHandler = {
   op: "STORE",

@@ -23,12 +23,6 @@ import { CdfsError } from "../../errors.ts";
 
 /**
  * The default key prefix.
- *
- * @example
- * ```ts
- * import { DEFAULT_ETCD_PREFIX } from "./etcd_keys.ts";
- * console.log(DEFAULT_ETCD_PREFIX); // "/cdfs/"
- * ```
  */
 export const DEFAULT_ETCD_PREFIX = "/cdfs/";
 
@@ -47,6 +41,8 @@ export class EtcdKeys {
   readonly prefix: string;
 
   /**
+   * The keys under one prefix.
+   *
    * @param prefix The prefix: starts and ends with `/` (one is added at the end if missing).
    * @throws {CdfsError} `USAGE` for a prefix that does not start with `/` or has control
    * characters.

@@ -78,6 +78,9 @@ export interface EtcdKvOptions {
  * import type { Step } from "./etcd_kv.ts";
  * const step: Step<number> = { done: 1 };
  * ```
+ *
+ * @internal The etcd backend's own plumbing. Marked so for `deno doc --lint`, which takes the
+ * `etcd3` types it names for private ones (it does so for any npm package's types).
  */
 export type Step<T> =
   | { readonly done: T }
@@ -328,6 +331,7 @@ export class EtcdKv {
    * ```
    *
    * @param success The operations.
+   * @internal For `deno doc --lint`, which takes the `etcd3` type it names for a private one.
    */
   async writeIdempotent(success: IRequestOp[]): Promise<void> {
     await this.#retrying("write", () => this.#client.kv.txn({ success }, this.#callOptions()));

@@ -67,12 +67,6 @@ import { validateFileId, validateGrace, validateListOptions } from "./validate_a
 
 /**
  * The schema version of the key layout.
- *
- * @example
- * ```ts
- * import { ETCD_SCHEMA_VERSION } from "./etcd_store.ts";
- * console.log(ETCD_SCHEMA_VERSION); // 1
- * ```
  */
 export const ETCD_SCHEMA_VERSION = 1;
 

@@ -19,12 +19,6 @@ import { CdfsError } from "../../errors.ts";
 /**
  * The longest file name, in UTF-8 bytes (it is part of a key in etcd, where keys should stay
  * small; HDFS bounds a path component at 255 and a path at 8000).
- *
- * @example
- * ```ts
- * import { MAX_FILE_NAME_BYTES } from "./model.ts";
- * console.log(MAX_FILE_NAME_BYTES); // 1024
- * ```
  */
 export const MAX_FILE_NAME_BYTES = 1024;
 
@@ -32,23 +26,11 @@ export const MAX_FILE_NAME_BYTES = 1024;
  * The most block records one file may have. etcd refuses a transaction of more than 128
  * operations by default, and creating or deleting a file writes one index key per block plus
  * two; 100 leaves room and covers RapidRAID's 22 replicas and 16 coded blocks twice over.
- *
- * @example
- * ```ts
- * import { MAX_BLOCKS_PER_FILE } from "./model.ts";
- * console.log(MAX_BLOCKS_PER_FILE); // 100
- * ```
  */
 export const MAX_BLOCKS_PER_FILE = 100;
 
 /**
  * The largest part or coded-block index (GF(2^16) codes may have thousands of blocks).
- *
- * @example
- * ```ts
- * import { MAX_ROLE_INDEX } from "./model.ts";
- * console.log(MAX_ROLE_INDEX); // 65535
- * ```
  */
 export const MAX_ROLE_INDEX = 65535;
 
@@ -56,35 +38,17 @@ export const MAX_ROLE_INDEX = 65535;
  * The most entries (added plus removed) of one incremental block report: it is applied in one
  * etcd transaction. A datanode sends one per stored or deleted block, so real ones are tiny; a
  * caller with more sends a full report instead.
- *
- * @example
- * ```ts
- * import { MAX_INCREMENTAL_REPORT } from "./model.ts";
- * console.log(MAX_INCREMENTAL_REPORT); // 100
- * ```
  */
 export const MAX_INCREMENTAL_REPORT = 100;
 
 /**
  * The most blocks of one full block report (a datanode of 100 000 blocks of 64 MiB holds
  * 6.4 TB).
- *
- * @example
- * ```ts
- * import { MAX_FULL_REPORT } from "./model.ts";
- * console.log(MAX_FULL_REPORT); // 100000
- * ```
  */
 export const MAX_FULL_REPORT = 100_000;
 
 /**
  * The longest coding module name.
- *
- * @example
- * ```ts
- * import { MAX_CODE_NAME_LENGTH } from "./model.ts";
- * console.log(MAX_CODE_NAME_LENGTH); // 64
- * ```
  */
 export const MAX_CODE_NAME_LENGTH = 64;
 
@@ -491,12 +455,6 @@ export interface ListFilesOptions {
 
 /**
  * The default and the largest page of a file listing.
- *
- * @example
- * ```ts
- * import { LIST_LIMITS } from "./model.ts";
- * console.log(LIST_LIMITS.max); // 10000
- * ```
  */
 export const LIST_LIMITS = { default: 1000, max: 10_000 } as const;
 
@@ -666,10 +624,21 @@ export function canonicalAddress(address: unknown): string {
       `datanode address must be a string, got ${typeName(address)}`,
     );
   }
-  return formatNodeAddress(
+  // Every reply with a file lists the few datanode addresses of a cluster over and over.
+  const known = canonicalAddresses.get(address);
+  if (known !== undefined) return known;
+  const canonical = formatNodeAddress(
     parseNodeAddress(address, { what: "datanode address", code: "BAD_REQUEST" }),
   );
+  if (canonicalAddresses.size >= ADDRESS_CACHE_SIZE) canonicalAddresses.clear();
+  canonicalAddresses.set(address, canonical);
+  return canonical;
 }
+
+/** Addresses {@linkcode canonicalAddress} accepted, with their canonical form. */
+const canonicalAddresses = new Map<string, string>();
+/** The most addresses remembered (the map is emptied when full). */
+const ADDRESS_CACHE_SIZE = 4096;
 
 /**
  * Validates a count of bytes (length, capacity, free): a non-negative safe integer.

@@ -11,12 +11,6 @@ import { CdfsError } from "../../errors.ts";
 
 /**
  * The schema version this code writes.
- *
- * @example
- * ```ts
- * import { SCHEMA_VERSION } from "./sqlite_schema.ts";
- * console.log(SCHEMA_VERSION); // 1
- * ```
  */
 export const SCHEMA_VERSION = 1;
 

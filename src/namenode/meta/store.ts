@@ -46,12 +46,6 @@ export interface MetadataStoreOptions {
 
 /**
  * The default of {@linkcode MetadataStoreOptions.deadAfterMs}.
- *
- * @example
- * ```ts
- * import { DEFAULT_DEAD_AFTER_MS } from "./store.ts";
- * console.log(DEFAULT_DEAD_AFTER_MS); // 30000
- * ```
  */
 export const DEFAULT_DEAD_AFTER_MS = 30_000;
 

@@ -446,10 +446,13 @@ export function isSilent(node: DatanodeRecord, now: number, deadAfterMs: number)
  * ```
  *
  * @param id The node's id.
- * @param node Its record, if any.
+ * @param node Its record (its state is all that is read), if any.
  * @throws {CdfsError} `NOT_FOUND` when it is not registered, `CONFLICT` when it is dead.
  */
-export function checkPlacementTarget(id: string, node: DatanodeRecord | undefined): void {
+export function checkPlacementTarget(
+  id: string,
+  node: Pick<DatanodeRecord, "state"> | undefined,
+): void {
   if (node === undefined) throw cannotPlace(id, "unregistered");
   if (node.state === "dead") throw cannotPlace(id, "dead");
 }

@@ -37,15 +37,15 @@ export interface Benchmark {
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   gf: {
     summary: "GF(2^8) kernels: TS and WASM mulAdd, mul, xor, RS(11+5) encode next to ISA-L",
-    run: async (args) => (await import("./gf.ts")).runGfBench(args),
+    run: async (args) => (await import("./gf/gf.ts")).runGfBench(args),
   },
   datanode: {
     summary: "STORE/RETRIEVE of 1 GiB to a datanode next to a bare socket-file copy; node RSS",
-    run: async (args) => (await import("./datanode.ts")).runDatanodeBench(args),
+    run: async (args) => (await import("./datanode/datanode.ts")).runDatanodeBench(args),
   },
   coding: {
     summary: "RapidRAID encode next to RS(11+5): in-process GB/s; 16 loopback nodes, wall time",
-    run: async (args) => (await import("./coding.ts")).runCodingBench(args),
+    run: async (args) => (await import("./coding/coding.ts")).runCodingBench(args),
   },
   rapidraid: {
     summary: "`cdfs bench rapidraid`: RapidRAID pull/push next to RS(16,11) on 16 nodes; charts",

@@ -14,10 +14,10 @@
  * forward substitution) and their aux tees `dec_node0_aux..dec_node5_aux` are included with
  * that fix; the other fix of §5.7 (WRITE then PUSH of one buffer) is the interpreter's
  * reference counting, so the programs are as in the original. Any other decodable set of
- * survivors is decoded by a derived program (`src/coding/decoder.ts`).
+ * survivors is decoded by a derived program (`src/coding/analysis/decoder.ts`).
  *
  * The code is not MDS: some 11-subsets of the 16 coded blocks do not decode
- * (`analyze(codingModule)` in `src/coding/symbolic.ts` lists them).
+ * (`analyze(codingModule)` in `src/coding/analysis/symbolic.ts` lists them).
  *
  * The GF(2^16) variant of the original's INFOCOM experiment is the separate module
  * `coding/rapidraid16.ts`, built by {@linkcode rapidRaidModule} from the same programs.
@@ -34,14 +34,14 @@ import {
   pull,
   readBlock,
   writeBlock,
-} from "../src/coding/helpers.ts";
+} from "../src/coding/lang/helpers.ts";
 import type {
   CodingModule,
   FieldWidth,
   Instruction,
   Program,
   StreamDeclaration,
-} from "../src/coding/program.ts";
+} from "../src/coding/lang/program.ts";
 
 /**
  * The coefficient tables of one field: `xis`, `psis` (22 entries, one per replica) and `xisi`
@@ -366,7 +366,7 @@ export function rapidRaidModule(field: FieldWidth): CodingModule {
  *
  * @example
  * ```ts
- * import { analyze } from "../src/coding/symbolic.ts";
+ * import { analyze } from "../src/coding/analysis/symbolic.ts";
  * import { codingModule } from "./rapidraid.ts";
  * const { isMds, undecodableSubsets, subsetCount } = analyze(codingModule);
  * console.log(isMds, undecodableSubsets.length, subsetCount); // false 47 4368

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { CodingModule } from "../src/coding/program.ts";
+import type { CodingModule } from "../src/coding/lang/program.ts";
 import { rapidRaidModule } from "./rapidraid.ts";
 
 /**
@@ -15,7 +15,7 @@ import { rapidRaidModule } from "./rapidraid.ts";
  *
  * @example
  * ```ts
- * import { analyze } from "../src/coding/symbolic.ts";
+ * import { analyze } from "../src/coding/analysis/symbolic.ts";
  * import { codingModule } from "./rapidraid16.ts";
  * // Only the 21 structural undecodable subsets are left (47 with the GF(2^8) tables).
  * console.log(analyze(codingModule).undecodableSubsets.length); // 21

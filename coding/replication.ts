@@ -6,8 +6,14 @@
  * @module
  */
 
-import { codedBlock, partBlock, program, readBlock, writeBlock } from "../src/coding/helpers.ts";
-import type { CodingModule, Program } from "../src/coding/program.ts";
+import {
+  codedBlock,
+  partBlock,
+  program,
+  readBlock,
+  writeBlock,
+} from "../src/coding/lang/helpers.ts";
+import type { CodingModule, Program } from "../src/coding/lang/program.ts";
 
 /**
  * Builds a replication module with `copies` copies.
@@ -57,7 +63,7 @@ export function replicationModule(copies: number, name = "replication"): CodingM
  *
  * @example
  * ```ts
- * import { deriveRepairProgram } from "../src/coding/decoder.ts";
+ * import { deriveRepairProgram } from "../src/coding/analysis/decoder.ts";
  * import { codingModule } from "./replication.ts";
  * // A lost copy is rebuilt on its node from one surviving copy.
  * const repair = deriveRepairProgram(codingModule, 2, [0, 1]);

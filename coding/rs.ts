@@ -30,8 +30,8 @@ import {
   pull,
   readBlock,
   writeBlock,
-} from "../src/coding/helpers.ts";
-import type { CodingModule, Instruction, Program } from "../src/coding/program.ts";
+} from "../src/coding/lang/helpers.ts";
+import type { CodingModule, Instruction, Program } from "../src/coding/lang/program.ts";
 
 /**
  * Builds a systematic Cauchy Reed-Solomon module with k data and m parity blocks.
@@ -108,7 +108,7 @@ export function rsModule(k: number, m: number, name = `rs_${k}_${m}`): CodingMod
  *
  * @example
  * ```ts
- * import { deriveDecodePlan } from "../src/coding/decoder.ts";
+ * import { deriveDecodePlan } from "../src/coding/analysis/decoder.ts";
  * import { codingModule } from "./rs.ts";
  * // MDS: any 11 of the 16 coded blocks decode, e.g. the 5 parities and parts 6..11.
  * const plan = deriveDecodePlan(codingModule, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);

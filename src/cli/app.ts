@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { CdfsError, isCdfsError } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
+import { VERSION } from "../core/version.ts";
 import {
   type CliContext,
   type Command,

@@ -19,23 +19,27 @@ import {
   defaultStateRoot,
   readClusterFile,
 } from "../cluster/cluster_file.ts";
-import type { NodeLink } from "../cluster/link_spec.ts";
+import type { NodeLink } from "../emulation/link_spec.ts";
 import { isCompiledBinary, selfLauncher } from "../cluster/node_process.ts";
 import {
   checkMeasureCounts,
   type MeasureChoices,
   measureOnCluster,
   parseSchemes,
-} from "../bench/rapidraid.ts";
-import { formatSummaryTable, writeResults } from "../bench/rapidraid_report.ts";
-import { BENCH_NODES, runRapidraidBench, type SettingPlan } from "../bench/rapidraid_session.ts";
+} from "../../bench/rapidraid/rapidraid.ts";
+import { formatSummaryTable, writeResults } from "../../bench/rapidraid/rapidraid_report.ts";
+import {
+  BENCH_NODES,
+  runRapidraidBench,
+  type SettingPlan,
+} from "../../bench/rapidraid/rapidraid_session.ts";
 import {
   formatNamenodeTables,
   type NamenodeBenchOptions,
   runNamenodeBench,
   writeNamenodeResults,
-} from "../bench/namenode.ts";
-import { CdfsError } from "../errors.ts";
+} from "../../bench/namenode/namenode.ts";
+import { CdfsError } from "../core/errors.ts";
 import { NETNS_OPTIONS, netnsLinks, optionalClusterPath } from "./cluster.ts";
 import {
   type CliContext,

@@ -12,12 +12,12 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { parseNodeAddress } from "../address.ts";
+import { parseNodeAddress } from "../core/address.ts";
 import type { ByteReader } from "../client/byte_io.ts";
 import { DataNodeClient, type RetrieveResult } from "../client/datanode_client.ts";
-import { validateBlockId, validateBlockIdFragment } from "../block_id.ts";
+import { validateBlockId, validateBlockIdFragment } from "../core/block_id.ts";
 import { clusterNodeAddresses, readClusterFileSync } from "../cluster/cluster_file.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { optionalClusterPath } from "./cluster.ts";
 import { MAX_LIST_LIMIT, type OpTraffic, type StatsResponse } from "../protocol/messages.ts";
 import {

@@ -38,14 +38,14 @@ import {
   parseCongestSpec,
   parseDuration,
   parseRate,
-} from "../cluster/link_spec.ts";
+} from "../emulation/link_spec.ts";
 import {
   cleanNetworks,
   EmulatedNetwork,
   hubNamespace,
   type NetnsSupport,
   netnsSupport,
-} from "../cluster/netns.ts";
+} from "../emulation/netns.ts";
 import {
   clusterTotal,
   DEFAULT_STATS_TIMEOUT_MS,
@@ -57,11 +57,11 @@ import {
   relaysBeforeUp,
   startNetnsNodes,
   stopNetnsNodes,
-} from "../cluster/netns_cluster.ts";
+} from "../emulation/netns_cluster.ts";
 import { selfLauncher } from "../cluster/node_process.ts";
 import { type ClusterNameNodeOptions, nameNodeStatus } from "../cluster/cluster_namenode.ts";
 import { findEtcd } from "../cluster/etcd.ts";
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { NAMENODE_DEFAULTS } from "../namenode/server.ts";
 import {
   type ArgumentDef,

@@ -1,14 +1,14 @@
 /**
- * `cdfs cluster relay`: one delay relay of an emulated network (`src/cluster/relay_main.ts`) as
+ * `cdfs cluster relay`: one delay relay of an emulated network (`src/emulation/relay_main.ts`) as
  * a sub-command of cdfs itself. A `deno compile`d cdfs cannot run `relay_main.ts` as a script,
  * so `cluster up --netns` then starts each node's relay as `cdfs cluster relay ARGS`
- * (`defaultRelayLauncher` of `src/cluster/node_relay.ts`). People do not run it: it is hidden
+ * (`defaultRelayLauncher` of `src/emulation/node_relay.ts`). People do not run it: it is hidden
  * from `cdfs --help`.
  *
  * @module
  */
-import { RELAY_OPTIONS, runRelayProcess } from "../cluster/relay_main.ts";
-import { CdfsError } from "../errors.ts";
+import { RELAY_OPTIONS, runRelayProcess } from "../emulation/relay_main.ts";
+import { CdfsError } from "../core/errors.ts";
 import type { Command, OptionDef, OptionSpec, ParsedArgs } from "./command.ts";
 
 /**

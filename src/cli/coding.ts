@@ -18,11 +18,11 @@ import {
 import type { CodedBlockState, CorruptBlock, ProgressCallback } from "../client/objects.ts";
 import { manifestBlockId, type ObjectManifest } from "../client/manifest.ts";
 import { type DataNodeClientOptions, withStallTimeout } from "../client/datanode_client.ts";
-import { listCodingModules, loadCodingModule } from "../coding/loader.ts";
-import type { CodingModule } from "../coding/program.ts";
-import { pushChain } from "../coding/push.ts";
-import { analyze } from "../coding/symbolic.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { listCodingModules, loadCodingModule } from "../coding/lang/loader.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
+import { pushChain } from "../coding/runtime/push_chain.ts";
+import { analyze } from "../coding/analysis/symbolic.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import {
   type ArgumentDef,
   type CliContext,

@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { closestNames, didYouMean } from "./suggest.ts";
 
 /**

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { VERSION } from "../version.ts";
-import { CdfsError } from "../errors.ts";
+import { VERSION } from "../core/version.ts";
+import { CdfsError } from "../core/errors.ts";
 import type {
   ArgumentDef,
   Command,

@@ -30,11 +30,11 @@ import {
 } from "../datanode/metrics_http.ts";
 import { TrafficCounters } from "../datanode/traffic.ts";
 import { loadServedModules } from "../datanode/ops/coding.ts";
-import type { CodingModule } from "../coding/program.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
 import { namenodeNodeId, NameNodeReporter } from "../datanode/namenode_reporter.ts";
 import { formatCount } from "../format/count.ts";
-import { formatNodeAddress, parseNodeAddress } from "../address.ts";
-import { CdfsError } from "../errors.ts";
+import { formatNodeAddress, parseNodeAddress } from "../core/address.ts";
+import { CdfsError } from "../core/errors.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/connection.ts";
 import { FRAME_HEADER_SIZE } from "../protocol/frame.ts";
 import { validateNodeId } from "../protocol/messages.ts";

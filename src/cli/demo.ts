@@ -16,8 +16,8 @@ import { formatClusterDemoReport, runClusterDemo } from "../cluster/demo.ts";
 import { LocalCluster } from "../cluster/local.ts";
 import { selfLauncher } from "../cluster/node_process.ts";
 import { moduleNodeCount } from "../client/objects.ts";
-import { loadCodingModule } from "../coding/loader.ts";
-import { CdfsError } from "../errors.ts";
+import { loadCodingModule } from "../coding/lang/loader.ts";
+import { CdfsError } from "../core/errors.ts";
 import {
   type CliContext,
   type Command,

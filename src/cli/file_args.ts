@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { validateFileName, validateNamePrefix } from "../namenode/meta/model.ts";
 import type { ArgumentDef, OptionSpec } from "./command.ts";
 

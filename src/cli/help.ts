@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import { formatColumns } from "../format/columns.ts";
 import {
   type ArgumentDef,

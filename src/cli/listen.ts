@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { formatNodeAddress } from "../address.ts";
-import { CdfsError } from "../errors.ts";
+import { formatNodeAddress } from "../core/address.ts";
+import { CdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
 import type { CliContext } from "./command.ts";
 

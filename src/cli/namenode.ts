@@ -11,9 +11,9 @@
  * @module
  */
 import { join } from "node:path";
-import { parseNodeAddress } from "../address.ts";
-import { parseDuration } from "../cluster/link_spec.ts";
-import { CdfsError } from "../errors.ts";
+import { parseNodeAddress } from "../core/address.ts";
+import { parseDuration } from "../emulation/link_spec.ts";
+import { CdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
 import { nameNodeJsonLineSink } from "../namenode/log.ts";
 import { type MetaSpec, parseMetaSpec } from "../namenode/meta/open.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { readClusterFileSync } from "../cluster/cluster_file.ts";
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { NameNodeClient } from "../namenode/client.ts";
 import { optionalClusterPath } from "./cluster.ts";
 import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";

@@ -5,17 +5,17 @@
  * cluster file (`--cluster FILE`) is added there, next to {@linkcode NODE_LIST_OPTIONS} (which
  * also carry the options' help), without touching the commands.
  *
- * Parsing is strict: every entry must be a `HOST:PORT` of `src/address.ts`, with no empty
+ * Parsing is strict: every entry must be a `HOST:PORT` of `src/core/address.ts`, with no empty
  * entries, no spaces and no address listed twice (two logical nodes on one datanode would
  * silently lose the fault tolerance the code is for).
  *
  * @module
  */
-import { formatNodeAddress, parseNodeAddress } from "../address.ts";
-import type { CodingModule } from "../coding/program.ts";
+import { formatNodeAddress, parseNodeAddress } from "../core/address.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
 import { moduleNodeCount } from "../client/objects.ts";
 import { clusterNodeAddresses, readClusterFileSync } from "../cluster/cluster_file.ts";
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { optionalClusterPath } from "./cluster.ts";
 import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
 import { clusterOption } from "./options.ts";

@@ -13,8 +13,8 @@
  * @module
  */
 import { BufferPool } from "../buffer/pool.ts";
-import { formatChecksum } from "../checksum.ts";
-import { CdfsError } from "../errors.ts";
+import { formatChecksum } from "../checksum/checksum.ts";
+import { CdfsError } from "../core/errors.ts";
 import {
   type CodingCommittedResponse,
   type CodingRequest,
@@ -55,7 +55,7 @@ import {
   validateBlockId,
   validateBlockIdFragment,
 } from "../protocol/mod.ts";
-import { formatNodeAddress, type NodeAddress, parseNodeAddress } from "../address.ts";
+import { formatNodeAddress, type NodeAddress, parseNodeAddress } from "../core/address.ts";
 import { dialFrameConnection } from "../protocol/dial.ts";
 import {
   type ByteReader,
@@ -71,11 +71,11 @@ import {
   type CodingPushStream,
   readCodingReply,
   readCommitReply,
-} from "./coding_push.ts";
-import { PullStream } from "./pull_stream.ts";
+} from "../coding/runtime/push_stream.ts";
+import { PullStream } from "../coding/runtime/pull_stream.ts";
 
 export type { CodingRequest, CodingStartResponse, CommittedBlock } from "../protocol/messages.ts";
-export type { CodingPushStream } from "./coding_push.ts";
+export type { CodingPushStream } from "../coding/runtime/push_stream.ts";
 
 /**
  * The default time to wait for a TCP connection to a node, 10 s.

@@ -16,9 +16,9 @@
  *
  * @module
  */
-import { validateBlockId } from "../block_id.ts";
-import type { FieldWidth } from "../coding/program.ts";
-import { CdfsError } from "../errors.ts";
+import { validateBlockId } from "../core/block_id.ts";
+import type { FieldWidth } from "../coding/lang/program.ts";
+import { CdfsError } from "../core/errors.ts";
 
 /**
  * The largest manifest block read back (a real one is about 250 bytes).

@@ -15,6 +15,6 @@
  *
  * @module
  */
-export * from "../address.ts";
+export * from "../core/address.ts";
 export * from "./byte_io.ts";
 export * from "./datanode_client.ts";

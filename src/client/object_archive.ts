@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { expandBlockName } from "../coding/validate.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { expandBlockName } from "../coding/lang/validate.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import type { StatResponse } from "../protocol/messages.ts";
 import { DataNodeClient } from "./datanode_client.ts";
 import type { ObjectManifest } from "./manifest.ts";

@@ -9,8 +9,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { CodingModule } from "../coding/program.ts";
-import { CdfsError, type ErrorCode, isCdfsError } from "../errors.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
+import { CdfsError, type ErrorCode, isCdfsError } from "../core/errors.ts";
 import type { CodingRequest, StatResponse } from "../protocol/messages.ts";
 import {
   type CodingResult,

@@ -12,9 +12,13 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { type DecodePlan, deriveDecodePlan, deriveRepairProgram } from "../coding/decoder.ts";
-import type { CodingModule, Program } from "../coding/program.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import {
+  type DecodePlan,
+  deriveDecodePlan,
+  deriveRepairProgram,
+} from "../coding/analysis/decoder.ts";
+import type { CodingModule, Program } from "../coding/lang/program.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import type { CodingRequest } from "../protocol/messages.ts";
 import { type ByteWriter, writeFully } from "./byte_io.ts";
 import { DataNodeClient } from "./datanode_client.ts";

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { CodingModule } from "../coding/program.ts";
-import { expandBlockName } from "../coding/validate.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
+import { expandBlockName } from "../coding/lang/validate.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { DataNodeClient, type DataNodeClientOptions } from "./datanode_client.ts";
 import { encodeManifest, manifestBlockId, type ObjectManifest, parseManifest } from "./manifest.ts";
 import { MIN_CHUNK_SIZE } from "../protocol/frame.ts";

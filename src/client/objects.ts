@@ -20,10 +20,10 @@
  *
  * @module
  */
-import type { CodingModule } from "../coding/program.ts";
-import { pushChain } from "../coding/push.ts";
-import { expandBlockName } from "../coding/validate.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
+import { pushChain } from "../coding/runtime/push_chain.ts";
+import { expandBlockName } from "../coding/lang/validate.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import type { ByteReader } from "./byte_io.ts";
 import {
   type CommittedBlock,
@@ -203,7 +203,7 @@ export interface PutPartsResult {
  * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
  * import { putParts } from "./objects.ts";
- * import { loadCodingModule } from "../coding/loader.ts";
+ * import { loadCodingModule } from "../coding/lang/loader.ts";
  * const module = await loadCodingModule("rapidraid");
  * const nodes = Array.from({ length: 16 }, (_, i) => `127.0.0.1:${13100 + i}`);
  * const { manifest } = await putParts({ module, nodes, objectId: "movie", file: "movie.mkv" });
@@ -386,7 +386,7 @@ export interface EncodeResult {
  * Encodes a put object: starts every program of `module.encode` at once, with one run id, on
  * its node; the nodes pull the rest of the pipeline. In push mode (`mode: "push"`) it starts
  * the first program of each pipeline instead, and each node pushes its output to the next
- * (the same coded blocks; src/coding/push.ts). First reads the manifest (the newest copy) and
+ * (the same coded blocks; src/coding/runtime/push_chain.ts). First reads the manifest (the newest copy) and
  * refuses a module other than the one the object was put with, or an archived object (its
  * parts are gone); an object without a manifest (parts stored by hand) is encoded all the
  * same. Once committed, the manifest records the encode: each coded block's node and digest

@@ -45,9 +45,9 @@
  * @module
  */
 import { dirname, isAbsolute, join } from "node:path";
-import { formatNodeAddress, parseNodeAddress } from "../address.ts";
-import { CdfsError } from "../errors.ts";
-import { type LinkSettings, validateLink } from "./link_spec.ts";
+import { formatNodeAddress, parseNodeAddress } from "../core/address.ts";
+import { CdfsError } from "../core/errors.ts";
+import { type LinkSettings, validateLink } from "../emulation/link_spec.ts";
 
 /**
  * The format version this module reads and writes.

@@ -13,7 +13,7 @@
  * @module
  */
 import { join } from "node:path";
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { NameNodeClient } from "../namenode/client.ts";
 import { namenodeNodeId } from "../datanode/namenode_reporter.ts";
 import type { ClusterEtcd, ClusterFile, ClusterNameNode } from "./cluster_file.ts";

@@ -19,9 +19,9 @@ import { putFile } from "../client/files/put.ts";
 import { readFile } from "../client/files/read.ts";
 import { repairFile } from "../client/files/repair.ts";
 import { moduleNodeCount, type ProgressCallback } from "../client/objects.ts";
-import { deriveDecodePlan } from "../coding/decoder.ts";
-import type { CodingModule } from "../coding/program.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { deriveDecodePlan } from "../coding/analysis/decoder.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { NameNodeClient } from "../namenode/client.ts";
 import type { FileHealth } from "../namenode/responses.ts";
 import { clusterNodeAddresses, readClusterFile } from "./cluster_file.ts";
@@ -33,7 +33,7 @@ import type {
   DemoStepName,
 } from "./demo_report.ts";
 import { nodeTraffic, settledTraffic, trafficSum } from "./demo_traffic.ts";
-import { seededRandom } from "./link_spec.ts";
+import { seededRandom } from "../emulation/link_spec.ts";
 import { stopNodes } from "./local.ts";
 
 export {
@@ -58,7 +58,7 @@ const DEFAULT_NAME = "sample.bin";
  * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import type { ClusterDemoOptions } from "./demo.ts";
- * import { loadCodingModule } from "../coding/loader.ts";
+ * import { loadCodingModule } from "../coding/lang/loader.ts";
  * const options: ClusterDemoOptions = {
  *   clusterFile: "/run/user/1000/cdfs/demo/cluster.json",
  *   sampleFile: "sample.bin",
@@ -104,7 +104,7 @@ export interface ClusterDemoOptions {
  * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
  * ```ts ignore
  * import { runClusterDemo } from "./demo.ts";
- * import { loadCodingModule } from "../coding/loader.ts";
+ * import { loadCodingModule } from "../coding/lang/loader.ts";
  * const report = await runClusterDemo({
  *   clusterFile: "/run/user/1000/cdfs/demo/cluster.json",
  *   sampleFile: "sample.bin",

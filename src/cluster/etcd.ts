@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 
 /**
  * Where Debian's package puts the binary.

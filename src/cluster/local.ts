@@ -24,7 +24,7 @@
  */
 import { join } from "node:path";
 import { DataNodeClient } from "../client/datanode_client.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { pluralNoun } from "../format/count.ts";
 import {
   CLUSTER_FILE_NAME,

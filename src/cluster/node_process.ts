@@ -20,7 +20,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { DataNodeClient } from "../client/datanode_client.ts";
-import { CdfsError, ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { CdfsError, ERROR_CODES, type ErrorCode } from "../core/errors.ts";
 import { processInfo } from "./processes.ts";
 
 /**

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { parseRequest } from "../protocol/messages.ts";
 import type { OpHandler } from "./op.ts";
 import { codingOp } from "./ops/coding.ts";

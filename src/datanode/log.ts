@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ErrorCode } from "../errors.ts";
+import type { ErrorCode } from "../core/errors.ts";
 
 /**
  * The record of one request (or of a connection that broke before a request was read).

@@ -26,8 +26,8 @@
  *
  * @module
  */
-import { isValidBlockId } from "../block_id.ts";
-import { type CdfsError, isCdfsError } from "../errors.ts";
+import { isValidBlockId } from "../core/block_id.ts";
+import { type CdfsError, isCdfsError } from "../core/errors.ts";
 import { NameNodeClient } from "../namenode/client.ts";
 import {
   MAX_FULL_REPORT,

@@ -10,7 +10,7 @@
  * @module
  */
 import type { BufferPool } from "../buffer/pool.ts";
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import { type Op, parseRequest, type Request } from "../protocol/messages.ts";
 import type { BlockStore } from "../store/block_store.ts";

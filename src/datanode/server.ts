@@ -18,11 +18,11 @@
  *
  * @module
  */
-import { formatNodeAddress } from "../address.ts";
+import { formatNodeAddress } from "../core/address.ts";
 import type { BufferPool } from "../buffer/pool.ts";
-import type { CodingModule } from "../coding/program.ts";
-import { RunRegistry } from "../coding/queues.ts";
-import { hashInPlace } from "../checksum.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
+import { RunRegistry } from "../coding/runtime/queues.ts";
+import { hashInPlace } from "../checksum/checksum.ts";
 import { FRAME_HEADER_SIZE, MAX_CHUNK_SIZE } from "../protocol/frame.ts";
 import {
   type FrameOutcome,
@@ -119,7 +119,7 @@ export interface DataNodeServerOptions {
  * @example
  * ```ts
  * import type { DataNodeCodingOptions } from "./server.ts";
- * import { loadCodingModule } from "../coding/loader.ts";
+ * import { loadCodingModule } from "../coding/lang/loader.ts";
  * const options: DataNodeCodingOptions = {
  *   modules: new Map([["rapidraid", await loadCodingModule("rapidraid")]]),
  * };

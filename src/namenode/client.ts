@@ -16,8 +16,8 @@
  *
  * @module
  */
-import { formatNodeAddress, type NodeAddress, parseNodeAddress } from "../address.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { formatNodeAddress, type NodeAddress, parseNodeAddress } from "../core/address.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { type FrameConnection, PeerError } from "../protocol/connection.ts";
 import { dialFrameConnection } from "../protocol/dial.ts";
 import { FRAME_TYPE, MIN_CHUNK_SIZE } from "../protocol/frame.ts";

@@ -3,7 +3,7 @@
  * rest still decode) from a lost one, and later repairs must choose what to rebuild from; both
  * are namenode decisions (DESIGN.md: "Repairs ... are decisions of the namenode"), and
  * layering lets `src/namenode` use `src/coding` for analysis. So the namenode loads the
- * file's coding module (`src/coding/loader.ts`, the same search as the datanodes: user
+ * file's coding module (`src/coding/lang/loader.ts`, the same search as the datanodes: user
  * directories first, then the built-in `coding/`), runs its programs symbolically once to get
  * the generator matrix, and asks whether the available blocks span the data: part j is the
  * unit vector e_j, coded block i is row i of the generator; the file decodes iff their rank is
@@ -12,10 +12,10 @@
  *
  * @module
  */
-import { loadCodingModule } from "../coding/loader.ts";
-import type { CodingModule, FieldWidth } from "../coding/program.ts";
-import { fieldRank, type FieldVector, unitVector } from "../coding/field_matrix.ts";
-import { generatorMatrix } from "../coding/symbolic.ts";
+import { loadCodingModule } from "../coding/lang/loader.ts";
+import type { CodingModule, FieldWidth } from "../coding/lang/program.ts";
+import { fieldRank, type FieldVector, unitVector } from "../coding/analysis/field_matrix.ts";
+import { generatorMatrix } from "../coding/analysis/symbolic.ts";
 import { type CodeLayout, layoutOfModule } from "./layout.ts";
 import type { BlockRole } from "./meta/model.ts";
 
@@ -25,7 +25,7 @@ import type { BlockRole } from "./meta/model.ts";
  * @example
  * ```ts
  * import type { ModuleLoader } from "./code_analysis.ts";
- * import { loadCodingModule } from "../coding/loader.ts";
+ * import { loadCodingModule } from "../coding/lang/loader.ts";
  * const loader: ModuleLoader = (name) => loadCodingModule(name, { codingDirs: ["./my-codes"] });
  * ```
  */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isCdfsError } from "../errors.ts";
+import { isCdfsError } from "../core/errors.ts";
 import type { BlockReport, DatanodeRecord } from "./meta/model.ts";
 import type { HeartbeatRequest, LeaveRequest, RegisterRequest } from "./requests.ts";
 import type { NameNodeResponseOf } from "./responses.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { VERSION } from "../version.ts";
+import { VERSION } from "../core/version.ts";
 import {
   abortFile,
   addBlocks,

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { quoteForMessage } from "../describe.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import { quoteForMessage } from "../core/quote.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import {
   type CodeLayout,
   layoutNeeds,

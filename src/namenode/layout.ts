@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { quoteForMessage, typeName } from "../describe.ts";
-import { CdfsError } from "../errors.ts";
-import type { CodingModule } from "../coding/program.ts";
+import { quoteForMessage, typeName } from "../core/quote.ts";
+import { CdfsError } from "../core/errors.ts";
+import type { CodingModule } from "../coding/lang/program.ts";
 import {
   type BlockPlacement,
   type BlockRole,
@@ -87,7 +87,7 @@ export function roleKey(role: BlockRole): string {
  * @example
  * ```ts
  * import { layoutOfModule } from "./layout.ts";
- * import { loadCodingModule } from "../coding/loader.ts";
+ * import { loadCodingModule } from "../coding/lang/loader.ts";
  * const layout = layoutOfModule(await loadCodingModule("rapidraid"), "parts");
  * console.log(layout.n, layout.roles[0]?.nodes); // 16 [0, 5]
  * ```

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { formatBytes } from "../format/bytes.ts";
 
 /**

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { isValidBlockId } from "../block_id.ts";
-import { quoteForMessage } from "../describe.ts";
-import { CdfsError } from "../errors.ts";
+import { isValidBlockId } from "../core/block_id.ts";
+import { quoteForMessage } from "../core/quote.ts";
+import { CdfsError } from "../core/errors.ts";
 import type { OutgoingChunk } from "../protocol/stream.ts";
 import type { ReportedBlockEntry } from "./meta/model.ts";
 import { MAX_REPORT_LINE } from "./requests.ts";

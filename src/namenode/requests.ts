@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { validateBlockId } from "../block_id.ts";
-import { quoteForMessage } from "../describe.ts";
-import { CdfsError } from "../errors.ts";
+import { validateBlockId } from "../core/block_id.ts";
+import { quoteForMessage } from "../core/quote.ts";
+import { CdfsError } from "../core/errors.ts";
 import { MIN_CHUNK_SIZE } from "../protocol/frame.ts";
 import { type CodeLayout, layoutToJson, parseLayout } from "./layout.ts";
 import {

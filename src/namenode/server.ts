@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { formatNodeAddress } from "../address.ts";
-import { CdfsError } from "../errors.ts";
+import { formatNodeAddress } from "../core/address.ts";
+import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
 import {

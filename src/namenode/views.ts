@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 import { MAX_JSON_PAYLOAD } from "../protocol/frame.ts";
 import type { DatanodeRecord, FileRecord, ReportedBlock } from "./meta/model.ts";
 import type {

@@ -19,8 +19,8 @@
  *
  * @module
  */
-import { type Checksummer, createChecksummer, formatChecksum } from "../checksum.ts";
-import { CdfsError, type ErrorCode } from "../errors.ts";
+import { type Checksummer, createChecksummer, formatChecksum } from "../checksum/checksum.ts";
+import { CdfsError, type ErrorCode } from "../core/errors.ts";
 import {
   decodeFrameHeader,
   decodePreamble,

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { NodeAddress } from "../address.ts";
-import { CdfsError, isCdfsError } from "../errors.ts";
+import type { NodeAddress } from "../core/address.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
 import { FrameConnection, type FrameConnectionOptions } from "./connection.ts";
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CdfsError } from "../errors.ts";
+import { CdfsError } from "../core/errors.ts";
 
 /**
  * The protocol version this code speaks, sent in the preamble.

@@ -18,8 +18,8 @@
  *
  * @module
  */
-import { formatNodeAddress } from "../address.ts";
-import { CdfsError, type ErrorCode } from "../errors.ts";
+import { formatNodeAddress } from "../core/address.ts";
+import { CdfsError, type ErrorCode } from "../core/errors.ts";
 import { FrameConnection, type FrameConnectionOptions, PeerError } from "./connection.ts";
 import { FRAME_TYPE, frameTypeName } from "./frame.ts";
 

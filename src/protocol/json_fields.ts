@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { quoteForMessage, typeName } from "../describe.ts";
-import { CdfsError } from "../errors.ts";
+import { quoteForMessage, typeName } from "../core/quote.ts";
+import { CdfsError } from "../core/errors.ts";
 
 /**
  * A parsed JSON object, before validation.

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { CdfsError, ERROR_CODES, type ErrorCode } from "../errors.ts";
-import { parseNodeAddress } from "../address.ts";
-import { MAX_BLOCK_ID_LENGTH, validateBlockId, validateBlockIdFragment } from "../block_id.ts";
-import { quoteForMessage, typeName } from "../describe.ts";
+import { CdfsError, ERROR_CODES, type ErrorCode } from "../core/errors.ts";
+import { parseNodeAddress } from "../core/address.ts";
+import { MAX_BLOCK_ID_LENGTH, validateBlockId, validateBlockIdFragment } from "../core/block_id.ts";
+import { quoteForMessage, typeName } from "../core/quote.ts";
 import { MAX_CHUNK_SIZE, MAX_JSON_PAYLOAD, MIN_CHUNK_SIZE } from "./frame.ts";
 import {
   booleanField,

@@ -17,7 +17,7 @@
  *
  * @module
  */
-export * from "../block_id.ts";
+export * from "../core/block_id.ts";
 export * from "./connection.ts";
 export * from "./frame.ts";
 export * from "./messages.ts";

@@ -11,7 +11,7 @@
  *   `read(view)` source (a file, stdin), cutting it into canonical chunks.
  *
  * The digest of a stream is the xxh64 of its frames' checksums (big-endian u64s, in order),
- * i.e. `blockDigest` of `src/checksum.ts`, computed incrementally.
+ * i.e. `blockDigest` of `src/checksum/checksum.ts`, computed incrementally.
  *
  * @module
  */
@@ -21,8 +21,8 @@ import {
   createChecksummer,
   formatChecksum,
   hashInPlace,
-} from "../checksum.ts";
-import { CdfsError } from "../errors.ts";
+} from "../checksum/checksum.ts";
+import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "./connection.ts";
 import {
   decodeEndPayload,

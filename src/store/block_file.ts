@@ -25,8 +25,8 @@
  *
  * @module
  */
-import { blockDigest, type Checksummer, formatChecksum } from "../checksum.ts";
-import { CdfsError } from "../errors.ts";
+import { blockDigest, type Checksummer, formatChecksum } from "../checksum/checksum.ts";
+import { CdfsError } from "../core/errors.ts";
 
 /**
  * The size of the header at the start of every block file; the data starts here.
@@ -85,7 +85,7 @@ export interface BlockHeader {
   chunkSize: number;
   /** The number of chunks, `ceil(length / chunkSize)`. */
   chunks: number;
-  /** The block digest (see `blockDigest` in src/checksum.ts). */
+  /** The block digest (see `blockDigest` in src/checksum/checksum.ts). */
   digest: bigint;
   /** When the block was committed (millisecond precision). */
   created: Date;
@@ -159,7 +159,7 @@ export function blockFileSize(length: number, chunkSize: number): number {
  *
  * @example
  * ```ts
- * import { createChecksummer } from "../checksum.ts";
+ * import { createChecksummer } from "../checksum/checksum.ts";
  * import { encodeHeader, HEADER_SIZE } from "./block_file.ts";
  * const hasher = await createChecksummer();
  * const bytes = encodeHeader({
@@ -204,7 +204,7 @@ export function encodeHeader(header: BlockHeader, hasher: Checksummer): Uint8Arr
  *
  * @example
  * ```ts
- * import { createChecksummer } from "../checksum.ts";
+ * import { createChecksummer } from "../checksum/checksum.ts";
  * import { decodeHeader, encodeHeader } from "./block_file.ts";
  * const hasher = await createChecksummer();
  * const header = {
@@ -314,7 +314,7 @@ export function encodeFooter(chunkChecksums: ArrayLike<bigint>, digest: bigint):
  *
  * @example
  * ```ts
- * import { blockDigest, createChecksummer } from "../checksum.ts";
+ * import { blockDigest, createChecksummer } from "../checksum/checksum.ts";
  * import { decodeFooter, encodeFooter } from "./block_file.ts";
  * const hasher = await createChecksummer();
  * const digest = blockDigest(hasher, [42n]);

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { type Checksummer, formatChecksum } from "../checksum.ts";
-import { CdfsError } from "../errors.ts";
+import { type Checksummer, formatChecksum } from "../checksum/checksum.ts";
+import { CdfsError } from "../core/errors.ts";
 import {
   blockFileSize,
   chunkCount,
@@ -95,7 +95,7 @@ export async function openBlockFile(path: string, block: string): Promise<Deno.F
  *
  * @example
  * ```ts
- * import { createChecksummer } from "../checksum.ts";
+ * import { createChecksummer } from "../checksum/checksum.ts";
  * import { BlockStore } from "./block_store.ts";
  * import { openBlockFile, readBlockInfo } from "./block_reader.ts";
  * const store = await BlockStore.open(await Deno.makeTempDir());
@@ -146,7 +146,7 @@ export async function readBlockInfo(
  *
  * @example
  * ```ts
- * import { createChecksummer } from "../checksum.ts";
+ * import { createChecksummer } from "../checksum/checksum.ts";
  * import { BlockStore } from "./block_store.ts";
  * import { openBlockFile, readChunkedBlockInfo } from "./block_reader.ts";
  * const store = await BlockStore.open(await Deno.makeTempDir(), { chunkSize: 4096 });
@@ -417,7 +417,7 @@ export class BlockReader {
  *
  * @example
  * ```ts
- * import { createChecksummer } from "../checksum.ts";
+ * import { createChecksummer } from "../checksum/checksum.ts";
  * import { BlockStore } from "./block_store.ts";
  * import { openBlockReader } from "./block_reader.ts";
  * const store = await BlockStore.open(await Deno.makeTempDir());

@@ -16,10 +16,10 @@
  */
 import { createHash } from "node:crypto";
 import { statfs } from "node:fs/promises";
-import { type Checksummer, createChecksummer } from "../checksum.ts";
-import { CdfsError } from "../errors.ts";
+import { type Checksummer, createChecksummer } from "../checksum/checksum.ts";
+import { CdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
-import { isValidBlockId, validateBlockId, validateBlockIdFragment } from "../block_id.ts";
+import { isValidBlockId, validateBlockId, validateBlockIdFragment } from "../core/block_id.ts";
 import { DEFAULT_CHUNK_SIZE, HEADER_SIZE, validateChunkSize } from "./block_file.ts";
 import {
   type BlockReader,

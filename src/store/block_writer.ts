@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { blockDigest, type Checksummer, formatChecksum } from "../checksum.ts";
-import { CdfsError } from "../errors.ts";
+import { blockDigest, type Checksummer, formatChecksum } from "../checksum/checksum.ts";
+import { CdfsError } from "../core/errors.ts";
 import { encodeFooter, encodeHeader } from "./block_file.ts";
 import { pathExists, syncDirectory, writeFully } from "./file_io.ts";
 import type { BlockInfo } from "./types.ts";

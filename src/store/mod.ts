@@ -15,7 +15,7 @@
  *
  * @module
  */
-export { isValidBlockId, MAX_BLOCK_ID_LENGTH, validateBlockId } from "../block_id.ts";
+export { isValidBlockId, MAX_BLOCK_ID_LENGTH, validateBlockId } from "../core/block_id.ts";
 export {
   DEFAULT_CHUNK_SIZE,
   MAX_CHUNK_SIZE,

@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import type { BlockInfo } from "./types.ts";
- * import { formatChecksum } from "../checksum.ts";
+ * import { formatChecksum } from "../checksum/checksum.ts";
  * function describe(info: BlockInfo): string {
  *   return `${info.block}: ${info.length} bytes, digest ${formatChecksum(info.digest)}`;
  * }
@@ -23,7 +23,7 @@ export interface BlockInfo {
   length: number;
   /** The size of every chunk but the last, which may be shorter. */
   chunkSize: number;
-  /** The block digest: xxh64 of the chunk checksums (see `blockDigest` in src/checksum.ts). */
+  /** The block digest: xxh64 of the chunk checksums (see `blockDigest` in src/checksum/checksum.ts). */
   digest: bigint;
   /** When the block was committed (millisecond precision). */
   created: Date;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { EXIT_FAILURE, EXIT_USAGE, resolveCommand, runCli } from "../../src/cli/app.ts";
 import { type Command, parseSize } from "../../src/cli/command.ts";
-import { CdfsError } from "../../src/errors.ts";
-import { VERSION } from "../../src/version.ts";
+import { CdfsError } from "../../src/core/errors.ts";
+import { VERSION } from "../../src/core/version.ts";
 
 function capture() {
   const out: string[] = [];

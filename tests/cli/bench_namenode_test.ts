@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { NamenodeBenchResults } from "../../src/bench/namenode.ts";
-import { READ_KINDS } from "../../src/bench/namenode_reads.ts";
+import type { NamenodeBenchResults } from "../../bench/namenode/namenode.ts";
+import { READ_KINDS } from "../../bench/namenode/namenode_reads.ts";
 import { findEtcd } from "../../src/cluster/etcd.ts";
 import { findProcesses } from "../../src/cluster/processes.ts";
 import { runCdfs } from "../helpers/cli.ts";

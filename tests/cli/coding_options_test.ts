@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { EXIT_FAILURE, EXIT_USAGE } from "../../src/cli/app.ts";
 import { parseTimeout } from "../../src/cli/command.ts";
-import { DelayRelay } from "../../src/cluster/relay.ts";
-import { parseNodeAddress } from "../../src/address.ts";
-import { CdfsError } from "../../src/errors.ts";
+import { DelayRelay } from "../../src/emulation/relay.ts";
+import { parseNodeAddress } from "../../src/core/address.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 

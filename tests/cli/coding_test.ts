@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { EXIT_FAILURE, EXIT_USAGE } from "../../src/cli/app.ts";
 import { CODING_COMMANDS } from "../../src/cli/coding.ts";
 import { COMMANDS } from "../../src/cli/commands.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
-import { analyze } from "../../src/coding/symbolic.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
+import { analyze } from "../../src/coding/analysis/symbolic.ts";
 import { unusedPort } from "../client/_blocks.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 

@@ -3,7 +3,7 @@
  * `--listen` parsing, and a real process logging to a file with `--log FILE`.
  */
 import assert from "node:assert/strict";
-import { parseNodeAddress } from "../../src/address.ts";
+import { parseNodeAddress } from "../../src/core/address.ts";
 import { runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { pingFresh } from "../datanode/_client.ts";

@@ -14,14 +14,14 @@
 import assert from "node:assert/strict";
 import { layoutOfModule, sharedDatanodes } from "../../src/namenode/layout.ts";
 import { nodesOfFile } from "../../src/namenode/client.ts";
-import { analyze } from "../../src/coding/symbolic.ts";
-import { fieldRank } from "../../src/coding/field_matrix.ts";
+import { analyze } from "../../src/coding/analysis/symbolic.ts";
+import { fieldRank } from "../../src/coding/analysis/field_matrix.ts";
 import { runCdfs } from "../helpers/cli.ts";
 import { statBlock } from "../helpers/in_process_cluster.ts";
 import { randomBytes } from "../client/_blocks.ts";
 import { formatBytes } from "../../src/format/bytes.ts";
 import { type FileCluster, startFileCluster } from "../client/_file_cluster.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import type { FileView } from "../../src/namenode/responses.ts";
 
 const CHUNK = ["--chunk-size", "4096"];

@@ -17,7 +17,7 @@ import { COMMANDS, GROUPS } from "../../src/cli/commands.ts";
 import { completionScript, SHELLS } from "../../src/cli/completions.ts";
 import { groupCommands } from "../../src/cli/help.ts";
 import { closestNames, didYouMean, editDistance } from "../../src/cli/suggest.ts";
-import { CdfsError } from "../../src/errors.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 
 const LISTED = COMMANDS.filter((c) => c.hidden !== true);

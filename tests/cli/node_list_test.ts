@@ -3,7 +3,7 @@ import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 import { codingModule as replication } from "../../coding/replication.ts";
 import { checkNodeCount, nodeListArgument, parseNodeList } from "../../src/cli/node_list.ts";
 import { writeClusterFile } from "../../src/cluster/cluster_file.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { capturingContext } from "../helpers/cli.ts";
 
 function usageError(pattern: RegExp): (error: unknown) => boolean {

@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { runLocal } from "../../src/coding/local_cluster.ts";
-import type { CodingModule } from "../../src/coding/program.ts";
-import { validateModule } from "../../src/coding/validate.ts";
-import { CdfsError } from "../../src/errors.ts";
+import { runLocal } from "../../src/coding/runtime/local_cluster.ts";
+import type { CodingModule } from "../../src/coding/lang/program.ts";
+import { validateModule } from "../../src/coding/lang/validate.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import type { CodingRequest } from "../../src/protocol/messages.ts";
 import { randomBytes } from "./_blocks.ts";
 import { type InProcessCluster, startCluster } from "../helpers/in_process_cluster.ts";

@@ -9,7 +9,7 @@ import {
   DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
 } from "../../src/protocol/connection.ts";
-import { CdfsError, type ErrorCode } from "../../src/errors.ts";
+import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256, streamedBlock, unusedPort } from "./_blocks.ts";
 import { concatBytes } from "../helpers/bytes.ts";

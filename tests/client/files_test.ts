@@ -20,7 +20,7 @@ import { readFile } from "../../src/client/files/read.ts";
 import { repairFile } from "../../src/client/files/repair.ts";
 import { chooseTarget, type CopyVector } from "../../src/client/files/spare.ts";
 import { encodeObject } from "../../src/client/objects.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { nodesOfFile } from "../../src/namenode/client.ts";
 import { layoutOfModule, sharedDatanodes } from "../../src/namenode/layout.ts";
 import type { DatanodeView, FileView } from "../../src/namenode/responses.ts";

@@ -6,7 +6,7 @@ import {
   parseManifest,
   partLengthOf,
 } from "../../src/client/manifest.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 
 const manifest: ObjectManifest = {
   module: "rapidraid",

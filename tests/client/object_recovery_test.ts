@@ -22,11 +22,11 @@ import {
   surveyCodedBlocks,
 } from "../../src/client/objects.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { deriveRepairProgram } from "../../src/coding/decoder.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
-import type { CodingModule, Program } from "../../src/coding/program.ts";
+import { deriveRepairProgram } from "../../src/coding/analysis/decoder.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
+import type { CodingModule, Program } from "../../src/coding/lang/program.ts";
 import { STANDARD_OPS } from "../../src/datanode/dispatch.ts";
-import { CdfsError } from "../../src/errors.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
 import { concatBytes } from "../helpers/bytes.ts";
 import { randomBytes } from "./_blocks.ts";

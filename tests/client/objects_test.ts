@@ -17,10 +17,16 @@ import {
   repairBlock,
   surveyCodedBlocks,
 } from "../../src/client/objects.ts";
-import { codedBlock, partBlock, program, readBlock, writeBlock } from "../../src/coding/helpers.ts";
-import type { CodingModule } from "../../src/coding/program.ts";
-import { validateModule } from "../../src/coding/validate.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import {
+  codedBlock,
+  partBlock,
+  program,
+  readBlock,
+  writeBlock,
+} from "../../src/coding/lang/helpers.ts";
+import type { CodingModule } from "../../src/coding/lang/program.ts";
+import { validateModule } from "../../src/coding/lang/validate.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256, unusedPort } from "./_blocks.ts";
 import { retrieveBlock } from "../helpers/in_process_cluster.ts";

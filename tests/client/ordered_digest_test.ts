@@ -17,7 +17,7 @@ import { filePartLength } from "../../src/client/files/file_target.ts";
 import { putFile } from "../../src/client/files/put.ts";
 import { readFile } from "../../src/client/files/read.ts";
 import { OrderedFileDigest, partSpans } from "../../src/client/ordered_digest.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { randomBytes } from "./_blocks.ts";
 import { startFileCluster } from "./_file_cluster.ts";
 import { tempDir } from "../helpers/temp_dir.ts";

@@ -13,7 +13,7 @@ import {
   validateClusterName,
   writeClusterFile,
 } from "../../src/cluster/cluster_file.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 
 function sample(nodes = 3): ClusterFile {
   return {

@@ -11,8 +11,8 @@ import {
 } from "../../src/cluster/demo.ts";
 import { clusterStatus, LocalCluster } from "../../src/cluster/local.ts";
 import { selfLauncher } from "../../src/cluster/node_process.ts";
-import { deriveDecodePlan } from "../../src/coding/decoder.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { deriveDecodePlan } from "../../src/coding/analysis/decoder.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 
 const launcher = selfLauncher((name) => Deno.env.get(name));

@@ -16,7 +16,7 @@ import {
 } from "../../src/cluster/local.ts";
 import { isDatanodeOf, NodeChild, selfLauncher } from "../../src/cluster/node_process.ts";
 import { findProcesses, processInfo } from "../../src/cluster/processes.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { isNameNodeOf } from "../../src/cluster/namenode_process.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
 

@@ -8,10 +8,10 @@
 
 import * as gf256 from "../../src/gf/gf256.ts";
 import * as gf65536 from "../../src/gf/gf65536.ts";
-import { deriveDecodePlan, withPrograms } from "../../src/coding/decoder.ts";
-import { runLocal } from "../../src/coding/local_cluster.ts";
-import type { CodingModule, FieldWidth } from "../../src/coding/program.ts";
-import { validateModule } from "../../src/coding/validate.ts";
+import { deriveDecodePlan, withPrograms } from "../../src/coding/analysis/decoder.ts";
+import { runLocal } from "../../src/coding/runtime/local_cluster.ts";
+import type { CodingModule, FieldWidth } from "../../src/coding/lang/program.ts";
+import { validateModule } from "../../src/coding/lang/validate.ts";
 
 /**
  * A deterministic pseudo-random generator (xorshift32), so failures reproduce.

@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import * as gf256 from "../../src/gf/gf256.ts";
 import * as gf65536 from "../../src/gf/gf65536.ts";
-import { deriveDecodePlan, deriveRepairProgram, withPrograms } from "../../src/coding/decoder.ts";
-import { fieldIdentity, fieldMultiply } from "../../src/coding/field_matrix.ts";
-import { runLocal } from "../../src/coding/local_cluster.ts";
-import type { CodingModule, FieldWidth } from "../../src/coding/program.ts";
-import { analyze, generatorMatrix, programOutputs } from "../../src/coding/symbolic.ts";
-import { validateModule } from "../../src/coding/validate.ts";
+import {
+  deriveDecodePlan,
+  deriveRepairProgram,
+  withPrograms,
+} from "../../src/coding/analysis/decoder.ts";
+import { fieldIdentity, fieldMultiply } from "../../src/coding/analysis/field_matrix.ts";
+import { runLocal } from "../../src/coding/runtime/local_cluster.ts";
+import type { CodingModule, FieldWidth } from "../../src/coding/lang/program.ts";
+import { analyze, generatorMatrix, programOutputs } from "../../src/coding/analysis/symbolic.ts";
+import { validateModule } from "../../src/coding/lang/validate.ts";
 import { codingModule as rapidraid, RAPIDRAID_COEFFICIENTS } from "../../coding/rapidraid.ts";
 import { codingModule as rapidraid16 } from "../../coding/rapidraid16.ts";
 import {

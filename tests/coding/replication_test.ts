@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { deriveRepairProgram } from "../../src/coding/decoder.ts";
-import { analyze, generatorMatrix, programOutputs } from "../../src/coding/symbolic.ts";
-import { validateModule } from "../../src/coding/validate.ts";
+import { deriveRepairProgram } from "../../src/coding/analysis/decoder.ts";
+import { analyze, generatorMatrix, programOutputs } from "../../src/coding/analysis/symbolic.ts";
+import { validateModule } from "../../src/coding/lang/validate.ts";
 import { codingModule as replication, replicationModule } from "../../coding/replication.ts";
 import { decodeLocal, encodeLocal, randomBytes, rng } from "./code_harness.ts";
 

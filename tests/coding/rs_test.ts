@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import * as gf256 from "../../src/gf/gf256.ts";
 import { systematicCauchyGenerator } from "../../src/gf/matrix.ts";
 import { referenceKernels } from "../../src/gf/region_ref.ts";
-import { deriveRepairProgram } from "../../src/coding/decoder.ts";
-import { analyze, generatorMatrix, programOutputs } from "../../src/coding/symbolic.ts";
-import { validateModule } from "../../src/coding/validate.ts";
+import { deriveRepairProgram } from "../../src/coding/analysis/decoder.ts";
+import { analyze, generatorMatrix, programOutputs } from "../../src/coding/analysis/symbolic.ts";
+import { validateModule } from "../../src/coding/lang/validate.ts";
 import { codingModule as rs, rsModule } from "../../coding/rs.ts";
 import {
   combinations,

@@ -7,8 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { createChecksummer } from "../../src/checksum.ts";
-import { CdfsError, type ErrorCode } from "../../src/errors.ts";
+import { createChecksummer } from "../../src/checksum/checksum.ts";
+import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
 import { FrameConnection, type FrameConnectionOptions } from "../../src/protocol/connection.ts";
 import {
   decodeFrameHeader,

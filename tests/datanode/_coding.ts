@@ -10,9 +10,9 @@ import {
   type CodingResult,
   DataNodeClient,
 } from "../../src/client/datanode_client.ts";
-import type { CodingModule } from "../../src/coding/program.ts";
-import { expandBlockName } from "../../src/coding/validate.ts";
-import { CdfsError } from "../../src/errors.ts";
+import type { CodingModule } from "../../src/coding/lang/program.ts";
+import { expandBlockName } from "../../src/coding/lang/validate.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import type { CodingRequest, StatsResponse } from "../../src/protocol/messages.ts";
 import { concatBytes, randomBytes } from "../helpers/bytes.ts";

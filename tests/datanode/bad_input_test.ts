@@ -5,7 +5,7 @@
  * node goes on serving.
  */
 import assert from "node:assert/strict";
-import { createChecksummer } from "../../src/checksum.ts";
+import { createChecksummer } from "../../src/checksum/checksum.ts";
 import {
   encodeEndPayload,
   encodeFrameHeader,

@@ -10,11 +10,11 @@
 import assert from "node:assert/strict";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { encodeObject } from "../../src/client/objects.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
-import { runLocal } from "../../src/coding/local_cluster.ts";
-import { pushChain } from "../../src/coding/push.ts";
-import { expandBlockName } from "../../src/coding/validate.ts";
-import { CdfsError } from "../../src/errors.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
+import { runLocal } from "../../src/coding/runtime/local_cluster.ts";
+import { pushChain } from "../../src/coding/runtime/push_chain.ts";
+import { expandBlockName } from "../../src/coding/lang/validate.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import {
   assertCodedBlocks,
   assertNamesNode,

@@ -8,11 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { deriveDecodePlan } from "../../src/coding/decoder.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
-import { runLocal } from "../../src/coding/local_cluster.ts";
-import { expandBlockName } from "../../src/coding/validate.ts";
-import { CdfsError } from "../../src/errors.ts";
+import { deriveDecodePlan } from "../../src/coding/analysis/decoder.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
+import { runLocal } from "../../src/coding/runtime/local_cluster.ts";
+import { expandBlockName } from "../../src/coding/lang/validate.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { call, connect } from "./_client.ts";
 

@@ -10,7 +10,7 @@ import { OpTable, STANDARD_OPS } from "../../src/datanode/dispatch.ts";
 import { formatLogLine, jsonLineSink, type LogRecord } from "../../src/datanode/log.ts";
 import { type OpHandler } from "../../src/datanode/op.ts";
 import { DataNodeServer } from "../../src/datanode/server.ts";
-import { CdfsError } from "../../src/errors.ts";
+import { CdfsError } from "../../src/core/errors.ts";
 import { PeerError } from "../../src/protocol/connection.ts";
 import { FRAME_TYPE } from "../../src/protocol/frame.ts";
 import { describeFailure } from "../../src/protocol/frame_server.ts";

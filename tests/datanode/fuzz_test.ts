@@ -15,7 +15,7 @@
  * no STORE left half-done.
  */
 import assert from "node:assert/strict";
-import { createChecksummer } from "../../src/checksum.ts";
+import { createChecksummer } from "../../src/checksum/checksum.ts";
 import {
   encodeEndPayload,
   encodeFrameHeader,

@@ -5,7 +5,7 @@
  * shutdown.
  */
 import assert from "node:assert/strict";
-import { blockDigest, formatChecksum } from "../../src/checksum.ts";
+import { blockDigest, formatChecksum } from "../../src/checksum/checksum.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
-import { expandBlockName } from "../../src/coding/validate.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
+import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import { TrafficCounters } from "../../src/datanode/traffic.ts";
 import type { ByteMeter } from "../../src/protocol/connection.ts";
 import { FRAME_HEADER_SIZE } from "../../src/protocol/frame.ts";

@@ -12,10 +12,10 @@
  */
 import assert from "node:assert/strict";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
-import type { CodingModule } from "../../src/coding/program.ts";
-import { analyze } from "../../src/coding/symbolic.ts";
-import { seededRandom } from "../../src/cluster/link_spec.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
+import type { CodingModule } from "../../src/coding/lang/program.ts";
+import { analyze } from "../../src/coding/analysis/symbolic.ts";
+import { seededRandom } from "../../src/emulation/link_spec.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256 } from "../client/_blocks.ts";

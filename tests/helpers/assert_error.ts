@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { CdfsError, type ErrorCode } from "../../src/errors.ts";
+import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
 
 /**
  * A validator for `assert.throws(fn, cdfsError("BAD_REQUEST", /.../))`.
@@ -13,7 +13,7 @@ import { CdfsError, type ErrorCode } from "../../src/errors.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { CdfsError } from "../../src/errors.ts";
+ * import { CdfsError } from "../../src/core/errors.ts";
  * import { cdfsError } from "./assert_error.ts";
  * assert.throws(() => {
  *   throw new CdfsError("USAGE", "--nodes is required");

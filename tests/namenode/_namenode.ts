@@ -12,7 +12,7 @@ import { type CodeLayout, layoutOfModule } from "../../src/namenode/layout.ts";
 import type { NameNodeLogRecord } from "../../src/namenode/log.ts";
 import type { FileView } from "../../src/namenode/responses.ts";
 import { NameNodeServer, type NameNodeServerOptions } from "../../src/namenode/server.ts";
-import { loadCodingModule } from "../../src/coding/loader.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 
 /** RapidRAID's layouts: the 22 part replicas a put writes, and every block. */
 export const RAPIDRAID = await loadCodingModule("rapidraid");

@@ -14,7 +14,7 @@ import { DecisionLog } from "../../src/namenode/log.ts";
 import { CodeCatalog } from "../../src/namenode/code_analysis.ts";
 import { openMetadataStore } from "../../src/namenode/meta/open.ts";
 import { NameNodeState } from "../../src/namenode/state.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { tempDir } from "../helpers/temp_dir.ts";
 import { EtcdCluster, findEtcd } from "./_etcd.ts";
 import { DIGEST, MIRROR, startNameNode } from "./_namenode.ts";

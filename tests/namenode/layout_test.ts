@@ -3,7 +3,7 @@
  * recovered from a file's blocks without any stored index.
  */
 import assert from "node:assert/strict";
-import { loadCodingModule } from "../../src/coding/loader.ts";
+import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import {
   type CodeLayout,
   layoutNeeds,

@@ -3,7 +3,7 @@
  * free space respected, spread over many files, and a one-line refusal naming the numbers.
  */
 import assert from "node:assert/strict";
-import { seededRandom } from "../../src/cluster/link_spec.ts";
+import { seededRandom } from "../../src/emulation/link_spec.ts";
 import { type NodeSpace, placeNodes } from "../../src/namenode/placement.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
 

@@ -26,7 +26,7 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { waitForRegistrations } from "../../src/cluster/cluster_namenode.ts";
 import { NameNodeChild } from "../../src/cluster/namenode_process.ts";
 import { selfLauncher } from "../../src/cluster/node_process.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
 import type { FileView } from "../../src/namenode/responses.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";

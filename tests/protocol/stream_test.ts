@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
-import { blockDigest, createChecksummer } from "../../src/checksum.ts";
-import { CdfsError, type ErrorCode } from "../../src/errors.ts";
+import { blockDigest, createChecksummer } from "../../src/checksum/checksum.ts";
+import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
 import { type FrameConnection, PeerError } from "../../src/protocol/connection.ts";
 import {
   type ChunkBufferPool,

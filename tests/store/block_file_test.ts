@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createChecksummer } from "../../src/checksum.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { createChecksummer } from "../../src/checksum/checksum.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import {
   blockFileSize,
   type BlockHeader,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import { type BlockChange, BlockStore, DEFAULT_CHUNK_SIZE } from "../../src/store/mod.ts";
 import {
   expectedChecksums,

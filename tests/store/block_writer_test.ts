@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isCdfsError } from "../../src/errors.ts";
+import { isCdfsError } from "../../src/core/errors.ts";
 import {
   digestOf,
   expectedChecksums,

@@ -1,6 +1,6 @@
 /**
  * Helpers for the block store tests: scratch stores, deterministic data, and checksums
- * computed independently of src/checksum.ts (straight from hash-wasm's one-shot xxhash64).
+ * computed independently of src/checksum/checksum.ts (straight from hash-wasm's one-shot xxhash64).
  *
  * @module
  */
@@ -59,7 +59,7 @@ export function testBytes(length: number, seed: number): Uint8Array<ArrayBuffer>
 }
 
 /**
- * The xxh64 of `bytes`, from hash-wasm's one-shot function (not via src/checksum.ts).
+ * The xxh64 of `bytes`, from hash-wasm's one-shot function (not via src/checksum/checksum.ts).
  *
  * @example
  * ```ts

@@ -29,8 +29,8 @@
  *
  * @module
  */
-import type { CodingModule } from "../../coding/program.ts";
-import { CdfsError } from "../../errors.ts";
+import type { CodingModule } from "../../coding/lang/program.ts";
+import { CdfsError } from "../../core/errors.ts";
 import type { StatResponse } from "../../protocol/messages.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import { layoutOfModule } from "../../namenode/layout.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CdfsError, isCdfsError } from "../../errors.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import type { CommitSpec, NameNodeClient } from "../../namenode/client.ts";
 import type { FileView } from "../../namenode/responses.ts";
 
@@ -75,7 +75,7 @@ export async function abandonChanges(namenode: NameNodeClient, fileId: number): 
  *
  * @example
  * ```ts
- * import { CdfsError } from "../../errors.ts";
+ * import { CdfsError } from "../../core/errors.ts";
  * import { withOutcome } from "./commit.ts";
  * const e = withOutcome(new CdfsError("UNAVAILABLE", "node 3 down"), "nothing was stored");
  * console.log((e as Error).message); // "node 3 down; nothing was stored"

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { partBlock, program, readBlock, writeBlock } from "../../coding/helpers.ts";
+import { partBlock, program, readBlock, writeBlock } from "../../coding/lang/helpers.ts";
 import type { CommittedBlock } from "../datanode_client.ts";
-import { expandBlockName } from "../../coding/validate.ts";
-import { CdfsError } from "../../errors.ts";
+import { expandBlockName } from "../../coding/lang/validate.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { codingRequest, freeProgramName, newRunId, ProgramRuns } from "../object_common.ts";
 import type { ObjectTarget, ProgressCallback } from "../objects.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isCdfsError } from "../../errors.ts";
+import { isCdfsError } from "../../core/errors.ts";
 import type { BlockView } from "../../namenode/responses.ts";
 import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";
 import { errorMessage, MAX_CONCURRENT_STORES, runLimited } from "../object_common.ts";

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { CodingModule } from "../../coding/program.ts";
-import { CdfsError } from "../../errors.ts";
+import type { CodingModule } from "../../coding/lang/program.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { nodesOfFile } from "../../namenode/client.ts";
 import { layoutOfModule } from "../../namenode/layout.ts";
 import type { FileView } from "../../namenode/responses.ts";

@@ -44,7 +44,7 @@
  *
  * @module
  */
-import { isCdfsError } from "../../errors.ts";
+import { isCdfsError } from "../../core/errors.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import type { FileView, OrphanView } from "../../namenode/responses.ts";
 import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { isCdfsError } from "../../errors.ts";
+import { isCdfsError } from "../../core/errors.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import type { FileView } from "../../namenode/responses.ts";
 import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";

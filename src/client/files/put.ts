@@ -15,8 +15,8 @@
  *
  * @module
  */
-import type { CodingModule } from "../../coding/program.ts";
-import { CdfsError } from "../../errors.ts";
+import type { CodingModule } from "../../coding/lang/program.ts";
+import { CdfsError } from "../../core/errors.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import { layoutOfModule } from "../../namenode/layout.ts";
 import type { FileView, NodeRef } from "../../namenode/responses.ts";

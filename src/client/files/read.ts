@@ -9,8 +9,8 @@
  * @module
  */
 import { basename, dirname } from "node:path";
-import type { CodingModule } from "../../coding/program.ts";
-import { CdfsError, isCdfsError } from "../../errors.ts";
+import type { CodingModule } from "../../coding/lang/program.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import type { FileView } from "../../namenode/responses.ts";
 import type { ByteWriter } from "../byte_io.ts";
 import type { DataNodeClientOptions } from "../datanode_client.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CdfsError, isCdfsError } from "../../errors.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import type { BlockView, FileView } from "../../namenode/responses.ts";
 import { writeFully } from "../byte_io.ts";
 import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";

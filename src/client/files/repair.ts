@@ -18,10 +18,10 @@
  *
  * @module
  */
-import { type FieldVector, unitVector } from "../../coding/field_matrix.ts";
-import type { CodingModule } from "../../coding/program.ts";
-import { generatorMatrix } from "../../coding/symbolic.ts";
-import { CdfsError } from "../../errors.ts";
+import { type FieldVector, unitVector } from "../../coding/analysis/field_matrix.ts";
+import type { CodingModule } from "../../coding/lang/program.ts";
+import { generatorMatrix } from "../../coding/analysis/symbolic.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { type NameNodeClient, nodesOfFile } from "../../namenode/client.ts";
 import { type CodeLayout, layoutOfModule, logicalNodeOfCopy } from "../../namenode/layout.ts";
 import type {

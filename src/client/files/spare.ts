@@ -22,9 +22,9 @@
  *
  * @module
  */
-import type { FieldWidth } from "../../coding/program.ts";
-import { fieldRank, type FieldVector } from "../../coding/field_matrix.ts";
-import { CdfsError } from "../../errors.ts";
+import type { FieldWidth } from "../../coding/lang/program.ts";
+import { fieldRank, type FieldVector } from "../../coding/analysis/field_matrix.ts";
+import { CdfsError } from "../../core/errors.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import type { DatanodeView } from "../../namenode/responses.ts";
 import { formatBytes } from "../../format/bytes.ts";

@@ -27,25 +27,25 @@
  *
  * @module
  */
-import { createChecksummer } from "../../checksum.ts";
+import { createChecksummer } from "../../checksum/checksum.ts";
 import type { DataNodeClientOptions } from "../../client/datanode_client.ts";
-import { Executor, type ProgramRun, type RunContext } from "../../coding/interpreter.ts";
-import { listCodingModules, loadCodingModule } from "../../coding/loader.ts";
-import type { CodingModule, Program } from "../../coding/program.ts";
-import { RunRegistry } from "../../coding/queues.ts";
-import { validateProgram } from "../../coding/validate.ts";
-import { CdfsError } from "../../errors.ts";
+import { Executor, type ProgramRun, type RunContext } from "../../coding/runtime/interpreter.ts";
+import { listCodingModules, loadCodingModule } from "../../coding/lang/loader.ts";
+import type { CodingModule, Program } from "../../coding/lang/program.ts";
+import { RunRegistry } from "../../coding/runtime/queues.ts";
+import { validateProgram } from "../../coding/lang/validate.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { PeerError } from "../../protocol/connection.ts";
 import { type EndTrailer, FRAME_TYPE } from "../../protocol/frame.ts";
 import { ProgressWriter } from "../../protocol/progress_writer.ts";
-import type { CodingPushStream } from "../../client/coding_push.ts";
-import { checkPushChain } from "../../coding/push.ts";
+import type { CodingPushStream } from "../../coding/runtime/push_stream.ts";
+import { checkPushChain } from "../../coding/runtime/push_chain.ts";
 import {
   type CodingRequest,
   type CodingStartResponse,
   parseCodingCommit,
 } from "../../protocol/messages.ts";
-import { namedCause, NetworkStreamResolver } from "../coding_resolver.ts";
+import { namedCause, NetworkStreamResolver } from "../../coding/runtime/resolver.ts";
 import { type OpContext, type OpHandler, parseRequestAs } from "../op.ts";
 import type { TrafficCounters } from "../traffic.ts";
 
@@ -54,7 +54,7 @@ import type { TrafficCounters } from "../traffic.ts";
  *
  * @example
  * ```ts
- * import { RunRegistry } from "../../coding/queues.ts";
+ * import { RunRegistry } from "../../coding/runtime/queues.ts";
  * import type { CodingServices } from "./coding.ts";
  * const services: CodingServices = { runs: new RunRegistry(), client: { frameTimeoutMs: 5000 } };
  * ```
@@ -78,7 +78,7 @@ export interface CodingServices {
  *
  * @example
  * ```ts
- * import { RunRegistry } from "../../coding/queues.ts";
+ * import { RunRegistry } from "../../coding/runtime/queues.ts";
  * import { createCodingOp } from "./coding.ts";
  * const handler = createCodingOp({ runs: new RunRegistry() });
  * console.log(handler.op); // "CODING"

@@ -5,7 +5,7 @@
  */
 import { FRAME_TYPE } from "../../protocol/frame.ts";
 import type { PingResponse } from "../../protocol/messages.ts";
-import { VERSION } from "../../version.ts";
+import { VERSION } from "../../core/version.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**

@@ -11,8 +11,8 @@
  * @module
  */
 import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
-import { formatChecksum, hashInPlace } from "../../checksum.ts";
-import { CdfsError } from "../../errors.ts";
+import { formatChecksum, hashInPlace } from "../../checksum/checksum.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { FRAME_HEADER_SIZE, FRAME_TYPE } from "../../protocol/frame.ts";
 import type { RetrieveResponse } from "../../protocol/messages.ts";
 import { type OutgoingChunk, sendChunks } from "../../protocol/stream.ts";

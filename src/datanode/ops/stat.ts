@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatChecksum } from "../../checksum.ts";
+import { formatChecksum } from "../../checksum/checksum.ts";
 import { FRAME_TYPE } from "../../protocol/frame.ts";
 import type { StatResponse } from "../../protocol/messages.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";

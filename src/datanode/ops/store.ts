@@ -8,8 +8,8 @@
  * @module
  */
 import type { PooledBuffer } from "../../buffer/pool.ts";
-import { formatChecksum } from "../../checksum.ts";
-import { CdfsError } from "../../errors.ts";
+import { formatChecksum } from "../../checksum/checksum.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { FRAME_TYPE } from "../../protocol/frame.ts";
 import type { StoreResponse } from "../../protocol/messages.ts";
 import { type ChunkBufferPool, receiveChunks } from "../../protocol/stream.ts";

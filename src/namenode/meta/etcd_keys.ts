@@ -19,7 +19,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { CdfsError } from "../../errors.ts";
+import { CdfsError } from "../../core/errors.ts";
 
 /**
  * The default key prefix.

@@ -28,7 +28,7 @@ import {
   isRecoverableError,
   type ITxnResponse,
 } from "etcd3";
-import { CdfsError, isCdfsError } from "../../errors.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import { prefixEnd } from "./etcd_keys.ts";
 
 /**

@@ -25,8 +25,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { quoteForMessage } from "../../describe.ts";
-import { CdfsError } from "../../errors.ts";
+import { quoteForMessage } from "../../core/quote.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { EtcdKeys } from "./etcd_keys.ts";
 import { EtcdKv, type EtcdKvOptions, type Kv, ops, type Step } from "./etcd_kv.ts";
 import { nameTaken, noFileNamed, noFileWithId, notRegistered } from "./failures.ts";

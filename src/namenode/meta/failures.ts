@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { quoteForMessage } from "../../describe.ts";
-import { CdfsError } from "../../errors.ts";
+import { quoteForMessage } from "../../core/quote.ts";
+import { CdfsError } from "../../core/errors.ts";
 
 /**
  * `EXISTS`: the name is taken by a file, committed or still being created.

@@ -11,10 +11,10 @@
  *
  * @module
  */
-import { formatNodeAddress, parseNodeAddress } from "../../address.ts";
-import { validateBlockId } from "../../block_id.ts";
-import { quoteForMessage, typeName } from "../../describe.ts";
-import { CdfsError } from "../../errors.ts";
+import { formatNodeAddress, parseNodeAddress } from "../../core/address.ts";
+import { validateBlockId } from "../../core/block_id.ts";
+import { quoteForMessage, typeName } from "../../core/quote.ts";
+import { CdfsError } from "../../core/errors.ts";
 
 /**
  * The longest file name, in UTF-8 bytes (it is part of a key in etcd, where keys should stay

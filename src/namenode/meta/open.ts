@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CdfsError } from "../../errors.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { EtcdMetadataStore, type EtcdStoreOptions } from "./etcd_store.ts";
 import { SqliteMetadataStore, type SqliteStoreOptions } from "./sqlite_store.ts";
 import type { MetadataStore } from "./store.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { validateBlockId } from "../../block_id.ts";
-import { CdfsError } from "../../errors.ts";
+import { validateBlockId } from "../../core/block_id.ts";
+import { CdfsError } from "../../core/errors.ts";
 import {
   type BlockReport,
   MAX_FULL_REPORT,

@@ -7,7 +7,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import { CdfsError } from "../../errors.ts";
+import { CdfsError } from "../../core/errors.ts";
 
 /**
  * The schema version this code writes.

@@ -23,7 +23,7 @@
  */
 import { setImmediate } from "node:timers";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { CdfsError, isCdfsError } from "../../errors.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import {
   type BlockPlacement,
   type BlockRecord,

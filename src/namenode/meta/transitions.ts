@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { quoteForMessage } from "../../describe.ts";
-import { CdfsError } from "../../errors.ts";
+import { quoteForMessage } from "../../core/quote.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { cannotPlace } from "./failures.ts";
 import {
   blockIdOf,

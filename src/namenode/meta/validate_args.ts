@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { typeName } from "../../describe.ts";
-import { CdfsError } from "../../errors.ts";
+import { typeName } from "../../core/quote.ts";
+import { CdfsError } from "../../core/errors.ts";
 import { LIST_LIMITS, type ListFilesOptions, validateNamePrefix } from "./model.ts";
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { isCdfsError } from "../../../src/errors.ts";
+import { isCdfsError } from "../../../src/core/errors.ts";
 import type { FileRecord } from "../../../src/namenode/meta/model.ts";
 import type { MetadataStore } from "../../../src/namenode/meta/store.ts";
 import { parts, registerNodes } from "./_suite.ts";

@@ -14,7 +14,7 @@ import { DatabaseSync } from "node:sqlite";
 import { SqliteMetadataStore } from "../../../src/namenode/meta/sqlite_store.ts";
 import type { NewFile } from "../../../src/namenode/meta/model.ts";
 import { NameNodeClient } from "../../../src/namenode/client.ts";
-import { isCdfsError } from "../../../src/errors.ts";
+import { isCdfsError } from "../../../src/core/errors.ts";
 import { tempDir } from "../../helpers/temp_dir.ts";
 import { DIGEST, MIRROR, startNameNode } from "../_namenode.ts";
 

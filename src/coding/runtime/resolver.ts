@@ -1,0 +1,840 @@
+/**
+ * The datanode's {@linkcode StreamResolver}: where the streams of a CODING program come from
+ * and go to, on disk and over the network.
+ *
+ * - `{ block }` of this node: the block store's verified reader, chunk by chunk.
+ * - `{ block, node }` of another node: a RETRIEVE to `nodes[node]`.
+ * - `{ program }`: a CODING request for that program to `nodes[program.node]` (same module,
+ *   object, run, nodes, chunk size and inline programs), whose DATA frames are its output.
+ * - outputs: block store writers, committed only when the run is committed.
+ *
+ * Every input fills one buffer of the node's pool per step: a frame or stored chunk that fits
+ * in what is left of the step is read straight into the step buffer (no copy: the sockets and
+ * the file read into the WebAssembly memory the kernels work in); only a chunk larger than the
+ * step (a block stored with larger chunks than the run's) goes through a staging buffer and is
+ * copied. While the interpreter computes a step, every input already reads the next one
+ * (read-ahead of one step, one extra buffer per input).
+ *
+ * Setup latency: a remote input does not wait for its node's first reply when the length is
+ * already known from another input (for RapidRAID, the local part): the program starts, the
+ * node answers its own client, and the reply is checked when the first step needs the data.
+ * So a 16-node pipeline is set up by requests travelling down the chain, not by 16 nested
+ * round trips.
+ *
+ * Commit: a program's blocks become visible only when the whole run is committed. After the
+ * last step {@linkcode NetworkStreamResolver.beginCommit} turns the inputs' `close()` into
+ * "wait for that upstream program's prepared reply"; once all are prepared the node reports
+ * itself prepared; the client's decision ({@linkcode NetworkStreamResolver.decide}) then
+ * commits the output blocks and is forwarded to every upstream program. Any failure before
+ * that aborts everything: outputs are discarded, upstream connections closed (which makes the
+ * upstream nodes abort too).
+ *
+ * Errors from another node name it: `node 7 (127.0.0.1:13107): <cause>`. A timeout also says
+ * which way this node was held up (docs/protocol.md, CODING, blame on a stall): starved (it
+ * waited for that node's stream or block) or blocked (it waited for that node to take its
+ * stream, or to answer). Every connection of the run uses the request's stall timeout
+ * (`timeoutMs`), when it is shorter than the node's own.
+ *
+ * @module
+ */
+import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
+import { formatChecksum } from "../../checksum/checksum.ts";
+import {
+  type CodingPushStream,
+  type CodingStream,
+  DataNodeClient,
+  type DataNodeClientOptions,
+  type RetrieveStream,
+  withStallTimeout,
+} from "../../client/datanode_client.ts";
+import type { CodingInput, CodingOutput, ResolvedSource, StreamResolver } from "./interpreter.ts";
+import { CdfsError } from "../../core/errors.ts";
+import { PullStream } from "./pull_stream.ts";
+import type { FrameConnection } from "../../protocol/connection.ts";
+import { parseResponse } from "../../protocol/messages.ts";
+import type { CodingRequest, CommittedBlock } from "../../protocol/messages.ts";
+import type { BlockReader } from "../../store/block_reader.ts";
+import type { BlockStore } from "../../store/block_store.ts";
+import type { TrafficCounters } from "../../datanode/traffic.ts";
+
+/**
+ * What a {@linkcode NetworkStreamResolver} needs for one CODING request.
+ *
+ * @example
+ * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
+ * ```ts ignore
+ * import type { NetworkResolverOptions } from "./resolver.ts";
+ * const options: NetworkResolverOptions = { store, pool, request, node: 15, signal, client: {} };
+ * ```
+ */
+export interface NetworkResolverOptions {
+  /** The node's block store. */
+  readonly store: BlockStore;
+  /** The node's buffer pool (its arena's kernels do the arithmetic on these buffers). */
+  readonly pool: BufferPool;
+  /** The validated CODING request being served. */
+  readonly request: CodingRequest;
+  /** The logical node running the program (an index into `request.nodes`). */
+  readonly node: number;
+  /** Aborts every read and connection (the node's shutdown). */
+  readonly signal: AbortSignal;
+  /** Timeouts of the connections to the other nodes. */
+  readonly client: DataNodeClientOptions;
+  /** Where the connections to the other nodes count their bytes, as the run's upstream. */
+  readonly traffic?: TrafficCounters;
+  /**
+   * Push mode: the `{ program }` input whose stream the producer sends on the request's own
+   * connection (after the REQUEST frame), instead of one this node would pull.
+   */
+  readonly pushed?: PushedInput;
+}
+
+/**
+ * The input a push-mode request brings along ({@linkcode NetworkResolverOptions.pushed}).
+ *
+ * @example
+ * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
+ * ```ts ignore
+ * import type { PushedInput } from "./resolver.ts";
+ * const pushed: PushedInput = { program: "enc_node3", node: 3, conn: ctx.conn, length: 1 << 20 };
+ * ```
+ */
+export interface PushedInput {
+  /** The producing program. */
+  readonly program: string;
+  /** Its logical node. */
+  readonly node: number;
+  /** The connection its stream arrives on. */
+  readonly conn: FrameConnection;
+  /** The stream's length, as the producer announced it. */
+  readonly length: number;
+}
+
+/**
+ * Whether an error's message names the node of a coding run it happened on
+ * (`node 7 (HOST:PORT): ...`): such an error is passed on unchanged.
+ *
+ * @example
+ * ```ts
+ * import { CdfsError } from "../../core/errors.ts";
+ * import { namesCodingNode } from "./resolver.ts";
+ * const lost = new CdfsError("UNAVAILABLE", "node 7 (127.0.0.1:13107): connection lost");
+ * console.log(namesCodingNode(lost), namesCodingNode(new Error(lost.message))); // true false
+ * ```
+ *
+ * @param error Anything thrown.
+ * @returns True when it names its node.
+ */
+export function namesCodingNode(error: unknown): error is CdfsError {
+  return error instanceof CdfsError && NAMED.test(error.message);
+}
+
+const NAMED = /^node \d+ \(/;
+
+/**
+ * Finds, along an error's `cause` chain, the first error that names its coding node.
+ *
+ * @example
+ * ```ts
+ * import { CdfsError } from "../../core/errors.ts";
+ * import { namedCause } from "./resolver.ts";
+ * const inner = new CdfsError("TIMEOUT", "node 3 (h:1): idle timeout");
+ * const outer = new CdfsError("TIMEOUT", "program 'p', step 2: ...", { cause: inner });
+ * console.log(namedCause(outer) === inner); // true
+ * ```
+ *
+ * @param error Anything thrown.
+ * @returns That error, or undefined.
+ */
+export function namedCause(error: unknown): CdfsError | undefined {
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 16; depth++) {
+    if (namesCodingNode(e)) return e;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Opens a CODING program's streams on a datanode. One resolver serves one request.
+ *
+ * @example
+ * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
+ * ```ts ignore
+ * import { Executor } from "./interpreter.ts";
+ * import { NetworkStreamResolver } from "./resolver.ts";
+ * const resolver = new NetworkStreamResolver({ store, pool, request, node, signal, client: {} });
+ * const run = await new Executor(module, request.program).open(resolver, context);
+ * ```
+ */
+export class NetworkStreamResolver implements StreamResolver {
+  /** The blocks this node committed (after {@linkcode NetworkStreamResolver.decide}). */
+  readonly committed: CommittedBlock[] = [];
+  /** Resolves once every input is prepared (after {@linkcode NetworkStreamResolver.beginCommit}). */
+  readonly inputsPrepared: Promise<void>;
+
+  readonly #options: NetworkResolverOptions;
+  readonly #chunkSize: number;
+  readonly #inputs = new Set<StepInput>();
+  readonly #clients = new Set<DataNodeClient>();
+  #committing = false;
+  #openedInputs = 0;
+  #preparedInputs = 0;
+  #resolvePrepared!: () => void;
+  #decision: Promise<boolean>;
+  #decide!: (commit: boolean) => void;
+  #decided = false;
+  #upstream: Promise<CommittedBlock[]> | null = null;
+  #downstream: CodingPushStream | null = null;
+  #downstreamConnection: Promise<DataNodeClient> | null = null;
+  /** The stream length, once any input has learnt it (others are checked against it). */
+  #length: Promise<number>;
+  #learnLength!: (length: number) => void;
+  #closed = false;
+  /** What the inputs need of the resolver. */
+  readonly #host: InputHost;
+
+  /**
+   * Creates the resolver of one request.
+   *
+   * @param options The store, pool, request, node, signal and connection timeouts.
+   */
+  constructor(options: NetworkResolverOptions) {
+    this.#options = options;
+    this.#chunkSize = options.request.chunkSize;
+    this.inputsPrepared = new Promise((resolve) => this.#resolvePrepared = resolve);
+    this.#decision = new Promise((resolve) => this.#decide = resolve);
+    this.#length = new Promise((resolve) => this.#learnLength = resolve);
+    this.#host = {
+      pool: options.pool,
+      chunkSize: this.#chunkSize,
+      signal: options.signal,
+      committing: () => this.#committing,
+      prepared: () => {
+        this.#preparedInputs++;
+        if (this.#committing && this.#preparedInputs === this.#openedInputs) {
+          this.#resolvePrepared();
+        }
+      },
+      failed: () => this.shutdown(),
+    };
+    if (options.signal.aborted) this.shutdown();
+    else options.signal.addEventListener("abort", () => this.shutdown(), { once: true });
+  }
+
+  /**
+   * Opens an input: a local block, another node's block (RETRIEVE) or another program's
+   * stream (CODING). A remote input whose length another input already gave starts on trust
+   * (its reply is checked before its first step).
+   *
+   * @param stream The stream's name in the program.
+   * @param source Where it comes from.
+   * @returns The input.
+   * @throws {CdfsError} `NOT_FOUND` for a missing local block; a remote node's failure, named
+   * after it.
+   */
+  async openInput(stream: string, source: ResolvedSource): Promise<CodingInput> {
+    this.#checkOpen();
+    const { request } = this.#options;
+    let input: StepInput;
+    const pushed = this.#options.pushed;
+    if (source.kind === "program" && pushed?.program === source.program) {
+      input = await this.#openPushed(stream, pushed);
+    } else if (source.kind === "block" && source.local) {
+      const reader = await this.#options.store.openReader(source.block);
+      this.#learnLength(reader.length);
+      input = this.#track(new StepInput(stream, localChunks(reader), reader.length, this.#host));
+      input.onClose = () => reader.close();
+    } else {
+      const node = source.node;
+      const address = request.nodes[node];
+      if (address === undefined) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `input '${stream}' is on node ${node}, but the run lists ${request.nodes.length} nodes`,
+        );
+      }
+      const what = source.kind === "block"
+        ? `block '${source.block}'`
+        : `program '${source.program}'`;
+      const context = `${what}, read by node ${this.#options.node} as input '${stream}'`;
+      const name = (e: unknown) => nameRemote(e, node, address, context, this.#held("starved"));
+      const client = await this.#connect(address, name);
+      try {
+        if (source.kind === "block") {
+          const retrieve = await client.openRetrieve(source.block);
+          const announced = retrieve.response().then((r) => {
+            this.#learnLength(r.length);
+            return r.length;
+          }, (e) => Promise.reject(name(e)));
+          announced.catch(() => {});
+          const length = await Promise.race([announced, this.#length]);
+          input = this.#track(
+            new StepInput(
+              stream,
+              remoteChunks(retrieve, name, () => retrieve.close()),
+              length,
+              this.#host,
+              announced,
+            ),
+          );
+          input.onClose = () => {
+            retrieve.close();
+            this.#dropClient(client);
+          };
+        } else {
+          const upstream = await client.openCoding({ ...request, program: source.program });
+          const announced = upstream.response().then((r) => {
+            if (!r.stream) {
+              throw new CdfsError(
+                "BAD_REQUEST",
+                `program '${source.program}' is not a stream program: it cannot be an input`,
+              );
+            }
+            this.#learnLength(r.length);
+            return r.length;
+          }).catch((e) => Promise.reject(name(e)));
+          announced.catch(() => {});
+          const length = await Promise.race([announced, this.#length]);
+          const stop = () => upstream.abort(new CdfsError("UNAVAILABLE", "the consumer stopped"));
+          input = this.#track(
+            new StepInput(
+              stream,
+              remoteChunks(upstream, name, stop),
+              length,
+              this.#host,
+              announced,
+            ),
+          );
+          input.onClose = async (ended) => {
+            if (this.#committing && ended) {
+              try {
+                await upstream.prepared();
+              } catch (e) {
+                this.#dropClient(client);
+                throw name(e);
+              }
+              return;
+            }
+            stop();
+            this.#dropClient(client);
+          };
+          input.onCommit = async () => {
+            try {
+              return await upstream.commit();
+            } catch (e) {
+              throw name(e);
+            } finally {
+              this.#dropClient(client);
+            }
+          };
+        }
+      } catch (e) {
+        this.#dropClient(client);
+        throw name(e);
+      }
+    }
+    this.#openedInputs++;
+    return input;
+  }
+
+  /**
+   * Push mode: starts connecting to the node of the next program of the chain, so that the
+   * connection is ready by the time {@linkcode NetworkStreamResolver.openDownstream} has the
+   * stream's length (the chain is then set up at the pace of connects, not of input opens).
+   *
+   * @param node The next program's logical node.
+   * @returns The connection (also kept for `openDownstream`).
+   */
+  connectDownstream(node: number): Promise<DataNodeClient> {
+    const address = this.#options.request.nodes[node]!;
+    this.#downstreamConnection ??= this.#connect(address, (e) => e);
+    this.#downstreamConnection.catch(() => {}); // reported by openDownstream
+    return this.#downstreamConnection;
+  }
+
+  /**
+   * Push mode: opens the connection to the node of the next program of the chain and sends
+   * it the request (the caller then sends this program's output through it). Its errors name
+   * that node; {@linkcode NetworkStreamResolver.shutdown} aborts it.
+   *
+   * @param program The next program of the chain.
+   * @param node Its logical node.
+   * @param length The length of the stream that will be sent.
+   * @param onProgress Told the progress that node reports.
+   * @returns The sending side.
+   * @throws {CdfsError} The node unreachable or refusing, named after it.
+   */
+  async openDownstream(
+    program: string,
+    node: number,
+    length: number,
+    onProgress: (done: number) => void,
+  ): Promise<CodingPushStream> {
+    this.#checkOpen();
+    const { request } = this.#options;
+    const address = request.nodes[node]!;
+    const context = `program '${program}', pushed to by node ${this.#options.node}`;
+    const name = (e: unknown) => nameRemote(e, node, address, context, this.#held("blocked"));
+    const client = await (this.#downstreamConnection ?? this.connectDownstream(node))
+      .catch((e) => Promise.reject(name(e)));
+    let push: CodingPushStream;
+    try {
+      push = await client.openCodingPush({
+        ...request,
+        program,
+        push: { chain: request.push!.chain, length },
+      }, onProgress);
+    } catch (e) {
+      this.#dropClient(client);
+      throw name(e);
+    }
+    const named = <T>(operation: () => Promise<T>) =>
+      operation().catch((e) => Promise.reject(name(e)));
+    const downstream: CodingPushStream = {
+      response: () => named(() => push.response()),
+      send: (bytes) => named(() => push.send(bytes)),
+      end: (trailer) => named(() => push.end(trailer)),
+      prepared: () => named(() => push.prepared()),
+      commit: () => named(() => push.commit()).finally(() => this.#dropClient(client)),
+      abort: (reason) => {
+        push.abort(reason);
+        this.#dropClient(client);
+      },
+    };
+    this.#downstream = downstream;
+    return downstream;
+  }
+
+  /**
+   * Opens an output block of this node: a block store writer (chunks of the run's step size),
+   * committed only on the run's commit decision.
+   *
+   * @param _stream The stream's name in the program.
+   * @param block The block id.
+   * @param length Its length.
+   * @returns The output.
+   * @throws {CdfsError} `EXISTS` when the block exists and the request does not overwrite.
+   */
+  async openOutput(_stream: string, block: string, length: number): Promise<CodingOutput> {
+    this.#checkOpen();
+    const { store, request, node } = this.#options;
+    const writer = await store.create(block, {
+      overwrite: request.overwrite === true,
+      length,
+      chunkSize: this.#chunkSize,
+    });
+    return {
+      write: (buffer: PooledBuffer, n: number) => writer.write(buffer.bytes.subarray(0, n)),
+      commit: async () => {
+        // The interpreter commits right after closing the inputs; the run's decision is
+        // made elsewhere (the client, after every program of the run is prepared).
+        if (!await this.#decision) {
+          throw new CdfsError(
+            "UNAVAILABLE",
+            `the run was aborted before block '${block}' was committed`,
+          );
+        }
+        const info = await writer.commit();
+        this.committed.push({
+          node,
+          block,
+          length: info.length,
+          digest: formatChecksum(info.digest),
+        });
+      },
+      abort: () => writer.abort(),
+    };
+  }
+
+  /**
+   * After the last step, before `ProgramRun.finish()`: from now on closing an input that was
+   * read to its end waits for its upstream program's prepared reply (instead of aborting it).
+   * {@linkcode NetworkStreamResolver.inputsPrepared} resolves when every input is closed so.
+   */
+  beginCommit(): void {
+    this.#committing = true;
+    if (this.#preparedInputs === this.#openedInputs) this.#resolvePrepared();
+  }
+
+  /**
+   * The run's decision: commit (the outputs are committed when `finish()` gets to them, and
+   * the commit goes to every upstream program) or abort (outputs discarded, upstream
+   * connections closed). Only the first call counts.
+   *
+   * @param commit Whether to commit.
+   */
+  decide(commit: boolean): void {
+    if (this.#decided) return;
+    this.#decided = true;
+    this.#decide(commit);
+    if (commit) {
+      const commits = [...this.#inputs].map((input) => input.onCommit?.() ?? Promise.resolve([]));
+      this.#upstream = Promise.all(commits).then((lists) => lists.flat());
+      this.#upstream.catch(() => {});
+    } else {
+      this.shutdown();
+    }
+  }
+
+  /**
+   * After a commit decision: the blocks the upstream programs committed.
+   *
+   * @returns Their blocks.
+   * @throws {CdfsError} An upstream node's failure to commit, naming it.
+   */
+  upstreamCommitted(): Promise<CommittedBlock[]> {
+    return this.#upstream ?? Promise.resolve([]);
+  }
+
+  /** Closes every connection to another node and aborts the decision; idempotent. */
+  shutdown(): void {
+    if (!this.#decided) {
+      this.#decided = true;
+      this.#decide(false);
+    }
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#downstream?.abort(new CdfsError("UNAVAILABLE", "the run failed"));
+    for (const input of this.#inputs) input.interrupt();
+    for (const client of this.#clients) client.close();
+    this.#clients.clear();
+  }
+
+  /** The input a push-mode producer sends on the request's connection. */
+  async #openPushed(stream: string, pushed: PushedInput): Promise<StepInput> {
+    const address = this.#options.request.nodes[pushed.node]!;
+    const context =
+      `program '${pushed.program}', pushed to node ${this.#options.node} as input '${stream}'`;
+    const name = (e: unknown) =>
+      nameRemote(e, pushed.node, address, context, this.#held("starved"));
+    this.#learnLength(pushed.length);
+    let data: PullStream;
+    try {
+      data = await PullStream.create(pushed.conn, {
+        chunkSize: this.#chunkSize,
+        length: pushed.length,
+        // The producer says it is alive while it waits for its own inputs.
+        onReply: (body) => {
+          if (!("progress" in parseResponse("CODING", body))) {
+            throw new CdfsError("BAD_REQUEST", `unexpected frame in the pushed stream`);
+          }
+        },
+      });
+    } catch (e) {
+      throw name(e);
+    }
+    const source: ChunkSource = {
+      next: () => data.next().catch((e) => Promise.reject(name(e))),
+      read: async (view) => {
+        try {
+          await data.read(view);
+        } catch (e) {
+          throw name(e);
+        }
+      },
+      // The connection is the request's own: the server closes it after its ERROR.
+      stop: () => {},
+    };
+    return this.#track(new StepInput(stream, source, pushed.length, this.#host));
+  }
+
+  /** Connects to another node of the run (tracked: shutdown closes it). */
+  async #connect(address: string, name: (e: unknown) => unknown): Promise<DataNodeClient> {
+    let client: DataNodeClient;
+    try {
+      client = await DataNodeClient.connect(address, this.#clientOptions(address));
+    } catch (e) {
+      throw name(e);
+    }
+    this.#clients.add(client);
+    if (this.#closed) client.close();
+    return client;
+  }
+
+  #track(input: StepInput): StepInput {
+    this.#inputs.add(input);
+    return input;
+  }
+
+  /**
+   * The options of a connection to `address`: the node's timeouts, at most the run's stall
+   * timeout, metered as the run's when counting.
+   */
+  #clientOptions(address: string): DataNodeClientOptions {
+    const { client, traffic, request } = this.#options;
+    const options = withStallTimeout(client, request.timeoutMs);
+    if (traffic === undefined) return options;
+    return { ...options, meter: traffic.upstreamMeter(request.run, address) };
+  }
+
+  /** How this node was held up by a peer that timed out, for its error. */
+  #held(way: "starved" | "blocked"): string {
+    return `node ${this.#options.node} was ${way} by it`;
+  }
+
+  #dropClient(client: DataNodeClient): void {
+    client.close();
+    this.#clients.delete(client);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw this.#options.signal.reason ??
+        new CdfsError("UNAVAILABLE", "the coding run was aborted");
+    }
+  }
+}
+
+/**
+ * Names an error of another node's stream: `node 7 (HOST:PORT): cause (context)`; for a
+ * timeout, `(context; node 8 was starved by it)` or `(...; node 8 was blocked by it)`: which
+ * way the node that noticed was held up by the silent one.
+ */
+function nameRemote(
+  error: unknown,
+  node: number,
+  address: string,
+  context: string,
+  held: string,
+): unknown {
+  if (namesCodingNode(error)) return error;
+  if (!(error instanceof Error)) return error;
+  const code = error instanceof CdfsError ? error.code : "UNAVAILABLE";
+  // The client names the node by address alone: keep the cause, name it our way.
+  const message = error.message.replace(/^node \S+: /, "");
+  const why = code === "TIMEOUT" ? `${context}; ${held}` : context;
+  return new CdfsError(code, `node ${node} (${address}): ${message} (${why})`, {
+    cause: error,
+  });
+}
+
+/** What a {@linkcode StepInput} needs of its resolver. */
+interface InputHost {
+  readonly pool: BufferPool;
+  /** The run's step size. */
+  readonly chunkSize: number;
+  /** Aborts waits for buffers. */
+  readonly signal: AbortSignal;
+  /** Whether inputs closing now are prepared rather than aborted. */
+  committing(): boolean;
+  /** An input closed in commit mode: its upstream is prepared. */
+  prepared(): void;
+  /** An input could not be prepared: the run fails (every connection closed). */
+  failed(): void;
+}
+
+/** A source of stored chunks or DATA frames, read one at a time into the caller's memory. */
+interface ChunkSource {
+  /** The length of the next chunk, or null at the end (trailer verified). */
+  next(): Promise<number | null>;
+  /** Reads the announced chunk into `view` (exactly its length). */
+  read(view: Uint8Array): Promise<void>;
+  /** Gives up on the source at once: a pending read fails (an abort, not the normal end). */
+  stop(): void;
+}
+
+function localChunks(reader: BlockReader): ChunkSource {
+  let index = reader.firstChunk;
+  return {
+    next: () => Promise.resolve(index < reader.endChunk ? reader.chunkLength(index) : null),
+    read: async (view) => {
+      await reader.readChunk(index++, view);
+    },
+    stop: () => reader.close(),
+  };
+}
+
+function remoteChunks(
+  stream: RetrieveStream | CodingStream,
+  name: (e: unknown) => unknown,
+  stop: () => void,
+): ChunkSource {
+  return {
+    next: () => stream.next().catch((e) => Promise.reject(name(e))),
+    read: (view) => stream.read(view).catch((e) => Promise.reject(name(e))),
+    stop,
+  };
+}
+
+/**
+ * One input of a program: fills a pool buffer per step from its chunk source, one step ahead.
+ */
+class StepInput implements CodingInput {
+  readonly length: number;
+  /** Called once by `close()` (after the source is released), with whether the stream ended. */
+  onClose: ((ended: boolean) => void | Promise<void>) | undefined;
+  /** For an upstream program: sends the commit and returns its blocks. */
+  onCommit: (() => Promise<CommittedBlock[]>) | undefined;
+
+  readonly #name: string;
+  readonly #source: ChunkSource;
+  readonly #host: InputHost;
+  /** The announced length, checked before the first step when the input started on trust. */
+  readonly #announced: Promise<number> | undefined;
+  readonly #aborter = new AbortController();
+  readonly #signal: AbortSignal;
+  #delivered = 0;
+  /** The fill of the next step, started ahead. */
+  #ahead: { length: number; fill: Promise<PooledBuffer> } | null = null;
+  /** A chunk larger than the rest of a step: its bytes and how far they were copied. */
+  #stage: Uint8Array | null = null;
+  #staged = 0;
+  #stagedEnd = 0;
+  #ended = false;
+  #closed: Promise<void> | null = null;
+
+  constructor(
+    name: string,
+    source: ChunkSource,
+    length: number,
+    host: InputHost,
+    announced?: Promise<number>,
+  ) {
+    this.#name = name;
+    this.#source = source;
+    this.length = length;
+    this.#host = host;
+    this.#announced = announced;
+    this.#signal = AbortSignal.any([host.signal, this.#aborter.signal]);
+  }
+
+  next(length: number): Promise<PooledBuffer | null> {
+    if (this.#closed !== null) {
+      return Promise.reject(new CdfsError("UNAVAILABLE", `input '${this.#name}' was closed`));
+    }
+    let fill: Promise<PooledBuffer>;
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    if (ahead !== null && ahead.length === length) {
+      fill = ahead.fill;
+    } else {
+      if (ahead !== null) {
+        // Not the length read ahead (the executor asks in step order, so this is a bug).
+        return Promise.reject(
+          new CdfsError("INTERNAL", `input '${this.#name}': step of ${length} bytes out of order`),
+        );
+      }
+      fill = this.#fill(length);
+    }
+    return fill.then((buffer) => {
+      this.#delivered += length;
+      const rest = this.length - this.#delivered;
+      if (rest > 0 && this.#closed === null) {
+        const nextLength = Math.min(this.#host.chunkSize, rest);
+        const started = this.#fill(nextLength);
+        started.catch(() => {}); // rethrown by the next next()
+        this.#ahead = { length: nextLength, fill: started };
+      }
+      return buffer;
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  /** Makes pending reads fail at once (the run is being torn down). */
+  interrupt(): void {
+    if (this.#aborter.signal.aborted) return;
+    this.#aborter.abort(new CdfsError("UNAVAILABLE", `input '${this.#name}' was interrupted`));
+    this.#source.stop();
+  }
+
+  async #close(): Promise<void> {
+    // Closed after every step was delivered, in commit mode: the normal end, which prepares
+    // the upstream program. Anything else is an abort.
+    const committing = this.#host.committing() && this.#delivered === this.length;
+    if (!committing) this.interrupt();
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    if (ahead !== null) {
+      const outcome = await ahead.fill.then((b) => b, () => null);
+      outcome?.release();
+    }
+    try {
+      if (committing) await this.#finishStream();
+      await this.onClose?.(this.#ended);
+    } catch (e) {
+      // An input that cannot be prepared fails the run: stop waiting for the others.
+      if (committing) this.#host.failed();
+      this.interrupt();
+      throw e;
+    }
+    if (committing) this.#host.prepared();
+  }
+
+  /** After the last step (or with no step, L = 0): the source must end here. */
+  async #finishStream(): Promise<void> {
+    if (this.#ended) return;
+    await this.#checkAnnounced();
+    if (await this.#source.next() !== null) {
+      throw new CdfsError("CORRUPT", `input '${this.#name}' is longer than ${this.length} bytes`);
+    }
+    this.#ended = true;
+  }
+
+  async #checkAnnounced(): Promise<void> {
+    if (this.#announced === undefined) return;
+    const announced = await this.#announced;
+    if (announced !== this.length) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `input '${this.#name}' has ${announced} bytes, the program's other inputs ${this.length}`,
+      );
+    }
+  }
+
+  /** Reads the next `length` bytes of the stream into a fresh pool buffer. */
+  async #fill(length: number): Promise<PooledBuffer> {
+    const pool = this.#host.pool;
+    const buffer = pool.tryAcquire() ?? await pool.acquire(this.#signal);
+    try {
+      if (this.#delivered === 0) await this.#checkAnnounced();
+      const target = buffer.bytes;
+      let filled = 0;
+      while (filled < length) {
+        if (this.#stage !== null && this.#staged < this.#stagedEnd) {
+          const n = Math.min(this.#stagedEnd - this.#staged, length - filled);
+          target.set(this.#stage.subarray(this.#staged, this.#staged + n), filled);
+          this.#staged += n;
+          filled += n;
+          continue;
+        }
+        const n = await this.#source.next();
+        if (n === null) {
+          throw new CdfsError(
+            "CORRUPT",
+            `input '${this.#name}' ended after ${this.#delivered + filled} of ${this.length} bytes`,
+          );
+        }
+        if (n <= length - filled) {
+          // The fast path: the frame or chunk goes straight into the step buffer.
+          await this.#source.read(target.subarray(filled, filled + n));
+          filled += n;
+        } else {
+          // A chunk larger than the rest of the step: staged, then copied in pieces.
+          if (this.#stage === null || this.#stage.length < n) this.#stage = new Uint8Array(n);
+          await this.#source.read(this.#stage.subarray(0, n));
+          this.#staged = 0;
+          this.#stagedEnd = n;
+        }
+      }
+      if (this.#delivered + length === this.length) {
+        if (this.#staged !== this.#stagedEnd) {
+          throw new CdfsError(
+            "CORRUPT",
+            `input '${this.#name}' is longer than ${this.length} bytes`,
+          );
+        }
+        // The last step: a network stream's END is verified now, before the last buffer is
+        // handed on.
+        await this.#finishStream();
+      }
+      return buffer;
+    } catch (e) {
+      buffer.release();
+      throw e;
+    }
+  }
+}

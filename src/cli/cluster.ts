@@ -57,7 +57,7 @@ import {
   relaysBeforeUp,
   startNetnsNodes,
   stopNetnsNodes,
-} from "../emulation/netns_cluster.ts";
+} from "../cluster/netns_cluster.ts";
 import { selfLauncher } from "../cluster/node_process.ts";
 import { type ClusterNameNodeOptions, nameNodeStatus } from "../cluster/cluster_namenode.ts";
 import { findEtcd } from "../cluster/etcd.ts";

@@ -17,7 +17,7 @@ import {
   networkNodes,
   startNetnsNodes,
   stopNetnsNodes,
-} from "../../src/emulation/netns_cluster.ts";
+} from "../../src/cluster/netns_cluster.ts";
 import { processInfo } from "../../src/cluster/processes.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 

@@ -27,24 +27,24 @@ import {
   type ClusterNetwork,
   type ClusterNode,
   readClusterFile,
-} from "../cluster/cluster_file.ts";
+} from "./cluster_file.ts";
 import {
   DEFAULT_STOP_GRACE_MS,
   type StartNodeOptions,
   startNodes,
   type StopNodeOptions,
   stopNodes,
-} from "../cluster/local.ts";
-import { type EmulatedNetwork, namespacePids, type NetworkNode, runInNamespace } from "./netns.ts";
+} from "./local.ts";
+import { type EmulatedNetwork, namespacePids, type NetworkNode, runInNamespace } from "../emulation/netns.ts";
 import {
   defaultRelayLauncher,
   nodeRelaySettings,
   readListeningLine,
   type RelayLauncher,
-} from "./node_relay.ts";
-import type { NodeLauncher } from "../cluster/node_process.ts";
-import { processInfo, sendSignal, terminateProcesses, waitForExit } from "../cluster/processes.ts";
-import { relayArguments } from "./relay_main.ts";
+} from "../emulation/node_relay.ts";
+import type { NodeLauncher } from "./node_process.ts";
+import { processInfo, sendSignal, terminateProcesses, waitForExit } from "./processes.ts";
+import { relayArguments } from "../emulation/relay_main.ts";
 
 /** How long a relay may take to print its `listening` line. */
 const RELAY_START_TIMEOUT_MS = 30_000;
@@ -179,7 +179,7 @@ export interface StartNetnsNodeOptions
  * Not run by `deno test --doc`: it needs root (network namespaces).
  * ```ts ignore
  * import { startNetnsNodes } from "./netns_cluster.ts";
- * import { selfLauncher } from "../cluster/node_process.ts";
+ * import { selfLauncher } from "./node_process.ts";
  * await startNetnsNodes(path, [3], { launcher: selfLauncher((n) => Deno.env.get(n)) });
  * ```
  *

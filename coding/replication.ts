@@ -8,12 +8,13 @@
 
 import {
   codedBlock,
+  type CodingModule,
+  defineProgram,
   partBlock,
-  program,
+  type Program,
   readBlock,
   writeBlock,
-} from "../src/coding/lang/helpers.ts";
-import type { CodingModule, Program } from "../src/coding/lang/program.ts";
+} from "cdfs/coding";
 
 /**
  * Builds a replication module with `copies` copies.
@@ -36,14 +37,14 @@ export function replicationModule(copies: number, name = "replication"): CodingM
   }
   const programs: Record<string, Program> = {};
   for (let i = 0; i < copies; i++) {
-    programs[`copy${i}`] = program(
-      i,
-      [
+    programs[`copy${i}`] = defineProgram({
+      node: i,
+      streams: [
         readBlock("part", partBlock(0), i === 0 ? undefined : 0),
         writeBlock("copy", codedBlock(i)),
       ],
-      [["LOAD", "b", "part"], ["WRITE", "b", "copy"]],
-    );
+      buffers: ["b"],
+    }, (op) => [op.load("b", "part"), op.write("b", "copy")]);
   }
   return {
     name,
@@ -63,7 +64,7 @@ export function replicationModule(copies: number, name = "replication"): CodingM
  *
  * @example
  * ```ts
- * import { deriveRepairProgram } from "../src/coding/analysis/decoder.ts";
+ * import { deriveRepairProgram } from "cdfs/coding";
  * import { codingModule } from "./replication.ts";
  * // A lost copy is rebuilt on its node from one surviving copy.
  * const repair = deriveRepairProgram(codingModule, 2, [0, 1]);

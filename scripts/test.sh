@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check of the project and ends with the plain line "N passed, N failed".
-# The static checks (format, lint, type check, documentation lint, documentation examples)
-# count as one test each; the rest of the count comes from the summary line of `deno test`, so
-# the closing line reflects the real results.
+# The static checks (layout, format, lint, type check, documentation lint, documentation
+# examples) count as one test each; the rest of the count comes from the summary line of
+# `deno test`, so the closing line reflects the real results.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${DENO:=.tools/node_modules/@deno/linux-x64-glibc/deno}"
@@ -22,6 +22,9 @@ step() {
   fi
 }
 
+# The layout rules of docs/architecture.md (file length, layers, coding modules import only the
+# SDK): one line per violation, naming the file and the rule.
+step "layout check" "$DENO" run --allow-read scripts/layout_check.ts
 step "deno fmt --check" "$DENO" fmt --check
 step "deno lint" "$DENO" lint
 # Every TypeScript root that exists (coding/ holds the coding modules once there are any).

@@ -25,7 +25,9 @@ import { parseArgs } from "node:util";
 import { parseSize } from "../../src/cli/command.ts";
 import type { CodingEncode, CodingJob, CodingTiming, EncodeBreakdown } from "./coding_worker.ts";
 import type { LoopbackOptions, LoopbackResult } from "./coding_loopback.ts";
-import { machine, median, output, progress, repoPath } from "../common/paths.ts";
+import { progress, repoPath } from "../common/paths.ts";
+import { median } from "../common/stats.ts";
+import { machine, output } from "../common/machine.ts";
 
 const OUT_DIR = repoPath("bench/out");
 const RESULT_FILE = repoPath("bench/out/coding.json");

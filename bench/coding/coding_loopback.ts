@@ -19,7 +19,10 @@
 import { readCpuTicks } from "../common/machine.ts";
 import { join } from "node:path";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { decodeObject, encodeObject, putParts } from "../../src/client/objects.ts";
+import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
+import { decodeObject } from "../../src/client/objects/decode.ts";
+import { encodeObject } from "../../src/client/objects/encode.ts";
+import { putParts } from "../../src/client/objects/put_parts.ts";
 import { analyze } from "../../src/coding/analysis/symbolic.ts";
 import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
@@ -127,7 +130,7 @@ const NODES = 16;
 
 /**
  * Why the loopback part cannot run in this tree (the CODING operation or the client's
- * `coding` method missing), or null when it can.
+ * `runCoding` missing), or null when it can.
  *
  * @example
  * ```ts
@@ -138,8 +141,8 @@ const NODES = 16;
  * @returns A reason, or null.
  */
 export async function loopbackUnavailable(): Promise<string | null> {
-  if (typeof (DataNodeClient.prototype as { coding?: unknown }).coding !== "function") {
-    return "DataNodeClient.coding() does not exist yet";
+  if (typeof runCoding !== "function") {
+    return "runCoding() (src/coding/runtime/coding_stream.ts) does not exist yet";
   }
   try {
     await Deno.stat(new URL("../../src/datanode/ops/coding.ts", import.meta.url));

@@ -17,8 +17,9 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
 import { expandBlockName } from "../../src/coding/lang/validate.ts";
-import type { CodingRequest } from "../../src/protocol/messages.ts";
+import type { CodingRequest } from "../../src/protocol/requests.ts";
 import { DataNodeProcess } from "../../tests/helpers/datanode_process.ts";
+import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
 
 const objectMiB = Number(Deno.args[0] ?? 1024);
 const runs = Number(Deno.args[1] ?? 2);
@@ -61,7 +62,7 @@ async function runPrograms(
   const run = runId();
   return await Promise.all(programs.map(async (program) => {
     using client = await DataNodeClient.connect(nodes[module.programs[program]!.node]!);
-    return await client.coding(request(module, nodes, program, object, run));
+    return await runCoding(client, request(module, nodes, program, object, run));
   }));
 }
 
@@ -111,7 +112,7 @@ try {
     using client = await DataNodeClient.connect(nodes[15]!);
     const t0 = performance.now();
     let t1 = 0;
-    await client.coding(request(rapidraid, nodes, "enc_node15", "tiny", runId()), {
+    await runCoding(client, request(rapidraid, nodes, "enc_node15", "tiny", runId()), {
       onResponse: () => t1 = performance.now(),
     });
     if (i > 0) {

@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
- * Helpers every benchmark driver shares: paths in the repository, running a command, the
- * machine description written next to the results, medians, and progress lines.
+ * Helpers every benchmark driver shares: paths in the repository and progress lines (running a
+ * command and the machine description are in `machine.ts`, medians in `stats.ts`).
  *
  * @module
  */
@@ -22,14 +22,6 @@ import { fileURLToPath } from "node:url";
 export function repoPath(relative: string): string {
   return fileURLToPath(new URL(`../../${relative}`, import.meta.url));
 }
-
-/**
- * `output` (run a command, collect its output), `machine` (what the results were measured on)
- * and `median` live in `src/bench/` so that `cdfs bench` shares them; re-exported here for the
- * drivers of this folder.
- */
-export { machine, output } from "./machine.ts";
-export { median } from "./stats.ts";
 
 /**
  * Prints a progress line on standard error when it is a terminal (silent in pipes and CI logs).

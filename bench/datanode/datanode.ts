@@ -25,7 +25,8 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import type { ByteReader } from "../../src/client/byte_io.ts";
 import { parseSize } from "../../src/cli/command.ts";
 import { DataNodeProcess } from "../../tests/helpers/datanode_process.ts";
-import { median, repoPath } from "../common/paths.ts";
+import { repoPath } from "../common/paths.ts";
+import { median } from "../common/stats.ts";
 
 const OUT_DIR = repoPath("bench/out");
 const RESULT_FILE = repoPath("bench/out/datanode.json");

@@ -37,12 +37,11 @@ import {
   REGION_STAGGER,
   staggeredRegions,
 } from "./gf_worker.ts";
-import { machine, median, output, progress, repoPath } from "../common/paths.ts";
+import { buildHarness, CHECK_FILE, type HarnessReport, pinned, runHarness } from "./gf_isal.ts";
+import { progress, repoPath } from "../common/paths.ts";
+import { median } from "../common/stats.ts";
+import { machine, output } from "../common/machine.ts";
 
-const OUT_DIR = repoPath("bench/out");
-const HARNESS_SOURCE = repoPath("bench/gf/isal/gf_isal_bench.c");
-const HARNESS_BINARY = repoPath("bench/out/gf_isal_bench");
-const CHECK_FILE = repoPath("bench/out/gf_isal_check.bin");
 const RESULT_FILE = repoPath("bench/out/gf.json");
 const WORKER = repoPath("bench/gf/gf_worker.ts");
 
@@ -70,28 +69,6 @@ interface Options {
   processes: number;
   /** The core to pin every timed process to, or null for no pinning. */
   cpu: number | null;
-}
-
-/** The JSON the ISA-L harness prints. */
-interface HarnessReport {
-  k: number;
-  m: number;
-  coefficient: number;
-  matrix: number[][];
-  regionStagger: number;
-  results: {
-    kernel: GfKernel;
-    function: string;
-    size: number;
-    bytesPerCall: number;
-    callsPerRun: number;
-    gbps: number[];
-    cpuShare: number[];
-    /** The library's 128-bit function for the row, timed in turn with `function`; null: none. */
-    function128: string | null;
-    gbps128?: number[];
-    cpuShare128?: number[];
-  }[];
 }
 
 /** The timed runs of one process. */
@@ -206,41 +183,6 @@ function parseOptions(args: string[]): Options | null {
     }
   }
   return { runs, runMs, processes, cpu };
-}
-
-/** Prefixes a command with `taskset -c <cpu>` when pinning was asked for. */
-function pinned(cpu: number | null, command: string, args: string[]): [string, string[]] {
-  return cpu === null ? [command, args] : ["taskset", ["-c", String(cpu), command, ...args]];
-}
-
-/** Compiles the ISA-L harness into bench/out, or explains what is missing. */
-async function buildHarness(): Promise<void> {
-  const header = "/usr/include/isa-l/erasure_code.h";
-  const hint = "install them with `make bench-deps` or `apt-get install -y libisal-dev gcc`";
-  if (!(await output("gcc", ["--version"])).ok) {
-    throw new Error(`gcc is missing: the ISA-L reference is a C program; ${hint}`);
-  }
-  try {
-    await Deno.stat(header);
-  } catch {
-    throw new Error(`the ISA-L headers are missing (${header}); ${hint}`);
-  }
-  await Deno.mkdir(OUT_DIR, { recursive: true });
-  const built = await output("gcc", [
-    "-O2",
-    "-o",
-    HARNESS_BINARY,
-    HARNESS_SOURCE,
-    "-lisal",
-  ]);
-  if (!built.ok) throw new Error(`gcc could not build the ISA-L harness:\n${built.stderr}`);
-}
-
-async function runHarness(cpu: number | null, args: string[]): Promise<HarnessReport> {
-  const [command, full] = pinned(cpu, HARNESS_BINARY, args);
-  const r = await output(command, full);
-  if (!r.ok) throw new Error(`the ISA-L harness failed: ${r.stderr.trim()}`);
-  return JSON.parse(r.stdout) as HarnessReport;
 }
 
 async function runWorker(cpu: number | null, job: GfJob): Promise<GfTiming> {

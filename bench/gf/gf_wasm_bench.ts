@@ -12,7 +12,8 @@
  * @module
  */
 
-import { BufferPool, WasmArena } from "../../src/buffer/mod.ts";
+import { WasmArena } from "../../src/buffer/arena.ts";
+import { BufferPool } from "../../src/buffer/pool.ts";
 import type { WasmKernelVariant } from "../../src/gf/region_wasm.ts";
 
 function fillRandom(r: Uint8Array): void {

@@ -18,8 +18,8 @@
  * (`bench/namenode/namenode_raw.ts`, `namenode_ops.ts`), which also times the namenode server over
  * TCP; this one compares the store alone. Rounds alternate raw and store; the table shows
  * medians over rounds of ops/s and of the rounds' p50/p99 latencies, and the ratio store/raw.
- * etcd runs as a single member started by the test harness (tests/namenode/_etcd.ts) in a
- * temp directory.
+ * etcd runs as a single member (`startEtcdMember` of `src/cluster/etcd.ts`) in a temp
+ * directory; without an etcd (`$CDFS_ETCD`, else Debian's `/usr/bin/etcd`) that half is skipped.
  *
  * @module
  */
@@ -28,7 +28,7 @@ import { type LatencySample, measureOps, medianSample } from "./namenode_ops.ts"
 import { type MetaWriter, rawEtcdWriter, rawSqliteWriter, storeWriter } from "./namenode_raw.ts";
 import { EtcdMetadataStore } from "../../src/namenode/meta/etcd_store.ts";
 import { SqliteMetadataStore } from "../../src/namenode/meta/sqlite_store.ts";
-import { EtcdCluster, findEtcd } from "../../tests/namenode/_etcd.ts";
+import { findEtcd, startEtcdMember } from "../../src/cluster/etcd.ts";
 
 const CONCURRENCY = [1, 16, 64];
 
@@ -119,15 +119,14 @@ export async function runNamenodeMetaBench(args: string[]): Promise<void> {
       await raw.close();
       await store.close();
     }
-    const etcd = await findEtcd();
+    const etcd = await findEtcd((name) => Deno.env.get(name));
     if (!etcd.found) {
       console.error(`etcd skipped: ${etcd.reason}`);
     } else {
-      await using cluster = await EtcdCluster.start();
-      const store = await storeWriter(
-        await EtcdMetadataStore.open(cluster.clientUrls, { prefix: "/bench/" }),
-      );
-      const raw = rawEtcdWriter(cluster.clientUrls, "/raw/");
+      await using member = await startEtcdMember(etcd.binary, `${dir}/etcd`);
+      const hosts = [member.clientUrl];
+      const store = await storeWriter(await EtcdMetadataStore.open(hosts, { prefix: "/bench/" }));
+      const raw = rawEtcdWriter(hosts, "/raw/");
       try {
         rows.push(...await compare("etcd", ops, rounds, raw, store));
       } finally {

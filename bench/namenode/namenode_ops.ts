@@ -19,14 +19,7 @@
  */
 import { join } from "node:path";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
-import {
-  type EtcdMemberSpec,
-  findEtcd,
-  freeLoopbackPorts,
-  logTail,
-  spawnEtcd,
-  waitEtcdHealthy,
-} from "../../src/cluster/etcd.ts";
+import { findEtcd, startEtcdMember } from "../../src/cluster/etcd.ts";
 import { NameNodeChild } from "../../src/cluster/namenode_process.ts";
 import type { NodeLauncher } from "../../src/cluster/node_process.ts";
 import { CdfsError } from "../../src/core/errors.ts";
@@ -558,44 +551,4 @@ async function serverWriter(address: string, clients: number): Promise<ServerWri
       return Promise.resolve();
     },
   };
-}
-
-/** A one-member etcd on loopback ports for the benchmark, killed and removed on dispose. */
-async function startEtcdMember(
-  binary: string,
-  dataDir: string,
-): Promise<{ clientUrl: string; pid: number } & AsyncDisposable> {
-  const [clientPort, peerPort] = freeLoopbackPorts(2);
-  const spec: EtcdMemberSpec = {
-    name: "bench",
-    dataDir,
-    clientUrl: `http://127.0.0.1:${clientPort}`,
-    peerUrl: `http://127.0.0.1:${peerPort}`,
-    initialCluster: `bench=http://127.0.0.1:${peerPort}`,
-    token: `cdfs-bench-${crypto.randomUUID()}`,
-    log: `${dataDir}.log`,
-  };
-  const child = spawnEtcd(binary, spec);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  const dispose = async () => {
-    if (!exited) child.kill("SIGKILL");
-    await status;
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-  };
-  try {
-    await waitEtcdHealthy(spec.clientUrl, 30_000, () => exited);
-  } catch (error) {
-    await dispose();
-    const tail = await logTail(spec.log, 3);
-    throw new CdfsError(
-      "UNAVAILABLE",
-      `etcd did not start: ${(error as Error).message}` +
-        (tail === "" ? "" : ` (its log ends: ${tail.replaceAll("\n", " | ")})`),
-    );
-  }
-  return { clientUrl: spec.clientUrl, pid: child.pid, [Symbol.asyncDispose]: dispose };
 }

@@ -20,21 +20,23 @@
  * @module
  */
 import { join } from "node:path";
-import { DataNodeClient, type DataNodeClientOptions } from "../../src/client/datanode_client.ts";
-import { manifestBlockId } from "../../src/client/manifest.ts";
+import { DataNodeClient } from "../../src/client/datanode_client.ts";
+import type { DataNodeClientOptions } from "../../src/client/node_connection.ts";
+import { manifestBlockId } from "../../src/client/objects/manifest.ts";
 import {
   type EncodeMode,
   encodeObject,
   type EncodeResult,
-  moduleNodeCount,
-  putParts,
-} from "../../src/client/objects.ts";
+} from "../../src/client/objects/encode.ts";
+import { putParts } from "../../src/client/objects/put_parts.ts";
+import { moduleNodeCount } from "../../src/client/objects/target.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
 import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import { CdfsError, isCdfsError } from "../../src/core/errors.ts";
+import { randomHex } from "../../src/core/random.ts";
 import { formatCount } from "../../src/format/count.ts";
-import type { RunTimes } from "../../src/protocol/messages.ts";
+import type { RunTimes } from "../../src/protocol/responses.ts";
 import type { EncodeShape } from "../common/ideal.ts";
 import { busyFraction, readCpuTicks } from "../common/machine.ts";
 
@@ -572,11 +574,6 @@ async function writeRandomFile(path: string, size: number): Promise<void> {
     const from = at % pattern.length;
     at += await file.write(pattern.subarray(from, Math.min(pattern.length, from + size - at)));
   }
-}
-
-function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16))
-    .map((h) => h.padStart(2, "0")).join("");
 }
 
 function round3(value: number): number {

@@ -17,14 +17,11 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  type ClusterFile,
-  clusterNodeAddresses,
-  readClusterFile,
-} from "../../src/cluster/cluster_file.ts";
+import { type ClusterFile, clusterNodeAddresses } from "../../src/cluster/cluster_file.ts";
+import { readClusterFile } from "../../src/cluster/cluster_file_io.ts";
 import type { NodeLink } from "../../src/emulation/link_spec.ts";
 import { LocalCluster } from "../../src/cluster/local.ts";
-import { runInNamespace } from "../../src/emulation/netns.ts";
+import { runInNamespace } from "../../src/emulation/netns_tools.ts";
 import type { NodeLauncher } from "../../src/cluster/node_process.ts";
 import { CdfsError, ERROR_CODES, type ErrorCode } from "../../src/core/errors.ts";
 import { machine } from "../common/machine.ts";
@@ -421,4 +418,37 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/**
+ * The measuring child of an emulated setting (`bench rapidraid --cluster FILE --json-to OUT`,
+ * run in the cluster's hub): measures on the cluster and writes the raw measurement as JSON,
+ * nothing else; the session reads it back.
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
+ * ```ts ignore
+ * import { measureToJsonFile } from "./rapidraid_session.ts";
+ * await measureToJsonFile({
+ *   clusterPath: "/run/user/0/cdfs/bench/cluster.json",
+ *   measure: { schemes: ["pull"], objectBytes: 2 << 20, chunkBytes: 1 << 16, runs: 1, concurrent: 0, warmUps: 0 },
+ *   jsonTo: "/tmp/measurement.json",
+ * });
+ * ```
+ *
+ * @param options The cluster file, the measurement's choices, where the JSON goes, progress.
+ */
+export async function measureToJsonFile(options: {
+  readonly clusterPath: string;
+  readonly measure: MeasureChoices;
+  readonly jsonTo: string;
+  readonly onProgress?: (line: string) => void;
+}): Promise<void> {
+  const file = await readClusterFile(options.clusterPath);
+  const measurement = await measureOnCluster({
+    ...options.measure,
+    nodes: clusterNodeAddresses(file),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+  await Deno.writeTextFile(options.jsonTo, JSON.stringify(measurement) + "\n");
 }

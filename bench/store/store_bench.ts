@@ -16,8 +16,9 @@
  * @module
  */
 import { createChecksummer } from "../../src/checksum/checksum.ts";
-import { BlockStore } from "../../src/store/mod.ts";
+import { BlockStore } from "../../src/store/block_store.ts";
 import { readFully, syncDirectory, writeFully } from "../../src/store/file_io.ts";
+import { repoPath } from "../common/paths.ts";
 
 const CHUNK = 1 << 20;
 
@@ -61,8 +62,10 @@ function median(values: number[]): number {
  */
 export async function runStoreBench(args: string[]): Promise<void> {
   const options = parseOptions(args);
-  await Deno.mkdir("bench/out", { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: options.dir ?? "bench/out", prefix: "store-" });
+  // bench/out of the source tree, wherever it is run from.
+  const out = options.dir ?? repoPath("bench/out");
+  await Deno.mkdir(out, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: out, prefix: "store-" });
   try {
     const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
     // Two chunk-sized regions, 320 bytes off page alignment like the pool's buffers.

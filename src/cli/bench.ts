@@ -8,31 +8,27 @@
  * `cdfs bench namenode`: the namenode's metadata operations per second next to its raw
  * backend, and reads by name next to the block client's retrieve, healthy and degraded.
  *
- * The work is in `src/bench/`; this module reads the options and decides the settings.
+ * The benchmarks live in `bench/` (`bench/rapidraid`, `bench/namenode`, `bench/common`): their
+ * drivers decide the settings, measure and write the results; this module reads the options
+ * and hands them over.
  *
  * @module
  */
-import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  clusterNodeAddresses,
-  defaultStateRoot,
-  readClusterFile,
-} from "../cluster/cluster_file.ts";
 import type { NodeLink } from "../emulation/link_spec.ts";
-import { isCompiledBinary, selfLauncher } from "../cluster/node_process.ts";
+import { selfLauncher } from "../cluster/node_process.ts";
+import { defaultOutDir, shortPath } from "../../bench/common/out_dir.ts";
 import {
   checkMeasureCounts,
   type MeasureChoices,
-  measureOnCluster,
   parseSchemes,
 } from "../../bench/rapidraid/rapidraid.ts";
 import { formatSummaryTable, writeResults } from "../../bench/rapidraid/rapidraid_report.ts";
 import {
   BENCH_NODES,
+  measureToJsonFile,
   runRapidraidBench,
-  type SettingPlan,
 } from "../../bench/rapidraid/rapidraid_session.ts";
+import { DEFAULT_CONGEST_SHARE, planSettings } from "../../bench/rapidraid/rapidraid_settings.ts";
 import {
   formatNamenodeTables,
   type NamenodeBenchOptions,
@@ -40,7 +36,7 @@ import {
   writeNamenodeResults,
 } from "../../bench/namenode/namenode.ts";
 import { CdfsError } from "../core/errors.ts";
-import { NETNS_OPTIONS, netnsLinks, optionalClusterPath } from "./cluster.ts";
+import { clusterStateRoot, optionalClusterPath } from "./cluster_options.ts";
 import {
   type CliContext,
   type Command,
@@ -49,12 +45,8 @@ import {
   parseSize,
   stringOption,
 } from "./command.ts";
+import { NETNS_OPTIONS, netnsLinks } from "./netns_options.ts";
 import { chunkSizeOptionDef, clusterOption, STATE_DIR_OPTION } from "./options.ts";
-
-/**
- * The share of the nodes `--congest RATE:DELAY[:JITTER]` congests when it names none.
- */
-export const DEFAULT_CONGEST_SHARE = "25%";
 
 /** The step size by default: small enough that the 16-hop pipeline fill stays a small part of
  * a 64 MiB encode at 200 Mbit/s (16 × 256 KiB / rate = 0.17 s next to 0.24 s of transfer). */
@@ -258,7 +250,7 @@ async function runBenchNamenode(ctx: CliContext, args: ParsedArgs): Promise<numb
     const results = await runNamenodeBench({
       ...options,
       launcher: selfLauncher(ctx.env),
-      stateRoot: stateRootOf(ctx, args),
+      stateRoot: clusterStateRoot(ctx, args),
       env: ctx.env,
       onProgress: say,
       signal: abort.signal,
@@ -349,16 +341,22 @@ async function runBenchRapidraid(ctx: CliContext, args: ParsedArgs): Promise<num
   if (jsonTo !== undefined) {
     // The measuring child of an emulated setting: measure, write the raw JSON, nothing else.
     if (clusterPath === undefined) throw new CdfsError("USAGE", "--json-to needs --cluster");
-    const file = await readClusterFile(clusterPath);
-    const measurement = await measureOnCluster({
-      ...measure,
-      nodes: clusterNodeAddresses(file),
-      onProgress: say,
-    });
-    await Deno.writeTextFile(jsonTo, JSON.stringify(measurement) + "\n");
+    await measureToJsonFile({ clusterPath, measure, jsonTo, onProgress: say });
     return 0;
   }
-  const settings = await settingPlans(args, clusterPath);
+  const settings = await planSettings(
+    {
+      netns: args.values.netns === true,
+      ...linkChoices(args),
+      ...(clusterPath === undefined ? {} : { clusterPath }),
+    },
+    (congest, checkSupport) =>
+      describedLinks(
+        args,
+        congest,
+        checkSupport ? undefined : () => Promise.resolve({ ok: true as const }),
+      ),
+  );
   const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd());
 
   const abort = new AbortController();
@@ -370,7 +368,7 @@ async function runBenchRapidraid(ctx: CliContext, args: ParsedArgs): Promise<num
       settings,
       measure,
       launcher: selfLauncher(ctx.env),
-      stateRoot: stateRootOf(ctx, args),
+      stateRoot: clusterStateRoot(ctx, args),
       onProgress: say,
       signal: abort.signal,
     });
@@ -416,67 +414,22 @@ export function parseMeasureChoices(args: ParsedArgs): MeasureChoices {
   return choices;
 }
 
-/** The settings the options ask for, with their links when known. */
-async function settingPlans(
+/** The link options as given (`--rate`, `--delay`, `--jitter`, `--congest`, `--seed`). */
+function linkChoices(
   args: ParsedArgs,
-  clusterPath: string | undefined,
-): Promise<SettingPlan[]> {
-  const netns = args.values.netns === true;
-  const linkOptions = ["rate", "delay", "jitter", "congest", "seed"] as const;
-  const given = linkOptions.filter((name) => args.values[name] !== undefined);
-  const congest = stringOption(args, "congest");
-  const congestSpec = congest === undefined ? undefined : withDefaultShare(congest);
-  if (clusterPath !== undefined) {
-    if (netns) throw new CdfsError("USAGE", "--cluster measures a running cluster: drop --netns");
-    const file = await readClusterFile(clusterPath);
-    // The options only describe the cluster's links, so nothing is checked on this machine.
-    const links = args.values.rate === undefined
-      ? undefined
-      : await describedLinks(args, congestSpec, () => Promise.resolve({ ok: true }));
-    return [{
-      kind: "cluster",
-      label: `cluster ${file.name}`,
-      path: clusterPath,
-      ...(links === undefined ? {} : { links }),
-    }];
+): { rate?: string; delay?: string; jitter?: string; congest?: string; seed?: string } {
+  const choices: {
+    rate?: string;
+    delay?: string;
+    jitter?: string;
+    congest?: string;
+    seed?: string;
+  } = {};
+  for (const name of ["rate", "delay", "jitter", "congest", "seed"] as const) {
+    const value = stringOption(args, name);
+    if (value !== undefined) choices[name] = value;
   }
-  if (!netns) {
-    if (given.length > 0) {
-      throw new CdfsError("USAGE", `--${given[0]} needs --netns (or --cluster, to describe it)`);
-    }
-    return [{ kind: "loopback", label: "loopback" }];
-  }
-  const rate = stringOption(args, "rate") ?? "1gbit";
-  const delay = stringOption(args, "delay") ?? "0ms";
-  const jitter = stringOption(args, "jitter") ?? "0ms";
-  const seed = stringOption(args, "seed") ?? "1";
-  const linkArgs = [
-    "--netns",
-    "--rate",
-    rate,
-    "--delay",
-    delay,
-    "--jitter",
-    jitter,
-    "--seed",
-    seed,
-  ];
-  const label = `netns ${rate} ${delay}${/^0+(\.0+)?[a-z]*$/.test(jitter) ? "" : ` ±${jitter}`}`;
-  const plans: SettingPlan[] = [{
-    kind: "netns",
-    label,
-    links: (await describedLinks(args, undefined))!,
-    clusterUpArgs: linkArgs,
-  }];
-  if (congestSpec !== undefined) {
-    plans.push({
-      kind: "netns",
-      label: `${label}, congested ${congestSpec}`,
-      links: (await describedLinks(args, congestSpec))!,
-      clusterUpArgs: [...linkArgs, "--congest", congestSpec],
-    });
-  }
-  return plans;
+  return choices;
 }
 
 /**
@@ -497,62 +450,4 @@ async function describedLinks(
     BENCH_NODES,
     support,
   );
-}
-
-/**
- * `--congest` with the default share in front when it names none: `500mbit:100ms:10ms` →
- * `25%:500mbit:100ms:10ms`.
- *
- * @example
- * ```ts
- * import { withDefaultShare } from "./bench.ts";
- * console.log(withDefaultShare("500mbit:100ms:10ms")); // "25%:500mbit:100ms:10ms"
- * console.log(withDefaultShare("50%:100mbit:20ms")); // "50%:100mbit:20ms"
- * ```
- *
- * @param text The option's value.
- * @returns It with a share.
- */
-export function withDefaultShare(text: string): string {
-  return /^[^:]*%:/.test(text) ? text : `${DEFAULT_CONGEST_SHARE}:${text}`;
-}
-
-/**
- * Where a benchmark's results go by default: `bench/out/<bench>/` of the source tree when
- * running from a source checkout with the working directory inside it, else
- * `./cdfs-bench-<bench>`.
- *
- * @example
- * ```ts
- * import { defaultOutDir } from "./bench.ts";
- * console.log(defaultOutDir("/home/me/elsewhere")); // "/home/me/elsewhere/cdfs-bench-rapidraid"
- * console.log(defaultOutDir("/home/me/elsewhere", "namenode")); // "/home/me/elsewhere/cdfs-bench-namenode"
- * ```
- *
- * @param cwd The working directory.
- * @param bench The benchmark's name (default `rapidraid`).
- * @returns The directory.
- */
-export function defaultOutDir(cwd: string, bench = "rapidraid"): string {
-  if (!isCompiledBinary()) {
-    const root = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
-    const inside = relative(root, cwd);
-    if (!inside.startsWith("..") && !inside.startsWith("/")) {
-      return join(root, "bench", "out", bench);
-    }
-  }
-  return join(cwd, `cdfs-bench-${bench}`);
-}
-
-/** A path relative to `cwd` when it lies inside it, else as it is. */
-function shortPath(path: string, cwd: string): string {
-  const inside = relative(cwd, path);
-  return inside === "" || inside.startsWith("..") ? path : inside;
-}
-
-function stateRootOf(ctx: CliContext, args: ParsedArgs): string {
-  const explicit = stringOption(args, "state-dir");
-  return explicit !== undefined && explicit !== ""
-    ? defaultStateRoot((name) => name === "CDFS_STATE_DIR" ? explicit : undefined)
-    : defaultStateRoot(ctx.env);
 }

@@ -13,7 +13,7 @@ import {
   type RunSummary,
   type RunWindow,
 } from "../cluster/cluster_stats.ts";
-import type { OpTraffic } from "../protocol/messages.ts";
+import type { OpTraffic } from "../protocol/responses.ts";
 import { formatColumns } from "../format/columns.ts";
 import { formatBytes } from "../format/bytes.ts";
 import { formatCount } from "../format/count.ts";

@@ -496,3 +496,36 @@ function formatMs(ms: number): string {
   }
   return `${ms}ms`;
 }
+
+/**
+ * The positional arguments, checked to number between `min` and `max`.
+ *
+ * @example
+ * ```ts
+ * import { positionals } from "./command.ts";
+ * console.log(positionals({ values: {}, positionals: ["a", "b"] }, 2, 2, "FILE ID")); // [ "a", "b" ]
+ * ```
+ *
+ * @param args The parsed arguments.
+ * @param min The fewest allowed.
+ * @param max The most allowed (`Infinity` for no limit).
+ * @param synopsis What is expected, for the message (e.g. `FILE ID`).
+ * @returns The positionals.
+ * @throws {CdfsError} USAGE for too few or too many.
+ */
+export function positionals(
+  args: ParsedArgs,
+  min: number,
+  max: number,
+  synopsis: string,
+): string[] {
+  const given = args.positionals;
+  if (given.length < min) throw new CdfsError("USAGE", `missing argument: expected ${synopsis}`);
+  if (given.length > max) {
+    throw new CdfsError(
+      "USAGE",
+      `unexpected argument '${given[max]}'${synopsis ? `: expected ${synopsis}` : ""}`,
+    );
+  }
+  return given;
+}

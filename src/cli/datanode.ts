@@ -35,9 +35,9 @@ import { namenodeNodeId, NameNodeReporter } from "../datanode/namenode_reporter.
 import { formatCount } from "../format/count.ts";
 import { formatNodeAddress, parseNodeAddress } from "../core/address.ts";
 import { CdfsError } from "../core/errors.ts";
-import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/connection.ts";
+import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/timed_socket.ts";
 import { FRAME_HEADER_SIZE } from "../protocol/frame.ts";
-import { validateNodeId } from "../protocol/messages.ts";
+import { validateNodeId } from "../protocol/node_id.ts";
 import { BlockStore } from "../store/block_store.ts";
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from "../store/block_file.ts";
 import {

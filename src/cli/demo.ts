@@ -11,11 +11,11 @@
  * @module
  */
 import { join } from "node:path";
-import { defaultStateRoot } from "../cluster/cluster_file.ts";
+import { defaultStateRoot } from "../cluster/state_root.ts";
 import { formatClusterDemoReport, runClusterDemo } from "../cluster/demo.ts";
 import { LocalCluster } from "../cluster/local.ts";
 import { selfLauncher } from "../cluster/node_process.ts";
-import { moduleNodeCount } from "../client/objects.ts";
+import { moduleNodeCount } from "../client/objects/target.ts";
 import { loadCodingModule } from "../coding/lang/loader.ts";
 import { CdfsError } from "../core/errors.ts";
 import {

@@ -5,7 +5,7 @@
  * @module
  */
 import { CdfsError, isCdfsError } from "../core/errors.ts";
-import { validateFileName, validateNamePrefix } from "../namenode/meta/model.ts";
+import { validateFileName, validateNamePrefix } from "../namenode/meta/validate_fields.ts";
 import type { ArgumentDef, OptionSpec } from "./command.ts";
 
 /**

@@ -16,7 +16,7 @@ import {
   parseTimeout,
   stringOption,
 } from "./command.ts";
-import { printJson } from "./coding.ts";
+import { printJson } from "./json_line.ts";
 import { connectNamenode, NAMENODE_OPTIONS } from "./namenode_option.ts";
 import { jsonOption } from "./options.ts";
 

@@ -11,7 +11,8 @@
 import { removeFile } from "../client/files/remove.ts";
 import { describeError } from "./app.ts";
 import type { CliContext, Command, ParsedArgs } from "./command.ts";
-import { elapsed, printJson } from "./coding.ts";
+import { elapsed } from "./coding_args.ts";
+import { printJson } from "./json_line.ts";
 import { FILE_NAME_ARGUMENT, fileNameArgument, namePrefixArgument } from "./file_args.ts";
 import { connectNamenode, NAMENODE_OPTIONS } from "./namenode_option.ts";
 import { jsonOption } from "./options.ts";

@@ -28,16 +28,15 @@ import {
 } from "./command.ts";
 import {
   binaryStdout,
-  checkPushMode,
   chunkSizeOption,
-  corruptBlockLine,
   elapsed,
-  formatLostBlocks,
   loadModule,
-  printJson,
   timeoutArgument,
   withProgress,
-} from "./coding.ts";
+} from "./coding_args.ts";
+import { checkPushMode } from "./coding.ts";
+import { corruptBlockLine, formatLostBlocks } from "./coding_summaries.ts";
+import { printJson } from "./json_line.ts";
 import {
   DEFAULT_CODE,
   FILE_CODE_OPTION,

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { readClusterFileSync } from "../cluster/cluster_file.ts";
+import { readClusterFileSync } from "../cluster/cluster_file_io.ts";
 import { CdfsError } from "../core/errors.ts";
 import { NameNodeClient } from "../namenode/client.ts";
-import { optionalClusterPath } from "./cluster.ts";
+import { optionalClusterPath } from "./cluster_options.ts";
 import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
 import { parseNodeList } from "./node_list.ts";
 import { clusterOption } from "./options.ts";

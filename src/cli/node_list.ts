@@ -13,10 +13,11 @@
  */
 import { formatNodeAddress, parseNodeAddress } from "../core/address.ts";
 import type { CodingModule } from "../coding/lang/program.ts";
-import { moduleNodeCount } from "../client/objects.ts";
-import { clusterNodeAddresses, readClusterFileSync } from "../cluster/cluster_file.ts";
+import { moduleNodeCount } from "../client/objects/target.ts";
+import { clusterNodeAddresses } from "../cluster/cluster_file.ts";
+import { readClusterFileSync } from "../cluster/cluster_file_io.ts";
 import { CdfsError } from "../core/errors.ts";
-import { optionalClusterPath } from "./cluster.ts";
+import { optionalClusterPath } from "./cluster_options.ts";
 import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
 import { clusterOption } from "./options.ts";
 

@@ -27,7 +27,7 @@ import {
 } from "./etcd.ts";
 import { isNameNodeOf, NameNodeChild } from "./namenode_process.ts";
 import type { NodeLauncher } from "./node_process.ts";
-import { findProcesses, processInfo } from "./processes.ts";
+import { findProcesses, processInfo } from "../core/processes.ts";
 
 /**
  * The namenode a cluster gets (`LocalCluster.start`'s `namenode` option).

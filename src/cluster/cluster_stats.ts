@@ -10,7 +10,7 @@
  * @module
  */
 import { DataNodeClient } from "../client/datanode_client.ts";
-import type { OpTraffic, PeerTraffic, StatsResponse } from "../protocol/messages.ts";
+import type { OpTraffic, PeerTraffic, StatsResponse } from "../protocol/responses.ts";
 import type { ClusterFile } from "./cluster_file.ts";
 
 /**
@@ -85,7 +85,7 @@ export interface GatherStatsOptions {
  * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
  * ```ts ignore
  * import { gatherClusterStats } from "./cluster_stats.ts";
- * import { readClusterFile } from "./cluster_file.ts";
+ * import { readClusterFile } from "./cluster_file_io.ts";
  * const nodes = await gatherClusterStats(await readClusterFile(path), { run });
  * console.log(nodes.filter((n) => !n.ok).length, "unreachable");
  * ```

@@ -12,19 +12,21 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { archiveFile } from "../client/files/archive.ts";
 import { fileNodes } from "../client/files/file_target.ts";
 import { putFile } from "../client/files/put.ts";
 import { readFile } from "../client/files/read.ts";
 import { repairFile } from "../client/files/repair.ts";
-import { moduleNodeCount, type ProgressCallback } from "../client/objects.ts";
+import type { ProgressCallback } from "../client/objects/progress.ts";
+import { moduleNodeCount } from "../client/objects/target.ts";
 import { deriveDecodePlan } from "../coding/analysis/decoder.ts";
 import type { CodingModule } from "../coding/lang/program.ts";
+import { hashFile } from "../core/file_hash.ts";
 import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { NameNodeClient } from "../namenode/client.ts";
 import type { FileHealth } from "../namenode/responses.ts";
-import { clusterNodeAddresses, readClusterFile } from "./cluster_file.ts";
+import { clusterNodeAddresses } from "./cluster_file.ts";
+import { readClusterFile } from "./cluster_file_io.ts";
 import type {
   ClusterDemoReport,
   DemoHealth,
@@ -34,7 +36,7 @@ import type {
 } from "./demo_report.ts";
 import { nodeTraffic, settledTraffic, trafficSum } from "./demo_traffic.ts";
 import { seededRandom } from "../emulation/link_spec.ts";
-import { stopNodes } from "./local.ts";
+import { stopNodes } from "./node_control.ts";
 
 export {
   type ClusterDemoReport,
@@ -329,16 +331,6 @@ function lostWith(module: CodingModule, nodes: readonly number[]): number[] {
 
 function survivorsOf(module: CodingModule, lost: readonly number[]): number[] {
   return module.coded.map((_, i) => i).filter((i) => !lost.includes(i));
-}
-
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path);
-  const buffer = new Uint8Array(1 << 20);
-  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
-    hash.update(buffer.subarray(0, n));
-  }
-  return hash.digest("hex");
 }
 
 function round(ms: number): number {

@@ -272,3 +272,76 @@ export async function logTail(path: string, lines: number): Promise<string> {
     return "";
   }
 }
+
+/**
+ * A one-member etcd started by {@linkcode startEtcdMember}.
+ *
+ * @example
+ * ```ts
+ * import type { RunningEtcd } from "./etcd.ts";
+ * const hosts = (etcd: RunningEtcd) => [etcd.clientUrl];
+ * ```
+ */
+export interface RunningEtcd extends AsyncDisposable {
+  /** `http://127.0.0.1:PORT` for clients. */
+  readonly clientUrl: string;
+  /** Its process id (whose CPU time a benchmark counts). */
+  readonly pid: number;
+}
+
+/**
+ * Starts a one-member etcd on free loopback ports with its data in `dataDir` (its log beside
+ * it), and waits until it is healthy. Disposing it kills it and removes the data: it is for a
+ * run that needs an etcd of its own for a while (`cdfs bench namenode`), not for a cluster.
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs etcd.
+ * ```ts ignore
+ * import { findEtcd, startEtcdMember } from "./etcd.ts";
+ * const etcd = await findEtcd((name) => Deno.env.get(name));
+ * if (etcd.found) {
+ *   await using member = await startEtcdMember(etcd.binary, "/tmp/bench-etcd");
+ *   console.log(member.clientUrl);
+ * }
+ * ```
+ *
+ * @param binary The etcd binary.
+ * @param dataDir Its data directory (created by etcd).
+ * @returns The running member.
+ * @throws {CdfsError} UNAVAILABLE, with the end of its log, when it does not become healthy.
+ */
+export async function startEtcdMember(binary: string, dataDir: string): Promise<RunningEtcd> {
+  const [clientPort, peerPort] = freeLoopbackPorts(2);
+  const spec: EtcdMemberSpec = {
+    name: "bench",
+    dataDir,
+    clientUrl: `http://127.0.0.1:${clientPort}`,
+    peerUrl: `http://127.0.0.1:${peerPort}`,
+    initialCluster: `bench=http://127.0.0.1:${peerPort}`,
+    token: `cdfs-bench-${crypto.randomUUID()}`,
+    log: `${dataDir}.log`,
+  };
+  const child = spawnEtcd(binary, spec);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const dispose = async () => {
+    if (!exited) child.kill("SIGKILL");
+    await status;
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+  try {
+    await waitEtcdHealthy(spec.clientUrl, 30_000, () => exited);
+  } catch (error) {
+    await dispose();
+    const tail = await logTail(spec.log, 3);
+    throw new CdfsError(
+      "UNAVAILABLE",
+      `etcd did not start: ${(error as Error).message}` +
+        (tail === "" ? "" : ` (its log ends: ${tail.replaceAll("\n", " | ")})`),
+    );
+  }
+  return { clientUrl: spec.clientUrl, pid: child.pid, [Symbol.asyncDispose]: dispose };
+}

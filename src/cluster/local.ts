@@ -1,11 +1,12 @@
 /**
  * Local clusters: N `cdfs datanode serve` processes on one machine, optionally with a
  * `cdfs namenode serve` they register with (and an etcd for it: `cluster_namenode.ts`),
- * described by a cluster file ({@linkcode ClusterFile}) under a state root
- * (`$XDG_RUNTIME_DIR/cdfs/<name>/` by default). This module starts them ({@linkcode LocalCluster.start}), stops them
- * ({@linkcode stopCluster}), stops and restarts single nodes ({@linkcode stopNodes},
- * {@linkcode startNodes}), asks them how they are ({@linkcode clusterStatus}) and cleans up
- * after launchers that died ({@linkcode cleanClusters}).
+ * described by a cluster file (`cluster_file.ts`) under a state root (`state_root.ts`,
+ * `$XDG_RUNTIME_DIR/cdfs/<name>/` by default). This module starts them
+ * ({@linkcode LocalCluster.start}); `cluster_stop.ts` stops them (`stopCluster`) and cleans up
+ * after launchers that died (`cleanClusters`), `node_control.ts` stops and restarts single
+ * nodes (`stopNodes`, `startNodes`), `node_status.ts` asks them how they are
+ * (`clusterStatus`), and `node_pids.ts` tells which processes are the nodes.
  *
  * Lifetimes:
  * - Each node runs in a session of its own (`node_process.ts`), so it takes signals only from
@@ -23,33 +24,23 @@
  * @module
  */
 import { join } from "node:path";
-import { DataNodeClient } from "../client/datanode_client.ts";
 import { CdfsError, isCdfsError } from "../core/errors.ts";
+import { validateClusterName } from "../core/cluster_name.ts";
+import { isProcessRunning, processInfo, terminateProcesses } from "../core/processes.ts";
+import { randomHex } from "../core/random.ts";
 import { pluralNoun } from "../format/count.ts";
-import {
-  CLUSTER_FILE_NAME,
-  type ClusterFile,
-  type ClusterNode,
-  readClusterFile,
-  validateClusterName,
-  writeClusterFile,
-} from "./cluster_file.ts";
+import { CLUSTER_FILE_NAME, type ClusterFile, type ClusterNode } from "./cluster_file.ts";
+import { readClusterFile, writeClusterFile } from "./cluster_file_io.ts";
 import {
   type ClusterNameNodeOptions,
   type ServiceChild,
-  serviceProcesses,
   startClusterNameNode,
   waitForRegistrations,
 } from "./cluster_namenode.ts";
-import { isDatanodeOf, NodeChild, type NodeLauncher } from "./node_process.ts";
-import {
-  findProcesses,
-  isProcessRunning,
-  processInfo,
-  sendSignal,
-  terminateProcesses,
-  waitForExit,
-} from "./processes.ts";
+import { DEFAULT_STOP_GRACE_MS, stopCluster, type StopReport } from "./cluster_stop.ts";
+import { datanodesServing } from "./node_pids.ts";
+import { NodeChild, type NodeLauncher } from "./node_process.ts";
+import { ensureStateRoot } from "./state_root.ts";
 
 /**
  * The default cluster name.
@@ -62,17 +53,8 @@ export const DEFAULT_CLUSTER_NAME = "local";
  */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
-/**
- * How long stopped nodes may take after SIGTERM before they get SIGKILL (default): longer
- * than a node's own shutdown grace (10 s), so a node that finishes its requests in time is
- * never killed.
- */
-export const DEFAULT_STOP_GRACE_MS = 15_000;
-
 /** The most nodes of one local cluster. */
 const MAX_LOCAL_NODES = 1000;
-/** A state directory without a cluster file younger than this may be a start under way. */
-const ORPHAN_DIR_AGE_MS = 30_000;
 
 /**
  * Options of {@linkcode LocalCluster.start}.
@@ -134,32 +116,6 @@ export interface StartClusterOptions {
 }
 
 /**
- * What stopping a cluster did.
- *
- * @example
- * ```ts
- * import type { StopReport } from "./local.ts";
- * const report: StopReport = {
- *   name: "local", viaLauncher: false, terminated: 4, killed: 0, removedData: "/tmp/x",
- * };
- * ```
- */
-export interface StopReport {
-  /** The cluster's name. */
-  readonly name: string;
-  /** Whether its launcher (a foreground `cluster up`) did the stopping when asked to. */
-  readonly viaLauncher: boolean;
-  /** Nodes that exited on SIGTERM. */
-  readonly terminated: number;
-  /** Nodes that needed SIGKILL. */
-  readonly killed: number;
-  /** The data directory removed, if any. */
-  readonly removedData: string | null;
-  /** The other processes of the cluster that were stopped: `namenode`, `etcd`. */
-  readonly services?: readonly string[];
-}
-
-/**
  * Checks the options of {@linkcode LocalCluster.start} that need nothing started: the node
  * count, the port range, the name, and that no datanode serves the data directory already.
  * `start` checks them first too; `cluster up` calls it before it says it is starting nodes.
@@ -197,8 +153,7 @@ export function checkClusterOptions(
   if (options.dataDir !== undefined) {
     // Two clusters on one data directory would serve (and break) the same blocks twice.
     const dataDir = absolutePath(options.dataDir);
-    const nodeDir = new RegExp(`^${escapeRegExp(dataDir)}/n\\d+$`);
-    const busy = findProcesses((argv) => isDatanodeOfAny(argv, nodeDir));
+    const busy = datanodesServing(dataDir);
     if (busy.length > 0) {
       throw new CdfsError(
         "EXISTS",
@@ -453,552 +408,6 @@ export class LocalCluster {
   }
 }
 
-/**
- * Options of {@linkcode stopCluster}.
- *
- * @example
- * ```ts
- * import type { StopClusterOptions } from "./local.ts";
- * const options: StopClusterOptions = { graceMs: 5000 };
- * ```
- */
-export interface StopClusterOptions {
-  /** How long SIGTERM may take before SIGKILL (default {@linkcode DEFAULT_STOP_GRACE_MS}). */
-  readonly graceMs?: number;
-}
-
-/**
- * Stops a cluster (`cluster down`). When its launcher is a foreground `cluster up` that still
- * runs, the launcher is asked (SIGTERM) and does the stopping; otherwise (detached, or the
- * launcher died) this stops every node itself and removes the state and temporary data.
- *
- * @example
- * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
- * ```ts ignore
- * import { stopCluster } from "./local.ts";
- * const report = await stopCluster("/run/user/1000/cdfs/local/cluster.json");
- * console.log(report.terminated);
- * ```
- *
- * @param path The cluster file.
- * @param options The grace period.
- * @returns What was done.
- * @throws {CdfsError} NOT_FOUND when there is no such cluster file; USAGE when it is invalid.
- */
-export async function stopCluster(
-  path: string,
-  options: StopClusterOptions = {},
-): Promise<StopReport> {
-  const graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS;
-  let file = await readClusterFile(path);
-  const { launcher } = file;
-  if (
-    !launcher.detached && launcher.pid !== Deno.pid &&
-    isProcessRunning(launcher.pid, launcher.startTime ?? undefined)
-  ) {
-    sendSignal(launcher.pid, "SIGTERM");
-    // It stops the nodes (up to the grace each) and removes the file; then it exits.
-    const left = await waitForExit([launcher.pid], graceMs + 10_000);
-    if (left.length === 0 && !(await exists(path))) {
-      return {
-        name: file.name,
-        viaLauncher: true,
-        terminated: file.nodes.filter((n) => n.pid !== null).length,
-        killed: 0,
-        removedData: file.removeData ? file.dataDir : null,
-        services: [
-          ...(file.namenode?.pid === undefined ? [] : ["namenode"]),
-          ...(file.etcd === undefined ? [] : ["etcd"]),
-        ],
-      };
-    }
-    // The launcher did not finish the job: finish it here.
-    file = await readClusterFile(path);
-  }
-  if (file.state !== "stopping") {
-    file = { ...file, state: "stopping" };
-    await writeClusterFile(path, file).catch(() => {});
-  }
-  const pids = clusterProcesses(file);
-  const services = serviceProcesses(file);
-  // The datanodes and the namenode together; the namenode's etcd after them, so that the
-  // namenode never finds its store gone while it still serves.
-  const result = await terminateProcesses([...pids, ...services.namenode], graceMs);
-  const etcd = await terminateProcesses(services.etcd, graceMs);
-  const survivors = [...result.survivors, ...etcd.survivors];
-  if (survivors.length > 0) {
-    throw new CdfsError(
-      "UNAVAILABLE",
-      `cluster '${file.name}': processes ${survivors.join(", ")} survived SIGKILL; ` +
-        `the cluster file ${path} is kept`,
-    );
-  }
-  // An etcd's data is the namenode's, which goes with it even from a kept directory.
-  if (file.etcd !== undefined) {
-    await Deno.remove(file.etcd.dataDir, { recursive: true }).catch(ignoreNotFound);
-  }
-  if (file.removeData) await Deno.remove(file.dataDir, { recursive: true }).catch(ignoreNotFound);
-  await Deno.remove(file.stateDir, { recursive: true }).catch(ignoreNotFound);
-  return {
-    name: file.name,
-    viaLauncher: false,
-    terminated: result.terminated.filter((pid) => pids.includes(pid)).length,
-    killed: result.killed.filter((pid) => pids.includes(pid)).length,
-    removedData: file.removeData ? file.dataDir : null,
-    services: [
-      ...(services.namenode.length > 0 ? ["namenode"] : []),
-      ...(services.etcd.length > 0 ? ["etcd"] : []),
-    ],
-  };
-}
-
-/**
- * Options of {@linkcode stopNodes}.
- *
- * @example
- * ```ts
- * import type { StopNodeOptions } from "./local.ts";
- * const crash: StopNodeOptions = { kill: true };
- * ```
- */
-export interface StopNodeOptions {
-  /** SIGKILL at once (a crash) instead of SIGTERM and a grace period. */
-  readonly kill?: boolean;
-  /** How long SIGTERM may take before SIGKILL (default {@linkcode DEFAULT_STOP_GRACE_MS}). */
-  readonly graceMs?: number;
-}
-
-/**
- * Stops some nodes of a cluster (`cluster stop-node`), all at once, and records them as
- * stopped; their data stays, so {@linkcode startNodes} brings them back with their blocks.
- *
- * @example
- * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
- * ```ts ignore
- * import { stopNodes } from "./local.ts";
- * const wereRunning = await stopNodes("/run/user/1000/cdfs/local/cluster.json", [3, 7]);
- * ```
- *
- * @param path The cluster file.
- * @param indices The nodes' indices.
- * @param options SIGKILL or graceful, the grace period.
- * @returns The indices of the nodes that were running.
- * @throws {CdfsError} USAGE for an index that is not a node; NOT_FOUND without the file.
- */
-export async function stopNodes(
-  path: string,
-  indices: readonly number[],
-  options: StopNodeOptions = {},
-): Promise<number[]> {
-  const file = await readClusterFile(path);
-  const nodes = uniqueNodes(file, indices);
-  const running = nodes.flatMap((node) => {
-    const pid = verifiedNodePid(node);
-    return pid === undefined ? [] : [{ index: node.index, pid }];
-  });
-  const pids = running.map((r) => r.pid);
-  if (options.kill === true) {
-    for (const pid of pids) sendSignal(pid, "SIGKILL");
-    await waitForExit(pids, 5000);
-  } else {
-    await terminateProcesses(pids, options.graceMs ?? DEFAULT_STOP_GRACE_MS);
-  }
-  // Re-read: another command may have changed other nodes meanwhile.
-  let latest = await readClusterFile(path);
-  for (const node of nodes) latest = replaceNode(latest, { ...node, pid: null, startTime: null });
-  await writeClusterFile(path, latest);
-  return running.map((r) => r.index);
-}
-
-/**
- * Which of the named nodes run now, with their pids: the process the cluster file records is
- * alive, started when recorded, and is that node's datanode (a pid reused by another process
- * does not count). `cluster start-node` leaves these alone instead of failing on them.
- *
- * @example
- * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
- * ```ts ignore
- * import { readClusterFile } from "./cluster_file.ts";
- * import { runningNodes } from "./local.ts";
- * const running = runningNodes(await readClusterFile(path), [0, 3]);
- * console.log(running.get(3)); // its pid, or undefined when node 3 is stopped
- * ```
- *
- * @param file The cluster file.
- * @param indices Node indices (repetitions are ignored).
- * @returns The pid of every running node among them, by index.
- * @throws {CdfsError} USAGE for no index or an index the cluster does not have.
- */
-export function runningNodes(file: ClusterFile, indices: readonly number[]): Map<number, number> {
-  const running = new Map<number, number>();
-  for (const node of uniqueNodes(file, indices)) {
-    const pid = verifiedNodePid(node);
-    if (pid !== undefined) running.set(node.index, pid);
-  }
-  return running;
-}
-
-/**
- * Options of {@linkcode startNodes}.
- *
- * @example
- * ```ts
- * import type { StartNodeOptions } from "./local.ts";
- * const options: StartNodeOptions = { launcher: { command: "cdfs", args: [] } };
- * ```
- */
-export interface StartNodeOptions {
-  /** How to run cdfs. */
-  readonly launcher: NodeLauncher;
-  /** How long they may take to answer PING (default {@linkcode DEFAULT_START_TIMEOUT_MS}). */
-  readonly startTimeoutMs?: number;
-  /** A node's launcher instead of `launcher` (e.g. wrapped in `ip netns exec`). */
-  readonly launcherFor?: (node: ClusterNode) => NodeLauncher;
-  /** A node's `--listen` (default: its recorded address). */
-  readonly listenFor?: (node: ClusterNode) => string;
-  /** Whether to PING every node before it counts as started (default true; false when this
-   * process cannot reach the nodes, e.g. in network namespaces). */
-  readonly pingNodes?: boolean;
-}
-
-/**
- * Starts stopped nodes again (`cluster start-node`), each on its address, data directory and
- * id, waits until they answer PING and records their pids. They run on after this process
- * exits.
- *
- * @example
- * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
- * ```ts ignore
- * import { startNodes } from "./local.ts";
- * import { selfLauncher } from "./node_process.ts";
- * await startNodes(path, [3], { launcher: selfLauncher((n) => Deno.env.get(n)) });
- * ```
- *
- * @param path The cluster file.
- * @param indices The nodes' indices.
- * @param options The launcher and the start timeout.
- * @returns The nodes as recorded.
- * @throws {CdfsError} EXISTS when one of them runs; UNAVAILABLE when one does not start (e.g.
- * its port was taken meanwhile; the others started are stopped again); USAGE for an index
- * that is not a node.
- */
-export async function startNodes(
-  path: string,
-  indices: readonly number[],
-  options: StartNodeOptions,
-): Promise<ClusterNode[]> {
-  const file = await readClusterFile(path);
-  if (file.state !== "up") {
-    throw new CdfsError("UNAVAILABLE", `cluster '${file.name}' is ${file.state}, not up`);
-  }
-  const nodes = uniqueNodes(file, indices);
-  for (const node of nodes) {
-    const running = verifiedNodePid(node);
-    if (running !== undefined) {
-      throw new CdfsError(
-        "EXISTS",
-        `node ${node.index} (${node.address}) is running, pid ${running}`,
-      );
-    }
-  }
-  const children = nodes.map((node) =>
-    NodeChild.spawn({
-      launcher: options.launcherFor?.(node) ?? options.launcher,
-      dataDir: node.dataDir,
-      listen: options.listenFor?.(node) ?? node.address,
-      id: node.id,
-      log: node.log,
-      nodeArgs: file.nodeArgs,
-      ...(file.namenode === undefined ? {} : { namenode: file.namenode.address }),
-    })
-  );
-  try {
-    const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    await Promise.all(children.map((child) => child.ready(timeoutMs, options.pingNodes ?? true)));
-    const started = nodes.map((node, i): ClusterNode => ({
-      ...node,
-      pid: children[i]!.pid,
-      startTime: children[i]!.startTime,
-    }));
-    let latest = await readClusterFile(path);
-    for (const node of started) latest = replaceNode(latest, node);
-    await writeClusterFile(path, latest);
-    return started;
-  } catch (error) {
-    await terminateProcesses(children.filter((c) => !c.exited).map((c) => c.pid), 2000);
-    throw error;
-  } finally {
-    for (const child of children) child.release();
-  }
-}
-
-/**
- * How one node is doing.
- *
- * @example
- * ```ts
- * import type { NodeStatus } from "./local.ts";
- * const status: NodeStatus = {
- *   index: 0, address: "127.0.0.1:13100", id: "local-n0", pid: 4250, running: true,
- *   up: true, blocks: 3, freeBytes: 1e9,
- * };
- * ```
- */
-export interface NodeStatus {
-  /** The node's index. */
-  readonly index: number;
-  /** Its address. */
-  readonly address: string;
-  /** Its id. */
-  readonly id: string;
-  /** The recorded pid (null when stopped). */
-  readonly pid: number | null;
-  /** Whether that process runs. */
-  readonly running: boolean;
-  /** Whether it answered PING with its id. */
-  readonly up: boolean;
-  /** Its block count, when up. */
-  readonly blocks?: number;
-  /** Its free bytes, when up. */
-  readonly freeBytes?: number;
-  /** Why it is not up. */
-  readonly error?: string;
-}
-
-/**
- * PINGs every node of a cluster at once (`cluster status`).
- *
- * @example
- * Not run by `deno test --doc`: it needs a cluster started by `cdfs cluster up`.
- * ```ts ignore
- * import { clusterStatus } from "./local.ts";
- * import { readClusterFile } from "./cluster_file.ts";
- * const statuses = await clusterStatus(await readClusterFile(path));
- * console.log(statuses.filter((s) => s.up).length);
- * ```
- *
- * @param cluster The cluster file.
- * @param timeoutMs How long each node may take to answer (default 2 s).
- * @returns One status per node, in index order.
- */
-export function clusterStatus(cluster: ClusterFile, timeoutMs = 2000): Promise<NodeStatus[]> {
-  return Promise.all(cluster.nodes.map(async (node): Promise<NodeStatus> => {
-    const base = {
-      index: node.index,
-      address: node.address,
-      id: node.id,
-      pid: node.pid,
-      running: verifiedNodePid(node) !== undefined,
-    };
-    try {
-      using client = await DataNodeClient.connect(node.address, {
-        connectTimeoutMs: timeoutMs,
-        idleTimeoutMs: timeoutMs,
-        frameTimeoutMs: timeoutMs,
-      });
-      const pong = await client.ping();
-      if (pong.node !== node.id) {
-        return { ...base, up: false, error: `answered as '${pong.node}', not '${node.id}'` };
-      }
-      return { ...base, up: true, blocks: pong.blocks, freeBytes: pong.freeBytes };
-    } catch (error) {
-      return { ...base, up: false, error: (error as Error).message };
-    }
-  }));
-}
-
-/**
- * Options of {@linkcode cleanClusters}.
- *
- * @example
- * ```ts
- * import type { CleanClustersOptions } from "./local.ts";
- * const options: CleanClustersOptions = { all: true, graceMs: 2000 };
- * ```
- */
-export interface CleanClustersOptions {
-  /** Also stop clusters whose launcher runs or that were detached: everything. */
-  readonly all?: boolean;
-  /** How long SIGTERM may take before SIGKILL (default {@linkcode DEFAULT_STOP_GRACE_MS}). */
-  readonly graceMs?: number;
-}
-
-/**
- * What {@linkcode cleanClusters} did about one entry of the state root.
- *
- * @example
- * ```ts
- * import type { CleanedCluster } from "./local.ts";
- * const cleaned: CleanedCluster = { name: "local", action: "stopped", detail: "4 nodes stopped" };
- * ```
- */
-export interface CleanedCluster {
-  /** The entry's name (the cluster's name). */
-  readonly name: string;
-  /** `stopped` (a leftover cluster was stopped and removed), `removed` (an empty state
-   * directory), `kept` (a live cluster, left alone), `skipped` (something unreadable). */
-  readonly action: "stopped" | "removed" | "kept" | "skipped";
-  /** For a person. */
-  readonly detail: string;
-}
-
-/**
- * Cleans up after launchers that died (`cluster clean`): every cluster under the state root
- * whose launcher no longer runs and did not detach is stopped like `cluster down` would
- * (nodes stopped, temporary data and state removed). With `all`, every cluster is.
- *
- * @example
- * Not run by `deno test --doc`: it starts or stops the processes of a cluster.
- * ```ts ignore
- * import { cleanClusters } from "./local.ts";
- * for (const c of await cleanClusters("/run/user/1000/cdfs")) console.log(c.name, c.action);
- * ```
- *
- * @param stateRoot The state root.
- * @param options `all`, the grace period.
- * @returns One entry per cluster directory found.
- */
-export async function cleanClusters(
-  stateRoot: string,
-  options: CleanClustersOptions = {},
-): Promise<CleanedCluster[]> {
-  const cleaned: CleanedCluster[] = [];
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(stateRoot));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return cleaned;
-    throw error;
-  }
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory) continue;
-    const dir = join(stateRoot, entry.name);
-    const path = join(dir, CLUSTER_FILE_NAME);
-    let file: ClusterFile;
-    try {
-      file = await readClusterFile(path);
-    } catch (error) {
-      if (!isCdfsError(error, "NOT_FOUND")) {
-        cleaned.push({ name: entry.name, action: "skipped", detail: (error as Error).message });
-        continue;
-      }
-      const age = Date.now() - ((await Deno.stat(dir)).mtime?.getTime() ?? 0);
-      if (age < ORPHAN_DIR_AGE_MS && options.all !== true) {
-        cleaned.push({ name: entry.name, action: "kept", detail: "no cluster file yet" });
-      } else {
-        await Deno.remove(dir, { recursive: true }).catch(ignoreNotFound);
-        cleaned.push({ name: entry.name, action: "removed", detail: "state without a cluster" });
-      }
-      continue;
-    }
-    const { launcher } = file;
-    const launcherRuns = isProcessRunning(launcher.pid, launcher.startTime ?? undefined);
-    if (options.all !== true && (launcher.detached || launcherRuns)) {
-      cleaned.push({
-        name: file.name,
-        action: "kept",
-        detail: launcher.detached ? "detached cluster" : `launcher ${launcher.pid} runs`,
-      });
-      continue;
-    }
-    const report = await stopCluster(path, options);
-    const stopped = report.terminated + report.killed;
-    const services = (report.services ?? []).map((service) => ` and the ${service}`).join("");
-    cleaned.push({
-      name: file.name,
-      action: "stopped",
-      detail: `${stopped} node process${stopped === 1 ? "" : "es"}${services} stopped` +
-        (report.killed > 0 ? ` (${report.killed} killed)` : "") +
-        (report.removedData !== null ? `, removed ${report.removedData}` : ""),
-    });
-  }
-  return cleaned;
-}
-
-/**
- * Creates the state root if needed and checks that it is private: a directory (not a
- * symbolic link) owned by this user and writable by no one else, since the cluster files in
- * it name processes that `down` and `clean` signal.
- *
- * @example
- * Not run by `deno test --doc`: it reads or writes files named in the example.
- * ```ts ignore
- * import { ensureStateRoot } from "./local.ts";
- * await ensureStateRoot("/tmp/cdfs-1000");
- * ```
- *
- * @param stateRoot The state root.
- * @throws {CdfsError} USAGE when it exists but is not private.
- */
-export async function ensureStateRoot(stateRoot: string): Promise<void> {
-  await Deno.mkdir(stateRoot, { recursive: true, mode: 0o700 });
-  const info = await Deno.lstat(stateRoot);
-  const uid = Deno.uid();
-  const problem = !info.isDirectory
-    ? "is not a directory"
-    : uid !== null && info.uid !== null && info.uid !== uid
-    ? `belongs to uid ${info.uid}, not ${uid}`
-    : info.mode !== null && (info.mode & 0o022) !== 0
-    ? `is writable by others (mode ${(info.mode & 0o777).toString(8)})`
-    : undefined;
-  if (problem !== undefined) {
-    throw new CdfsError(
-      "USAGE",
-      `cluster state directory ${stateRoot} ${problem}; set CDFS_STATE_DIR or --state-dir to a ` +
-        "private directory",
-    );
-  }
-}
-
-/**
- * The pids of a cluster's node processes that run: the recorded ones that `/proc` confirms,
- * plus unrecorded datanodes serving one of its node directories.
- */
-function clusterProcesses(file: ClusterFile): number[] {
-  const pids = new Set<number>();
-  for (const node of file.nodes) {
-    const pid = verifiedNodePid(node);
-    if (pid !== undefined) pids.add(pid);
-  }
-  const nodeDir = new RegExp(`^${escapeRegExp(file.dataDir)}/n\\d+$`);
-  for (const stray of findProcesses((argv) => isDatanodeOfAny(argv, nodeDir))) {
-    pids.add(stray.pid);
-  }
-  return [...pids];
-}
-
-function isDatanodeOfAny(argv: readonly string[], nodeDir: RegExp): boolean {
-  const data = argv.indexOf("--data");
-  return data > 0 && nodeDir.test(argv[data + 1] ?? "") && isDatanodeOf(argv, argv[data + 1]!);
-}
-
-/** The node's recorded pid when `/proc` shows it is still that node, else undefined. */
-function verifiedNodePid(node: ClusterNode): number | undefined {
-  if (node.pid === null) return undefined;
-  const info = processInfo(node.pid);
-  if (info === undefined) return undefined;
-  if (node.startTime !== null && info.startTime !== node.startTime) return undefined;
-  return isDatanodeOf(info.argv, node.dataDir) ? node.pid : undefined;
-}
-
-function uniqueNodes(file: ClusterFile, indices: readonly number[]): ClusterNode[] {
-  if (indices.length === 0) throw new CdfsError("USAGE", "name at least one node index");
-  return [...new Set(indices)].map((index) => {
-    const node = file.nodes[index];
-    if (!Number.isSafeInteger(index) || node === undefined) {
-      throw new CdfsError(
-        "USAGE",
-        `cluster '${file.name}' has nodes 0..${file.nodes.length - 1}, not ${index}`,
-      );
-    }
-    return node;
-  });
-}
-
-function replaceNode(file: ClusterFile, node: ClusterNode): ClusterFile {
-  return { ...file, nodes: file.nodes.map((n) => n.index === node.index ? node : n) };
-}
-
 /** Makes the state directory of a new cluster, or says why the name is taken. */
 async function claimStateDir(stateDir: string, path: string, name: string): Promise<void> {
   try {
@@ -1052,27 +461,4 @@ function absolutePath(path: string): string {
 function tempDirectory(): string {
   const temp = Deno.env.get("TMPDIR");
   return temp !== undefined && temp.startsWith("/") ? temp : "/tmp";
-}
-
-function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16))
-    .map((h) => h.padStart(2, "0")).join("");
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!(error instanceof Deno.errors.NotFound)) throw error;
 }

@@ -22,20 +22,18 @@
 import { existsSync } from "node:fs";
 import { CdfsError } from "../core/errors.ts";
 import { formatNodeAddress, parseNodeAddress } from "../core/address.ts";
+import type { ClusterFile, ClusterNetwork, ClusterNode } from "./cluster_file.ts";
+import { readClusterFile } from "./cluster_file_io.ts";
+import { DEFAULT_STOP_GRACE_MS } from "./cluster_stop.ts";
 import {
-  type ClusterFile,
-  type ClusterNetwork,
-  type ClusterNode,
-  readClusterFile,
-} from "./cluster_file.ts";
-import {
-  DEFAULT_STOP_GRACE_MS,
   type StartNodeOptions,
   startNodes,
   type StopNodeOptions,
   stopNodes,
-} from "./local.ts";
-import { type EmulatedNetwork, namespacePids, type NetworkNode, runInNamespace } from "../emulation/netns.ts";
+} from "./node_control.ts";
+import { type EmulatedNetwork, type NetworkNode } from "../emulation/netns.ts";
+import { namespacePids } from "../emulation/netns_clean.ts";
+import { runInNamespace } from "../emulation/netns_tools.ts";
 import {
   defaultRelayLauncher,
   nodeRelaySettings,
@@ -43,7 +41,7 @@ import {
   type RelayLauncher,
 } from "../emulation/node_relay.ts";
 import type { NodeLauncher } from "./node_process.ts";
-import { processInfo, sendSignal, terminateProcesses, waitForExit } from "./processes.ts";
+import { processInfo, sendSignal, terminateProcesses, waitForExit } from "../core/processes.ts";
 import { relayArguments } from "../emulation/relay_main.ts";
 
 /** How long a relay may take to print its `listening` line. */

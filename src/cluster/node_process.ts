@@ -21,7 +21,7 @@
 import { fileURLToPath } from "node:url";
 import { DataNodeClient } from "../client/datanode_client.ts";
 import { CdfsError, ERROR_CODES, type ErrorCode } from "../core/errors.ts";
-import { processInfo } from "./processes.ts";
+import { processInfo } from "../core/processes.ts";
 
 /**
  * A program and the arguments that come before `datanode serve ...`.

@@ -8,7 +8,7 @@
  * @module
  */
 import { CdfsError } from "../core/errors.ts";
-import { parseRequest } from "../protocol/messages.ts";
+import { parseRequest } from "../protocol/request_validation.ts";
 import type { OpHandler } from "./op.ts";
 import { codingOp } from "./ops/coding.ts";
 import { deleteOp } from "./ops/delete.ts";

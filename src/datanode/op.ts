@@ -12,7 +12,8 @@
 import type { BufferPool } from "../buffer/pool.ts";
 import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
-import { type Op, parseRequest, type Request } from "../protocol/messages.ts";
+import { parseRequest } from "../protocol/request_validation.ts";
+import type { Op, Request } from "../protocol/requests.ts";
 import type { BlockStore } from "../store/block_store.ts";
 
 /**

@@ -21,16 +21,13 @@
 import { formatNodeAddress } from "../core/address.ts";
 import type { BufferPool } from "../buffer/pool.ts";
 import type { CodingModule } from "../coding/lang/program.ts";
-import { RunRegistry } from "../coding/runtime/queues.ts";
+import { RunRegistry } from "../coding/runtime/run_registry.ts";
 import { hashInPlace } from "../checksum/checksum.ts";
 import { FRAME_HEADER_SIZE, MAX_CHUNK_SIZE } from "../protocol/frame.ts";
-import {
-  type FrameOutcome,
-  FrameServer,
-  listenTcp,
-  type ServerConnection,
-} from "../protocol/frame_server.ts";
-import { validateNodeId } from "../protocol/messages.ts";
+import { FrameServer } from "../protocol/frame_server.ts";
+import type { FrameOutcome, ServerConnection } from "../protocol/frame_server_handler.ts";
+import { listenTcp } from "../protocol/listen.ts";
+import { validateNodeId } from "../protocol/node_id.ts";
 import type { BlockStore } from "../store/block_store.ts";
 import { OpTable, STANDARD_OPS } from "./dispatch.ts";
 import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";

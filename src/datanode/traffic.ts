@@ -20,13 +20,20 @@
  * @module
  */
 import type { ByteMeter } from "../protocol/connection.ts";
-import type { OpTraffic, PeerTraffic, RunTraffic, StatsResponse } from "../protocol/messages.ts";
+import type { CodingRunTraffic } from "../coding/runtime/run_traffic.ts";
+import type { OpTraffic, PeerTraffic, RunTraffic, StatsResponse } from "../protocol/responses.ts";
 
 export type { ByteMeter } from "../protocol/connection.ts";
-export type { OpTraffic, PeerTraffic, RunTraffic } from "../protocol/messages.ts";
+export type { OpTraffic, PeerTraffic, RunTraffic } from "../protocol/responses.ts";
 
 /**
  * How many runs a {@linkcode TrafficCounters} remembers by default.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_RUNS } from "./traffic.ts";
+ * console.log(DEFAULT_MAX_RUNS); // 256
+ * ```
  */
 export const DEFAULT_MAX_RUNS = 256;
 
@@ -47,7 +54,7 @@ export const DEFAULT_MAX_RUNS = 256;
 export type TrafficSnapshot = Omit<StatsResponse, "node">;
 
 /**
- * The traffic counters of one node.
+ * The traffic counters of one node (also what the coding runtime counts a run's traffic on).
  *
  * @example
  * ```ts
@@ -57,7 +64,7 @@ export type TrafficSnapshot = Omit<StatsResponse, "node">;
  * console.log(traffic.snapshot().ops.PING?.requests); // 1
  * ```
  */
-export class TrafficCounters {
+export class TrafficCounters implements CodingRunTraffic {
   /** How many runs are remembered. */
   readonly maxRuns: number;
   readonly #since = new Date().toISOString();

@@ -28,7 +28,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { CdfsError } from "../core/errors.ts";
-import { type NetworkNode, runInNamespace } from "./netns.ts";
+import type { NetworkNode } from "./netns.ts";
+import { runInNamespace } from "./netns_tools.ts";
 import type { HoldSettings, RelayStats } from "./relay.ts";
 import { relayArguments, type RelayProcessSettings } from "./relay_main.ts";
 

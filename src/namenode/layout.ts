@@ -14,12 +14,8 @@
 import { quoteForMessage, typeName } from "../core/quote.ts";
 import { CdfsError } from "../core/errors.ts";
 import type { CodingModule } from "../coding/lang/program.ts";
-import {
-  type BlockPlacement,
-  type BlockRole,
-  MAX_BLOCKS_PER_FILE,
-  validateRole,
-} from "./meta/model.ts";
+import { type BlockPlacement, type BlockRole, MAX_BLOCKS_PER_FILE } from "./meta/model.ts";
+import { validateRole } from "./meta/validate_fields.ts";
 import { arrayField, expectObject, integerField, onlyFields } from "../protocol/json_fields.ts";
 
 /**

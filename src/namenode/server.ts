@@ -17,12 +17,9 @@ import { formatNodeAddress } from "../core/address.ts";
 import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
-import {
-  type FrameOutcome,
-  FrameServer,
-  listenTcp,
-  type RequestState,
-} from "../protocol/frame_server.ts";
+import { FrameServer } from "../protocol/frame_server.ts";
+import type { FrameOutcome, RequestState } from "../protocol/frame_server_handler.ts";
+import { listenTcp } from "../protocol/listen.ts";
 import { receiveChunks } from "../protocol/stream.ts";
 import { CodeCatalog, type ModuleLoader } from "./code_analysis.ts";
 import { blockReport } from "./datanode_ops.ts";
@@ -32,7 +29,8 @@ import { Maintenance } from "./maintenance.ts";
 import { type MetaSpec, openMetadataStore } from "./meta/open.ts";
 import type { MetadataStore } from "./meta/store.ts";
 import { ReportParser } from "./report_stream.ts";
-import { type FullReportRequest, parseNameNodeRequest } from "./requests.ts";
+import { type FullReportRequest } from "./requests.ts";
+import { parseNameNodeRequest } from "./parse_request.ts";
 import { NameNodeState } from "./state.ts";
 
 /**

@@ -1,16 +1,8 @@
 /**
  * A {@linkcode FrameConnection} speaks wire format v1 over one `Deno.Conn`: the preamble
- * exchange, frame headers, payloads read straight into the caller's buffer (a view on
- * WebAssembly memory works: `conn.read(view)` is used directly, never a stream reader), JSON
- * frames, ERROR frames, and the two timeouts:
- *
- * - idle: waiting for the first byte of a frame (default 60 s; a server uses it to drop idle
- *   clients, a client to give up on a silent server);
- * - frame: once a frame has started, the rest of it must arrive, or a frame being written must
- *   be accepted by the peer, within this time (default 30 s). A peer that does not read but
- *   keeps sending frames is alive (busy elsewhere, as a node of a coding pipeline waiting for
- *   its own downstream is): a write times out only once the peer has also sent nothing for
- *   that long.
+ * exchange, frame headers, payloads read straight into the caller's buffer, JSON frames, ERROR
+ * frames and early replies, on a {@linkcode TimedSocket} (`timed_socket.ts`), which holds the
+ * idle and frame timeouts and the close.
  *
  * A timeout closes the connection and throws {@linkcode CdfsError} `TIMEOUT`. An ERROR frame
  * from the peer is thrown as a {@linkcode PeerError}. After any other error thrown by a read or
@@ -37,17 +29,9 @@ import {
   maxPayloadLength,
   PREAMBLE_SIZE,
 } from "./frame.ts";
-import { errorBody, parseErrorBody } from "./messages.ts";
-
-/**
- * The default idle timeout, 60 s.
- */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-
-/**
- * The default frame timeout, 30 s.
- */
-export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+import { errorBody, parseErrorBody } from "./error_body.ts";
+import { PeerError } from "./peer_error.ts";
+import { type SocketTimeoutOptions, TimedSocket } from "./timed_socket.ts";
 
 /**
  * Payloads up to this size are copied behind their header and sent in one write; larger ones
@@ -81,11 +65,7 @@ export interface ByteMeter {
  * const options: FrameConnectionOptions = { idleTimeoutMs: 5000, frameTimeoutMs: 2000 };
  * ```
  */
-export interface FrameConnectionOptions {
-  /** How long to wait for the first byte of a frame (default 60 s). */
-  idleTimeoutMs?: number;
-  /** How long the rest of a started frame may take to arrive or to be written (default 30 s). */
-  frameTimeoutMs?: number;
+export interface FrameConnectionOptions extends SocketTimeoutOptions {
   /** Where to count frame bytes besides the connection's own counters (see `meter`). */
   meter?: ByteMeter;
 }
@@ -110,30 +90,6 @@ export interface WriteFrameOptions {
 }
 
 /**
- * An error the peer reported in an ERROR frame (as opposed to one found on this side). A
- * server uses the distinction not to answer an ERROR with an ERROR.
- *
- * @example
- * ```ts
- * import { PeerError } from "./connection.ts";
- * const e = new PeerError("NOT_FOUND", "block \"x\" does not exist");
- * console.log(e.code, e instanceof Error); // "NOT_FOUND" true
- * ```
- */
-export class PeerError extends CdfsError {
-  /**
-   * Creates the error.
-   *
-   * @param code The code the peer sent.
-   * @param message The message the peer sent.
-   */
-  constructor(code: ErrorCode, message: string) {
-    super(code, message);
-    this.name = "PeerError";
-  }
-}
-
-/**
  * One v1 connection. Not safe for concurrent use: one request (and its frames) at a time.
  *
  * @example
@@ -148,9 +104,7 @@ export class PeerError extends CdfsError {
  * conn.close();
  * ```
  */
-export class FrameConnection {
-  /** The socket. */
-  readonly conn: Deno.Conn;
+export class FrameConnection extends TimedSocket {
   /** The hasher of this connection's frames, also lent to code hashing one frame at a time. */
   readonly checksummer: Checksummer;
   /** Frame bytes read so far (whole headers and payloads). */
@@ -163,19 +117,9 @@ export class FrameConnection {
    */
   meter: ByteMeter | null;
 
-  #idleTimeoutMs: number;
-  #frameTimeoutMs: number;
-  #closed = false;
-  #timedOut: CdfsError | null = null;
-  /** When bytes last arrived from the peer (`performance.now()`): it is alive. */
-  #lastHeard = performance.now();
   #headerIn = new Uint8Array(FRAME_HEADER_SIZE);
   #headerOut = new Uint8Array(FRAME_HEADER_SIZE);
   #pendingPayload: FrameHeader | null = null;
-  #readDeadline = 0;
-  #writeDeadline = 0;
-  #prefetch: Promise<number | null> | null = null;
-  #prefetchSettled = false;
 
   /**
    * Wraps a socket. Prefer {@linkcode FrameConnection.create}, which makes the hasher.
@@ -185,10 +129,8 @@ export class FrameConnection {
    * @param options Timeouts.
    */
   constructor(conn: Deno.Conn, checksummer: Checksummer, options: FrameConnectionOptions = {}) {
-    this.conn = conn;
+    super(conn, options);
     this.checksummer = checksummer;
-    this.#idleTimeoutMs = positiveTimeout(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
-    this.#frameTimeoutMs = positiveTimeout(options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS);
     this.meter = options.meter ?? null;
   }
 
@@ -213,122 +155,6 @@ export class FrameConnection {
     return new FrameConnection(conn, await createChecksummer(), options);
   }
 
-  /** The idle timeout in milliseconds. */
-  get idleTimeoutMs(): number {
-    return this.#idleTimeoutMs;
-  }
-
-  /** The frame timeout in milliseconds. */
-  get frameTimeoutMs(): number {
-    return this.#frameTimeoutMs;
-  }
-
-  /**
-   * Lowers the idle and frame timeouts to at most `ms` (a CODING run's stall timeout, for the
-   * length of the run) and returns the function that puts them back. A wait already under way
-   * keeps the limit it started with.
-   *
-   * @example
-   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
-   * ```ts ignore
-   * const restore = conn.limitTimeouts(request.timeoutMs);
-   * try {
-   *   await serveTheRun(conn);
-   * } finally {
-   *   restore();
-   * }
-   * ```
-   *
-   * @param ms The most either timeout may be; undefined leaves them as they are.
-   * @returns Restores the timeouts the connection had before.
-   */
-  limitTimeouts(ms: number | undefined): () => void {
-    const idle = this.#idleTimeoutMs;
-    const frame = this.#frameTimeoutMs;
-    if (ms !== undefined) {
-      const limit = positiveTimeout(ms, idle);
-      this.#idleTimeoutMs = Math.min(idle, limit);
-      this.#frameTimeoutMs = Math.min(frame, limit);
-    }
-    return () => {
-      this.#idleTimeoutMs = idle;
-      this.#frameTimeoutMs = frame;
-    };
-  }
-
-  /** Whether {@linkcode FrameConnection.close} was called (or a timeout closed it). */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /**
-   * Whether a background read started by {@linkcode FrameConnection.prefetchHeader} has
-   * finished: the peer sent something (or closed) while this side was still writing.
-   */
-  get peerSentData(): boolean {
-    return this.#prefetchSettled;
-  }
-
-  /**
-   * Closes the socket; idempotent.
-   *
-   * @example
-   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
-   * ```ts ignore
-   * conn.close();
-   * ```
-   */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.conn.close();
-    } catch {
-      // Already closed by the runtime; nothing left to release.
-    }
-  }
-
-  /**
-   * Closes after an error reply without losing it: shuts down the sending side (so the ERROR
-   * already written is followed by FIN, not lost to a reset), then reads and discards what the
-   * peer still sends for up to `lingerMs` or until it closes, then closes. A server uses this
-   * after answering ERROR in the middle of an upload.
-   *
-   * @example
-   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
-   * ```ts ignore
-   * await conn.writeError("CORRUPT", "frame checksum mismatch");
-   * await conn.closeGracefully();
-   * ```
-   *
-   * @param lingerMs The most time to spend draining.
-   */
-  async closeGracefully(lingerMs = 1000): Promise<void> {
-    if (this.#closed) return;
-    try {
-      await this.conn.closeWrite();
-      const scratch = new Uint8Array(64 * 1024);
-      const until = performance.now() + lingerMs;
-      const pending = this.#takePrefetch();
-      if (
-        pending !== null && await this.#withTimeout(pending, lingerMs, "draining", "frame") === null
-      ) {
-        return;
-      }
-      while (true) {
-        const left = until - performance.now();
-        if (left <= 0) return;
-        if (await this.#withTimeout(this.conn.read(scratch), left, "draining", "frame") === null) {
-          return;
-        }
-      }
-    } catch {
-      // Draining is best effort; the connection is being dropped anyway.
-    } finally {
-      this.close();
-    }
-  }
-
   /**
    * Client side of the preamble exchange: sends ours, then reads the server's, or the ERROR
    * frame a server sends instead.
@@ -346,14 +172,14 @@ export class FrameConnection {
   async clientHandshake(): Promise<void> {
     const preamble = new Uint8Array(PREAMBLE_SIZE);
     encodePreamble(preamble);
-    await this.#writeWhole(preamble, "writing the preamble");
-    const first = await this.#readFirstBytes(this.#headerIn.subarray(0, PREAMBLE_SIZE));
+    await this.writeWhole(preamble, "writing the preamble");
+    const first = await this.readFirstBytes(this.#headerIn.subarray(0, PREAMBLE_SIZE));
     if (first === null) {
       throw new CdfsError("UNAVAILABLE", "the server closed the connection during the handshake");
     }
-    await this.#readExactly(this.#headerIn.subarray(0, PREAMBLE_SIZE), "the preamble", first);
+    await this.readExactly(this.#headerIn.subarray(0, PREAMBLE_SIZE), "the preamble", first);
     if (this.#headerIn[0] === FRAME_TYPE.ERROR) {
-      await this.#readExactly(this.#headerIn, "a frame header", PREAMBLE_SIZE);
+      await this.readExactly(this.#headerIn, "a frame header", PREAMBLE_SIZE);
       this.#countRead(FRAME_HEADER_SIZE);
       const header = decodeFrameHeader(this.#headerIn);
       this.#pendingPayload = header;
@@ -385,9 +211,9 @@ export class FrameConnection {
    */
   async serverHandshake(): Promise<boolean> {
     const preamble = this.#headerIn.subarray(0, PREAMBLE_SIZE);
-    const first = await this.#readFirstBytes(preamble);
+    const first = await this.readFirstBytes(preamble);
     if (first === null) return false;
-    await this.#readExactly(preamble, "the preamble", first);
+    await this.readExactly(preamble, "the preamble", first);
     try {
       decodePreamble(preamble);
     } catch (e) {
@@ -399,7 +225,7 @@ export class FrameConnection {
     }
     const ours = new Uint8Array(PREAMBLE_SIZE);
     encodePreamble(ours);
-    await this.#writeWhole(ours, "writing the preamble");
+    await this.writeWhole(ours, "writing the preamble");
     return true;
   }
 
@@ -427,9 +253,9 @@ export class FrameConnection {
         `the payload of a ${frameTypeName(this.#pendingPayload.type)} frame was not read`,
       );
     }
-    const first = await this.#readFirstBytes(this.#headerIn);
+    const first = await this.readFirstBytes(this.#headerIn);
     if (first === null) return null;
-    await this.#readExactly(this.#headerIn, "a frame header", first);
+    await this.readExactly(this.#headerIn, "a frame header", first);
     this.#countRead(FRAME_HEADER_SIZE);
     const header = decodeFrameHeader(this.#headerIn);
     this.#pendingPayload = header;
@@ -463,7 +289,7 @@ export class FrameConnection {
         `a ${header.length}-byte payload cannot be read into ${view.length} bytes`,
       );
     }
-    await this.#readExactly(view, `a ${frameTypeName(header.type)} payload`);
+    await this.readExactly(view, `a ${frameTypeName(header.type)} payload`);
     this.#countRead(view.length);
     this.#pendingPayload = null;
     const actual = this.checksummer.checksum(view);
@@ -571,7 +397,7 @@ export class FrameConnection {
     const checksum = options.checksum ?? this.checksummer.checksum(payload);
     const header = { type, length: payload.length, checksum };
     const what = `writing a ${frameTypeName(type)} frame`;
-    this.#writeDeadline = performance.now() + this.#frameTimeoutMs;
+    this.beginWrite();
     if (options.headroom) {
       if (payload.byteOffset < FRAME_HEADER_SIZE) {
         throw new RangeError(`headroom needs ${FRAME_HEADER_SIZE} bytes before the payload`);
@@ -582,16 +408,16 @@ export class FrameConnection {
         FRAME_HEADER_SIZE + payload.length,
       );
       encodeFrameHeader(whole, header);
-      await this.#writeAll(whole, what);
+      await this.writeAll(whole, what);
     } else if (payload.length <= COALESCE_LIMIT) {
       const whole = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
       encodeFrameHeader(whole, header);
       whole.set(payload, FRAME_HEADER_SIZE);
-      await this.#writeAll(whole, what);
+      await this.writeAll(whole, what);
     } else {
       encodeFrameHeader(this.#headerOut, header);
-      await this.#writeAll(this.#headerOut, what);
-      await this.#writeAll(payload, what);
+      await this.writeAll(this.#headerOut, what);
+      await this.writeAll(payload, what);
     }
     const written = FRAME_HEADER_SIZE + payload.length;
     this.bytesWritten += written;
@@ -700,17 +526,8 @@ export class FrameConnection {
    * ```
    */
   prefetchHeader(): void {
-    if (this.#prefetch !== null || this.#pendingPayload !== null) return;
-    this.#prefetchSettled = false;
-    const read = this.conn.read(this.#headerIn);
-    read.then(
-      (n) => {
-        if (n !== null) this.#lastHeard = performance.now();
-        this.#prefetchSettled = true;
-      },
-      () => this.#prefetchSettled = true,
-    );
-    this.#prefetch = read;
+    if (this.#pendingPayload !== null) return;
+    this.prefetchInto(this.#headerIn);
   }
 
   /**
@@ -729,17 +546,7 @@ export class FrameConnection {
    * @returns The error, or null.
    */
   async takeEarlyReply(waitMs: number): Promise<CdfsError | null> {
-    const prefetch = this.#prefetch;
-    if (prefetch === null) return null;
-    if (!this.#prefetchSettled) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        prefetch.catch(() => null),
-        new Promise((resolve) => timer = setTimeout(resolve, waitMs)),
-      ]);
-      clearTimeout(timer);
-      if (!this.#prefetchSettled) return null;
-    }
+    if (!await this.waitForPrefetch(waitMs)) return null;
     try {
       const header = await this.readFrameHeader();
       if (header === null) {
@@ -784,146 +591,4 @@ export class FrameConnection {
     this.bytesRead += n;
     if (this.meter !== null) this.meter.bytesIn += n;
   }
-
-  #takePrefetch(): Promise<number | null> | null {
-    const prefetch = this.#prefetch;
-    this.#prefetch = null;
-    this.#prefetchSettled = false;
-    return prefetch;
-  }
-
-  /**
-   * Reads at least one byte into `view` within the idle timeout, continuing a prefetch if one
-   * is under way (a prefetch reads into the header buffer, and only `readFrameHeader`, which
-   * passes that buffer, follows one); starts the frame deadline. Null on a clean end of stream.
-   */
-  async #readFirstBytes(view: Uint8Array): Promise<number | null> {
-    const prefetch = this.#takePrefetch();
-    const read = prefetch ?? this.conn.read(view);
-    const n = await this.#withTimeout(read, this.#idleTimeoutMs, "waiting for a frame", "idle");
-    const now = performance.now();
-    if (n !== null) this.#lastHeard = now;
-    this.#readDeadline = now + this.#frameTimeoutMs;
-    return n;
-  }
-
-  /**
-   * Fills `view` from byte `filled` on before the frame deadline; the end of stream here is an
-   * error.
-   */
-  async #readExactly(view: Uint8Array, what: string, filled = 0): Promise<void> {
-    while (filled < view.length) {
-      const left = this.#readDeadline - performance.now();
-      const n = await this.#withTimeout(
-        this.conn.read(view.subarray(filled)),
-        left,
-        `reading ${what}`,
-        "frame",
-      );
-      if (n === null) {
-        throw new CdfsError(
-          "BAD_REQUEST",
-          `connection closed in the middle of ${what} (${filled} of ${view.length} bytes)`,
-        );
-      }
-      this.#lastHeard = performance.now();
-      filled += n;
-    }
-  }
-
-  /** Writes a preamble-sized buffer under a fresh frame deadline. */
-  async #writeWhole(bytes: Uint8Array, what: string): Promise<void> {
-    this.#writeDeadline = performance.now() + this.#frameTimeoutMs;
-    await this.#writeAll(bytes, what);
-  }
-
-  /**
-   * Writes all of `bytes` before the frame deadline (`write` may accept fewer bytes). The
-   * deadline moves on while the peer keeps sending: a peer that does not read but talks is
-   * busy, not gone (a node of a coding pipeline waiting for its own downstream keeps sending
-   * keepalives), and only the node next to a silent one may time out, so that its error names
-   * the right node.
-   */
-  async #writeAll(bytes: Uint8Array, what: string): Promise<void> {
-    let written = 0;
-    const left = () =>
-      Math.max(this.#writeDeadline, this.#lastHeard + this.#frameTimeoutMs) - performance.now();
-    while (written < bytes.length) {
-      written += await this.#withTimeout(
-        this.conn.write(bytes.subarray(written)),
-        left(),
-        what,
-        "frame",
-        left,
-      );
-    }
-  }
-
-  /**
-   * Awaits a socket operation for at most `ms`; on timeout closes the connection (which also
-   * ends the operation) and throws TIMEOUT. `extend`, asked when the time is up, may grant
-   * more (the milliseconds it returns, when positive). Maps socket errors to CdfsError.
-   */
-  async #withTimeout<T>(
-    operation: Promise<T>,
-    ms: number,
-    what: string,
-    kind: "idle" | "frame",
-    extend?: () => number,
-  ): Promise<T> {
-    if (this.#closed) {
-      operation.catch(() => {});
-      throw this.#timedOut ?? new CdfsError("UNAVAILABLE", `connection closed before ${what}`);
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      const expire = () => {
-        const more = extend?.() ?? 0;
-        if (more > 0) {
-          timer = setTimeout(expire, more);
-          return;
-        }
-        const limit = kind === "idle" ? this.#idleTimeoutMs : this.#frameTimeoutMs;
-        const message = `${kind} timeout: nothing for ${limit} ms while ${what}`;
-        this.#timedOut = new CdfsError(
-          "TIMEOUT",
-          extend === undefined
-            ? message
-            : `${message} (the peer neither took it nor sent anything)`,
-        );
-        reject(this.#timedOut);
-        this.close();
-      };
-      timer = setTimeout(expire, Math.max(0, ms));
-    });
-    try {
-      return await Promise.race([operation, timeout]);
-    } catch (e) {
-      throw this.#socketError(e, what);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #socketError(error: unknown, what: string): unknown {
-    if (error instanceof CdfsError) return error;
-    if (this.#timedOut !== null) return this.#timedOut;
-    if (error instanceof Deno.errors.Interrupted || error instanceof Deno.errors.BadResource) {
-      return new CdfsError("UNAVAILABLE", `connection closed while ${what}`, { cause: error });
-    }
-    if (error instanceof Error) {
-      return new CdfsError("UNAVAILABLE", `connection lost while ${what}: ${error.message}`, {
-        cause: error,
-      });
-    }
-    return error;
-  }
-}
-
-function positiveTimeout(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`a timeout must be a positive number of milliseconds, got ${value}`);
-  }
-  return value;
 }

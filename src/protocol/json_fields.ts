@@ -1,11 +1,11 @@
 /**
- * Strict validators of the fields of JSON messages, the one set both message modules use (the
- * datanode's, `messages.ts`, and the namenode's, `src/namenode/requests.ts` and
- * `responses.ts`): a message holds exactly the fields its op defines (an unknown field is an
- * error, not something to ignore), every type, integer range and length is checked, and a
- * failure is a {@linkcode CdfsError} `BAD_REQUEST` naming the message and the field. The server
- * validates requests with them and the client validates responses: each side trusts only
- * itself.
+ * Strict validators of the fields of JSON messages, the one set both kinds of messages use
+ * (the datanode's, `request_validation.ts` and `response_validation.ts`, and the namenode's,
+ * `src/namenode/requests.ts` and `responses.ts`): a message holds exactly the fields its op
+ * defines (an unknown field is an error, not something to ignore), every type, integer range
+ * and length is checked, and a failure is a {@linkcode CdfsError} `BAD_REQUEST` naming the
+ * message and the field. The server validates requests with them and the client validates
+ * responses: each side trusts only itself.
  *
  * @module
  */
@@ -339,7 +339,7 @@ export function timeField(
  * @example
  * ```ts
  * import { checkedField } from "./json_fields.ts";
- * import { validateNodeId } from "./messages.ts";
+ * import { validateNodeId } from "./node_id.ts";
  * console.log(checkedField({ node: "dn0" }, "HEARTBEAT", "node", validateNodeId)); // "dn0"
  * ```
  *

@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { statfs } from "node:fs/promises";
 import { type Checksummer, createChecksummer } from "../checksum/checksum.ts";
 import { CdfsError } from "../core/errors.ts";
+import { randomHex } from "../core/random.ts";
 import { describeOsError } from "../format/os_error.ts";
 import { isValidBlockId, validateBlockId, validateBlockIdFragment } from "../core/block_id.ts";
 import { DEFAULT_CHUNK_SIZE, HEADER_SIZE, validateChunkSize } from "./block_file.ts";
@@ -585,9 +586,4 @@ export class BlockStore {
       file.close();
     }
   }
-}
-
-function randomHex(bytes: number): string {
-  const random = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { NamenodeBenchResults } from "../../bench/namenode/namenode.ts";
 import { READ_KINDS } from "../../bench/namenode/namenode_reads.ts";
 import { findEtcd } from "../../src/cluster/etcd.ts";
-import { findProcesses } from "../../src/cluster/processes.ts";
+import { findProcesses } from "../../src/core/processes.ts";
 import { runCdfs } from "../helpers/cli.ts";
 
 Deno.test("bench namenode: both halves at a tiny size, results written, nothing left running", async () => {

@@ -6,13 +6,12 @@ import assert from "node:assert/strict";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { join } from "node:path";
 import { EXIT_USAGE } from "../../src/cli/app.ts";
-import { defaultOutDir, withDefaultShare } from "../../src/cli/bench.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import type { ClusterMeasurement } from "../../bench/rapidraid/rapidraid.ts";
 import type { RapidraidBenchResults } from "../../bench/rapidraid/rapidraid_report.ts";
 import { LocalCluster } from "../../src/cluster/local.ts";
 import { selfLauncher } from "../../src/cluster/node_process.ts";
-import { findProcesses } from "../../src/cluster/processes.ts";
+import { findProcesses } from "../../src/core/processes.ts";
 import { clusterNodeAddresses } from "../../src/cluster/cluster_file.ts";
 
 function cdfs(args: string[], env: Record<string, string>): Promise<CliRun> {
@@ -165,16 +164,4 @@ Deno.test("bench rapidraid: usage errors, before anything starts", async () => {
     assert.equal(run.out, "");
   }
   assert.deepEqual([...Deno.readDirSync(dir.root)], []);
-});
-
-Deno.test("--congest without a share congests the default quarter of the nodes", () => {
-  assert.equal(withDefaultShare("500mbit:100ms:10ms"), "25%:500mbit:100ms:10ms");
-  assert.equal(withDefaultShare("50%:100mbit:20ms"), "50%:100mbit:20ms");
-});
-
-Deno.test("results go to bench/out/rapidraid inside the source tree, else ./cdfs-bench-rapidraid", () => {
-  const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-  assert.equal(defaultOutDir(root), join(root, "bench/out/rapidraid"));
-  assert.equal(defaultOutDir(join(root, "src")), join(root, "bench/out/rapidraid"));
-  assert.equal(defaultOutDir("/somewhere/else"), "/somewhere/else/cdfs-bench-rapidraid");
 });

@@ -10,8 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readClusterFile } from "../../src/cluster/cluster_file.ts";
-import { processInfo } from "../../src/cluster/processes.ts";
+import { readClusterFile } from "../../src/cluster/cluster_file_io.ts";
+import { processInfo } from "../../src/core/processes.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { waitFor } from "../namenode/_namenode.ts";
 

@@ -9,11 +9,16 @@ import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { join } from "node:path";
 import { formatClusterStats } from "../../src/cli/cluster_stats.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import type { NodeTraffic, RunSummary } from "../../src/cluster/cluster_stats.ts";
-import { summarizeRun } from "../../src/cluster/cluster_stats.ts";
-import { LocalCluster, stopNodes } from "../../src/cluster/local.ts";
+import {
+  type NodeTraffic,
+  type RunSummary,
+  summarizeRun,
+} from "../../src/cluster/cluster_stats.ts";
+import { LocalCluster } from "../../src/cluster/local.ts";
+import { stopNodes } from "../../src/cluster/node_control.ts";
 import { selfLauncher } from "../../src/cluster/node_process.ts";
-import type { StatsResponse } from "../../src/protocol/messages.ts";
+import type { StatsResponse } from "../../src/protocol/responses.ts";
+import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
 
 const RUN = "0123456789abcdef0123456789abcdef";
 
@@ -129,7 +134,7 @@ Deno.test("cluster stats on a running cluster: a replication run, then a node do
     // Nodes 1 and 2 each copy node 0's part: each opens a connection to node 0 for the run.
     await Promise.all([1, 2].map(async (i) => {
       using client = await DataNodeClient.connect(nodes[i]!);
-      await client.coding({
+      await runCoding(client, {
         op: "CODING",
         module: "replication",
         program: `copy${i}`,

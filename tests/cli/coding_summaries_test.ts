@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { EXIT_USAGE } from "../../src/cli/app.ts";
-import { formatLostBlocks } from "../../src/cli/coding.ts";
-import type { CodedBlockState } from "../../src/client/objects.ts";
+import { formatLostBlocks } from "../../src/cli/coding_summaries.ts";
+import type { CodedBlockState } from "../../src/client/objects/state.ts";
 import { formatBytes } from "../../src/format/bytes.ts";
 import { randomBytes, sha256 } from "../client/_blocks.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";

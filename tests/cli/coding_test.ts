@@ -74,7 +74,7 @@ Deno.test("code inspect --json is the symbolic analysis of the module", async ()
 });
 
 Deno.test("code inspect: the published facts of RapidRAID and Reed-Solomon", async () => {
-  // coding/README.md, SPEC §5: 47 of the 4368 11-subsets of RapidRAID (16,11) in GF(2^8) do not
+  // coding/README.md (cdfs's own analysis of RapidRAID, coding/rapidraid.ts): 47 of the 4368 11-subsets of RapidRAID (16,11) in GF(2^8) do not
   // decode (21 structural ones remain in GF(2^16)); Reed-Solomon is MDS and systematic.
   const rapidraid = JSON.parse((await runCdfs(["code", "inspect", "--json", "rapidraid"])).out);
   assert.equal(rapidraid.isMds, false);

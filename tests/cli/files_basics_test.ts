@@ -8,7 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { writeClusterFile } from "../../src/cluster/cluster_file.ts";
+import { writeClusterFile } from "../../src/cluster/cluster_file_io.ts";
 import { EXIT_FAILURE, EXIT_USAGE } from "../../src/cli/app.ts";
 import { type CliRun, runCdfs } from "../helpers/cli.ts";
 import { statBlock } from "../helpers/in_process_cluster.ts";

@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { layoutOfModule, sharedDatanodes } from "../../src/namenode/layout.ts";
-import { nodesOfFile } from "../../src/namenode/client.ts";
+import { nodesOfFile } from "../../src/namenode/nodes_of_file.ts";
 import { analyze } from "../../src/coding/analysis/symbolic.ts";
 import { fieldRank } from "../../src/coding/analysis/field_matrix.ts";
 import { runCdfs } from "../helpers/cli.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 import { codingModule as replication } from "../../coding/replication.ts";
 import { checkNodeCount, nodeListArgument, parseNodeList } from "../../src/cli/node_list.ts";
-import { writeClusterFile } from "../../src/cluster/cluster_file.ts";
+import { writeClusterFile } from "../../src/cluster/cluster_file_io.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 import { capturingContext } from "../helpers/cli.ts";
 

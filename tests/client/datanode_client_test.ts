@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  DataNodeClient,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  withStallTimeout,
-} from "../../src/client/datanode_client.ts";
+import { DataNodeClient } from "../../src/client/datanode_client.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS, withStallTimeout } from "../../src/client/node_connection.ts";
 import {
   DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
-} from "../../src/protocol/connection.ts";
+} from "../../src/protocol/timed_socket.ts";
 import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { randomBytes, sha256, streamedBlock, unusedPort } from "./_blocks.ts";

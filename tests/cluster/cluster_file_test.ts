@@ -2,17 +2,21 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   type ClusterFile,
-  clusterFilePath,
   clusterNodeAddresses,
-  defaultStateRoot,
   formatClusterFile,
-  parseClusterFile,
+} from "../../src/cluster/cluster_file.ts";
+import {
+  clusterFilePath,
+  defaultStateRoot,
+  resolveClusterPath,
+} from "../../src/cluster/state_root.ts";
+import { parseClusterFile } from "../../src/cluster/cluster_file_parse.ts";
+import {
   readClusterFile,
   readClusterFileSync,
-  resolveClusterPath,
-  validateClusterName,
   writeClusterFile,
-} from "../../src/cluster/cluster_file.ts";
+} from "../../src/cluster/cluster_file_io.ts";
+import { validateClusterName } from "../../src/core/cluster_name.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 
 function sample(nodes = 3): ClusterFile {

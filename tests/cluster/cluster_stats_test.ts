@@ -16,7 +16,7 @@ import {
   summarizeRun,
   sumTraffic,
 } from "../../src/cluster/cluster_stats.ts";
-import type { OpTraffic, RunTraffic, StatsResponse } from "../../src/protocol/messages.ts";
+import type { OpTraffic, RunTraffic, StatsResponse } from "../../src/protocol/responses.ts";
 
 const RUN = "0123456789abcdef0123456789abcdef";
 const OTHER_RUN = "fedcba9876543210fedcba9876543210";

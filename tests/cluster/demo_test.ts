@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { readClusterFile } from "../../src/cluster/cluster_file.ts";
+import { readClusterFile } from "../../src/cluster/cluster_file_io.ts";
 import {
   chooseNodesToStop,
   DEMO_STEPS,
   formatClusterDemoReport,
   runClusterDemo,
 } from "../../src/cluster/demo.ts";
-import { clusterStatus, LocalCluster } from "../../src/cluster/local.ts";
+import { clusterStatus } from "../../src/cluster/node_status.ts";
+import { LocalCluster } from "../../src/cluster/local.ts";
 import { selfLauncher } from "../../src/cluster/node_process.ts";
 import { deriveDecodePlan } from "../../src/coding/analysis/decoder.ts";
 import { isCdfsError } from "../../src/core/errors.ts";

@@ -1,21 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import {
-  type ClusterFile,
-  readClusterFile,
-  writeClusterFile,
-} from "../../src/cluster/cluster_file.ts";
-import {
-  cleanClusters,
-  clusterStatus,
-  LocalCluster,
-  startNodes,
-  stopCluster,
-  stopNodes,
-} from "../../src/cluster/local.ts";
+import type { ClusterFile } from "../../src/cluster/cluster_file.ts";
+import { readClusterFile, writeClusterFile } from "../../src/cluster/cluster_file_io.ts";
+import { cleanClusters, stopCluster } from "../../src/cluster/cluster_stop.ts";
+import { clusterStatus } from "../../src/cluster/node_status.ts";
+import { LocalCluster } from "../../src/cluster/local.ts";
+import { startNodes, stopNodes } from "../../src/cluster/node_control.ts";
 import { isDatanodeOf, NodeChild, selfLauncher } from "../../src/cluster/node_process.ts";
-import { findProcesses, processInfo } from "../../src/cluster/processes.ts";
+import { findProcesses, processInfo } from "../../src/core/processes.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 import { isNameNodeOf } from "../../src/cluster/namenode_process.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";

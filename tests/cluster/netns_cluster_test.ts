@@ -8,9 +8,10 @@
  * own, so clusters of others on the machine are never touched.
  */
 import assert from "node:assert/strict";
-import { netnsLinks } from "../../src/cli/cluster.ts";
-import { listNamespaces, namespacePids, netnsSupport } from "../../src/emulation/netns.ts";
-import { readClusterFile } from "../../src/cluster/cluster_file.ts";
+import { netnsLinks } from "../../src/cli/netns_options.ts";
+import { listNamespaces, namespacePids } from "../../src/emulation/netns_clean.ts";
+import { netnsSupport } from "../../src/emulation/netns_support.ts";
+import { readClusterFile } from "../../src/cluster/cluster_file_io.ts";
 import {
   isRelayOf,
   namespaceLauncher,
@@ -18,7 +19,7 @@ import {
   startNetnsNodes,
   stopNetnsNodes,
 } from "../../src/cluster/netns_cluster.ts";
-import { processInfo } from "../../src/cluster/processes.ts";
+import { processInfo } from "../../src/core/processes.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;

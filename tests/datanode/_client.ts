@@ -18,8 +18,10 @@ import {
   frameTypeName,
   PREAMBLE_SIZE,
 } from "../../src/protocol/frame.ts";
-import { parseErrorBody, parseResponse } from "../../src/protocol/messages.ts";
-import type { Op, ResponseOf } from "../../src/protocol/messages.ts";
+import { parseErrorBody } from "../../src/protocol/error_body.ts";
+import { parseResponse } from "../../src/protocol/response_validation.ts";
+import type { Op } from "../../src/protocol/requests.ts";
+import type { ResponseOf } from "../../src/protocol/responses.ts";
 import {
   type ChunkBufferPool,
   type IncomingChunk,

@@ -5,16 +5,18 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import {
   type CodingHandlers,
   type CodingResult,
-  DataNodeClient,
-} from "../../src/client/datanode_client.ts";
+  runCoding,
+} from "../../src/coding/runtime/coding_stream.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
 import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import { CdfsError } from "../../src/core/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
-import type { CodingRequest, StatsResponse } from "../../src/protocol/messages.ts";
+import type { CodingRequest } from "../../src/protocol/requests.ts";
+import type { StatsResponse } from "../../src/protocol/responses.ts";
 import { concatBytes, randomBytes } from "../helpers/bytes.ts";
 
 export const NODES = 16;
@@ -96,7 +98,7 @@ export function request(
   };
 }
 
-/** Runs a program on its node through DataNodeClient.coding. */
+/** Runs a program on its node through runCoding. */
 export async function runProgram(
   nodes: readonly string[],
   module: CodingModule,
@@ -106,7 +108,7 @@ export async function runProgram(
   const program = req.inline?.[req.program] as { node: number } | undefined ??
     module.programs[req.program]!;
   using client = await DataNodeClient.connect(nodes[program.node]!);
-  return await client.coding(req, handlers);
+  return await runCoding(client, req, handlers);
 }
 
 export async function codedBlocksAnywhere(nodes: readonly string[]): Promise<string[]> {

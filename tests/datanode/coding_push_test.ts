@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { encodeObject } from "../../src/client/objects.ts";
+import { encodeObject } from "../../src/client/objects/encode.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import { runLocal } from "../../src/coding/runtime/local_cluster.ts";
 import { pushChain } from "../../src/coding/runtime/push_chain.ts";
@@ -32,6 +32,7 @@ import {
   startCodingNodes,
   statsWhen,
 } from "./_coding.ts";
+import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
 
 /** The digests of an object's coded blocks, by index. */
 async function codedDigests(
@@ -171,7 +172,7 @@ Deno.test("push-mode CODING on 16 datanode processes", async (t) => {
         const module = args[0];
         const program = module.programs[args[2]]!;
         using client = await DataNodeClient.connect(nodes[program.node]!);
-        await assert.rejects(client.coding(request(...args)), (e: unknown) => {
+        await assert.rejects(runCoding(client, request(...args)), (e: unknown) => {
           assert.ok(e instanceof CdfsError);
           assert.equal(e.code, "BAD_REQUEST", e.message);
           assert.match(e.message, message);

@@ -33,6 +33,7 @@ import {
   runProgram,
   startCodingNodes,
 } from "./_coding.ts";
+import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
 
 Deno.test("CODING on 16 datanode processes", async (t) => {
   const processes = await startCodingNodes();
@@ -330,7 +331,7 @@ Deno.test("datanode serve --coding and --coding-dir choose the modules served", 
     using client = await DataNodeClient.connect(node.address);
     await client.store("u.part0", [part], { chunkSize: 4096 });
     const twice = await loadCodingModule("twice", { codingDirs: [dir] });
-    const result = await client.coding({
+    const result = await runCoding(client, {
       op: "CODING",
       module: "twice",
       program: "enc",
@@ -349,7 +350,7 @@ Deno.test("datanode serve --coding and --coding-dir choose the modules served", 
     assert.ok(Buffer.from(got).equals(Buffer.from(expected.blocks.get("0/u.coded0")!)));
     // A module not chosen with --coding is not served.
     await assert.rejects(
-      client.coding({
+      runCoding(client, {
         op: "CODING",
         module: "rapidraid",
         program: "enc_node0",

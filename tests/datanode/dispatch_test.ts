@@ -11,9 +11,9 @@ import { formatLogLine, jsonLineSink, type LogRecord } from "../../src/datanode/
 import { type OpHandler } from "../../src/datanode/op.ts";
 import { DataNodeServer } from "../../src/datanode/server.ts";
 import { CdfsError } from "../../src/core/errors.ts";
-import { PeerError } from "../../src/protocol/connection.ts";
+import { PeerError } from "../../src/protocol/peer_error.ts";
 import { FRAME_TYPE } from "../../src/protocol/frame.ts";
-import { describeFailure } from "../../src/protocol/frame_server.ts";
+import { describeFailure } from "../../src/protocol/failure.ts";
 import { BlockStore } from "../../src/store/block_store.ts";
 import { call, connect, rejectsWith } from "./_client.ts";
 

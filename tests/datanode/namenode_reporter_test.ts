@@ -17,7 +17,7 @@ import {
 } from "../../src/datanode/namenode_reporter.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
 import type { NameNodeServer } from "../../src/namenode/server.ts";
-import { PeerError } from "../../src/protocol/connection.ts";
+import { PeerError } from "../../src/protocol/peer_error.ts";
 import { BlockStore } from "../../src/store/block_store.ts";
 import { commitNewFile, events, MIRROR, startNameNode, waitFor } from "../namenode/_namenode.ts";
 

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { blockDigest, formatChecksum } from "../../src/checksum/checksum.ts";
+import { VERSION } from "../../src/core/version.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {
@@ -209,7 +210,7 @@ Deno.test("ranged RETRIEVE, STAT, LIST, DELETE, EXISTS and overwrite", async () 
 
       const ping = await call(again, "PING");
       assert.equal(ping.node, "dn-test.1");
-      assert.equal(ping.version, "0.1.0");
+      assert.equal(ping.version, VERSION);
       assert.equal(ping.blocks, 3);
       assert.ok(ping.freeBytes > 0);
     } finally {

@@ -14,6 +14,7 @@ import type { ByteMeter } from "../../src/protocol/connection.ts";
 import { FRAME_HEADER_SIZE } from "../../src/protocol/frame.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { KiB, newRunId, randomBytes, statsWhen } from "./_coding.ts";
+import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
 
 const RUN_A = "0123456789abcdef0123456789abcdef";
 const RUN_B = "1123456789abcdef0123456789abcdef";
@@ -144,7 +145,7 @@ Deno.test("a RapidRAID pipeline run: node i's bytes out to node i+1 are node i+1
     const clientMeter: ByteMeter = { bytesIn: 0, bytesOut: 0 };
     {
       using client = await DataNodeClient.connect(nodes[15]!, { meter: clientMeter });
-      const result = await client.coding({
+      const result = await runCoding(client, {
         op: "CODING",
         module: "rapidraid",
         program: "enc_node15",

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { runInNamespace } from "../../src/emulation/netns.ts";
+import { runInNamespace } from "../../src/emulation/netns_tools.ts";
 
 const PROBE = new URL("./net_probe.ts", import.meta.url).pathname;
 

@@ -14,7 +14,8 @@
  * @module
  */
 import { assignLinks, type LinkSettings } from "../../src/emulation/link_spec.ts";
-import { EmulatedNetwork, netnsSupport } from "../../src/emulation/netns.ts";
+import { EmulatedNetwork } from "../../src/emulation/netns.ts";
+import { netnsSupport } from "../../src/emulation/netns_support.ts";
 import { NodeRelay } from "../../src/emulation/node_relay.ts";
 import type { RelayStats } from "../../src/emulation/relay.ts";
 import { Probe } from "./net_probe_process.ts";

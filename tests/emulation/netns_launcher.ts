@@ -8,7 +8,8 @@
  * @module
  */
 import { assignLinks } from "../../src/emulation/link_spec.ts";
-import { EmulatedNetwork, runInNamespace } from "../../src/emulation/netns.ts";
+import { EmulatedNetwork } from "../../src/emulation/netns.ts";
+import { runInNamespace } from "../../src/emulation/netns_tools.ts";
 import { NodeRelay } from "../../src/emulation/node_relay.ts";
 
 const PROBE = new URL("./net_probe.ts", import.meta.url).pathname;

@@ -10,22 +10,15 @@
  */
 import assert from "node:assert/strict";
 import { assignLinks, type LinkSettings } from "../../src/emulation/link_spec.ts";
+import { cleanNetworks, listNamespaces, namespacePids } from "../../src/emulation/netns_clean.ts";
+import { EmulatedNetwork } from "../../src/emulation/netns.ts";
 import {
-  cleanNetworks,
-  EmulatedNetwork,
   HUB_ADDRESS,
   hubNamespace,
-  listNamespaces,
-  namespacePids,
-  netnsSupport,
-  nodeAddress,
   nodeNamespace,
   parseNamespaceName,
-  probeNetnsSupport,
-  runInNamespace,
-  shaperArgs,
-} from "../../src/emulation/netns.ts";
-import { validateClusterName } from "../../src/cluster/cluster_file.ts";
+} from "../../src/emulation/netns_names.ts";
+import { netnsSupport } from "../../src/emulation/netns_support.ts";
 import { NodeRelay } from "../../src/emulation/node_relay.ts";
 import { Probe, probeResult } from "./net_probe_process.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
@@ -99,58 +92,6 @@ async function waitUntil(what: string, condition: () => boolean | Promise<boolea
 function links(nodes: number, base: LinkSettings) {
   return assignLinks({ nodes, base });
 }
-
-// ---- Names: no root needed ----
-
-Deno.test("netns names: namespaces, addresses and their parsing agree", () => {
-  assert.equal(hubNamespace("demo"), "cdfs-demo-hub");
-  assert.equal(nodeNamespace("demo", 0), "cdfs-demo-n0");
-  assert.equal(nodeAddress(0), "10.213.0.10");
-  assert.equal(nodeAddress(239), "10.213.0.249");
-  assert.deepEqual(parseNamespaceName("cdfs-demo-n12"), {
-    name: "cdfs-demo-n12",
-    cluster: "demo",
-    index: 12,
-  });
-  assert.deepEqual(parseNamespaceName("cdfs-demo-hub"), { name: "cdfs-demo-hub", cluster: "demo" });
-  // A cluster named like another cluster's node is still told apart.
-  assert.deepEqual(parseNamespaceName("cdfs-a-n0-n3"), {
-    name: "cdfs-a-n0-n3",
-    cluster: "a-n0",
-    index: 3,
-  });
-  for (
-    const other of [
-      "docker0",
-      "cdfs-demo",
-      "cdfs--hub",
-      "cdfs-demo-n01",
-      "cdfs-demo-n240",
-      "cdfs-demo-x",
-    ]
-  ) {
-    assert.equal(parseNamespaceName(other), undefined, other);
-  }
-  for (const bad of ["", "-a", "a-", "a b", "a/b", "x".repeat(33), "ü"]) {
-    assert.throws(() => validateClusterName(bad), (e) => isCdfsError(e, "USAGE"), bad);
-  }
-  assert.throws(() => nodeAddress(240), (e) => isCdfsError(e, "USAGE"));
-  assert.throws(() => runInNamespace("not-ours", "true", []), (e) => isCdfsError(e, "USAGE"));
-});
-
-Deno.test("netns support: without root it refuses with a reason naming root", async () => {
-  // Judged by the user id the probe sees, so this runs the same from any checkout path, as
-  // root or not (a child process run as another user could not read a private checkout).
-  const asNobody = await probeNetnsSupport({ uid: () => 65534 });
-  assert.equal(asNobody.ok, false);
-  assert.match((asNobody as { reason: string }).reason, /needs root/);
-  if (Deno.uid() !== 0) {
-    // The cached probe of this process says the same for the real user.
-    const real = await netnsSupport();
-    assert.equal(real.ok, false);
-    assert.match((real as { reason: string }).reason, /needs root/);
-  }
-});
 
 // ---- With root ----
 
@@ -394,16 +335,4 @@ netnsTest("a failed create leaves nothing behind", async () => {
     await Deno.remove(bin, { recursive: true });
   }
   assert.deepEqual(await traces(cluster), { namespaces: [], hostLinks: [] });
-});
-
-Deno.test("shaperArgs: the token bucket holds 2 ms of traffic and never less than a GSO packet", () => {
-  const bucket = (rate: number, shaper: "tbf" | "htb") => {
-    const args = shaperArgs("cdfs-x-n0", "eth0", rate, shaper);
-    const at = args.indexOf("burst");
-    return at < 0 ? undefined : Number(args[at + 1]!.replace(/b$/, ""));
-  };
-  // A veth hands the qdisc 64 KiB GSO packets: a smaller bucket splits each into segments.
-  for (const rate of [10e6, 100e6, 200e6]) assert.ok(bucket(rate, "tbf")! > 65536 + 1500);
-  assert.equal(bucket(1e9, "tbf"), 250_000);
-  assert.equal(bucket(200e6, "htb"), undefined); // htb's bucket is on its class
 });

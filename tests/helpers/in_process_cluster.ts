@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { BufferPool } from "../../src/buffer/pool.ts";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
-import type { StatResponse } from "../../src/protocol/messages.ts";
+import type { StatResponse } from "../../src/protocol/responses.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
 import type { OpHandler } from "../../src/datanode/op.ts";
 import { DataNodeServer } from "../../src/datanode/server.ts";

@@ -4,7 +4,8 @@
  * a namenode started again on the same etcd has lost nothing.
  */
 import assert from "node:assert/strict";
-import { NameNodeClient, nodesOfFile } from "../../src/namenode/client.ts";
+import { NameNodeClient } from "../../src/namenode/client.ts";
+import { nodesOfFile } from "../../src/namenode/nodes_of_file.ts";
 import type { FileView } from "../../src/namenode/responses.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
 import { EtcdCluster, findEtcd } from "./_etcd.ts";

@@ -5,12 +5,9 @@
 import assert from "node:assert/strict";
 import { DecisionLog, nameNodeJsonLineSink } from "../../src/namenode/log.ts";
 import { encodeReport, reportChunks, ReportParser } from "../../src/namenode/report_stream.ts";
-import {
-  type NameNodeRequest,
-  parseNameNodeRequest,
-  requestToJson,
-} from "../../src/namenode/requests.ts";
-import { parseNameNodeResponse } from "../../src/namenode/responses.ts";
+import { type NameNodeRequest, requestToJson } from "../../src/namenode/requests.ts";
+import { parseNameNodeRequest } from "../../src/namenode/parse_request.ts";
+import { parseNameNodeResponse } from "../../src/namenode/parse_response.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
 
 Deno.test("every request survives encoding and validation unchanged", () => {

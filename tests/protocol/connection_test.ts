@@ -3,7 +3,7 @@ import { createChecksummer } from "../../src/checksum/checksum.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
-import { PeerError } from "../../src/protocol/connection.ts";
+import { PeerError } from "../../src/protocol/peer_error.ts";
 import { encodePreamble, FRAME_TYPE, type FrameType } from "../../src/protocol/frame.ts";
 import { framePair, headerBytes, writeRaw } from "./_loopback.ts";
 

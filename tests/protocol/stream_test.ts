@@ -3,7 +3,8 @@ import { WasmArena } from "../../src/buffer/arena.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
 import { blockDigest, createChecksummer } from "../../src/checksum/checksum.ts";
 import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
-import { type FrameConnection, PeerError } from "../../src/protocol/connection.ts";
+import type { FrameConnection } from "../../src/protocol/connection.ts";
+import { PeerError } from "../../src/protocol/peer_error.ts";
 import {
   type ChunkBufferPool,
   type IncomingChunk,

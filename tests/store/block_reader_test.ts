@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { isCdfsError } from "../../src/core/errors.ts";
 import { HEADER_SIZE } from "../../src/store/block_file.ts";
-import type { BlockStore } from "../../src/store/mod.ts";
+import type { BlockStore } from "../../src/store/block_store.ts";
 import { readAll, storeBlock, testBytes, withStore, xxh64 } from "./store_test_util.ts";
 
 const CS = 4096;

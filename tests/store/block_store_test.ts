@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
-import { type BlockChange, BlockStore, DEFAULT_CHUNK_SIZE } from "../../src/store/mod.ts";
+import type { BlockChange } from "../../src/store/types.ts";
+import { BlockStore } from "../../src/store/block_store.ts";
+import { DEFAULT_CHUNK_SIZE } from "../../src/store/block_file.ts";
 import {
   expectedChecksums,
   listNames,

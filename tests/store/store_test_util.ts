@@ -5,7 +5,8 @@
  * @module
  */
 import { xxhash64 } from "hash-wasm";
-import { type BlockInfo, BlockStore, type BlockStoreOptions } from "../../src/store/mod.ts";
+import type { BlockInfo } from "../../src/store/types.ts";
+import { BlockStore, type BlockStoreOptions } from "../../src/store/block_store.ts";
 
 /**
  * Runs `body` with a store in a fresh temp directory, removed afterwards.

@@ -31,18 +31,14 @@
  */
 import type { CodingModule } from "../../coding/lang/program.ts";
 import { CdfsError } from "../../core/errors.ts";
-import type { StatResponse } from "../../protocol/messages.ts";
+import type { StatResponse } from "../../protocol/responses.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import { layoutOfModule } from "../../namenode/layout.ts";
 import type { BlockView, FileView } from "../../namenode/responses.ts";
-import type { DataNodeClientOptions } from "../datanode_client.ts";
-import { confirmByStat, type StatCheck, type StatRefusal } from "../object_common.ts";
-import {
-  type EncodeMode,
-  encodeObject,
-  type EncodeResult,
-  type ProgressCallback,
-} from "../objects.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
+import { confirmByStat, type StatCheck, type StatRefusal } from "../objects/node_requests.ts";
+import { type EncodeMode, encodeObject, type EncodeResult } from "../objects/encode.ts";
+import type { ProgressCallback } from "../objects/progress.ts";
 import { abandonChanges, commitChanges, withOutcome } from "./commit.ts";
 import { deleteCopies, type DeletedCopies } from "./delete_copies.ts";
 import { filePartLength, quoteName } from "./file_target.ts";

@@ -7,11 +7,12 @@
  * @module
  */
 import { partBlock, program, readBlock, writeBlock } from "../../coding/lang/helpers.ts";
-import type { CommittedBlock } from "../datanode_client.ts";
+import type { CommittedBlock } from "../../protocol/responses.ts";
 import { expandBlockName } from "../../coding/lang/validate.ts";
 import { CdfsError } from "../../core/errors.ts";
-import { codingRequest, freeProgramName, newRunId, ProgramRuns } from "../object_common.ts";
-import type { ObjectTarget, ProgressCallback } from "../objects.ts";
+import { codingRequest, freeProgramName, newRunId, ProgramRuns } from "../objects/program_runs.ts";
+import type { ProgressCallback } from "../objects/progress.ts";
+import type { ObjectTarget } from "../objects/target.ts";
 
 /**
  * Options of {@linkcode copyPart}.

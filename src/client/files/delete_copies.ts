@@ -7,8 +7,10 @@
  */
 import { isCdfsError } from "../../core/errors.ts";
 import type { BlockView } from "../../namenode/responses.ts";
-import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";
-import { errorMessage, MAX_CONCURRENT_STORES, runLimited } from "../object_common.ts";
+import { DataNodeClient } from "../datanode_client.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
+import { MAX_CONCURRENT_STORES, runLimited } from "../objects/concurrency.ts";
+import { errorMessage } from "../objects/error_message.ts";
 
 /**
  * A copy that could not be deleted, and why.

@@ -1,5 +1,5 @@
 /**
- * A namenode file as the object operations (`../objects.ts`) take it: its blocks are an object
+ * A namenode file as the object operations (`../objects/`) take it: its blocks are an object
  * whose id is the file's `objectId`, spread over the logical nodes of its code. The namenode's
  * record says what an object's manifest says (length, SHA-256, module), so a file has no
  * manifest block on the datanodes ({@linkcode fileManifest} builds it from the record), and
@@ -10,10 +10,10 @@
  */
 import type { CodingModule } from "../../coding/lang/program.ts";
 import { CdfsError } from "../../core/errors.ts";
-import { nodesOfFile } from "../../namenode/client.ts";
+import { nodesOfFile } from "../../namenode/nodes_of_file.ts";
 import { layoutOfModule } from "../../namenode/layout.ts";
 import type { FileView } from "../../namenode/responses.ts";
-import { type ObjectManifest, partLengthOf } from "../manifest.ts";
+import { type ObjectManifest, partLengthOf } from "../objects/manifest.ts";
 
 /**
  * The address given to the object operations for a logical node the namenode placed nothing

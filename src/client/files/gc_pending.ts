@@ -18,8 +18,10 @@
 import { isCdfsError } from "../../core/errors.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import type { FileView } from "../../namenode/responses.ts";
-import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";
-import { errorMessage, MAX_CONCURRENT_STORES, runLimited } from "../object_common.ts";
+import { DataNodeClient } from "../datanode_client.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
+import { MAX_CONCURRENT_STORES, runLimited } from "../objects/concurrency.ts";
+import { errorMessage } from "../objects/error_message.ts";
 import { listDatanodes } from "./spare.ts";
 
 /** A block id of a file: `f<fileId>.part<j>` or `f<fileId>.coded<i>` (docs/namenode.md §1). */

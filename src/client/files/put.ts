@@ -20,10 +20,12 @@ import { CdfsError } from "../../core/errors.ts";
 import type { NameNodeClient } from "../../namenode/client.ts";
 import { layoutOfModule } from "../../namenode/layout.ts";
 import type { FileView, NodeRef } from "../../namenode/responses.ts";
-import type { DataNodeClientOptions } from "../datanode_client.ts";
-import { partLengthOf } from "../manifest.ts";
-import { deleteQuietly, type ProgressCallback, statFile } from "../object_common.ts";
-import { putParts, type StoredPart } from "../objects.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
+import { partLengthOf } from "../objects/manifest.ts";
+import { statFile } from "../objects/local_file.ts";
+import { deleteQuietly } from "../objects/node_requests.ts";
+import type { ProgressCallback } from "../objects/progress.ts";
+import { putParts, type StoredPart } from "../objects/put_parts.ts";
 import { abandonChanges, commitChanges, withOutcome } from "./commit.ts";
 import { UNPLACED } from "./file_target.ts";
 

@@ -13,17 +13,13 @@ import type { CodingModule } from "../../coding/lang/program.ts";
 import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import type { FileView } from "../../namenode/responses.ts";
 import type { ByteWriter } from "../byte_io.ts";
-import type { DataNodeClientOptions } from "../datanode_client.ts";
-import { copyFile, finishFile } from "../object_decode.ts";
-import { localError, type ProgressCallback } from "../object_common.ts";
-import {
-  type CodedBlockState,
-  type CorruptBlock,
-  decodeObject,
-  type DecodeResult,
-} from "../objects.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
+import { copyFile, finishFile, localError } from "../objects/local_file.ts";
+import type { ProgressCallback } from "../objects/progress.ts";
+import { decodeObject, type DecodeResult } from "../objects/decode.ts";
+import type { CodedBlockState, CorruptBlock } from "../objects/state.ts";
 import { fileManifest, fileNodes, filePartLength, quoteName } from "./file_target.ts";
-import { OrderedFileDigest, partSpans } from "../ordered_digest.ts";
+import { OrderedFileDigest, partSpans } from "../objects/ordered_digest.ts";
 import { type FailedCopy, readParts, type ReadPartsResult } from "./read_parts.ts";
 
 /**

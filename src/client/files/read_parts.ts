@@ -10,15 +10,12 @@
 import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import type { BlockView, FileView } from "../../namenode/responses.ts";
 import { writeFully } from "../byte_io.ts";
-import { DataNodeClient, type DataNodeClientOptions } from "../datanode_client.ts";
-import {
-  errorMessage,
-  MAX_CONCURRENT_STORES,
-  type ProgressCallback,
-  progressSum,
-  runLimited,
-} from "../object_common.ts";
-import type { OrderedFileDigest } from "../ordered_digest.ts";
+import { DataNodeClient } from "../datanode_client.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
+import { MAX_CONCURRENT_STORES, runLimited } from "../objects/concurrency.ts";
+import { errorMessage } from "../objects/error_message.ts";
+import { type ProgressCallback, progressSum } from "../objects/progress.ts";
+import type { OrderedFileDigest } from "../objects/ordered_digest.ts";
 import { quoteName } from "./file_target.ts";
 
 /**

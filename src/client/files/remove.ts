@@ -10,7 +10,7 @@
  */
 import type { NameNodeClient } from "../../namenode/client.ts";
 import type { FileView } from "../../namenode/responses.ts";
-import type { DataNodeClientOptions } from "../datanode_client.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
 import { deleteCopies, type DeletedCopies } from "./delete_copies.ts";
 
 /**

@@ -22,7 +22,8 @@ import { type FieldVector, unitVector } from "../../coding/analysis/field_matrix
 import type { CodingModule } from "../../coding/lang/program.ts";
 import { generatorMatrix } from "../../coding/analysis/symbolic.ts";
 import { CdfsError } from "../../core/errors.ts";
-import { type NameNodeClient, nodesOfFile } from "../../namenode/client.ts";
+import { type NameNodeClient } from "../../namenode/client.ts";
+import { nodesOfFile } from "../../namenode/nodes_of_file.ts";
 import { type CodeLayout, layoutOfModule, logicalNodeOfCopy } from "../../namenode/layout.ts";
 import type {
   BlockView,
@@ -32,9 +33,11 @@ import type {
   NodeRef,
   UnavailableBlock,
 } from "../../namenode/responses.ts";
-import type { DataNodeClientOptions } from "../datanode_client.ts";
-import { errorMessage, type ProgressCallback, progressSum } from "../object_common.ts";
-import { type CorruptBlock, repairBlock } from "../objects.ts";
+import type { DataNodeClientOptions } from "../node_connection.ts";
+import { errorMessage } from "../objects/error_message.ts";
+import { type ProgressCallback, progressSum } from "../objects/progress.ts";
+import { repairBlock } from "../objects/repair.ts";
+import type { CorruptBlock } from "../objects/state.ts";
 import { copyPart } from "./copy_part.ts";
 import { fileManifest, filePartLength, quoteName, UNPLACED } from "./file_target.ts";
 import { chooseTarget, type CopyVector, listDatanodes } from "./spare.ts";

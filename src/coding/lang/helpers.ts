@@ -8,7 +8,46 @@
 
 import * as gf256 from "../../gf/gf256.ts";
 import * as gf65536 from "../../gf/gf65536.ts";
-import type { FieldWidth, Instruction, Program, StreamDeclaration } from "./program.ts";
+import type {
+  FieldWidth,
+  Instruction,
+  Program,
+  StreamDeclaration,
+  StreamSource,
+} from "./program.ts";
+
+/**
+ * An input stream declaration whose name is known to the type checker (`readBlock`, `pull`), so
+ * that `defineProgram` (`builders.ts`) can reject a LOAD from a stream that is not declared.
+ *
+ * @example
+ * ```ts
+ * import { type InputStream, readBlock } from "./helpers.ts";
+ * const part0: InputStream<"part0"> = readBlock("part0", "{id}.part0");
+ * ```
+ */
+export interface InputStream<N extends string = string> {
+  /** The stream's name, used by LOAD. */
+  readonly name: N;
+  /** Where it is read from. */
+  readonly read: StreamSource;
+}
+
+/**
+ * An output stream declaration whose name is known to the type checker (`writeBlock`).
+ *
+ * @example
+ * ```ts
+ * import { type OutputStream, writeBlock } from "./helpers.ts";
+ * const coded0: OutputStream<"coded0"> = writeBlock("coded0", "{id}.coded0");
+ * ```
+ */
+export interface OutputStream<N extends string = string> {
+  /** The stream's name, used by WRITE. */
+  readonly name: N;
+  /** The block template it writes on the program's node. */
+  readonly write: string;
+}
 
 /**
  * The block template of data part `j`: `"{id}.part<j>"`.
@@ -73,7 +112,11 @@ export function origBlock(j: number): string {
  * @param node The logical node holding the block, when not the program's own.
  * @returns The declaration.
  */
-export function readBlock(name: string, block: string, node?: number): StreamDeclaration {
+export function readBlock<const N extends string>(
+  name: N,
+  block: string,
+  node?: number,
+): InputStream<N> {
   return { name, read: node === undefined ? { block } : { block, node } };
 }
 
@@ -91,8 +134,12 @@ export function readBlock(name: string, block: string, node?: number): StreamDec
  * @param name The stream name used by LOAD (default: the program's name).
  * @returns The declaration.
  */
-export function pull(program: string, name: string = program): StreamDeclaration {
-  return { name, read: { program } };
+export function pull<const P extends string, const N extends string = P>(
+  program: P,
+  name?: N,
+): InputStream<N> {
+  // Without `name`, N defaults to P: the stream is named after the program.
+  return { name: (name ?? program) as N, read: { program } };
 }
 
 /**
@@ -108,7 +155,7 @@ export function pull(program: string, name: string = program): StreamDeclaration
  * @param block The block template.
  * @returns The declaration.
  */
-export function writeBlock(name: string, block: string): StreamDeclaration {
+export function writeBlock<const N extends string>(name: N, block: string): OutputStream<N> {
   return { name, write: block };
 }
 
@@ -145,18 +192,21 @@ export function program(
 
 /**
  * A coefficient table, checked: every entry must be an element of the field (an integer in
- * 0..255 or 0..65535), nonzero unless `allowZero`. Returns a frozen copy.
+ * 0..255 or 0..65535), nonzero unless `allowZero`. Returns a frozen copy. The values may be
+ * given as one string of decimal numbers separated by white space (newlines included), so
+ * that a published table stays a few lines of source however `deno fmt` lays out arrays.
  *
  * @example
  * ```ts
  * import { coefficientTable } from "./helpers.ts";
  * const psis = coefficientTable(8, "psis", [129, 207, 158]);
- * console.log(psis[1]); // 207
+ * const same = coefficientTable(8, "psis", "129 207 158");
+ * console.log(psis[1], same[1]); // 207 207
  * ```
  *
  * @param field The field width.
  * @param name The table's name, for error messages.
- * @param values The coefficients.
+ * @param values The coefficients, as numbers or as white-space-separated decimal numbers.
  * @param allowZero Whether 0 is allowed (a zero coefficient usually means a lost part).
  * @returns The frozen table.
  * @throws {RangeError} When an entry is outside the field (or 0 when not allowed).
@@ -164,18 +214,30 @@ export function program(
 export function coefficientTable(
   field: FieldWidth,
   name: string,
-  values: readonly number[],
+  values: readonly number[] | string,
   allowZero = false,
 ): readonly number[] {
   const max = field === 8 ? 255 : 65535;
-  values.forEach((v, i) => {
+  const list = typeof values === "string" ? parseNumbers(name, values) : values;
+  list.forEach((v, i) => {
     if (!Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > max) {
       throw new RangeError(
         `${name}[${i}] = ${v} is not a ${allowZero ? "" : "nonzero "}element of GF(2^${field})`,
       );
     }
   });
-  return Object.freeze([...values]);
+  return Object.freeze([...list]);
+}
+
+/** The decimal numbers of a white-space-separated list; anything else is an error. */
+function parseNumbers(name: string, text: string): number[] {
+  const words = text.trim() === "" ? [] : text.trim().split(/\s+/);
+  return words.map((word, i) => {
+    if (!/^\d+$/.test(word)) {
+      throw new RangeError(`${name}[${i}] = ${JSON.stringify(word)} is not a decimal number`);
+    }
+    return Number(word);
+  });
 }
 
 /**

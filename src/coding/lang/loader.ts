@@ -10,19 +10,9 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CdfsError, isCdfsError } from "../../core/errors.ts";
+import { CODING_MODULE_NAME_PATTERN } from "../../core/names.ts";
 import type { CodingModule } from "./program.ts";
 import { validateModule } from "./validate.ts";
-
-/**
- * The names a coding module may have (its file is `<name>.ts`).
- *
- * @example
- * ```ts
- * import { CODING_MODULE_NAME_PATTERN } from "./loader.ts";
- * console.log(CODING_MODULE_NAME_PATTERN.test("rapidraid")); // true
- * ```
- */
-export const CODING_MODULE_NAME_PATTERN: RegExp = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /**
  * Options of {@linkcode loadCodingModule} and {@linkcode listCodingModules}.

@@ -4,7 +4,9 @@
  * A coding module (`coding/<name>.ts`) exports a {@linkcode CodingModule}: the field, the code's
  * parameters, how an object's blocks are named and placed, and named {@linkcode Program}s. A
  * program runs on one logical node and is executed step by step: every stream is cut into
- * buffers of the same size and each step takes one buffer of every input stream (SPEC §3).
+ * buffers of the same size and each step takes one buffer of every input stream (the program
+ * model of the original ClusterDFS, `clusterdfs/coding.py`: `NetCodingOperations` and
+ * `NetCodingExecutor`, github.com/llpamies/ClusterDFS).
  * Instructions keep the operand order of the original ClusterDFS: destination first for
  * COPY/IADD/MULT/MULADD, queue first for PUSH/POP, buffer first for LOAD/WRITE.
  *

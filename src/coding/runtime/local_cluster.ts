@@ -10,17 +10,16 @@
 import { CdfsError } from "../../core/errors.ts";
 import { BufferPool } from "../../buffer/pool.ts";
 import { defaultArena } from "../../buffer/arena.ts";
-import {
-  type CodingInput,
-  type CodingOutput,
-  Executor,
-  type ProgramRun,
-  type ResolvedSource,
-  type RunContext,
-  type StreamResolver,
-} from "./interpreter.ts";
+import { Executor } from "./interpreter.ts";
+import type { ProgramRun, RunContext } from "./program_run.ts";
+import type {
+  CodingInput,
+  CodingOutput,
+  ResolvedSource,
+  StreamResolver,
+} from "./stream_resolver.ts";
 import type { CodingModule } from "../lang/program.ts";
-import { RunRegistry } from "./queues.ts";
+import { RunRegistry } from "./run_registry.ts";
 
 /**
  * Options of {@linkcode runLocal}.

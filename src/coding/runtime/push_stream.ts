@@ -7,27 +7,28 @@
  *
  * @module
  */
-import type { EndTrailer, FrameConnection } from "../../protocol/mod.ts";
+import type { FrameConnection } from "../../protocol/connection.ts";
+import type { EndTrailer } from "../../protocol/frame.ts";
 import { FRAME_TYPE } from "../../protocol/frame.ts";
-import {
-  type CodingCommittedResponse,
-  type CodingRequest,
-  type CodingResponse,
-  type CodingStartResponse,
-  type CommittedBlock,
-  parseResponse,
-} from "../../protocol/messages.ts";
-import { PeerError } from "../../protocol/connection.ts";
+import type { CodingRequest } from "../../protocol/requests.ts";
+import { parseResponse } from "../../protocol/response_validation.ts";
+import type {
+  CodingCommittedResponse,
+  CodingResponse,
+  CodingStartResponse,
+  CommittedBlock,
+} from "../../protocol/responses.ts";
+import { PeerError } from "../../protocol/peer_error.ts";
 import { ProgressWriter } from "../../protocol/progress_writer.ts";
 import { CdfsError } from "../../core/errors.ts";
 
 /**
- * A push-mode CODING request in progress (see `DataNodeClient.openCodingPush`).
+ * A push-mode CODING request in progress (see `openCodingPush` in `coding_stream.ts`).
  *
  * @example
  * Not run by `deno test --doc`: it needs running datanodes.
  * ```ts ignore
- * const push = await client.openCodingPush(request, (done) => console.log(done));
+ * const push = await openCodingPush(client, request, (done) => console.log(done));
  * for (const chunk of chunks) await push.send(chunk);
  * await push.end({ length, digest });
  * await push.prepared();

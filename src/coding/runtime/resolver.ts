@@ -8,12 +8,8 @@
  *   object, run, nodes, chunk size and inline programs), whose DATA frames are its output.
  * - outputs: block store writers, committed only when the run is committed.
  *
- * Every input fills one buffer of the node's pool per step: a frame or stored chunk that fits
- * in what is left of the step is read straight into the step buffer (no copy: the sockets and
- * the file read into the WebAssembly memory the kernels work in); only a chunk larger than the
- * step (a block stored with larger chunks than the run's) goes through a staging buffer and is
- * copied. While the interpreter computes a step, every input already reads the next one
- * (read-ahead of one step, one extra buffer per input).
+ * Every input fills one buffer of the node's pool per step, reading one step ahead
+ * (`step_input.ts`).
  *
  * Setup latency: a remote input does not wait for its node's first reply when the length is
  * already known from another input (for RapidRAID, the local part): the program starts, the
@@ -39,23 +35,32 @@
  */
 import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
 import { formatChecksum } from "../../checksum/checksum.ts";
-import {
-  type CodingPushStream,
-  type CodingStream,
-  DataNodeClient,
-  type DataNodeClientOptions,
-  type RetrieveStream,
-  withStallTimeout,
-} from "../../client/datanode_client.ts";
-import type { CodingInput, CodingOutput, ResolvedSource, StreamResolver } from "./interpreter.ts";
+import { DataNodeClient } from "../../client/datanode_client.ts";
+import { type DataNodeClientOptions, withStallTimeout } from "../../client/node_connection.ts";
+import { openCoding, openCodingPush } from "./coding_stream.ts";
+import type { CodingPushStream } from "./push_stream.ts";
+import type {
+  CodingInput,
+  CodingOutput,
+  ResolvedSource,
+  StreamResolver,
+} from "./stream_resolver.ts";
 import { CdfsError } from "../../core/errors.ts";
-import { PullStream } from "./pull_stream.ts";
+import { PullStream } from "../../client/pull_stream.ts";
 import type { FrameConnection } from "../../protocol/connection.ts";
-import { parseResponse } from "../../protocol/messages.ts";
-import type { CodingRequest, CommittedBlock } from "../../protocol/messages.ts";
-import type { BlockReader } from "../../store/block_reader.ts";
+import { parseResponse } from "../../protocol/response_validation.ts";
+import type { CodingRequest } from "../../protocol/requests.ts";
+import type { CommittedBlock } from "../../protocol/responses.ts";
 import type { BlockStore } from "../../store/block_store.ts";
-import type { TrafficCounters } from "../../datanode/traffic.ts";
+import type { CodingRunTraffic } from "./run_traffic.ts";
+import { nameRemote } from "./node_errors.ts";
+import {
+  type ChunkSource,
+  type InputHost,
+  localChunks,
+  remoteChunks,
+  StepInput,
+} from "./step_input.ts";
 
 /**
  * What a {@linkcode NetworkStreamResolver} needs for one CODING request.
@@ -81,7 +86,7 @@ export interface NetworkResolverOptions {
   /** Timeouts of the connections to the other nodes. */
   readonly client: DataNodeClientOptions;
   /** Where the connections to the other nodes count their bytes, as the run's upstream. */
-  readonly traffic?: TrafficCounters;
+  readonly traffic?: CodingRunTraffic;
   /**
    * Push mode: the `{ program }` input whose stream the producer sends on the request's own
    * connection (after the REQUEST frame), instead of one this node would pull.
@@ -108,50 +113,6 @@ export interface PushedInput {
   readonly conn: FrameConnection;
   /** The stream's length, as the producer announced it. */
   readonly length: number;
-}
-
-/**
- * Whether an error's message names the node of a coding run it happened on
- * (`node 7 (HOST:PORT): ...`): such an error is passed on unchanged.
- *
- * @example
- * ```ts
- * import { CdfsError } from "../../core/errors.ts";
- * import { namesCodingNode } from "./resolver.ts";
- * const lost = new CdfsError("UNAVAILABLE", "node 7 (127.0.0.1:13107): connection lost");
- * console.log(namesCodingNode(lost), namesCodingNode(new Error(lost.message))); // true false
- * ```
- *
- * @param error Anything thrown.
- * @returns True when it names its node.
- */
-export function namesCodingNode(error: unknown): error is CdfsError {
-  return error instanceof CdfsError && NAMED.test(error.message);
-}
-
-const NAMED = /^node \d+ \(/;
-
-/**
- * Finds, along an error's `cause` chain, the first error that names its coding node.
- *
- * @example
- * ```ts
- * import { CdfsError } from "../../core/errors.ts";
- * import { namedCause } from "./resolver.ts";
- * const inner = new CdfsError("TIMEOUT", "node 3 (h:1): idle timeout");
- * const outer = new CdfsError("TIMEOUT", "program 'p', step 2: ...", { cause: inner });
- * console.log(namedCause(outer) === inner); // true
- * ```
- *
- * @param error Anything thrown.
- * @returns That error, or undefined.
- */
-export function namedCause(error: unknown): CdfsError | undefined {
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 16; depth++) {
-    if (namesCodingNode(e)) return e;
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return undefined;
 }
 
 /**
@@ -282,7 +243,7 @@ export class NetworkStreamResolver implements StreamResolver {
             this.#dropClient(client);
           };
         } else {
-          const upstream = await client.openCoding({ ...request, program: source.program });
+          const upstream = await openCoding(client, { ...request, program: source.program });
           const announced = upstream.response().then((r) => {
             if (!r.stream) {
               throw new CdfsError(
@@ -379,7 +340,7 @@ export class NetworkStreamResolver implements StreamResolver {
       .catch((e) => Promise.reject(name(e)));
     let push: CodingPushStream;
     try {
-      push = await client.openCodingPush({
+      push = await openCodingPush(client, {
         ...request,
         program,
         push: { chain: request.push!.chain, length },
@@ -581,260 +542,6 @@ export class NetworkStreamResolver implements StreamResolver {
     if (this.#closed) {
       throw this.#options.signal.reason ??
         new CdfsError("UNAVAILABLE", "the coding run was aborted");
-    }
-  }
-}
-
-/**
- * Names an error of another node's stream: `node 7 (HOST:PORT): cause (context)`; for a
- * timeout, `(context; node 8 was starved by it)` or `(...; node 8 was blocked by it)`: which
- * way the node that noticed was held up by the silent one.
- */
-function nameRemote(
-  error: unknown,
-  node: number,
-  address: string,
-  context: string,
-  held: string,
-): unknown {
-  if (namesCodingNode(error)) return error;
-  if (!(error instanceof Error)) return error;
-  const code = error instanceof CdfsError ? error.code : "UNAVAILABLE";
-  // The client names the node by address alone: keep the cause, name it our way.
-  const message = error.message.replace(/^node \S+: /, "");
-  const why = code === "TIMEOUT" ? `${context}; ${held}` : context;
-  return new CdfsError(code, `node ${node} (${address}): ${message} (${why})`, {
-    cause: error,
-  });
-}
-
-/** What a {@linkcode StepInput} needs of its resolver. */
-interface InputHost {
-  readonly pool: BufferPool;
-  /** The run's step size. */
-  readonly chunkSize: number;
-  /** Aborts waits for buffers. */
-  readonly signal: AbortSignal;
-  /** Whether inputs closing now are prepared rather than aborted. */
-  committing(): boolean;
-  /** An input closed in commit mode: its upstream is prepared. */
-  prepared(): void;
-  /** An input could not be prepared: the run fails (every connection closed). */
-  failed(): void;
-}
-
-/** A source of stored chunks or DATA frames, read one at a time into the caller's memory. */
-interface ChunkSource {
-  /** The length of the next chunk, or null at the end (trailer verified). */
-  next(): Promise<number | null>;
-  /** Reads the announced chunk into `view` (exactly its length). */
-  read(view: Uint8Array): Promise<void>;
-  /** Gives up on the source at once: a pending read fails (an abort, not the normal end). */
-  stop(): void;
-}
-
-function localChunks(reader: BlockReader): ChunkSource {
-  let index = reader.firstChunk;
-  return {
-    next: () => Promise.resolve(index < reader.endChunk ? reader.chunkLength(index) : null),
-    read: async (view) => {
-      await reader.readChunk(index++, view);
-    },
-    stop: () => reader.close(),
-  };
-}
-
-function remoteChunks(
-  stream: RetrieveStream | CodingStream,
-  name: (e: unknown) => unknown,
-  stop: () => void,
-): ChunkSource {
-  return {
-    next: () => stream.next().catch((e) => Promise.reject(name(e))),
-    read: (view) => stream.read(view).catch((e) => Promise.reject(name(e))),
-    stop,
-  };
-}
-
-/**
- * One input of a program: fills a pool buffer per step from its chunk source, one step ahead.
- */
-class StepInput implements CodingInput {
-  readonly length: number;
-  /** Called once by `close()` (after the source is released), with whether the stream ended. */
-  onClose: ((ended: boolean) => void | Promise<void>) | undefined;
-  /** For an upstream program: sends the commit and returns its blocks. */
-  onCommit: (() => Promise<CommittedBlock[]>) | undefined;
-
-  readonly #name: string;
-  readonly #source: ChunkSource;
-  readonly #host: InputHost;
-  /** The announced length, checked before the first step when the input started on trust. */
-  readonly #announced: Promise<number> | undefined;
-  readonly #aborter = new AbortController();
-  readonly #signal: AbortSignal;
-  #delivered = 0;
-  /** The fill of the next step, started ahead. */
-  #ahead: { length: number; fill: Promise<PooledBuffer> } | null = null;
-  /** A chunk larger than the rest of a step: its bytes and how far they were copied. */
-  #stage: Uint8Array | null = null;
-  #staged = 0;
-  #stagedEnd = 0;
-  #ended = false;
-  #closed: Promise<void> | null = null;
-
-  constructor(
-    name: string,
-    source: ChunkSource,
-    length: number,
-    host: InputHost,
-    announced?: Promise<number>,
-  ) {
-    this.#name = name;
-    this.#source = source;
-    this.length = length;
-    this.#host = host;
-    this.#announced = announced;
-    this.#signal = AbortSignal.any([host.signal, this.#aborter.signal]);
-  }
-
-  next(length: number): Promise<PooledBuffer | null> {
-    if (this.#closed !== null) {
-      return Promise.reject(new CdfsError("UNAVAILABLE", `input '${this.#name}' was closed`));
-    }
-    let fill: Promise<PooledBuffer>;
-    const ahead = this.#ahead;
-    this.#ahead = null;
-    if (ahead !== null && ahead.length === length) {
-      fill = ahead.fill;
-    } else {
-      if (ahead !== null) {
-        // Not the length read ahead (the executor asks in step order, so this is a bug).
-        return Promise.reject(
-          new CdfsError("INTERNAL", `input '${this.#name}': step of ${length} bytes out of order`),
-        );
-      }
-      fill = this.#fill(length);
-    }
-    return fill.then((buffer) => {
-      this.#delivered += length;
-      const rest = this.length - this.#delivered;
-      if (rest > 0 && this.#closed === null) {
-        const nextLength = Math.min(this.#host.chunkSize, rest);
-        const started = this.#fill(nextLength);
-        started.catch(() => {}); // rethrown by the next next()
-        this.#ahead = { length: nextLength, fill: started };
-      }
-      return buffer;
-    });
-  }
-
-  close(): Promise<void> {
-    this.#closed ??= this.#close();
-    return this.#closed;
-  }
-
-  /** Makes pending reads fail at once (the run is being torn down). */
-  interrupt(): void {
-    if (this.#aborter.signal.aborted) return;
-    this.#aborter.abort(new CdfsError("UNAVAILABLE", `input '${this.#name}' was interrupted`));
-    this.#source.stop();
-  }
-
-  async #close(): Promise<void> {
-    // Closed after every step was delivered, in commit mode: the normal end, which prepares
-    // the upstream program. Anything else is an abort.
-    const committing = this.#host.committing() && this.#delivered === this.length;
-    if (!committing) this.interrupt();
-    const ahead = this.#ahead;
-    this.#ahead = null;
-    if (ahead !== null) {
-      const outcome = await ahead.fill.then((b) => b, () => null);
-      outcome?.release();
-    }
-    try {
-      if (committing) await this.#finishStream();
-      await this.onClose?.(this.#ended);
-    } catch (e) {
-      // An input that cannot be prepared fails the run: stop waiting for the others.
-      if (committing) this.#host.failed();
-      this.interrupt();
-      throw e;
-    }
-    if (committing) this.#host.prepared();
-  }
-
-  /** After the last step (or with no step, L = 0): the source must end here. */
-  async #finishStream(): Promise<void> {
-    if (this.#ended) return;
-    await this.#checkAnnounced();
-    if (await this.#source.next() !== null) {
-      throw new CdfsError("CORRUPT", `input '${this.#name}' is longer than ${this.length} bytes`);
-    }
-    this.#ended = true;
-  }
-
-  async #checkAnnounced(): Promise<void> {
-    if (this.#announced === undefined) return;
-    const announced = await this.#announced;
-    if (announced !== this.length) {
-      throw new CdfsError(
-        "BAD_REQUEST",
-        `input '${this.#name}' has ${announced} bytes, the program's other inputs ${this.length}`,
-      );
-    }
-  }
-
-  /** Reads the next `length` bytes of the stream into a fresh pool buffer. */
-  async #fill(length: number): Promise<PooledBuffer> {
-    const pool = this.#host.pool;
-    const buffer = pool.tryAcquire() ?? await pool.acquire(this.#signal);
-    try {
-      if (this.#delivered === 0) await this.#checkAnnounced();
-      const target = buffer.bytes;
-      let filled = 0;
-      while (filled < length) {
-        if (this.#stage !== null && this.#staged < this.#stagedEnd) {
-          const n = Math.min(this.#stagedEnd - this.#staged, length - filled);
-          target.set(this.#stage.subarray(this.#staged, this.#staged + n), filled);
-          this.#staged += n;
-          filled += n;
-          continue;
-        }
-        const n = await this.#source.next();
-        if (n === null) {
-          throw new CdfsError(
-            "CORRUPT",
-            `input '${this.#name}' ended after ${this.#delivered + filled} of ${this.length} bytes`,
-          );
-        }
-        if (n <= length - filled) {
-          // The fast path: the frame or chunk goes straight into the step buffer.
-          await this.#source.read(target.subarray(filled, filled + n));
-          filled += n;
-        } else {
-          // A chunk larger than the rest of the step: staged, then copied in pieces.
-          if (this.#stage === null || this.#stage.length < n) this.#stage = new Uint8Array(n);
-          await this.#source.read(this.#stage.subarray(0, n));
-          this.#staged = 0;
-          this.#stagedEnd = n;
-        }
-      }
-      if (this.#delivered + length === this.length) {
-        if (this.#staged !== this.#stagedEnd) {
-          throw new CdfsError(
-            "CORRUPT",
-            `input '${this.#name}' is longer than ${this.length} bytes`,
-          );
-        }
-        // The last step: a network stream's END is verified now, before the last buffer is
-        // handed on.
-        await this.#finishStream();
-      }
-      return buffer;
-    } catch (e) {
-      buffer.release();
-      throw e;
     }
   }
 }

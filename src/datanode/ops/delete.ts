@@ -4,7 +4,7 @@
  * @module
  */
 import { FRAME_TYPE } from "../../protocol/frame.ts";
-import type { DeleteResponse } from "../../protocol/messages.ts";
+import type { DeleteResponse } from "../../protocol/responses.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**

@@ -5,7 +5,9 @@
  * @module
  */
 import { FRAME_TYPE } from "../../protocol/frame.ts";
-import { buildListResponse, DEFAULT_LIST_LIMIT, type ListEntry } from "../../protocol/messages.ts";
+import { buildListResponse } from "../../protocol/list_page.ts";
+import { DEFAULT_LIST_LIMIT } from "../../protocol/requests.ts";
+import type { ListEntry } from "../../protocol/responses.ts";
 import { LIST_LIMIT_MAX, type ListBlocksOptions } from "../../store/block_store.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";
 

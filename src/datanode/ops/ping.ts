@@ -4,7 +4,7 @@
  * @module
  */
 import { FRAME_TYPE } from "../../protocol/frame.ts";
-import type { PingResponse } from "../../protocol/messages.ts";
+import type { PingResponse } from "../../protocol/responses.ts";
 import { VERSION } from "../../core/version.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";
 

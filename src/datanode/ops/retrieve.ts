@@ -14,7 +14,7 @@ import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
 import { formatChecksum, hashInPlace } from "../../checksum/checksum.ts";
 import { CdfsError } from "../../core/errors.ts";
 import { FRAME_HEADER_SIZE, FRAME_TYPE } from "../../protocol/frame.ts";
-import type { RetrieveResponse } from "../../protocol/messages.ts";
+import type { RetrieveResponse } from "../../protocol/responses.ts";
 import { type OutgoingChunk, sendChunks } from "../../protocol/stream.ts";
 import type { BlockReader } from "../../store/block_reader.ts";
 import type { ByteRange } from "../../store/block_reader.ts";

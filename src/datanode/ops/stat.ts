@@ -6,7 +6,7 @@
  */
 import { formatChecksum } from "../../checksum/checksum.ts";
 import { FRAME_TYPE } from "../../protocol/frame.ts";
-import type { StatResponse } from "../../protocol/messages.ts";
+import type { StatResponse } from "../../protocol/responses.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";
 
 /**

@@ -7,7 +7,7 @@
  * @module
  */
 import { FRAME_TYPE, maxPayloadLength } from "../../protocol/frame.ts";
-import type { StatsResponse } from "../../protocol/messages.ts";
+import type { StatsResponse } from "../../protocol/responses.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";
 import { TrafficCounters } from "../traffic.ts";
 

@@ -11,7 +11,7 @@ import type { PooledBuffer } from "../../buffer/pool.ts";
 import { formatChecksum } from "../../checksum/checksum.ts";
 import { CdfsError } from "../../core/errors.ts";
 import { FRAME_TYPE } from "../../protocol/frame.ts";
-import type { StoreResponse } from "../../protocol/messages.ts";
+import type { StoreResponse } from "../../protocol/responses.ts";
 import { type ChunkBufferPool, receiveChunks } from "../../protocol/stream.ts";
 import type { CreateBlockOptions } from "../../store/block_store.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";

@@ -13,23 +13,23 @@
  *   orphans and node losses.
  * - Each record carries the token of the operation that wrote it last, so an attempt whose
  *   transaction's answer was lost recognizes its own write instead of applying it twice.
- * - Liveness: each datanode has a lease (TTL = `deadAfterMs`) holding its `live/<id>` key,
- *   renewed by every heartbeat through whichever namenode receives it; when heartbeats stop,
- *   etcd itself drops the key, whatever happened to the namenodes (marking a node dead drops it
- *   too). `beginFile` is conditioned on the key of every node it places blocks on, so a file is
+ * - Liveness: each datanode has a lease holding its `live/<id>` key (`etcd_datanodes.ts`).
+ *   `beginFile` is conditioned on the key of every node it places blocks on, so a file is
  *   never begun on a silent node, and creating a file costs one transaction; committing it right
  *   after costs one more (the store remembers the record and revision it wrote).
- * - A full block report is written as a new generation of keys and made current by one
- *   transaction, so readers see the old set or the new one, never a mix.
+ * - Block reports are kept as generations of keys (`etcd_reports.ts`).
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { quoteForMessage } from "../../core/quote.ts";
 import { CdfsError } from "../../core/errors.ts";
+import { EtcdDatanodes } from "./etcd_datanodes.ts";
 import { EtcdKeys } from "./etcd_keys.ts";
 import { EtcdKv, type EtcdKvOptions, type Kv, ops, type Step } from "./etcd_kv.ts";
-import { nameTaken, noFileNamed, noFileWithId, notRegistered } from "./failures.ts";
+import { fileOf, parseFile, type StoredFile } from "./etcd_records.ts";
+import { EtcdReports } from "./etcd_reports.ts";
+import { nameTaken, noFileNamed, noFileWithId } from "./failures.ts";
 import type {
   BlockPlacement,
   BlockRef,
@@ -46,21 +46,17 @@ import type {
   ReportedBlock,
   ReportResult,
 } from "./model.ts";
-import { validateFileName, validateNamePrefix, validateNodeId } from "./model.ts";
-import { classifyReport, planReport, reportIds, validateReport } from "./reports.ts";
+import { validateFileName, validateNamePrefix, validateNodeId } from "./validate_fields.ts";
+import { classifyReport, reportIds, validateReport } from "./reports.ts";
 import { DEFAULT_DEAD_AFTER_MS, type MetadataStore, type MetadataStoreOptions } from "./store.ts";
 import {
   abortRecord,
   addBlocksRecord,
-  checkPlacementTarget,
   commitRecord,
   copyKey,
   dropBlocksRecord,
-  heartbeatRecord,
-  isSilent,
   moveBlockRecord,
   newFileRecord,
-  registerRecord,
   validateNewFile,
 } from "./transitions.ts";
 import { validateFileId, validateGrace, validateListOptions } from "./validate_args.ts";
@@ -86,18 +82,11 @@ export interface EtcdStoreOptions extends MetadataStoreOptions, EtcdKvOptions {
   readonly idBatch?: number;
 }
 
-/** A staged report generation older than this is garbage from a namenode that died. */
-const STALE_GENERATION_MS = 10 * 60_000;
-/** Operations per staging transaction (etcd's default limit is 128). */
-const STAGE_BATCH = 100;
 /**
  * Cached id-to-name entries (the mapping never changes) and records this store wrote last;
  * the bound keeps memory flat.
  */
 const NAME_CACHE_SIZE = 10_000;
-
-type StoredFile = FileRecord & { readonly op: string };
-type StoredNode = DatanodeRecord & { readonly op: string; readonly lease: string };
 
 /**
  * The etcd metadata store.
@@ -117,9 +106,9 @@ export class EtcdMetadataStore implements MetadataStore {
   readonly description: string;
   readonly #kv: EtcdKv;
   readonly #keys: EtcdKeys;
+  readonly #reports: EtcdReports;
   readonly #now: () => number;
-  readonly #deadAfterMs: number;
-  readonly #leaseTtl: number;
+  readonly #datanodes: EtcdDatanodes;
   readonly #idBatch: number;
   readonly #instance = crypto.randomUUID().slice(0, 8);
   readonly #names = new Map<number, string>();
@@ -133,8 +122,12 @@ export class EtcdMetadataStore implements MetadataStore {
     this.#kv = kv;
     this.#keys = keys;
     this.#now = options.now ?? Date.now;
-    this.#deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
-    this.#leaseTtl = Math.max(1, Math.ceil(this.#deadAfterMs / 1000));
+    this.#reports = new EtcdReports(kv, keys, this.#now);
+    this.#datanodes = new EtcdDatanodes(kv, keys, {
+      now: this.#now,
+      deadAfterMs: options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
+      token: () => this.#token(),
+    });
     this.#idBatch = options.idBatch ?? 32;
     this.description = `etcd:${kv.hosts.join(",")} prefix ${keys.prefix}`;
   }
@@ -189,121 +182,28 @@ export class EtcdMetadataStore implements MetadataStore {
 
   // --- datanodes ----------------------------------------------------------------------------
 
-  async registerDatanode(registration: DatanodeRegistration): Promise<DatanodeRecord> {
-    const id = validateNodeId(registration.id);
-    const key = this.#keys.node(id);
-    const token = this.#token();
-    return await this.#kv.optimistic(`register datanode ${id}`, async () => {
-      const read = await this.#kv.get(key);
-      const old = read === undefined ? null : parseNode(read);
-      if (old?.op === token) return { done: nodeOf(old) };
-      const next = registerRecord(old === null ? null : nodeOf(old), registration, this.#now());
-      const lease = await this.#liveLease(old?.lease);
-      return {
-        compare: [ops.asRead(key, read)],
-        success: [
-          ops.put(key, JSON.stringify({ ...next, op: token, lease })),
-          ops.put(this.#keys.live(id), "", lease),
-        ],
-        result: next,
-      };
-    });
+  registerDatanode(registration: DatanodeRegistration): Promise<DatanodeRecord> {
+    return this.#datanodes.register(registration);
   }
 
-  async heartbeat(nodeId: string, stats: HeartbeatStats): Promise<DatanodeRecord> {
-    const id = validateNodeId(nodeId);
-    const key = this.#keys.node(id);
-    const token = this.#token();
-    return await this.#kv.optimistic(`record a heartbeat of datanode ${id}`, async () => {
-      const read = await this.#kv.get(key);
-      if (read === undefined) throw notRegistered(id);
-      const old = parseNode(read);
-      if (old.op === token) return { done: nodeOf(old) };
-      const next = heartbeatRecord(nodeOf(old), stats, this.#now());
-      const lease = await this.#liveLease(old.lease);
-      return {
-        compare: [ops.unchanged(key, read.modRevision)],
-        success: [
-          ops.put(key, JSON.stringify({ ...next, op: token, lease })),
-          // Back from the dead, or on a new lease: the liveness key must exist, on this lease.
-          ops.put(this.#keys.live(id), "", lease),
-        ],
-        result: next,
-      };
-    });
+  heartbeat(nodeId: string, stats: HeartbeatStats): Promise<DatanodeRecord> {
+    return this.#datanodes.heartbeat(nodeId, stats);
   }
 
-  async getDatanode(nodeId: string): Promise<DatanodeRecord> {
-    const id = validateNodeId(nodeId);
-    const read = await this.#kv.get(this.#keys.node(id));
-    if (read === undefined) throw notRegistered(id);
-    return nodeOf(parseNode(read));
+  getDatanode(nodeId: string): Promise<DatanodeRecord> {
+    return this.#datanodes.get(nodeId);
   }
 
-  async listDatanodes(): Promise<DatanodeRecord[]> {
-    const { kvs } = await this.#kv.rangeAll(this.#keys.nodes());
-    return kvs.map((kv) => nodeOf(parseNode(kv)));
+  listDatanodes(): Promise<DatanodeRecord[]> {
+    return this.#datanodes.list();
   }
 
-  async markDeadDatanodes(): Promise<string[]> {
-    const { kvs, revision } = await this.#kv.rangeAll(this.#keys.nodes());
-    const lives = await this.#kv.rangeAll(this.#keys.lives(), revision);
-    const live = new Set(lives.kvs.map((kv) => kv.key.slice(this.#keys.lives().length)));
-    const marked: string[] = [];
-    for (const first of kvs) {
-      const id = parseNode(first).id;
-      const key = this.#keys.node(id);
-      const liveKey = this.#keys.live(id);
-      const token = this.#token();
-      const dead = await this.#kv.optimistic(`mark datanode ${id} dead`, async ({ attempt }) => {
-        const read = attempt === 0 ? first : await this.#kv.get(key);
-        const hasLive = attempt === 0 ? live.has(id) : (await this.#kv.get(liveKey)) !== undefined;
-        if (read === undefined) return { done: false };
-        const node = parseNode(read);
-        if (node.op === token) return { done: true };
-        const silent = isSilent(nodeOf(node), this.#now(), this.#deadAfterMs);
-        if (node.state !== "alive" || (!silent && hasLive)) return { done: false };
-        return {
-          // A heartbeat in between changes the record (and re-creates the liveness key).
-          compare: [
-            ops.unchanged(key, read.modRevision),
-            ...(hasLive ? [] : [ops.absent(liveKey)]),
-          ],
-          // Without its liveness key, a dead node fails the placement check of `beginFile`.
-          success: [
-            ops.put(key, JSON.stringify({ ...node, state: "dead", op: token })),
-            ops.del(liveKey),
-          ],
-          result: true,
-        };
-      });
-      if (dead) marked.push(id);
-    }
-    return marked;
+  markDeadDatanodes(): Promise<string[]> {
+    return this.#datanodes.markSilentDead();
   }
 
-  async markDatanodeDead(nodeId: string): Promise<boolean> {
-    const id = validateNodeId(nodeId);
-    const key = this.#keys.node(id);
-    const token = this.#token();
-    return await this.#kv.optimistic(`mark datanode ${id} dead`, async () => {
-      const read = await this.#kv.get(key);
-      if (read === undefined) throw notRegistered(id);
-      const node = parseNode(read);
-      // Our own write whose answer was lost: it did mark the node.
-      if (node.op === token) return { done: true };
-      if (node.state === "dead") return { done: false };
-      return {
-        // A heartbeat or registration in between changes the record: read it again.
-        compare: [ops.unchanged(key, read.modRevision)],
-        // As markDeadDatanodes: without its liveness key the node takes no new blocks.
-        success: [
-          ops.put(key, JSON.stringify({ ...node, state: "dead", op: token })),
-          ops.del(this.#keys.live(id)),
-        ],
-        result: true,
-      };
-    });
+  markDatanodeDead(nodeId: string): Promise<boolean> {
+    return this.#datanodes.markDead(nodeId);
   }
 
   // --- block reports ------------------------------------------------------------------------
@@ -311,42 +211,18 @@ export class EtcdMetadataStore implements MetadataStore {
   async reportBlocks(nodeId: string, report: BlockReport): Promise<ReportResult> {
     const node = (await this.getDatanode(nodeId)).id;
     const valid = validateReport(report);
-    if (valid.kind === "full") {
-      await this.#fullReport(node, valid);
-      return classifyReport(await this.#placedOn(node), valid);
-    }
-    await this.#incrementalReport(node, valid);
+    await this.#reports.record(node, valid);
+    if (valid.kind === "full") return classifyReport(await this.#placedOn(node), valid);
     return classifyReport(await this.#placedOn(node, reportIds(valid)), valid);
   }
 
   async listReportedBlocks(nodeId: string): Promise<ReportedBlock[]> {
     const node = (await this.getDatanode(nodeId)).id;
-    const gen = await this.#kv.get(this.#keys.reportGen(node));
-    if (gen === undefined) return [];
-    return [...(await this.#reportedSet(node, gen.value)).values()];
+    return await this.#reports.listReported(node);
   }
 
   async listOrphans(graceMs: number): Promise<ReportedBlock[]> {
-    const cutoff = this.#now() - validateGrace(graceMs);
-    // One revision for every read: a file created between two reads must not make its blocks
-    // look like orphans.
-    const nodes = await this.#kv.rangeAll(this.#keys.nodes());
-    const at = nodes.revision;
-    const placements = await this.#kv.rangeAll(this.#keys.placementsOf(), at);
-    const placed = new Set(placements.kvs.map((kv) => {
-      const [node, blockId] = kv.key.slice(this.#keys.placementsOf().length).split("/");
-      return copyKey(blockId!, node!);
-    }));
-    const orphans: ReportedBlock[] = [];
-    for (const kv of nodes.kvs) {
-      const node = parseNode(kv).id;
-      const gen = await this.#kv.get(this.#keys.reportGen(node), at);
-      if (gen === undefined) continue;
-      for (const r of (await this.#reportedSet(node, gen.value, at)).values()) {
-        if (r.firstSeen <= cutoff && !placed.has(copyKey(r.blockId, node))) orphans.push(r);
-      }
-    }
-    return orphans;
+    return await this.#reports.listOrphans(this.#now() - validateGrace(graceMs));
   }
 
   async blocksOnNode(nodeId: string): Promise<PlacedBlock[]> {
@@ -373,7 +249,7 @@ export class EtcdMetadataStore implements MetadataStore {
           if (found.op === token) return { done: file };
           throw nameTaken(valid.name, found.state === "pending");
         }
-        await this.#checkPlacement(valid.blocks);
+        await this.#datanodes.checkPlacement(valid.blocks);
       }
       return {
         // One round trip: the name must be free and every node must hold its liveness key
@@ -405,7 +281,7 @@ export class EtcdMetadataStore implements MetadataStore {
       fileId,
       "add blocks to",
       (file) => addBlocksRecord(file, placements),
-      () => this.#checkPlacement(placements),
+      () => this.#datanodes.checkPlacement(placements),
     );
   }
 
@@ -426,7 +302,7 @@ export class EtcdMetadataStore implements MetadataStore {
       fileId,
       "move a block of",
       (file) => moveBlockRecord(file, blockId, from, to),
-      () => this.#checkPlacement([{ node: to, role: { kind: "part", index: 0 } }]),
+      () => this.#datanodes.checkPlacement([{ node: to, role: { kind: "part", index: 0 } }]),
     );
   }
 
@@ -501,12 +377,6 @@ export class EtcdMetadataStore implements MetadataStore {
     return `${this.#instance}:${++this.#ops}`;
   }
 
-  /** Renews the node's lease, or grants a new one when it expired (or there was none). */
-  async #liveLease(existing: string | undefined): Promise<string> {
-    if (existing !== undefined && await this.#kv.keepAlive(existing)) return existing;
-    return await this.#kv.grantLease(this.#leaseTtl);
-  }
-
   async #allocateFileId(): Promise<number> {
     while (this.#nextId >= this.#endId) {
       this.#refill ??= this.#reserveIds().finally(() => this.#refill = null);
@@ -544,24 +414,6 @@ export class EtcdMetadataStore implements MetadataStore {
     const read = await this.#kv.get(this.#keys.file(fileId));
     if (read !== undefined) this.#rememberName(fileId, read.value);
     return read?.value;
-  }
-
-  async #checkPlacement(placements: readonly BlockPlacement[]): Promise<void> {
-    const ids = [...new Set(placements.map((p) => validateNodeId(p.node)))];
-    const reads = await this.#kv.getMany([
-      ...ids.map((id) => this.#keys.node(id)),
-      ...ids.map((id) => this.#keys.live(id)),
-    ]);
-    ids.forEach((id, i) => {
-      const read = reads[i];
-      checkPlacementTarget(id, read === undefined ? undefined : nodeOf(parseNode(read)));
-      if (reads[ids.length + i] === undefined) {
-        throw new CdfsError(
-          "CONFLICT",
-          `datanode ${id} has missed its heartbeats (its liveness lease expired): no block may be placed on it`,
-        );
-      }
-    });
   }
 
   /**
@@ -688,161 +540,4 @@ export class EtcdMetadataStore implements MetadataStore {
     }
     return placed.sort((a, b) => a.blockId < b.blockId ? -1 : a.blockId > b.blockId ? 1 : 0);
   }
-
-  /** A node's reported blocks of one generation. */
-  async #reportedSet(
-    node: string,
-    gen: string,
-    revision?: string,
-  ): Promise<Map<string, ReportedBlock>> {
-    const prefix = this.#keys.report(node, gen, "");
-    const { kvs } = await this.#kv.rangeAll(prefix, revision);
-    return new Map(kvs.map((kv) => {
-      const blockId = kv.key.slice(prefix.length);
-      return [blockId, reportedOf(node, blockId, kv.value)];
-    }));
-  }
-
-  /**
-   * A full report: the node's new set is staged under a fresh generation, then one
-   * transaction makes it current and drops the old one. If another report made a generation
-   * current meanwhile, the staged one is dropped and the report planned again.
-   */
-  async #fullReport(node: string, report: BlockReport & { kind: "full" }): Promise<void> {
-    const genKey = this.#keys.reportGen(node);
-    for (let round = 0;; round++) {
-      const genRead = await this.#kv.get(genKey);
-      const all = await this.#kv.rangeAll(this.#keys.report(node));
-      const before = new Map<string, ReportedBlock>();
-      const stale = new Set<string>();
-      const now = this.#now();
-      for (const kv of all.kvs) {
-        const [gen, blockId] = kv.key.slice(this.#keys.report(node).length).split("/");
-        if (gen === genRead?.value) before.set(blockId!, reportedOf(node, blockId!, kv.value));
-        else if (now - generationTime(gen!) > STALE_GENERATION_MS) stale.add(gen!);
-      }
-      const changes = planReport(node, before, report, now);
-      const cleanup = [...stale].map((g) => ops.delPrefix(this.#keys.report(node, g, "")));
-      if (changes.upserts.length === 0 && changes.removed.length === 0) {
-        if (cleanup.length > 0) await this.#kv.writeIdempotent(cleanup);
-        return;
-      }
-      const next = new Map(before);
-      for (const id of changes.removed) next.delete(id);
-      for (const r of changes.upserts) next.set(r.blockId, r);
-      const gen = `${now.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-      const staged = [...next.values()].map((r) =>
-        ops.put(this.#keys.report(node, gen, r.blockId), JSON.stringify([r.length, r.firstSeen]))
-      );
-      for (let i = 0; i < staged.length; i += STAGE_BATCH) {
-        await this.#kv.writeIdempotent(staged.slice(i, i + STAGE_BATCH));
-      }
-      const flipped = await this.#kv.optimistic(`record a block report of ${node}`, async (
-        { attempt },
-      ) => {
-        if (attempt > 0) return { done: (await this.#kv.get(genKey))?.value === gen };
-        return {
-          compare: [ops.asRead(genKey, genRead)],
-          success: [
-            ops.put(genKey, gen),
-            ...(genRead === undefined
-              ? []
-              : [ops.delPrefix(this.#keys.report(node, genRead.value, ""))]),
-            ...cleanup,
-          ],
-          result: true,
-        };
-      });
-      if (flipped) return;
-      await this.#kv.writeIdempotent([ops.delPrefix(this.#keys.report(node, gen, ""))]);
-      if (round >= 8) {
-        throw new CdfsError(
-          "CONFLICT",
-          `gave up recording a full block report of datanode ${node}: other reports kept winning`,
-        );
-      }
-    }
-  }
-
-  /** An incremental report: one transaction conditioned on the generation and every key. */
-  async #incrementalReport(
-    node: string,
-    report: BlockReport & { kind: "incremental" },
-  ): Promise<void> {
-    const genKey = this.#keys.reportGen(node);
-    await this.#kv.optimistic(`record a block report of ${node}`, async () => {
-      const genRead = await this.#kv.get(genKey);
-      const gen = genRead?.value ??
-        `${this.#now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-      const ids = reportIds(report);
-      const keys = ids.map((id) => this.#keys.report(node, gen, id));
-      const reads = await this.#kv.getMany(keys);
-      const before = new Map<string, ReportedBlock>();
-      ids.forEach((id, i) => {
-        const read = reads[i];
-        if (read !== undefined) before.set(id, reportedOf(node, id, read.value));
-      });
-      const changes = planReport(node, before, report, this.#now());
-      if (changes.upserts.length === 0 && changes.removed.length === 0) return { done: undefined };
-      const byId = new Map(ids.map((id, i) => [id, i]));
-      const touched = [...changes.upserts.map((r) => r.blockId), ...changes.removed];
-      return {
-        compare: [
-          ops.asRead(genKey, genRead),
-          ...touched.map((id) => ops.asRead(keys[byId.get(id)!]!, reads[byId.get(id)!])),
-        ],
-        success: [
-          ...(genRead === undefined ? [ops.put(genKey, gen)] : []),
-          ...changes.upserts.map((r) =>
-            ops.put(
-              this.#keys.report(node, gen, r.blockId),
-              JSON.stringify([r.length, r.firstSeen]),
-            )
-          ),
-          ...changes.removed.map((id) => ops.del(this.#keys.report(node, gen, id))),
-        ],
-        result: undefined,
-      };
-    });
-  }
-}
-
-function parseFile(kv: Kv): StoredFile {
-  return parseJson(kv) as StoredFile;
-}
-
-function parseNode(kv: Kv): StoredNode {
-  return parseJson(kv) as StoredNode;
-}
-
-function parseJson(kv: Kv): unknown {
-  try {
-    return JSON.parse(kv.value);
-  } catch (error) {
-    throw new CdfsError("CORRUPT", `etcd key ${kv.key} does not hold valid JSON`, {
-      cause: error,
-    });
-  }
-}
-
-/** The record without the bookkeeping fields. */
-function fileOf(stored: StoredFile): FileRecord {
-  const { op: _op, ...file } = stored;
-  return file;
-}
-
-function nodeOf(stored: StoredNode): DatanodeRecord {
-  const { op: _op, lease: _lease, ...node } = stored;
-  return node;
-}
-
-function reportedOf(node: string, blockId: string, value: string): ReportedBlock {
-  const [length, firstSeen] = JSON.parse(value) as [number, number];
-  return { node, blockId, length, firstSeen };
-}
-
-/** The time a generation token was made (its first part, base 36). */
-function generationTime(gen: string): number {
-  const time = parseInt(gen.split("-")[0] ?? "", 36);
-  return Number.isFinite(time) ? time : 0;
 }

@@ -15,8 +15,8 @@ import {
   type ReportedBlock,
   type ReportedBlockEntry,
   type ReportResult,
-  validateByteCount,
 } from "./model.ts";
+import { validateByteCount } from "./validate_fields.ts";
 
 /**
  * Validates a block report: bounds, block ids, lengths, no id twice.

@@ -8,28 +8,17 @@
  * the lock. The calls are synchronous inside, so the concurrent callers of one instance never
  * interleave inside a transaction.
  *
- * **Group commit.** `node:sqlite` is synchronous: a commit and its fsync stop the event loop,
- * so one transaction per write would make concurrent callers (a namenode's clients) wait for
- * one fsync each, in turn. Instead the writes asked for in one turn of the event loop are
- * queued and run at its end (`setImmediate`) in one `BEGIN IMMEDIATE` ... `COMMIT`, one fsync
- * for the group, each write inside a `SAVEPOINT` of its own: a write that fails (a name taken,
- * a bad state) is rolled back to its savepoint and fails alone, the others go on and see the
- * effects of the writes before them, as if run one after another in the order asked. No write
- * is answered before the group's COMMIT is durable; if the COMMIT (or an error that ends the
- * whole transaction) fails, every write of the group fails with it, none applied. A lone
- * write costs one more turn of the event loop, a few microseconds.
+ * **Group commit.** The writes asked for in one turn of the event loop share one transaction
+ * and its fsync, each in a savepoint of its own (`sqlite_group_commit.ts`).
  *
  * @module
  */
-import { setImmediate } from "node:timers";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import {
   type BlockPlacement,
-  type BlockRecord,
   type BlockRef,
   type BlockReport,
-  compareBlocks,
   type DatanodeRecord,
   type DatanodeRegistration,
   type FileCommit,
@@ -39,16 +28,15 @@ import {
   LIST_LIMITS,
   type ListFilesOptions,
   type NewFile,
-  objectIdOf,
   type PlacedBlock,
   type ReportedBlock,
   type ReportResult,
-  validateFileName,
-  validateNamePrefix,
-  validateNodeId,
 } from "./model.ts";
+import { validateFileName, validateNamePrefix, validateNodeId } from "./validate_fields.ts";
 import { nameTaken, noFileNamed, noFileWithId, notRegistered } from "./failures.ts";
 import { classifyReport, planReport, reportIds, validateReport } from "./reports.ts";
+import { GroupCommit, type GroupCommitStats, sqliteError } from "./sqlite_group_commit.ts";
+import { blockOf, nodeOf, reportedOf, SqliteRows } from "./sqlite_rows.ts";
 import { migrate } from "./sqlite_schema.ts";
 import { DEFAULT_DEAD_AFTER_MS, type MetadataStore, type MetadataStoreOptions } from "./store.ts";
 import {
@@ -56,7 +44,6 @@ import {
   addBlocksRecord,
   checkPlacementTarget,
   commitRecord,
-  copyKey,
   dropBlocksRecord,
   heartbeatRecord,
   isSilent,
@@ -86,40 +73,6 @@ export interface SqliteStoreOptions extends MetadataStoreOptions {
   readonly groupCommit?: boolean;
 }
 
-type Row = Record<string, unknown>;
-
-/** The most writes one group transaction takes; more wait for the next group. */
-const MAX_GROUP = 256;
-
-/** A write waiting for its group. */
-interface QueuedWrite {
-  readonly what: string;
-  readonly fn: () => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/** What one write of a group came to, before the group's COMMIT. */
-type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/**
- * Statistics of the group commit: how many writes, in how many transactions.
- *
- * @example
- * ```ts
- * import type { GroupCommitStats } from "./sqlite_store.ts";
- * const perCommit = (s: GroupCommitStats) => s.writes / Math.max(1, s.commits);
- * ```
- */
-export interface GroupCommitStats {
-  /** Writes run. */
-  readonly writes: number;
-  /** Transactions committed (or attempted) for them. */
-  readonly commits: number;
-  /** The most writes one transaction took. */
-  readonly largest: number;
-}
-
 /**
  * The SQLite metadata store.
  *
@@ -138,13 +91,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #deadAfterMs: number;
-  /** Prepared statements by SQL text: preparing costs as much as running a small one. */
-  readonly #statements = new Map<string, StatementSync>();
-  readonly #groupCommit: boolean;
-  /** Writes waiting for the end of this event-loop turn. */
-  #queue: QueuedWrite[] = [];
-  #flushScheduled = false;
-  #stats = { writes: 0, commits: 0, largest: 0 };
+  readonly #rows: SqliteRows;
+  readonly #groups: GroupCommit;
   #closed = false;
 
   private constructor(db: DatabaseSync, path: string, options: SqliteStoreOptions) {
@@ -152,7 +100,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.description = `sqlite:${path}`;
     this.#now = options.now ?? Date.now;
     this.#deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
-    this.#groupCommit = options.groupCommit ?? true;
+    this.#rows = new SqliteRows(db);
+    this.#groups = new GroupCommit(db, options.groupCommit ?? true);
   }
 
   /**
@@ -170,7 +119,7 @@ export class SqliteMetadataStore implements MetadataStore {
    * ```
    */
   get groupCommitStats(): GroupCommitStats {
-    return { ...this.#stats };
+    return this.#groups.stats;
   }
 
   /**
@@ -218,7 +167,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write("register a datanode", () => {
       const old = this.#node(validateNodeId(registration.id));
       const next = registerRecord(old ?? null, registration, this.#now());
-      this.#run(
+      this.#rows.run(
         `INSERT INTO datanodes (id, address, capacity, free, registered, last_heartbeat, state)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET capacity = excluded.capacity, free = excluded.free,
@@ -248,13 +197,13 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   listDatanodes(): Promise<DatanodeRecord[]> {
-    return this.#read(() => this.#all("SELECT * FROM datanodes ORDER BY id").map(nodeOf));
+    return this.#read(() => this.#rows.all("SELECT * FROM datanodes ORDER BY id").map(nodeOf));
   }
 
   markDeadDatanodes(): Promise<string[]> {
     return this.#write("mark datanodes dead", () => {
       const now = this.#now();
-      const silent = this.#all("SELECT * FROM datanodes WHERE state = 'alive' ORDER BY id")
+      const silent = this.#rows.all("SELECT * FROM datanodes WHERE state = 'alive' ORDER BY id")
         .map(nodeOf).filter((n) => isSilent(n, now, this.#deadAfterMs));
       for (const node of silent) this.#saveNode({ ...node, state: "dead" });
       return silent.map((n) => n.id);
@@ -281,14 +230,18 @@ export class SqliteMetadataStore implements MetadataStore {
         placed.push(...this.#placed(node));
       } else {
         for (const id of reportIds(valid)) {
-          const row = this.#get("SELECT * FROM reported WHERE node = ? AND block_id = ?", node, id);
+          const row = this.#rows.get(
+            "SELECT * FROM reported WHERE node = ? AND block_id = ?",
+            node,
+            id,
+          );
           if (row !== undefined) before.set(id, reportedOf(row));
           placed.push(...this.#placed(node, id));
         }
       }
       const changes = planReport(node, before, valid, this.#now());
       for (const r of changes.upserts) {
-        this.#run(
+        this.#rows.run(
           `INSERT INTO reported (node, block_id, length, first_seen) VALUES (?, ?, ?, ?)
            ON CONFLICT (node, block_id) DO UPDATE SET length = excluded.length`,
           r.node,
@@ -298,7 +251,7 @@ export class SqliteMetadataStore implements MetadataStore {
         );
       }
       for (const id of changes.removed) {
-        this.#run("DELETE FROM reported WHERE node = ? AND block_id = ?", node, id);
+        this.#rows.run("DELETE FROM reported WHERE node = ? AND block_id = ?", node, id);
       }
       return classifyReport(placed, valid);
     });
@@ -311,7 +264,7 @@ export class SqliteMetadataStore implements MetadataStore {
   listOrphans(graceMs: number): Promise<ReportedBlock[]> {
     return this.#read(() => {
       const cutoff = this.#now() - validateGrace(graceMs);
-      return this.#all(
+      return this.#rows.all(
         `SELECT r.* FROM reported r WHERE r.first_seen <= ? AND NOT EXISTS
            (SELECT 1 FROM blocks b WHERE b.node = r.node AND b.block_id = r.block_id)
          ORDER BY r.node, r.block_id`,
@@ -328,11 +281,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write("begin a file", () => {
       const valid = validateNewFile(spec);
       this.#checkPlacement(valid.blocks);
-      const taken = this.#get("SELECT state FROM files WHERE name = ?", valid.name);
+      const taken = this.#rows.get("SELECT state FROM files WHERE name = ?", valid.name);
       if (taken !== undefined) throw nameTaken(valid.name, taken.state === "pending");
       const now = this.#now();
       // AUTOINCREMENT: an id is never handed out again, even after its file is deleted.
-      const row = this.#get(
+      const row = this.#rows.get(
         `INSERT INTO files (name, code, length, digest, state, created, version)
          VALUES (?, ?, ?, ?, 'pending', ?, 1) RETURNING file_id`,
         valid.name,
@@ -342,7 +295,7 @@ export class SqliteMetadataStore implements MetadataStore {
         now,
       )!;
       const file = newFileRecord(row.file_id as number, valid, now);
-      this.#saveFile(null, file);
+      this.#rows.saveFile(null, file);
       return file;
     });
   }
@@ -382,9 +335,12 @@ export class SqliteMetadataStore implements MetadataStore {
   getFile(name: string): Promise<FileRecord> {
     return this.#read(() => {
       const valid = validateFileName(name);
-      const row = this.#get("SELECT * FROM files WHERE name = ? AND state != 'pending'", valid);
+      const row = this.#rows.get(
+        "SELECT * FROM files WHERE name = ? AND state != 'pending'",
+        valid,
+      );
       if (row === undefined) throw noFileNamed(valid);
-      return this.#fileOf(row);
+      return this.#rows.fileOf(row);
     });
   }
 
@@ -396,7 +352,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#read(() => {
       const valid = validateNamePrefix(prefix);
       const { after, limit, includePending } = validateListOptions(options);
-      const rows = this.#all(
+      const rows = this.#rows.all(
         `SELECT * FROM files
          WHERE name >= ? AND substr(name, 1, length(?)) = ? AND (? IS NULL OR name > ?)
            AND (? OR state != 'pending')
@@ -409,17 +365,20 @@ export class SqliteMetadataStore implements MetadataStore {
         includePending ? 1 : 0,
         limit ?? LIST_LIMITS.default,
       );
-      return rows.map((r) => this.#fileOf(r));
+      return rows.map((r) => this.#rows.fileOf(r));
     });
   }
 
   deleteFile(name: string): Promise<FileRecord> {
     return this.#write("delete a file", () => {
       const valid = validateFileName(name);
-      const row = this.#get("SELECT * FROM files WHERE name = ? AND state != 'pending'", valid);
+      const row = this.#rows.get(
+        "SELECT * FROM files WHERE name = ? AND state != 'pending'",
+        valid,
+      );
       if (row === undefined) throw noFileNamed(valid);
-      const file = this.#fileOf(row);
-      this.#saveFile(file, null);
+      const file = this.#rows.fileOf(row);
+      this.#rows.saveFile(file, null);
       return file;
     });
   }
@@ -427,7 +386,7 @@ export class SqliteMetadataStore implements MetadataStore {
   close(): Promise<void> {
     if (!this.#closed) {
       // Writes already asked for are run (or fail) before the connection goes.
-      while (this.#queue.length > 0) this.#flush();
+      this.#groups.close();
       this.#closed = true;
       this.#db.close();
     }
@@ -452,90 +411,7 @@ export class SqliteMetadataStore implements MetadataStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ what, fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#groupCommit) {
-        this.#flush();
-      } else if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => {
-          this.#flushScheduled = false;
-          while (this.#queue.length > 0 && !this.#closed) this.#flush();
-        });
-      }
-    });
-  }
-
-  /**
-   * Runs the queued writes (at most {@linkcode MAX_GROUP}) in one transaction, each in a
-   * savepoint of its own when there are several, and settles them once it committed.
-   */
-  #flush(): void {
-    const group = this.#queue.splice(0, MAX_GROUP);
-    if (group.length === 0) return;
-    this.#stats.writes += group.length;
-    this.#stats.commits++;
-    this.#stats.largest = Math.max(this.#stats.largest, group.length);
-    const failAll = (error: unknown, what: string) => {
-      const failure = isCdfsError(error) ? error : sqliteError(error, what);
-      for (const write of group) write.reject(failure);
-    };
-    try {
-      this.#db.exec("BEGIN IMMEDIATE");
-    } catch (error) {
-      return failAll(error, group[0]!.what);
-    }
-    const alone = group.length === 1;
-    const outcomes: WriteOutcome[] = [];
-    for (const write of group) {
-      try {
-        if (!alone) this.#db.exec("SAVEPOINT w");
-        const value = write.fn();
-        if (!alone) this.#db.exec("RELEASE w");
-        outcomes.push({ ok: true, value });
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-        // Some errors (a full disk, an I/O error) end the whole transaction: then nothing of
-        // the group stands, the writes before this one included.
-        if (!this.#db.isTransaction) return failAll(error, write.what);
-        try {
-          if (alone) {
-            this.#db.exec("ROLLBACK");
-          } else {
-            this.#db.exec("ROLLBACK TO w");
-            this.#db.exec("RELEASE w");
-          }
-        } catch (undo) {
-          this.#rollback();
-          return failAll(undo, write.what);
-        }
-      }
-    }
-    if (this.#db.isTransaction) {
-      try {
-        this.#db.exec("COMMIT");
-      } catch (error) {
-        this.#rollback();
-        return failAll(error, `${group[0]!.what} (committing ${group.length} writes)`);
-      }
-    }
-    group.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) {
-        write.resolve(outcome.value);
-      } else {
-        const { error } = outcome;
-        write.reject(isCdfsError(error) ? error : sqliteError(error, write.what));
-      }
-    });
-  }
-
-  #rollback(): void {
-    try {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-    } catch {
-      // The failed statement may already have rolled the transaction back.
-    }
+    return this.#groups.write(what, fn);
   }
 
   #mutate<T extends FileRecord | null>(
@@ -546,7 +422,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write(`${what} a file`, () => {
       const file = this.#existingFile(validateFileId(fileId));
       const next = change(file);
-      this.#saveFile(file, next);
+      this.#rows.saveFile(file, next);
       return next;
     });
   }
@@ -557,29 +433,8 @@ export class SqliteMetadataStore implements MetadataStore {
 
   // --- rows ---------------------------------------------------------------------------------
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #run(sql: string, ...params: SQLInputValue[]): void {
-    this.#statement(sql).run(...params);
-  }
-
-  #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.#statement(sql).get(...params) as Row | undefined;
-  }
-
-  #all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.#statement(sql).all(...params) as Row[];
-  }
-
   #node(id: string): DatanodeRecord | undefined {
-    const row = this.#get("SELECT * FROM datanodes WHERE id = ?", id);
+    const row = this.#rows.get("SELECT * FROM datanodes WHERE id = ?", id);
     return row === undefined ? undefined : nodeOf(row);
   }
 
@@ -591,7 +446,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #saveNode(node: DatanodeRecord): void {
-    this.#run(
+    this.#rows.run(
       "UPDATE datanodes SET capacity = ?, free = ?, last_heartbeat = ?, state = ? WHERE id = ?",
       node.capacity,
       node.free,
@@ -605,7 +460,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const ids = [...new Set(placements.map((p) => p.node))];
     // One statement for every node (a put places on up to 16), not one per node.
     const found = new Map(
-      this.#all(
+      this.#rows.all(
         "SELECT id, state FROM datanodes WHERE id IN (SELECT value FROM json_each(?))",
         JSON.stringify(ids),
       ).map((row) => [row.id as string, { state: row.state as DatanodeRecord["state"] }]),
@@ -614,12 +469,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #reported(node: string): ReportedBlock[] {
-    return this.#all("SELECT * FROM reported WHERE node = ? ORDER BY block_id", node)
+    return this.#rows.all("SELECT * FROM reported WHERE node = ? ORDER BY block_id", node)
       .map(reportedOf);
   }
 
   #placed(node: string, blockId?: string): PlacedBlock[] {
-    const rows = this.#all(
+    const rows = this.#rows.all(
       `SELECT b.*, f.name FROM blocks b JOIN files f ON f.file_id = b.file_id
        WHERE b.node = ? AND (? IS NULL OR b.block_id = ?) ORDER BY b.block_id`,
       node,
@@ -634,165 +489,8 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #existingFile(fileId: number): FileRecord {
-    const row = this.#get("SELECT * FROM files WHERE file_id = ?", fileId);
+    const row = this.#rows.get("SELECT * FROM files WHERE file_id = ?", fileId);
     if (row === undefined) throw noFileWithId(fileId);
-    return this.#fileOf(row);
+    return this.#rows.fileOf(row);
   }
-
-  #fileOf(row: Row): FileRecord {
-    const fileId = row.file_id as number;
-    const blocks = this.#all("SELECT * FROM blocks WHERE file_id = ?", fileId).map(blockOf);
-    return {
-      fileId,
-      objectId: objectIdOf(fileId),
-      name: row.name as string,
-      code: row.code as string,
-      length: row.length as number | null,
-      digest: row.digest as string | null,
-      state: row.state as FileState,
-      created: row.created as number,
-      committed: row.committed as number | null,
-      version: row.version as number,
-      blocks: blocks.sort(compareBlocks),
-    };
-  }
-
-  /** Writes the difference between two records of one file (null: absent). */
-  #saveFile(old: FileRecord | null, next: FileRecord | null): void {
-    if (next === null) {
-      if (old !== null) this.#run("DELETE FROM files WHERE file_id = ?", old.fileId);
-      return;
-    }
-    // (A new file's row was just inserted with everything but its blocks.)
-    if (old !== null) this.#updateFileRow(next);
-    this.#saveBlocks(old, next);
-  }
-
-  #updateFileRow(next: FileRecord): void {
-    this.#run(
-      `UPDATE files SET length = ?, digest = ?, state = ?, committed = ?, version = ?
-       WHERE file_id = ?`,
-      next.length,
-      next.digest,
-      next.state,
-      next.committed,
-      next.version,
-      next.fileId,
-    );
-  }
-
-  #saveBlocks(old: FileRecord | null, next: FileRecord): void {
-    if (old === null || old.blocks.length === 0) {
-      for (const b of next.blocks) this.#insertBlock(next.fileId, b);
-      return;
-    }
-    const before = new Map(old.blocks.map((b) => [copyKey(b.blockId, b.node), b]));
-    // Each copy of the new record with its old self (undefined: a new copy).
-    const pairs = next.blocks.map((b) => ({ b, was: before.get(copyKey(b.blockId, b.node)) }));
-    for (const { was } of pairs) {
-      if (was !== undefined) before.delete(copyKey(was.blockId, was.node));
-    }
-    // What is left of the old record are the copies dropped.
-    for (const b of before.values()) {
-      this.#run("DELETE FROM blocks WHERE node = ? AND block_id = ?", b.node, b.blockId);
-    }
-    // The copies kept whose state changed. When they all take one state and are every kept
-    // copy not in it already (a commit: every pending copy becomes stored), one statement
-    // does it; the rows of the file are the kept copies here (the new ones come after).
-    let changed = 0;
-    let to: BlockRecord["state"] | undefined;
-    let bulk = true;
-    for (const { b, was } of pairs) {
-      if (was === undefined || was.state === b.state) continue;
-      changed++;
-      to ??= b.state;
-      if (b.state !== to) bulk = false;
-    }
-    if (bulk && changed > 1) {
-      for (const { b, was } of pairs) {
-        if (was !== undefined && was.state !== to && b.state !== to) bulk = false;
-      }
-    }
-    if (bulk && changed > 1) {
-      this.#run(
-        "UPDATE blocks SET state = ? WHERE file_id = ? AND state != ?",
-        to!,
-        next.fileId,
-        to!,
-      );
-    } else {
-      for (const { b, was } of pairs) {
-        if (was === undefined || was.state === b.state) continue;
-        this.#run(
-          "UPDATE blocks SET state = ? WHERE node = ? AND block_id = ?",
-          b.state,
-          b.node,
-          b.blockId,
-        );
-      }
-    }
-    for (const { b, was } of pairs) if (was === undefined) this.#insertBlock(next.fileId, b);
-  }
-
-  #insertBlock(fileId: number, b: BlockRecord): void {
-    this.#run(
-      "INSERT INTO blocks (node, block_id, file_id, kind, idx, state) VALUES (?, ?, ?, ?, ?, ?)",
-      b.node,
-      b.blockId,
-      fileId,
-      b.role.kind,
-      b.role.index,
-      b.state,
-    );
-  }
-}
-
-function nodeOf(row: Row): DatanodeRecord {
-  return {
-    id: row.id as string,
-    address: row.address as string,
-    capacity: row.capacity as number,
-    free: row.free as number,
-    registered: row.registered as number,
-    lastHeartbeat: row.last_heartbeat as number,
-    state: row.state as DatanodeRecord["state"],
-  };
-}
-
-function blockOf(row: Row): BlockRecord {
-  return {
-    blockId: row.block_id as string,
-    role: { kind: row.kind as "part" | "coded", index: row.idx as number },
-    node: row.node as string,
-    state: row.state as BlockRecord["state"],
-  };
-}
-
-function reportedOf(row: Row): ReportedBlock {
-  return {
-    node: row.node as string,
-    blockId: row.block_id as string,
-    length: row.length as number,
-    firstSeen: row.first_seen as number,
-  };
-}
-
-/** SQLite's messages of SQLITE_BUSY, _LOCKED, _IOERR, _FULL and _CANTOPEN (sqlite3ErrStr). */
-const UNAVAILABLE_MESSAGES =
-  /^(database is locked|database table is locked|disk I\/O error|database or disk is full|unable to open database file)/;
-
-function sqliteError(error: unknown, what: string): CdfsError {
-  const message = (error as Error)?.message ?? String(error);
-  const code = (error as { errcode?: number })?.errcode;
-  // 5 SQLITE_BUSY, 6 SQLITE_LOCKED, 10 SQLITE_IOERR, 13 SQLITE_FULL, 14 SQLITE_CANTOPEN.
-  const primary = code === undefined ? undefined : code & 0xff;
-  // Deno's node:sqlite gives no errcode: then SQLite's messages for the same codes tell.
-  const unavailable = code === undefined
-    ? UNAVAILABLE_MESSAGES.test(message)
-    : primary === 5 || primary === 6 || primary === 10 || primary === 13 || primary === 14;
-  return new CdfsError(
-    unavailable ? "UNAVAILABLE" : "INTERNAL",
-    `metadata database: ${what}: ${message.split("\n")[0]}`,
-    { cause: error },
-  );
 }

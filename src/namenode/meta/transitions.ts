@@ -13,7 +13,6 @@ import {
   type BlockPlacement,
   type BlockRecord,
   type BlockRef,
-  canonicalAddress,
   compareBlocks,
   type DatanodeRecord,
   type DatanodeRegistration,
@@ -24,6 +23,9 @@ import {
   MAX_BLOCKS_PER_FILE,
   type NewFile,
   objectIdOf,
+} from "./model.ts";
+import {
+  canonicalAddress,
   validateByteCount,
   validateCodeName,
   validateCommittedState,
@@ -31,7 +33,7 @@ import {
   validateFileName,
   validateNodeId,
   validateRole,
-} from "./model.ts";
+} from "./validate_fields.ts";
 
 /**
  * Validates what a caller gives to begin a file (before any id is allocated for it).

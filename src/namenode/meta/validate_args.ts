@@ -6,7 +6,8 @@
  */
 import { typeName } from "../../core/quote.ts";
 import { CdfsError } from "../../core/errors.ts";
-import { LIST_LIMITS, type ListFilesOptions, validateNamePrefix } from "./model.ts";
+import { LIST_LIMITS, type ListFilesOptions } from "./model.ts";
+import { validateNamePrefix } from "./validate_fields.ts";
 
 /**
  * Validates a file id: a positive safe integer.

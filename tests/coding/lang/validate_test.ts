@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import { isCdfsError } from "../../../src/core/errors.ts";
-import {
-  expandBlockName,
-  validateModule,
-  validateProgram,
-} from "../../../src/coding/lang/validate.ts";
+import { expandBlockName, validateModule } from "../../../src/coding/lang/validate.ts";
+import { validateProgram } from "../../../src/coding/lang/validate_program.ts";
 
 /**
  * Loose JSON: the tests reach into a module and break it in every way a hand-written file

@@ -16,7 +16,7 @@ import type {
   CodingOutput,
   ResolvedSource,
   StreamResolver,
-} from "../../../src/coding/runtime/interpreter.ts";
+} from "../../../src/coding/runtime/stream_resolver.ts";
 import type {
   CodingModule,
   FieldWidth,

@@ -1,0 +1,166 @@
+/**
+ * The STORE of one block ({@linkcode storeBlock}, `DataNodeClient.store`): the bytes stream
+ * through pooled buffers, and the node's reply is checked against the digest of what was
+ * sent.
+ *
+ * @module
+ */
+import { formatChecksum } from "../checksum/checksum.ts";
+import { CdfsError } from "../core/errors.ts";
+import { DEFAULT_CHUNK_SIZE, FRAME_TYPE } from "../protocol/frame.ts";
+import type { StoreRequest } from "../protocol/requests.ts";
+import { parseResponse } from "../protocol/response_validation.ts";
+import { type OutgoingChunk, readChunks, sendChunks } from "../protocol/stream.ts";
+import { bufferPoolFor } from "./buffer_pools.ts";
+import { type ByteReader, isByteReader, iterableReader } from "./byte_io.ts";
+import type { NodeConnection } from "./node_connection.ts";
+import { checkByteCount, checkChunkSize } from "./request_checks.ts";
+
+/**
+ * Where a STORE reads the block from: a reader (a `Deno.FsFile`, `Deno.stdin`), read straight
+ * into pooled buffers, or chunks of any sizes (copied once into pooled buffers).
+ *
+ * @example
+ * ```ts
+ * import type { StoreSource } from "./store.ts";
+ * const fromMemory: StoreSource = [new TextEncoder().encode("hello")];
+ * const fromStdin: StoreSource = Deno.stdin;
+ * ```
+ */
+export type StoreSource = ByteReader | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * Options of {@linkcode storeBlock}.
+ *
+ * @example
+ * ```ts
+ * import type { StoreOptions } from "./store.ts";
+ * const options: StoreOptions = { overwrite: true, length: 5, onProgress: (n) => void n };
+ * ```
+ */
+export interface StoreOptions {
+  /** Replace an existing block instead of failing with `EXISTS` (default false). */
+  overwrite?: boolean;
+  /**
+   * The exact length, when known: the node rejects a stream of another length, and this side
+   * stops before sending more than that.
+   */
+  length?: number;
+  /** The chunk size, 4096..16777216 (default 1 MiB). */
+  chunkSize?: number;
+  /** Called after each chunk was sent, with the bytes sent so far. */
+  onProgress?: (bytesSent: number) => void;
+}
+
+/**
+ * What a STORE did; `digest` is the block digest the node confirmed.
+ *
+ * @example
+ * ```ts
+ * import type { StoreResult } from "./store.ts";
+ * const r: StoreResult = { block: "b", length: 0, chunks: 0, digest: "ef46db3751d8e999" };
+ * ```
+ */
+export interface StoreResult {
+  /** The block id. */
+  block: string;
+  /** Bytes stored. */
+  length: number;
+  /** Chunks sent. */
+  chunks: number;
+  /** The block digest (16 hex digits), equal on both sides. */
+  digest: string;
+}
+
+/**
+ * Stores a block from a reader or from chunks. Resolves once the node has made the block
+ * durable and confirmed the digest of exactly the bytes sent.
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
+ * ```ts ignore
+ * using file = await Deno.open("movie.mkv");
+ * const { size } = await file.stat();
+ * const result = await storeBlock(link, "movie.mkv.0", file, { length: size });
+ * console.log(result.digest);
+ * ```
+ *
+ * @param link The connection to the node.
+ * @param id The block id.
+ * @param source The bytes.
+ * @param options Overwrite, declared length, chunk size, progress.
+ * @returns Length, chunk count and digest.
+ * @throws {CdfsError} `EXISTS` (without `overwrite`), `BAD_REQUEST` (length mismatch, bad
+ * id), `CORRUPT`, `UNAVAILABLE`, `TIMEOUT`, all naming the node; an error of the source
+ * itself is thrown as it is.
+ */
+export async function storeBlock(
+  link: NodeConnection,
+  id: string,
+  source: StoreSource,
+  options: StoreOptions = {},
+): Promise<StoreResult> {
+  const block = link.checkId(id);
+  const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  const request: StoreRequest = { op: "STORE", block, chunkSize };
+  if (options.length !== undefined) {
+    request.length = checkByteCount(options.length, "store length");
+  }
+  if (options.overwrite) request.overwrite = true;
+  const reader = isByteReader(source) ? source : iterableReader(source);
+  // Errors of the source are the caller's, not the node's: remember them to tell them apart.
+  let sourceError: unknown = undefined;
+  const guarded: ByteReader = {
+    read: async (view) => {
+      try {
+        return await reader.read(view);
+      } catch (e) {
+        sourceError = e;
+        throw e;
+      }
+    },
+  };
+  const conn = await link.acquire();
+  try {
+    await conn.writeJsonFrame(FRAME_TYPE.REQUEST, request);
+    const chunks = counted(
+      readChunks(guarded, bufferPoolFor(chunkSize), chunkSize, { headroom: true }),
+      options.onProgress,
+    );
+    const sent = await sendChunks(conn, chunks, {
+      chunkSize,
+      watchPeer: true,
+      ...(request.length === undefined ? {} : { length: request.length }),
+    });
+    const response = parseResponse("STORE", await link.readResponse(conn));
+    link.expectBlock(response.block, block, "STORE");
+    const digest = formatChecksum(sent.digest);
+    if (response.length !== sent.length || response.digest !== digest) {
+      throw new CdfsError(
+        "CORRUPT",
+        `STORE of block '${block}' confirmed ${response.length} bytes with digest ` +
+          `${response.digest}, but ${sent.length} bytes with digest ${digest} were sent`,
+      );
+    }
+    link.release(conn);
+    return { block, length: sent.length, chunks: sent.chunks, digest };
+  } catch (e) {
+    // The node closes the connection after any STORE error; a local failure left it mid-stream.
+    link.drop();
+    if (sourceError !== undefined && e === sourceError) throw e;
+    throw link.nodeError(e);
+  }
+}
+
+/** Counts the bytes of the chunks a producer yields, reporting after each one was consumed. */
+async function* counted(
+  chunks: AsyncIterable<OutgoingChunk>,
+  onProgress: ((bytes: number) => void) | undefined,
+): AsyncGenerator<OutgoingChunk, void, undefined> {
+  let total = 0;
+  for await (const chunk of chunks) {
+    yield chunk;
+    total += chunk.bytes.length;
+    onProgress?.(total);
+  }
+}

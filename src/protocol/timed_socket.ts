@@ -1,0 +1,407 @@
+/**
+ * A {@linkcode TimedSocket} is the socket under a `FrameConnection` (`connection.ts`) and its
+ * two timeouts; it knows no frames:
+ *
+ * - idle: waiting for the first byte of a frame (default 60 s; a server uses it to drop idle
+ *   clients, a client to give up on a silent server);
+ * - frame: once a frame has started, the rest of it must arrive, or a frame being written must
+ *   be accepted by the peer, within this time (default 30 s). A peer that does not read but
+ *   keeps sending frames is alive (busy elsewhere, as a node of a coding pipeline waiting for
+ *   its own downstream is): a write times out only once the peer has also sent nothing for
+ *   that long.
+ *
+ * A timeout closes the socket and throws {@linkcode CdfsError} `TIMEOUT`; a lost socket is
+ * `UNAVAILABLE`. Reads go straight into the caller's buffer (a view on WebAssembly memory
+ * works: `conn.read(view)` is used directly, never a stream reader).
+ *
+ * @module
+ */
+import { CdfsError } from "../core/errors.ts";
+
+/**
+ * The default idle timeout, 60 s.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * The default frame timeout, 30 s.
+ */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+
+/**
+ * The timeouts of a {@linkcode TimedSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { SocketTimeoutOptions } from "./timed_socket.ts";
+ * const options: SocketTimeoutOptions = { idleTimeoutMs: 5000, frameTimeoutMs: 2000 };
+ * ```
+ */
+export interface SocketTimeoutOptions {
+  /** How long to wait for the first byte of a frame (default 60 s). */
+  idleTimeoutMs?: number;
+  /** How long the rest of a started frame may take to arrive or to be written (default 30 s). */
+  frameTimeoutMs?: number;
+}
+
+/**
+ * One socket with the idle and frame timeouts, the liveness of its peer, a background read of
+ * the peer's next bytes, and a close that does not lose the last reply. The frame layer
+ * (`FrameConnection`) is built on it.
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs a peer on a live connection.
+ * ```ts ignore
+ * import { TimedSocket } from "./timed_socket.ts";
+ * const socket = new TimedSocket(await Deno.connect({ port: 7070 }), { idleTimeoutMs: 5000 });
+ * socket.close();
+ * ```
+ */
+export class TimedSocket {
+  /** The socket. */
+  readonly conn: Deno.Conn;
+
+  #idleTimeoutMs: number;
+  #frameTimeoutMs: number;
+  #closed = false;
+  #timedOut: CdfsError | null = null;
+  /** When bytes last arrived from the peer (`performance.now()`): it is alive. */
+  #lastHeard = performance.now();
+  #readDeadline = 0;
+  #writeDeadline = 0;
+  #prefetch: Promise<number | null> | null = null;
+  #prefetchSettled = false;
+
+  /**
+   * Wraps a socket.
+   *
+   * @param conn The socket.
+   * @param options Timeouts.
+   */
+  constructor(conn: Deno.Conn, options: SocketTimeoutOptions = {}) {
+    this.conn = conn;
+    this.#idleTimeoutMs = positiveTimeout(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+    this.#frameTimeoutMs = positiveTimeout(options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS);
+  }
+
+  /** The idle timeout in milliseconds. */
+  get idleTimeoutMs(): number {
+    return this.#idleTimeoutMs;
+  }
+
+  /** The frame timeout in milliseconds. */
+  get frameTimeoutMs(): number {
+    return this.#frameTimeoutMs;
+  }
+
+  /**
+   * Lowers the idle and frame timeouts to at most `ms` (a CODING run's stall timeout, for the
+   * length of the run) and returns the function that puts them back. A wait already under way
+   * keeps the limit it started with.
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
+   * ```ts ignore
+   * const restore = conn.limitTimeouts(request.timeoutMs);
+   * try {
+   *   await serveTheRun(conn);
+   * } finally {
+   *   restore();
+   * }
+   * ```
+   *
+   * @param ms The most either timeout may be; undefined leaves them as they are.
+   * @returns Restores the timeouts the connection had before.
+   */
+  limitTimeouts(ms: number | undefined): () => void {
+    const idle = this.#idleTimeoutMs;
+    const frame = this.#frameTimeoutMs;
+    if (ms !== undefined) {
+      const limit = positiveTimeout(ms, idle);
+      this.#idleTimeoutMs = Math.min(idle, limit);
+      this.#frameTimeoutMs = Math.min(frame, limit);
+    }
+    return () => {
+      this.#idleTimeoutMs = idle;
+      this.#frameTimeoutMs = frame;
+    };
+  }
+
+  /** Whether {@linkcode TimedSocket.close} was called (or a timeout closed it). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Whether a background read started by {@linkcode TimedSocket.prefetchInto} has finished:
+   * the peer sent something (or closed) while this side was still writing.
+   */
+  get peerSentData(): boolean {
+    return this.#prefetchSettled;
+  }
+
+  /**
+   * Closes the socket; idempotent.
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
+   * ```ts ignore
+   * conn.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed by the runtime; nothing left to release.
+    }
+  }
+
+  /**
+   * Closes after an error reply without losing it: shuts down the sending side (so the ERROR
+   * already written is followed by FIN, not lost to a reset), then reads and discards what the
+   * peer still sends for up to `lingerMs` or until it closes, then closes. A server uses this
+   * after answering ERROR in the middle of an upload.
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
+   * ```ts ignore
+   * await conn.writeError("CORRUPT", "frame checksum mismatch");
+   * await conn.closeGracefully();
+   * ```
+   *
+   * @param lingerMs The most time to spend draining.
+   */
+  async closeGracefully(lingerMs = 1000): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.conn.closeWrite();
+      const scratch = new Uint8Array(64 * 1024);
+      const until = performance.now() + lingerMs;
+      const pending = this.#takePrefetch();
+      if (
+        pending !== null && await this.#withTimeout(pending, lingerMs, "draining", "frame") === null
+      ) {
+        return;
+      }
+      while (true) {
+        const left = until - performance.now();
+        if (left <= 0) return;
+        if (await this.#withTimeout(this.conn.read(scratch), left, "draining", "frame") === null) {
+          return;
+        }
+      }
+    } catch {
+      // Draining is best effort; the connection is being dropped anyway.
+    } finally {
+      this.close();
+    }
+  }
+
+  /**
+   * Starts reading the peer's next bytes into `view` in the background (unless such a read is
+   * under way), so that an early reply is noticed while this side is still writing: see
+   * {@linkcode TimedSocket.peerSentData}. The next {@linkcode TimedSocket.readFirstBytes}
+   * continues this read, so it must be given the same `view`.
+   *
+   * @param view Where the bytes go.
+   */
+  protected prefetchInto(view: Uint8Array): void {
+    if (this.#prefetch !== null) return;
+    this.#prefetchSettled = false;
+    const read = this.conn.read(view);
+    read.then(
+      (n) => {
+        if (n !== null) this.#lastHeard = performance.now();
+        this.#prefetchSettled = true;
+      },
+      () => this.#prefetchSettled = true,
+    );
+    this.#prefetch = read;
+  }
+
+  /**
+   * Waits up to `waitMs` for the background read of {@linkcode TimedSocket.prefetchInto} to
+   * finish (it goes on if it does not).
+   *
+   * @param waitMs How long to wait.
+   * @returns Whether the peer sent something (or closed); false when no read was started.
+   */
+  protected async waitForPrefetch(waitMs: number): Promise<boolean> {
+    const prefetch = this.#prefetch;
+    if (prefetch === null) return false;
+    if (!this.#prefetchSettled) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        prefetch.catch(() => null),
+        new Promise((resolve) => timer = setTimeout(resolve, waitMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.#prefetchSettled;
+  }
+
+  /**
+   * Reads at least one byte into `view` within the idle timeout, continuing a prefetch if one
+   * is under way (a prefetch reads into the header buffer, and only the header read, which
+   * passes that buffer, follows one); starts the frame deadline.
+   *
+   * @param view Where the bytes go.
+   * @returns The number of bytes read, or null on a clean end of stream.
+   */
+  protected async readFirstBytes(view: Uint8Array): Promise<number | null> {
+    const prefetch = this.#takePrefetch();
+    const read = prefetch ?? this.conn.read(view);
+    const n = await this.#withTimeout(read, this.#idleTimeoutMs, "waiting for a frame", "idle");
+    const now = performance.now();
+    if (n !== null) this.#lastHeard = now;
+    this.#readDeadline = now + this.#frameTimeoutMs;
+    return n;
+  }
+
+  /**
+   * Fills `view` from byte `filled` on before the frame deadline; the end of stream here is an
+   * error.
+   *
+   * @param view Where the bytes go.
+   * @param what What is being read, for errors.
+   * @param filled The bytes of `view` already read.
+   */
+  protected async readExactly(view: Uint8Array, what: string, filled = 0): Promise<void> {
+    while (filled < view.length) {
+      const left = this.#readDeadline - performance.now();
+      const n = await this.#withTimeout(
+        this.conn.read(view.subarray(filled)),
+        left,
+        `reading ${what}`,
+        "frame",
+      );
+      if (n === null) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `connection closed in the middle of ${what} (${filled} of ${view.length} bytes)`,
+        );
+      }
+      this.#lastHeard = performance.now();
+      filled += n;
+    }
+  }
+
+  /** Starts the frame deadline of a frame about to be written. */
+  protected beginWrite(): void {
+    this.#writeDeadline = performance.now() + this.#frameTimeoutMs;
+  }
+
+  /**
+   * Writes a preamble-sized buffer under a fresh frame deadline.
+   *
+   * @param bytes The bytes.
+   * @param what What is being written, for errors.
+   */
+  protected async writeWhole(bytes: Uint8Array, what: string): Promise<void> {
+    this.beginWrite();
+    await this.writeAll(bytes, what);
+  }
+
+  /**
+   * Writes all of `bytes` before the frame deadline (`write` may accept fewer bytes). The
+   * deadline moves on while the peer keeps sending: a peer that does not read but talks is
+   * busy, not gone (a node of a coding pipeline waiting for its own downstream keeps sending
+   * keepalives), and only the node next to a silent one may time out, so that its error names
+   * the right node.
+   *
+   * @param bytes The bytes.
+   * @param what What is being written, for errors.
+   */
+  protected async writeAll(bytes: Uint8Array, what: string): Promise<void> {
+    let written = 0;
+    const left = () =>
+      Math.max(this.#writeDeadline, this.#lastHeard + this.#frameTimeoutMs) - performance.now();
+    while (written < bytes.length) {
+      written += await this.#withTimeout(
+        this.conn.write(bytes.subarray(written)),
+        left(),
+        what,
+        "frame",
+        left,
+      );
+    }
+  }
+
+  #takePrefetch(): Promise<number | null> | null {
+    const prefetch = this.#prefetch;
+    this.#prefetch = null;
+    this.#prefetchSettled = false;
+    return prefetch;
+  }
+
+  /**
+   * Awaits a socket operation for at most `ms`; on timeout closes the connection (which also
+   * ends the operation) and throws TIMEOUT. `extend`, asked when the time is up, may grant
+   * more (the milliseconds it returns, when positive). Maps socket errors to CdfsError.
+   */
+  async #withTimeout<T>(
+    operation: Promise<T>,
+    ms: number,
+    what: string,
+    kind: "idle" | "frame",
+    extend?: () => number,
+  ): Promise<T> {
+    if (this.#closed) {
+      operation.catch(() => {});
+      throw this.#timedOut ?? new CdfsError("UNAVAILABLE", `connection closed before ${what}`);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      const expire = () => {
+        const more = extend?.() ?? 0;
+        if (more > 0) {
+          timer = setTimeout(expire, more);
+          return;
+        }
+        const limit = kind === "idle" ? this.#idleTimeoutMs : this.#frameTimeoutMs;
+        const message = `${kind} timeout: nothing for ${limit} ms while ${what}`;
+        this.#timedOut = new CdfsError(
+          "TIMEOUT",
+          extend === undefined
+            ? message
+            : `${message} (the peer neither took it nor sent anything)`,
+        );
+        reject(this.#timedOut);
+        this.close();
+      };
+      timer = setTimeout(expire, Math.max(0, ms));
+    });
+    try {
+      return await Promise.race([operation, timeout]);
+    } catch (e) {
+      throw this.#socketError(e, what);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #socketError(error: unknown, what: string): unknown {
+    if (error instanceof CdfsError) return error;
+    if (this.#timedOut !== null) return this.#timedOut;
+    if (error instanceof Deno.errors.Interrupted || error instanceof Deno.errors.BadResource) {
+      return new CdfsError("UNAVAILABLE", `connection closed while ${what}`, { cause: error });
+    }
+    if (error instanceof Error) {
+      return new CdfsError("UNAVAILABLE", `connection lost while ${what}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    return error;
+  }
+}
+
+function positiveTimeout(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`a timeout must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}

@@ -16,7 +16,12 @@
  * @module
  */
 
-import { readCpuTicks } from "../common/machine.ts";
+import {
+  CLOCK_TICKS,
+  cpuSecondsBetween,
+  processCpuTimes,
+  readCpuTicks,
+} from "../common/machine.ts";
 import { join } from "node:path";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
@@ -152,23 +157,14 @@ export async function loopbackUnavailable(): Promise<string | null> {
   return null;
 }
 
-/** Clock ticks per second of `/proc` CPU times (`getconf CLK_TCK`; 100 on Linux). */
-const CLOCK_TICKS = 100;
-
-/** CPU seconds (user + system) a process used so far, from `/proc/<pid>/stat`. */
-async function processCpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // Fields after the command name (which may hold spaces) start at field 3 (state).
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 /** Our CPU seconds (the node processes and this one) and the machine's, at one moment. */
 async function cpuSnapshot(pids: readonly number[]): Promise<{ ours: number; machine: number }> {
-  const nodes = await Promise.all(pids.map(processCpuSeconds));
-  const self = await processCpuSeconds(Deno.pid);
+  const empty = new Map<string, number>();
+  const nodes = await Promise.all(
+    [...pids, Deno.pid].map(async (pid) => cpuSecondsBetween(empty, await processCpuTimes(pid))),
+  );
   return {
-    ours: nodes.reduce((a, b) => a + b, 0) + self,
+    ours: nodes.reduce((a, b) => a + b, 0),
     machine: (await readCpuTicks()).busy / CLOCK_TICKS,
   };
 }

@@ -20,19 +20,12 @@ import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import type { CodingRequest } from "../../src/protocol/requests.ts";
 import { DataNodeProcess } from "../../tests/helpers/datanode_process.ts";
 import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
+import { newRunId } from "../../src/client/objects/program_runs.ts";
 
 const objectMiB = Number(Deno.args[0] ?? 1024);
 const runs = Number(Deno.args[1] ?? 2);
 const chunkSize = Number(Deno.args[2] ?? 1024) * 1024;
 const NODES = 16;
-
-function runId(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(16)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
-}
 
 function request(
   module: CodingModule,
@@ -59,7 +52,7 @@ async function runPrograms(
   programs: readonly string[],
   object: string,
 ) {
-  const run = runId();
+  const run = newRunId();
   return await Promise.all(programs.map(async (program) => {
     using client = await DataNodeClient.connect(nodes[module.programs[program]!.node]!);
     return await runCoding(client, request(module, nodes, program, object, run));
@@ -112,7 +105,7 @@ try {
     using client = await DataNodeClient.connect(nodes[15]!);
     const t0 = performance.now();
     let t1 = 0;
-    await runCoding(client, request(rapidraid, nodes, "enc_node15", "tiny", runId()), {
+    await runCoding(client, request(rapidraid, nodes, "enc_node15", "tiny", newRunId()), {
       onResponse: () => t1 = performance.now(),
     });
     if (i > 0) {

@@ -149,3 +149,78 @@ export function busyFraction(before: CpuTicks, after: CpuTicks): number {
   const total = after.total - before.total;
   return total > 0 ? Math.min(1, Math.max(0, (after.busy - before.busy) / total)) : 0;
 }
+
+/**
+ * Clock ticks per second of `/proc` CPU times (`getconf CLK_TCK`; 100 on Linux).
+ *
+ * @example
+ * ```ts
+ * import { CLOCK_TICKS, readCpuTicks } from "./machine.ts";
+ * console.log((await readCpuTicks()).busy / CLOCK_TICKS > 0); // true: busy seconds
+ * ```
+ */
+export const CLOCK_TICKS = 100;
+
+/**
+ * The CPU time each thread of a process has used so far, in seconds by thread id, from
+ * `/proc/PID/task/TID/schedstat` (nanoseconds). `/proc/PID/stat` counts whole clock ticks
+ * (10 ms), so a namenode that served a short run could show 0 there; it is the fallback (one
+ * entry, `"process"`) on a kernel without schedstat. Compare two with {@linkcode cpuSecondsBetween}.
+ *
+ * @example
+ * ```ts
+ * import { processCpuTimes } from "./machine.ts";
+ * const times = await processCpuTimes(Deno.pid);
+ * console.log(times.size > 0); // true
+ * ```
+ *
+ * @param pid The process.
+ * @returns Seconds by thread id.
+ */
+export async function processCpuTimes(pid: number): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
+  try {
+    for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+      try {
+        const schedstat = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/schedstat`);
+        const nanoseconds = Number(schedstat.split(" ")[0]);
+        if (Number.isFinite(nanoseconds)) times.set(task.name, nanoseconds / 1e9);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error; // the thread ended
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (times.size > 0) return times;
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // The fields after the command name (which may hold spaces) start at field 3, the state.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return new Map([["process", (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS]]);
+}
+
+/**
+ * The CPU seconds a process used between two {@linkcode processCpuTimes}: per thread, so a
+ * thread that ended meanwhile cannot make the difference negative (its last share is lost,
+ * which undercounts slightly) and one that started counts from zero.
+ *
+ * @example
+ * ```ts
+ * import { cpuSecondsBetween } from "./machine.ts";
+ * const before = new Map([["1", 0.5], ["2", 0.25]]);
+ * const after = new Map([["1", 0.75], ["3", 0.125]]);
+ * console.log(cpuSecondsBetween(before, after)); // 0.375
+ * ```
+ *
+ * @param before The earlier reading.
+ * @param after The later reading.
+ * @returns Seconds, at least 0.
+ */
+export function cpuSecondsBetween(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): number {
+  let seconds = 0;
+  for (const [thread, time] of after) seconds += Math.max(0, time - (before.get(thread) ?? 0));
+  return seconds;
+}

@@ -54,3 +54,33 @@ export function shortPath(path: string, cwd: string): string {
   const inside = relative(cwd, path);
   return inside === "" || inside.startsWith("..") ? path : inside;
 }
+
+/**
+ * Writes a benchmark's result files into `dir` (created if missing), in order.
+ *
+ * @example
+ * ```ts
+ * import { writeResultFiles } from "./out_dir.ts";
+ * const dir = await Deno.makeTempDir();
+ * const paths = await writeResultFiles(dir, [["results.md", "# results\n"]]);
+ * console.log(paths.length); // 1
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param dir The output directory.
+ * @param files Each file's name in `dir` and its text.
+ * @returns The paths written, in the order of `files`.
+ */
+export async function writeResultFiles(
+  dir: string,
+  files: readonly (readonly [name: string, text: string])[],
+): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const paths: string[] = [];
+  for (const [name, text] of files) {
+    const path = join(dir, name);
+    await Deno.writeTextFile(path, text);
+    paths.push(path);
+  }
+  return paths;
+}

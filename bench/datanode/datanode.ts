@@ -132,14 +132,25 @@ class Baseline {
     return new Baseline(child, Number(match[1]));
   }
 
+  /** A connection to the server that has asked for `mode`: `S` stores, `R` retrieves. */
+  async #connect(mode: "S" | "R"): Promise<Deno.TcpConn> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
+    try {
+      conn.setNoDelay(true);
+      await writeAll(conn, new TextEncoder().encode(mode));
+      return conn;
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+  }
+
   /** Sends `length` bytes to be written and fsynced; resolves once the server confirmed. */
   async store(source: ByteReader, length: number, pool: BufferPool): Promise<number> {
     const lease = await pool.acquire();
     try {
       const buffer = ioBytes(lease.bytes);
-      using conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-      conn.setNoDelay(true);
-      await writeAll(conn, new TextEncoder().encode("S"));
+      using conn = await this.#connect("S");
       let sent = 0;
       while (true) {
         let filled = 0;
@@ -169,9 +180,7 @@ class Baseline {
     const lease = await pool.acquire();
     try {
       const buffer = ioBytes(lease.bytes);
-      using conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-      conn.setNoDelay(true);
-      await writeAll(conn, new TextEncoder().encode("R"));
+      using conn = await this.#connect("R");
       let received = 0;
       while (true) {
         const n = await conn.read(buffer);
@@ -200,6 +209,19 @@ interface Pair {
   /** CPU seconds per GiB moved, server and client together, of each run. */
   cdfsCpuPerGiB: number[];
   baselineCpuPerGiB: number[];
+}
+
+/** A pair of measurements as the results file records them, rounded. */
+function pairJson(pair: Pair, medianRatio: number) {
+  return {
+    cdfsGBps: pair.cdfsGBps.map((v) => round(v)),
+    bareGBps: pair.baselineGBps.map((v) => round(v)),
+    ratios: pair.ratios.map((v) => round(v)),
+    medianRatio: round(medianRatio),
+    target: THROUGHPUT_TARGET,
+    cdfsCpuSecondsPerGiB: pair.cdfsCpuPerGiB.map((v) => round(v)),
+    bareCpuSecondsPerGiB: pair.baselineCpuPerGiB.map((v) => round(v)),
+  };
 }
 
 /** CPU time (user + system, all threads) of a process so far, in seconds, from /proc. */
@@ -407,24 +429,8 @@ export async function runDatanodeBench(args: string[]): Promise<void> {
         date: new Date().toISOString(),
         blockBytes: size,
         runs,
-        store: {
-          cdfsGBps: store.cdfsGBps.map((v) => round(v)),
-          bareGBps: store.baselineGBps.map((v) => round(v)),
-          ratios: store.ratios.map((v) => round(v)),
-          medianRatio: round(storeRatio),
-          target: THROUGHPUT_TARGET,
-          cdfsCpuSecondsPerGiB: store.cdfsCpuPerGiB.map((v) => round(v)),
-          bareCpuSecondsPerGiB: store.baselineCpuPerGiB.map((v) => round(v)),
-        },
-        retrieve: {
-          cdfsGBps: retrieve.cdfsGBps.map((v) => round(v)),
-          bareGBps: retrieve.baselineGBps.map((v) => round(v)),
-          ratios: retrieve.ratios.map((v) => round(v)),
-          medianRatio: round(retrieveRatio),
-          target: THROUGHPUT_TARGET,
-          cdfsCpuSecondsPerGiB: retrieve.cdfsCpuPerGiB.map((v) => round(v)),
-          bareCpuSecondsPerGiB: retrieve.baselineCpuPerGiB.map((v) => round(v)),
-        },
+        store: pairJson(store, storeRatio),
+        retrieve: pairJson(retrieve, retrieveRatio),
         rss: {
           storeBytes: rssSize,
           idleHwmBytes: rss!.idleBytes,

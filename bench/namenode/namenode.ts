@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { formatBytes } from "../../src/format/bytes.ts";
 import type { NodeLauncher } from "../../src/cluster/node_process.ts";
 import { machine } from "../common/machine.ts";
+import { writeResultFiles } from "../common/out_dir.ts";
 import { type MetaBackend, type MetaResults, runMetaBench } from "./namenode_ops.ts";
 import { type ReadKind, type ReadResults, runReadBench } from "./namenode_reads.ts";
 
@@ -339,16 +339,8 @@ export async function writeNamenodeResults(
   dir: string,
   results: NamenodeBenchResults,
 ): Promise<string[]> {
-  await Deno.mkdir(dir, { recursive: true });
-  const files: [string, string][] = [
+  return await writeResultFiles(dir, [
     ["results.json", JSON.stringify(results, null, 2) + "\n"],
     ["results.md", formatNamenodeMarkdown(results)],
-  ];
-  const paths: string[] = [];
-  for (const [name, text] of files) {
-    const path = join(dir, name);
-    await Deno.writeTextFile(path, text);
-    paths.push(path);
-  }
-  return paths;
+  ]);
 }

@@ -36,7 +36,12 @@ import {
   rawSqliteWriter,
   storeWriter,
 } from "./namenode_raw.ts";
-import { busyFraction, readCpuTicks } from "../common/machine.ts";
+import {
+  busyFraction,
+  cpuSecondsBetween,
+  processCpuTimes,
+  readCpuTicks,
+} from "../common/machine.ts";
 import { median } from "../common/stats.ts";
 
 /**
@@ -293,28 +298,6 @@ export function medianSample(samples: readonly LatencySample[]): LatencySample {
  */
 const BENCH_DEAD_AFTER_MS = 3_600_000;
 
-/** Clock ticks per second of `/proc` CPU times (`getconf CLK_TCK`; 100 on Linux). */
-const CLOCK_TICKS = 100;
-
-/**
- * CPU seconds (user + system) a process has used so far, from `/proc/PID/stat`.
- *
- * @example
- * ```ts
- * import { processCpuSeconds } from "./namenode_ops.ts";
- * console.log(await processCpuSeconds(Deno.pid) >= 0); // true
- * ```
- *
- * @param pid The process.
- * @returns The seconds.
- */
-export async function processCpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // The fields after the command name (which may hold spaces) start at field 3, the state.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 /**
  * Measures every backend of `options` at every concurrency: the namenode server, the store
  * and the raw backend, alternating. A backend that cannot run here (no etcd) is skipped with
@@ -396,9 +379,9 @@ export async function runMetaBench(options: MetaBenchOptions): Promise<MetaResul
 /** The CPU seconds of this process, the namenode and etcd, and the machine's ticks, now. */
 async function cpuSnapshot(namenodePid: number, etcdPid: number | undefined) {
   return {
-    bench: await processCpuSeconds(Deno.pid),
-    namenode: await processCpuSeconds(namenodePid),
-    etcd: etcdPid === undefined ? 0 : await processCpuSeconds(etcdPid),
+    bench: await processCpuTimes(Deno.pid),
+    namenode: await processCpuTimes(namenodePid),
+    etcd: etcdPid === undefined ? new Map<string, number>() : await processCpuTimes(etcdPid),
     machine: await readCpuTicks(),
   };
 }
@@ -445,7 +428,8 @@ async function measureBackend(
       const sample = await measureOps(all[way].op, ops, clients, seq);
       const after = await cpuSnapshot(namenode.pid, setup.etcdPid);
       seq += ops;
-      const perOp = (a: number, b: number) => (b - a) * 1000 / ops;
+      const perOp = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>) =>
+        cpuSecondsBetween(a, b) * 1000 / ops;
       const cpu: CpuUse = {
         benchMsPerOp: perOp(before.bench, after.bench),
         ...(way === "server" ? { namenodeMsPerOp: perOp(before.namenode, after.namenode) } : {}),

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { NodeLink } from "../../src/emulation/link_spec.ts";
 import { formatCount, pluralNoun } from "../../src/format/count.ts";
 import {
@@ -16,6 +15,7 @@ import {
   type TimelinePanel,
 } from "../common/charts.ts";
 import { idealEncode } from "../common/ideal.ts";
+import { writeResultFiles } from "../common/out_dir.ts";
 import {
   type ClusterMeasurement,
   type EncodeRun,
@@ -365,20 +365,12 @@ export function timelinePanels(settings: readonly SettingResult[]): TimelinePane
  * @returns The paths written.
  */
 export async function writeResults(dir: string, results: RapidraidBenchResults): Promise<string[]> {
-  await Deno.mkdir(dir, { recursive: true });
-  const files: [string, string][] = [
+  return await writeResultFiles(dir, [
     ["results.json", JSON.stringify(results, null, 2) + "\n"],
     ["results.md", formatResultsMarkdown(results)],
     ["encode_time.svg", await encodeTimeChart(encodeTimeBars(results.summary))],
     ["timeline.svg", await timelineChart(timelinePanels(results.settings))],
-  ];
-  const paths: string[] = [];
-  for (const [name, text] of files) {
-    const path = join(dir, name);
-    await Deno.writeTextFile(path, text);
-    paths.push(path);
-  }
-  return paths;
+  ]);
 }
 
 function bytes(n: number): string {

@@ -242,26 +242,40 @@ async function runBenchNamenode(ctx: CliContext, args: ParsedArgs): Promise<numb
   const options = parseNamenodeChoices(args);
   const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd(), "namenode");
   const say = (line: string) => ctx.err(`${line}\n`);
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new CdfsError("UNAVAILABLE", "interrupted"));
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  try {
+  return await untilInterrupted(say, "what the bench started is stopped", async (signal) => {
     const results = await runNamenodeBench({
       ...options,
       launcher: selfLauncher(ctx.env),
       stateRoot: clusterStateRoot(ctx, args),
       env: ctx.env,
       onProgress: say,
-      signal: abort.signal,
+      signal,
     });
     const files = await writeNamenodeResults(out, results);
     ctx.out(formatNamenodeTables(results));
     say(`wrote ${files.map((f) => shortPath(f, Deno.cwd())).join(", ")}`);
+  });
+}
+
+/**
+ * Runs a bench until it ends (exit 0) or SIGINT or SIGTERM aborts `signal` (exit 130, after
+ * `interrupted: <stopped>`); any other error is thrown.
+ */
+async function untilInterrupted(
+  say: (line: string) => void,
+  stopped: string,
+  run: (signal: AbortSignal) => Promise<void>,
+): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new CdfsError("UNAVAILABLE", "interrupted"));
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  try {
+    await run(abort.signal);
     return 0;
   } catch (error) {
     if (abort.signal.aborted) {
-      say("interrupted: what the bench started is stopped");
+      say(`interrupted: ${stopped}`);
       return 130;
     }
     throw error;
@@ -359,32 +373,19 @@ async function runBenchRapidraid(ctx: CliContext, args: ParsedArgs): Promise<num
   );
   const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd());
 
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new CdfsError("UNAVAILABLE", "interrupted"));
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  try {
+  return await untilInterrupted(say, "the clusters the bench started are down", async (signal) => {
     const results = await runRapidraidBench({
       settings,
       measure,
       launcher: selfLauncher(ctx.env),
       stateRoot: clusterStateRoot(ctx, args),
       onProgress: say,
-      signal: abort.signal,
+      signal,
     });
     const files = await writeResults(out, results);
     ctx.out(formatSummaryTable(results.summary));
     say(`wrote ${files.map((f) => shortPath(f, Deno.cwd())).join(", ")}`);
-    return 0;
-  } catch (error) {
-    if (abort.signal.aborted) {
-      say("interrupted: the clusters the bench started are down");
-      return 130;
-    }
-    throw error;
-  } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-  }
+  });
 }
 
 /**

@@ -10,9 +10,8 @@
 import { readClusterFileSync } from "../cluster/cluster_file_io.ts";
 import { CdfsError } from "../core/errors.ts";
 import { NameNodeClient } from "../namenode/client.ts";
-import { optionalClusterPath } from "./cluster_options.ts";
-import { type CliContext, type OptionSpec, type ParsedArgs, stringOption } from "./command.ts";
-import { parseNodeList } from "./node_list.ts";
+import type { CliContext, OptionSpec, ParsedArgs } from "./command.ts";
+import { addressesFrom } from "./node_list.ts";
 import { clusterOption } from "./options.ts";
 
 /**
@@ -53,29 +52,12 @@ export function namenodeAddresses(
   ctx: CliContext,
   args: ParsedArgs,
 ): { addresses: string[]; source: string } {
-  const fromOption = stringOption(args, "namenode");
-  if (fromOption !== undefined) {
-    return { addresses: parseNodeList(fromOption, "--namenode"), source: "--namenode" };
-  }
-  const clusterOption = optionalClusterPath(ctx, args, { fromEnv: false });
-  if (clusterOption !== undefined) return clusterNamenode(clusterOption);
-  const fromEnv = ctx.env("CDFS_NAMENODE");
-  if (fromEnv !== undefined && ctx.env("CDFS_CLUSTER") !== undefined) {
-    throw new CdfsError(
-      "USAGE",
-      "CDFS_NAMENODE and CDFS_CLUSTER are both set: pick one with --namenode or --cluster, " +
-        "or unset one of them",
-    );
-  }
-  if (fromEnv !== undefined) {
-    return { addresses: parseNodeList(fromEnv, "CDFS_NAMENODE"), source: "CDFS_NAMENODE" };
-  }
-  const clusterEnv = optionalClusterPath(ctx, args);
-  if (clusterEnv !== undefined) return clusterNamenode(clusterEnv);
-  throw new CdfsError(
-    "USAGE",
-    "--namenode HOST:PORT or --cluster FILE is required (or set CDFS_NAMENODE or CDFS_CLUSTER)",
-  );
+  return addressesFrom(ctx, args, {
+    option: "namenode",
+    variable: "CDFS_NAMENODE",
+    value: "HOST:PORT",
+    fromCluster: clusterNamenode,
+  });
 }
 
 /**

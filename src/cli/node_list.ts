@@ -125,35 +125,101 @@ export interface NodeList {
  * both `CDFS_NODES` and `CDFS_CLUSTER` and no option picks one.
  */
 export function nodeListArgument(ctx: CliContext, args: ParsedArgs): NodeList {
-  const fromOption = stringOption(args, "nodes");
+  return addressesFrom(ctx, args, {
+    option: "nodes",
+    variable: "CDFS_NODES",
+    value: "HOST:PORT,...",
+    fromCluster: clusterNodes,
+  });
+}
+
+/**
+ * Where a command's addresses may come from: an option, a variable, and what a cluster file
+ * gives ({@linkcode addressesFrom}).
+ *
+ * @example
+ * ```ts
+ * import type { AddressSources } from "./node_list.ts";
+ * const sources: AddressSources = {
+ *   option: "nodes",
+ *   variable: "CDFS_NODES",
+ *   value: "HOST:PORT,...",
+ *   fromCluster: (path) => ({ addresses: ["127.0.0.1:13100"], source: path }),
+ * };
+ * ```
+ */
+export interface AddressSources {
+  /** The option's name, without `--` (`nodes`, `namenode`). */
+  readonly option: string;
+  /** The environment variable (`CDFS_NODES`, `CDFS_NAMENODE`). */
+  readonly variable: string;
+  /** The option's value as the usage error shows it (`HOST:PORT,...`). */
+  readonly value: string;
+  /** The addresses a cluster file gives. */
+  readonly fromCluster: (path: string) => { addresses: string[]; source: string };
+}
+
+/**
+ * A command's addresses: the option, else `--cluster`, else the variable or `$CDFS_CLUSTER`
+ * (not both): the precedence of {@linkcode nodeListArgument} and of the namenode option.
+ *
+ * @example
+ * ```ts
+ * import { addressesFrom } from "./node_list.ts";
+ * const env = (name: string) => name === "CDFS_NODES" ? "h1:1,h2:2" : undefined;
+ * const ctx = { out() {}, err() {}, isTerminal: false, env };
+ * const found = addressesFrom(ctx, { values: {}, positionals: [] }, {
+ *   option: "nodes",
+ *   variable: "CDFS_NODES",
+ *   value: "HOST:PORT,...",
+ *   fromCluster: (path) => ({ addresses: [], source: path }),
+ * });
+ * console.log(found.addresses.length, found.source); // 2 "CDFS_NODES"
+ * ```
+ *
+ * @param ctx The command's context (for the environment).
+ * @param args The parsed arguments.
+ * @param sources The option, the variable and how a cluster file is read.
+ * @returns The addresses in canonical form, and the option, variable or file they came from.
+ * @throws {CdfsError} USAGE when none are named, they do not parse, or the environment has both
+ * the variable and `CDFS_CLUSTER` and no option picks one.
+ */
+export function addressesFrom(
+  ctx: CliContext,
+  args: ParsedArgs,
+  sources: AddressSources,
+): { addresses: string[]; source: string } {
+  const { option, variable } = sources;
+  const fromOption = stringOption(args, option);
   if (fromOption !== undefined) {
-    return { addresses: parseNodeList(fromOption, "--nodes"), source: "--nodes" };
+    return { addresses: parseNodeList(fromOption, `--${option}`), source: `--${option}` };
   }
-  // Precedence: --nodes, --cluster, then $CDFS_NODES or $CDFS_CLUSTER (options before
+  // Precedence: the option, --cluster, then the variable or $CDFS_CLUSTER (options before
   // environment). Both variables set is refused: they may well name different nodes, and a
   // silent pick would fail later and elsewhere ("no manifest on any of the nodes").
   const clusterOption = optionalClusterPath(ctx, args, { fromEnv: false });
-  if (clusterOption !== undefined) return clusterNodes(clusterOption);
-  const fromEnv = ctx.env("CDFS_NODES");
+  if (clusterOption !== undefined) return sources.fromCluster(clusterOption);
+  const fromEnv = ctx.env(variable);
   if (fromEnv !== undefined && ctx.env("CDFS_CLUSTER") !== undefined) {
     throw new CdfsError(
       "USAGE",
-      "CDFS_NODES and CDFS_CLUSTER are both set: pick one with --nodes or --cluster, or unset " +
-        "one of them",
+      `${variable} and CDFS_CLUSTER are both set: pick one with --${option} or --cluster, or ` +
+        "unset one of them",
     );
   }
   if (fromEnv !== undefined) {
-    return { addresses: parseNodeList(fromEnv, "CDFS_NODES"), source: "CDFS_NODES" };
+    return { addresses: parseNodeList(fromEnv, variable), source: variable };
   }
   const clusterEnv = optionalClusterPath(ctx, args);
-  if (clusterEnv !== undefined) return clusterNodes(clusterEnv);
+  if (clusterEnv !== undefined) return sources.fromCluster(clusterEnv);
   throw new CdfsError(
     "USAGE",
-    "--nodes HOST:PORT,... or --cluster FILE is required (or set CDFS_NODES or CDFS_CLUSTER)",
+    `--${option} ${sources.value} or --cluster FILE is required (or set ${variable} or ` +
+      "CDFS_CLUSTER)",
   );
 }
 
-function clusterNodes(path: string): NodeList {
+function clusterNodes(path: string): { addresses: string[]; source: string } {
   return { addresses: clusterNodeAddresses(readClusterFileSync(path)), source: path };
 }
 

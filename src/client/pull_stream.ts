@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Checksummer, createChecksummer, formatChecksum } from "../checksum/checksum.ts";
+import { type Checksummer, createChecksummer } from "../checksum/checksum.ts";
 import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import {
@@ -18,6 +18,7 @@ import {
   frameTypeName,
   MAX_JSON_PAYLOAD,
 } from "../protocol/frame.ts";
+import { checkEndTrailer } from "../protocol/stream.ts";
 
 /**
  * The rules a {@linkcode PullStream} checks.
@@ -158,20 +159,7 @@ export class PullStream {
         );
       }
       const digest = this.#digester.finish();
-      if (trailer.length !== this.#received) {
-        throw new CdfsError(
-          "CORRUPT",
-          `END says ${trailer.length} bytes but ${this.#received} were received`,
-        );
-      }
-      if (trailer.digest !== digest) {
-        throw new CdfsError(
-          "CORRUPT",
-          `END digest ${formatChecksum(trailer.digest)} does not match the received chunks (${
-            formatChecksum(digest)
-          })`,
-        );
-      }
+      checkEndTrailer(trailer, this.#received, digest);
       this.#ended = true;
       this.#digest = digest;
       return null;

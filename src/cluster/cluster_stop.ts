@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { CdfsError, isCdfsError } from "../core/errors.ts";
+import { pathExists } from "../store/file_io.ts";
 import {
   isProcessRunning,
   sendSignal,
@@ -101,7 +102,7 @@ export async function stopCluster(
     sendSignal(launcher.pid, "SIGTERM");
     // It stops the nodes (up to the grace each) and removes the file; then it exits.
     const left = await waitForExit([launcher.pid], graceMs + 10_000);
-    if (left.length === 0 && !(await exists(path))) {
+    if (left.length === 0 && !(await pathExists(path))) {
       return {
         name: file.name,
         viaLauncher: true,
@@ -260,16 +261,6 @@ export async function cleanClusters(
     });
   }
   return cleaned;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 function ignoreNotFound(error: unknown): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import { NameNodeClient } from "../namenode/client.ts";
-import { type NodeLauncher, NotThisServer, ServerChild } from "./node_process.ts";
+import { isServerOf, type NodeLauncher, NotThisServer, ServerChild } from "./node_process.ts";
 
 /**
  * What a namenode is started with.
@@ -81,10 +81,7 @@ export function namenodeArguments(options: NameNodeSpawnOptions): string[] {
  * @returns Whether it is that namenode.
  */
 export function isNameNodeOf(argv: readonly string[], log: string): boolean {
-  const serve = argv.findIndex((word, i) => word === "namenode" && argv[i + 1] === "serve");
-  if (serve < 0) return false;
-  const at = argv.indexOf("--log", serve);
-  return at > 0 && argv[at + 1] === log;
+  return isServerOf(argv, "namenode", "--log", log);
 }
 
 /**

@@ -33,16 +33,15 @@ import {
 } from "./node_control.ts";
 import { type EmulatedNetwork, type NetworkNode } from "../emulation/netns.ts";
 import { namespacePids } from "../emulation/netns_clean.ts";
-import { runInNamespace } from "../emulation/netns_tools.ts";
 import {
   defaultRelayLauncher,
   nodeRelaySettings,
   readListeningLine,
   type RelayLauncher,
+  spawnRelay,
 } from "../emulation/node_relay.ts";
 import type { NodeLauncher } from "./node_process.ts";
 import { processInfo, sendSignal, terminateProcesses, waitForExit } from "../core/processes.ts";
-import { relayArguments } from "../emulation/relay_main.ts";
 
 /** How long a relay may take to print its `listening` line. */
 const RELAY_START_TIMEOUT_MS = 30_000;
@@ -118,18 +117,7 @@ async function startRelay(
   launcher: RelayLauncher,
 ): Promise<string> {
   const settings = { ...nodeRelaySettings(nodes, index, { port }), exitWithStdin: false };
-  const child = runInNamespace(
-    nodes[index]!.namespace,
-    launcher.command,
-    [...launcher.args, ...relayArguments(settings)],
-    {
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0" },
-      detached: true,
-    },
-  );
+  const child = spawnRelay(nodes[index]!.namespace, launcher, settings, "null");
   const stderr = new Response(child.stderr).text();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const { address } = await readListeningLine(lines, RELAY_START_TIMEOUT_MS);

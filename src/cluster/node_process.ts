@@ -180,10 +180,37 @@ export function datanodeArguments(options: NodeSpawnOptions): string[] {
  * @returns Whether it is such a datanode.
  */
 export function isDatanodeOf(argv: readonly string[], dataDir: string): boolean {
-  const serve = argv.findIndex((word, i) => word === "datanode" && argv[i + 1] === "serve");
+  return isServerOf(argv, "datanode", "--data", dataDir);
+}
+
+/**
+ * Whether a command line is `ROLE serve` with `option value` after it: the option that tells
+ * one server of that role from another (a datanode's `--data`, a namenode's `--log`).
+ *
+ * @example
+ * ```ts
+ * import { isServerOf } from "./node_process.ts";
+ * const argv = ["cdfs", "namenode", "serve", "--log", "/d/namenode.log"];
+ * console.log(isServerOf(argv, "namenode", "--log", "/d/namenode.log")); // true
+ * console.log(isServerOf(argv, "datanode", "--log", "/d/namenode.log")); // false
+ * ```
+ *
+ * @param argv A process's command line.
+ * @param role The sub-command before `serve` (`datanode`, `namenode`).
+ * @param option The option that names the server's own directory or file.
+ * @param value What that option must be.
+ * @returns Whether it is that server.
+ */
+export function isServerOf(
+  argv: readonly string[],
+  role: string,
+  option: string,
+  value: string,
+): boolean {
+  const serve = argv.findIndex((word, i) => word === role && argv[i + 1] === "serve");
   if (serve < 0) return false;
-  const data = argv.indexOf("--data", serve);
-  return data > 0 && argv[data + 1] === dataDir;
+  const at = argv.indexOf(option, serve);
+  return at > 0 && argv[at + 1] === value;
 }
 
 /**

@@ -97,16 +97,9 @@ const MAX_DURATION_MS = 3_600_000;
  * 8 kbit/s..1 Tbit/s.
  */
 export function parseRate(text: string, what = "rate"): number {
-  const match = NUMBER_WITH_UNIT.exec(text);
-  const scale = match === null ? undefined : RATE_UNITS[match[2]!.toLowerCase()];
-  if (match === null || scale === undefined) {
-    throw new CdfsError(
-      "USAGE",
-      `${what} ${JSON.stringify(text)}: expected a number and a unit of bit, kbit, mbit or gbit ` +
-        `(e.g. 100mbit)`,
-    );
-  }
-  const bits = Math.round(Number(match[1]) * scale);
+  const bits = Math.round(
+    numberWithUnit(text, what, RATE_UNITS, "bit, kbit, mbit or gbit (e.g. 100mbit)"),
+  );
   if (bits < MIN_RATE || bits > MAX_RATE) {
     throw new CdfsError("USAGE", `${what} ${JSON.stringify(text)}: use 8kbit..1tbit`);
   }
@@ -130,19 +123,29 @@ export function parseRate(text: string, what = "rate"): number {
  * hour.
  */
 export function parseDuration(text: string, what = "duration"): number {
-  const match = NUMBER_WITH_UNIT.exec(text);
-  const scale = match === null ? undefined : DURATION_UNITS[match[2]!.toLowerCase()];
-  if (match === null || scale === undefined) {
-    throw new CdfsError(
-      "USAGE",
-      `${what} ${JSON.stringify(text)}: expected a number and a unit of us, ms or s (e.g. 1ms)`,
-    );
-  }
-  const ms = Number(match[1]) * scale;
+  const ms = numberWithUnit(text, what, DURATION_UNITS, "us, ms or s (e.g. 1ms)");
   if (ms > MAX_DURATION_MS) {
     throw new CdfsError("USAGE", `${what} ${JSON.stringify(text)}: more than an hour`);
   }
   return ms;
+}
+
+/** A number times its unit's scale in `units` (unit names in lower case, matched in any case). */
+function numberWithUnit(
+  text: string,
+  what: string,
+  units: Readonly<Record<string, number>>,
+  expected: string,
+): number {
+  const match = NUMBER_WITH_UNIT.exec(text);
+  const scale = match === null ? undefined : units[match[2]!.toLowerCase()];
+  if (match === null || scale === undefined) {
+    throw new CdfsError(
+      "USAGE",
+      `${what} ${JSON.stringify(text)}: expected a number and a unit of ${expected}`,
+    );
+  }
+  return Number(match[1]) * scale;
 }
 
 /**

@@ -181,6 +181,42 @@ export interface NodeRelayOptions extends RelayPorts {
 }
 
 /**
+ * Spawns a relay process in a namespace with its standard output and error piped (it prints
+ * its `listening` line there), in a session of its own: Ctrl-C at the launcher's terminal must
+ * not end the relays before the launcher has stopped the DataNodes behind them.
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs root and a network namespace.
+ * ```ts ignore
+ * import { defaultRelayLauncher, spawnRelay } from "./node_relay.ts";
+ * const child = spawnRelay("cdfs-n0", defaultRelayLauncher(), settings, "null");
+ * ```
+ *
+ * @param namespace The node's network namespace.
+ * @param launcher How to run the relay.
+ * @param settings The relay's settings (its command-line arguments).
+ * @param stdin `piped` for a relay that exits when its standard input closes, else `null`.
+ * @returns The child process.
+ */
+export function spawnRelay(
+  namespace: string,
+  launcher: RelayLauncher,
+  settings: RelayProcessSettings,
+  stdin: "piped" | "null",
+): Deno.ChildProcess {
+  return runInNamespace(namespace, launcher.command, [
+    ...launcher.args,
+    ...relayArguments(settings),
+  ], {
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0" },
+    detached: true,
+  });
+}
+
+/**
  * A relay process running in a node's namespace, in a session of its own. It exits when
  * {@linkcode NodeRelay.stop} is called, when its namespace is cleaned, or when the process that
  * started it dies (its standard input, which this object holds open, then ends).
@@ -248,20 +284,7 @@ export class NodeRelay {
   ): Promise<NodeRelay> {
     const settings = nodeRelaySettings(nodes, index, options);
     const launcher = options.launcher ?? defaultRelayLauncher();
-    const child = runInNamespace(
-      nodes[index]!.namespace,
-      launcher.command,
-      [...launcher.args, ...relayArguments(settings)],
-      {
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0" },
-        // A session of its own: Ctrl-C at the launcher's terminal must not end the relays
-        // before the launcher has stopped the DataNodes behind them.
-        detached: true,
-      },
-    );
+    const child = spawnRelay(nodes[index]!.namespace, launcher, settings, "piped");
     const stdin = child.stdin.getWriter();
     const stderr = collect(child.stderr);
     const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();

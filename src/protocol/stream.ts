@@ -27,6 +27,7 @@ import type { FrameConnection } from "./connection.ts";
 import {
   decodeEndPayload,
   END_PAYLOAD_SIZE,
+  type EndTrailer,
   FRAME_HEADER_SIZE,
   FRAME_TYPE,
   frameTypeName,
@@ -306,6 +307,42 @@ function earlyCloseError(): CdfsError {
 }
 
 /**
+ * Checks a stream's END trailer against what was received: its length and its digest.
+ *
+ * @example
+ * ```ts
+ * import { checkEndTrailer } from "./stream.ts";
+ * checkEndTrailer({ length: 10, digest: 7n }, 10, 7n); // matches: returns
+ * try {
+ *   checkEndTrailer({ length: 10, digest: 7n }, 9, 7n);
+ * } catch (error) {
+ *   console.log((error as Error).message); // "END says 10 bytes but 9 were received"
+ * }
+ * ```
+ *
+ * @param trailer The END trailer as read.
+ * @param received The bytes of the DATA frames received.
+ * @param digest The digest of their checksums.
+ * @throws {CdfsError} `CORRUPT` when the length or the digest differs.
+ */
+export function checkEndTrailer(trailer: EndTrailer, received: number, digest: bigint): void {
+  if (trailer.length !== received) {
+    throw new CdfsError(
+      "CORRUPT",
+      `END says ${trailer.length} bytes but ${received} were received`,
+    );
+  }
+  if (trailer.digest !== digest) {
+    throw new CdfsError(
+      "CORRUPT",
+      `END digest ${formatChecksum(trailer.digest)} does not match the received chunks (${
+        formatChecksum(digest)
+      })`,
+    );
+  }
+}
+
+/**
  * Receives a data stream: reads each DATA frame into a pooled buffer, verifies it, and awaits
  * `onChunk` before the buffer is reused; then verifies the END trailer. Returns only when every
  * byte was consumed and the trailer matched. Holds one pooled buffer (two with `overlap`)
@@ -382,20 +419,7 @@ export async function receiveChunks(
           );
         }
         const digest = digester.finish();
-        if (trailer.length !== total) {
-          throw new CdfsError(
-            "CORRUPT",
-            `END says ${trailer.length} bytes but ${total} were received`,
-          );
-        }
-        if (trailer.digest !== digest) {
-          throw new CdfsError(
-            "CORRUPT",
-            `END digest ${formatChecksum(trailer.digest)} does not match the received chunks (${
-              formatChecksum(digest)
-            })`,
-          );
-        }
+        checkEndTrailer(trailer, total, digest);
         if (consuming !== null) await consuming;
         return { length: total, chunks: index, digest };
       }

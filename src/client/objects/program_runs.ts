@@ -6,6 +6,7 @@
  * @module
  */
 import type { CodingModule } from "../../coding/lang/program.ts";
+import { randomHex } from "../../core/random.ts";
 import { type CodingResult, runCoding } from "../../coding/runtime/coding_stream.ts";
 import type { CodingRequest } from "../../protocol/requests.ts";
 import { DataNodeClient } from "../datanode_client.ts";
@@ -29,11 +30,7 @@ export const DEFAULT_CHUNK_SIZE = 1 << 20;
  * @returns The run id.
  */
 export function newRunId(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(16)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
+  return randomHex(16);
 }
 
 /**

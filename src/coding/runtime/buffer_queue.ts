@@ -6,6 +6,7 @@
  * @module
  */
 
+import { removeItem } from "../../core/arrays.ts";
 import type { PooledBuffer } from "../../buffer/pool.ts";
 
 /**
@@ -48,12 +49,6 @@ interface PopWaiter {
   resolve(entry: QueuedBuffer): void;
   reject(reason: unknown): void;
   cancel(): void;
-}
-
-/** Removes `item` from `list` if present. */
-function remove<T>(list: T[], item: T): void {
-  const at = list.indexOf(item);
-  if (at >= 0) list.splice(at, 1);
 }
 
 /**
@@ -155,7 +150,7 @@ export class BufferQueue {
     }
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        remove(this.#pushers, waiter);
+        removeItem(this.#pushers, waiter);
         buffer.release();
         reject(signal!.reason);
       };
@@ -202,7 +197,7 @@ export class BufferQueue {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<QueuedBuffer>((resolve, reject) => {
       const onAbort = (): void => {
-        remove(this.#poppers, waiter);
+        removeItem(this.#poppers, waiter);
         reject(signal!.reason);
       };
       const waiter: PopWaiter = {

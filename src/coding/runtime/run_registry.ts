@@ -12,6 +12,7 @@
  * @module
  */
 
+import { removeItem } from "../../core/arrays.ts";
 import { CdfsError } from "../../core/errors.ts";
 import { BufferQueue, DEFAULT_QUEUE_CAPACITY } from "./buffer_queue.ts";
 
@@ -103,11 +104,6 @@ function runKey(runId: string, node: number): string {
   return `${node}\u0000${runId}`;
 }
 
-/** Removes `item` from `list` if present. */
-function remove<T>(list: T[], item: T): void {
-  const at = list.indexOf(item);
-  if (at >= 0) list.splice(at, 1);
-}
 /**
  * The runs in progress on a node (or, in tests, in a process), keyed by (run id, node).
  *
@@ -282,7 +278,7 @@ export class RunRegistry {
         if (signal?.aborted) return Promise.reject(signal.reason);
         return new Promise<number>((resolve, reject) => {
           const onAbort = (): void => {
-            remove(state.lengthWaiters, waiter);
+            removeItem(state.lengthWaiters, waiter);
             reject(signal!.reason);
           };
           const waiter: LengthWaiter = {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { busyFraction, parseProcStat, readCpuTicks } from "../../../bench/common/machine.ts";
+import {
+  busyFraction,
+  cpuSecondsBetween,
+  parseProcStat,
+  processCpuTimes,
+  readCpuTicks,
+} from "../../../bench/common/machine.ts";
 
 Deno.test("parseProcStat: busy is all but idle and iowait; guest time is not added twice", () => {
   // user nice system idle iowait irq softirq steal guest guest_nice
@@ -22,4 +28,24 @@ Deno.test("readCpuTicks reads this machine's counters, which only grow", async (
   const second = await readCpuTicks();
   assert.ok(first.total > 0 && first.busy <= first.total);
   assert.ok(second.total >= first.total && second.busy >= first.busy);
+});
+
+Deno.test("processCpuTimes: a millisecond of work shows, below the 10 ms clock tick", async () => {
+  const before = await processCpuTimes(Deno.pid);
+  const until = performance.now() + 1;
+  let spins = 0;
+  while (performance.now() < until) spins++;
+  const after = await processCpuTimes(Deno.pid);
+  assert.ok(spins > 0);
+  const seconds = cpuSecondsBetween(before, after);
+  assert.ok(seconds > 0, `measured ${seconds} s`);
+  assert.ok(seconds < 10, `measured ${seconds} s`);
+});
+
+Deno.test("cpuSecondsBetween: per thread, never negative when a thread ends", () => {
+  const before = new Map([["1", 2], ["2", 5]]);
+  const after = new Map([["1", 2.5], ["3", 0.25]]);
+  assert.equal(cpuSecondsBetween(before, after), 0.75);
+  assert.equal(cpuSecondsBetween(after, after), 0);
+  assert.equal(cpuSecondsBetween(new Map([["1", 3]]), new Map([["1", 1]])), 0);
 });

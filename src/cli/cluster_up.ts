@@ -61,7 +61,8 @@ export const clusterUpCommand: Command = {
     "down', and stops everything cleanly (SIGTERM, a grace period, SIGKILL) and removes the",
     "temporary data. The processes run in sessions of their own: if this process is killed",
     "(kill -9) they keep running, and 'cdfs cluster clean' stops them. With --netns the nodes",
-    "run without a namenode.",
+    "run without a namenode. Every node gets the cluster file as its --peers-file: the nodes",
+    "of the cluster are the only addresses its CODING runs connect to.",
   ].join("\n"),
   options: {
     nodes: { type: "string", value: "N", description: "how many datanodes (required)" },

@@ -7,6 +7,10 @@
  * sends the log to standard output too. The log is one JSON
  * object per line (one per request, plus start/stop events), on standard error by default.
  *
+ * Its CODING runs connect only to its peers (`src/datanode/peers.ts`): the namenode's registered
+ * datanodes, `--peers`, `--peers-file`; without any, loopback addresses when it listens on
+ * loopback, else none.
+ *
  * With `--namenode` (or `$CDFS_NAMENODE`) it registers with the namenode and keeps it told of
  * its blocks (`src/datanode/namenode_reporter.ts`), in the background: a namenode that is down
  * delays nothing and is retried. A graceful stop ends with a LEAVE, so the namenode counts the
@@ -33,7 +37,9 @@ import { loadServedModules } from "../datanode/ops/coding.ts";
 import type { CodingModule } from "../coding/lang/program.ts";
 import { namenodeNodeId, NameNodeReporter } from "../datanode/namenode_reporter.ts";
 import { formatCount } from "../format/count.ts";
-import { formatNodeAddress, parseNodeAddress } from "../core/address.ts";
+import { formatNodeAddress, literalNodeAddress, parseNodeAddress } from "../core/address.ts";
+import { namenodePeers, PeerMembership, type PeerSource } from "../datanode/peers.ts";
+import { peersFileSource } from "../cluster/peers_file.ts";
 import { CdfsError } from "../core/errors.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/timed_socket.ts";
 import { FRAME_HEADER_SIZE } from "../protocol/frame.ts";
@@ -68,6 +74,12 @@ export const datanodeServeCommand: Command = {
     "SIGINT or SIGTERM, then stops accepting, lets requests under way finish within the grace",
     "period, aborts the rest (an aborted STORE leaves nothing behind) and exits 0. A second",
     "signal aborts at once. When ready, prints 'listening HOST:PORT' on standard output.",
+    "",
+    "A CODING request makes the node connect to the other nodes it names: only to its peers",
+    "(--namenode's registered datanodes, --peers, --peers-file, its own addresses), never to",
+    "another address or a host name; such a request is refused before any connection",
+    "(docs/protocol.md, CODING, peers). Without any of the three, a node listening on loopback",
+    "admits loopback addresses only, and one listening elsewhere admits none.",
   ].join("\n"),
   options: {
     data: {
@@ -148,6 +160,23 @@ export const datanodeServeCommand: Command = {
       env: "CDFS_NAMENODE",
       default: "none",
     },
+    peers: {
+      type: "string",
+      value: "IP:PORT[,IP:PORT...]",
+      description: "the other datanodes of the cluster: the only addresses a CODING request " +
+        "may name (with --namenode's registered datanodes and --peers-file, if given). " +
+        "Literal addresses only: host names are never resolved for a request. Without any " +
+        "of the three, a node on a loopback address admits loopback addresses only, and a " +
+        "node on any other address admits none",
+      default: "none",
+    },
+    "peers-file": {
+      type: "string",
+      value: "FILE",
+      description: "like --peers, from a file: one IP:PORT per line (# comments), or a " +
+        "cdfs cluster file; read again when it changes (cluster up gives its nodes its own)",
+      default: "none",
+    },
     advertise: {
       type: "string",
       value: "HOST:PORT",
@@ -157,7 +186,8 @@ export const datanodeServeCommand: Command = {
   },
   arguments: [],
   examples: [
-    "cdfs datanode serve --data /srv/cdfs --listen 0.0.0.0:13100 --id dn1",
+    "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
+    "--peers-file /etc/cdfs/peers",
     "cdfs datanode serve --data /tmp/dn0 --listen 127.0.0.1:0 --metrics 127.0.0.1:9100",
     "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
     "--namenode 10.0.0.1:13000,10.0.0.2:13000",
@@ -212,6 +242,9 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (advertised !== undefined && namenodes.length === 0) {
     throw new CdfsError("USAGE", "--advertise is the address told to a namenode: give --namenode");
   }
+  const peers = peerList(stringOption(args, "peers"));
+  const peersFile = stringOption(args, "peers-file");
+  if (peersFile === "") throw new CdfsError("USAGE", "--peers-file FILE: give a file");
   // The namenode's ids are block-id strings: known now when --id is given, else after binding.
   if (idOption !== undefined && namenodes.length > 0) registrationId(idOption);
 
@@ -234,6 +267,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   let logFile: LogTarget | undefined;
   let log: LogSink;
   let registerAs: string | undefined;
+  let membership: PeerMembership | undefined;
   const traffic = new TrafficCounters();
   try {
     const listener = bindListener(hostname, port);
@@ -249,9 +283,27 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     const opened = await openLogTarget(logTarget, ctx);
     logFile = opened;
     undo.push(() => opened.undo());
-    store = await BlockStore.open(dataDir, { chunkSize });
     log = jsonLineSink(opened.write);
+    // Before the data directory is made: a bad --peers-file leaves nothing behind.
+    membership = await startMembership({
+      namenodes,
+      peers,
+      peersFile,
+      // A wildcard is no address of this node's: 0.0.0.0 connects to any local service.
+      self: [
+        ...(["0.0.0.0", "::"].includes(listener.addr.hostname)
+          ? []
+          : [formatAddress(listener.addr)]),
+        ...(advertised === undefined ? [] : [advertised]),
+      ],
+      log,
+      node: idOption ?? defaultNodeId(listener.addr.port),
+    });
+    const peersStarted = membership;
+    undo.push(() => peersStarted?.close());
+    store = await BlockStore.open(dataDir, { chunkSize });
     server = DataNodeServer.listen({
+      ...(membership === undefined ? {} : { peers: membership }),
       store,
       pool,
       maxChunkSize: chunkSize,
@@ -311,6 +363,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
       // After the server: the blocks its last requests stored or deleted are reported too.
       await reporter?.stop();
+      membership?.close();
       await metrics?.shutdown();
     }
     return 0;
@@ -334,6 +387,49 @@ function namenodeAddresses(text: string | undefined): string[] {
   return text.split(",").map((address) =>
     formatNodeAddress(parseNodeAddress(address.trim(), { what: "--namenode" }))
   );
+}
+
+/** The addresses of `--peers`: literal `IP:PORT` each, canonical. */
+function peerList(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  return text.split(",").map((item) => item.trim()).filter((item) => item !== "").map((item) => {
+    parseNodeAddress(item, { what: "--peers" });
+    const literal = literalNodeAddress(item);
+    if (literal === undefined) {
+      throw new CdfsError(
+        "USAGE",
+        `--peers ${JSON.stringify(item)}: a peer is a literal IP:PORT (host names are never ` +
+          "resolved for a request)",
+      );
+    }
+    return literal;
+  });
+}
+
+/**
+ * The node's peers (docs/protocol.md, CODING, peers) from --namenode, --peers and
+ * --peers-file; undefined without any (the server's default then: loopback or nothing).
+ */
+async function startMembership(options: {
+  namenodes: readonly string[];
+  peers: readonly string[];
+  peersFile: string | undefined;
+  self: readonly string[];
+  log: LogSink;
+  node: string;
+}): Promise<PeerMembership | undefined> {
+  const sources: PeerSource[] = [];
+  if (options.namenodes.length > 0) sources.push(namenodePeers(options.namenodes));
+  const fixed = options.peers;
+  if (fixed.length > 0) sources.push({ name: "--peers", fetch: () => Promise.resolve(fixed) });
+  if (options.peersFile !== undefined) sources.push(peersFileSource(options.peersFile));
+  if (sources.length === 0) return undefined;
+  return await PeerMembership.start({
+    sources,
+    self: options.self,
+    log: (event, message) =>
+      options.log({ time: new Date().toISOString(), node: options.node, event, message }),
+  });
 }
 
 /** The id this node registers under with a namenode. */

@@ -283,6 +283,8 @@ export class LocalCluster {
           NodeChild.spawn({
             launcher: options.launcherFor?.(node.index) ?? options.launcher,
             nodeArgs: file.nodeArgs,
+            // The nodes learn each other's addresses from the cluster file once it is up.
+            peersFile: absolutePath(path),
             ...(namenode === undefined ? {} : { namenode }),
             ...node,
           }),

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { CdfsError } from "../core/errors.ts";
 import { sendSignal, terminateProcesses, waitForExit } from "../core/processes.ts";
 import type { ClusterFile, ClusterNode } from "./cluster_file.ts";
@@ -172,6 +173,7 @@ export async function startNodes(
       id: node.id,
       log: node.log,
       nodeArgs: file.nodeArgs,
+      peersFile: resolve(path),
       ...(file.namenode === undefined ? {} : { namenode: file.namenode.address }),
     })
   );

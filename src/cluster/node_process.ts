@@ -129,6 +129,11 @@ export interface NodeSpawnOptions {
   readonly nodeArgs?: readonly string[];
   /** `--namenode`: the namenode the node registers with and reports to (default none). */
   readonly namenode?: string;
+  /**
+   * `--peers-file`: the cluster file, whose nodes are the only addresses the node's CODING
+   * runs may connect to (default none; left out when `nodeArgs` give one).
+   */
+  readonly peersFile?: string;
 }
 
 /**
@@ -160,6 +165,10 @@ export function datanodeArguments(options: NodeSpawnOptions): string[] {
     "--log",
     options.log,
     ...(options.namenode === undefined ? [] : ["--namenode", options.namenode]),
+    ...(options.peersFile === undefined ||
+        (options.nodeArgs ?? []).some((word) => /^--peers-file(=|$)/.test(word))
+      ? []
+      : ["--peers-file", options.peersFile]),
     ...(options.nodeArgs ?? []),
   ];
 }

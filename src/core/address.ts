@@ -155,3 +155,59 @@ function checkIpv6(host: string, fail: (reason: string) => never): string {
 function shown(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
+
+/**
+ * The canonical `IP:PORT` of an address whose host is a literal IP (dotted-decimal IPv4
+ * without leading zeros, or a bracketed IPv6 literal, compressed the URL parser's way), or
+ * undefined for anything else: a host name, or a form some resolvers read as an IP and others
+ * as a name (`0177.0.0.1`, `127.1`). A literal needs no resolution, so comparing it with a
+ * list of literals says exactly where a connection would go (how a datanode checks a CODING
+ * request's nodes against its peers, docs/protocol.md, CODING).
+ *
+ * @example
+ * ```ts
+ * import { literalNodeAddress } from "./address.ts";
+ * console.log(literalNodeAddress("[0:0::1]:13100")); // "[::1]:13100"
+ * console.log(literalNodeAddress("localhost:13100"), literalNodeAddress("0177.0.0.1:1")); // undefined undefined
+ * ```
+ *
+ * @param text The address, `HOST:PORT`.
+ * @returns Its canonical form, or undefined when it is no literal (or no valid address).
+ */
+export function literalNodeAddress(text: string): string | undefined {
+  let address: NodeAddress;
+  try {
+    address = parseNodeAddress(text, { code: "BAD_REQUEST" });
+  } catch {
+    return undefined;
+  }
+  const { hostname, port } = address;
+  if (hostname.includes(":")) {
+    const canonical = new URL(`http://[${hostname}]/`).hostname; // "[::1]"
+    return `${canonical}:${port}`;
+  }
+  return IPV4.test(hostname) ? `${hostname}:${port}` : undefined;
+}
+
+/** Dotted-decimal IPv4, each part 0..255 without leading zeros. */
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+
+/**
+ * Whether an address is a literal loopback address: `127.0.0.0/8` or `[::1]`. Host names
+ * (`localhost` too) are not: what they resolve to is not known here.
+ *
+ * @example
+ * ```ts
+ * import { isLoopbackAddress } from "./address.ts";
+ * console.log(isLoopbackAddress("127.0.0.2:1"), isLoopbackAddress("[::1]:1")); // true true
+ * console.log(isLoopbackAddress("localhost:1"), isLoopbackAddress("10.0.0.1:1")); // false false
+ * ```
+ *
+ * @param text The address, `HOST:PORT`.
+ * @returns True for a loopback literal.
+ */
+export function isLoopbackAddress(text: string): boolean {
+  const literal = literalNodeAddress(text);
+  return literal !== undefined && (literal.startsWith("127.") || literal.startsWith("[::1]:"));
+}

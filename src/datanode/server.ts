@@ -33,6 +33,8 @@ import { OpTable, STANDARD_OPS } from "./dispatch.ts";
 import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";
 import type { OpContext, OpHandler } from "./op.ts";
 import { codingOp, createCodingOp } from "./ops/coding.ts";
+import { defaultPeers } from "./peers.ts";
+import type { PeerGate } from "../coding/runtime/coding_session.ts";
 import { createStatsOp, statsOp } from "./ops/stats.ts";
 import { TrafficCounters } from "./traffic.ts";
 
@@ -108,6 +110,12 @@ export interface DataNodeServerOptions {
   coding?: DataNodeCodingOptions;
   /** The traffic counters to count on (default: new ones; see {@linkcode DataNodeServer.traffic}). */
   traffic?: TrafficCounters;
+  /**
+   * The addresses CODING runs may connect to (docs/protocol.md, CODING, peers): a
+   * `PeerMembership` (`peers.ts`). Default {@linkcode defaultPeers} of the bound address:
+   * literal loopback addresses when it is a loopback one, else none.
+   */
+  peers?: PeerGate;
 }
 
 /**
@@ -219,6 +227,12 @@ export class DataNodeServer {
         runs,
         client,
         traffic: this.traffic,
+        peers: options.peers ?? defaultPeers(formatAddress(listener.addr)),
+        peerFailed: (address, error) =>
+          this.#event(
+            "peer-unreachable",
+            `${address}: ${error instanceof Error ? error.message : String(error)}`,
+          ),
         ...(modules === undefined ? {} : { modules }),
       });
       ops = ops.map((op) => op === codingOp ? handler : op);

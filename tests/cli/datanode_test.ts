@@ -35,6 +35,12 @@ Deno.test("datanode serve rejects bad options with a usage error before serving"
       [["--data", dir, "--frame-timeout", "x"], /--frame-timeout/],
       [["--data", dir, "--bogus"], /datanode serve: unknown option '--bogus'/],
       [["--data", dir, "extra"], /unexpected argument 'extra'/],
+      [
+        ["--data", dir, "--peers", "dn1.example:13100"],
+        /--peers "dn1\.example:13100": a peer is a literal IP:PORT/,
+      ],
+      [["--data", dir, "--peers", "10.0.0.1"], /--peers "10\.0\.0\.1": no port/],
+      [["--data", `${dir}/d`, "--peers-file", `${dir}/missing`], /--peers-file .*missing: /],
     ];
     for (const [args, pattern] of cases) {
       const run = await runCdfs(["datanode", "serve", ...args]);
@@ -42,6 +48,8 @@ Deno.test("datanode serve rejects bad options with a usage error before serving"
       assert.match(run.err, pattern);
       assert.equal(run.out, "");
     }
+    // Refused before the data directory was made.
+    assert.equal(await Deno.stat(`${dir}/d`).then(() => true, () => false), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -71,9 +79,21 @@ Deno.test("datanode serve --help lists its options", async () => {
   const run = await runCdfs(["datanode", "serve", "--help"]);
   assert.equal(run.code, 0);
   const help = run.out;
-  for (const option of ["--data", "--listen", "--id", "--idle-timeout", "--max-memory", "--log"]) {
+  for (
+    const option of [
+      "--data",
+      "--listen",
+      "--id",
+      "--idle-timeout",
+      "--max-memory",
+      "--log",
+      "--peers",
+      "--peers-file",
+    ]
+  ) {
     assert.ok(help.includes(option), option);
   }
+  assert.match(help.replace(/\s+/g, " "), /host names are never resolved for a request/);
 });
 
 Deno.test("datanode serve --log FILE appends JSON lines to the file", async () => {

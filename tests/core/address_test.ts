@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { formatNodeAddress, parseNodeAddress } from "../../src/core/address.ts";
+import {
+  formatNodeAddress,
+  isLoopbackAddress,
+  literalNodeAddress,
+  parseNodeAddress,
+} from "../../src/core/address.ts";
 import { CdfsError } from "../../src/core/errors.ts";
 
 function rejects(text: string, pattern: RegExp, code = "USAGE"): void {
@@ -63,5 +68,23 @@ Deno.test("a peer's address can be rejected as BAD_REQUEST", () => {
 Deno.test("formatting round-trips through parsing", () => {
   for (const text of ["h:1", "10.1.2.3:13100", "[::1]:13100", "[2001:db8::7]:5"]) {
     assert.equal(formatNodeAddress(parseNodeAddress(text)), text);
+  }
+});
+
+Deno.test("literal addresses: canonical IP:PORT; names and ambiguous forms are none", () => {
+  assert.equal(literalNodeAddress("10.1.2.3:13100"), "10.1.2.3:13100");
+  assert.equal(literalNodeAddress("[0:0:0:0:0:0:0:1]:5"), "[::1]:5");
+  assert.equal(literalNodeAddress("[2001:DB8::7]:5"), "[2001:db8::7]:5");
+  // Host names, and forms a resolver may read as another IP (octal, short, out of range).
+  for (
+    const text of ["localhost:1", "h:1", "0177.0.0.1:1", "127.1:1", "256.0.0.1:1", "01.2.3.4:1"]
+  ) {
+    assert.equal(literalNodeAddress(text), undefined, text);
+  }
+  assert.equal(literalNodeAddress("not an address"), undefined);
+  assert.ok(isLoopbackAddress("127.0.0.1:1") && isLoopbackAddress("127.255.0.9:1"));
+  assert.ok(isLoopbackAddress("[::1]:1"));
+  for (const text of ["localhost:1", "10.0.0.1:1", "0.0.0.0:1", "[::]:1", "128.0.0.1:1"]) {
+    assert.equal(isLoopbackAddress(text), false, text);
   }
 });

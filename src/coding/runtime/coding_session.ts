@@ -1,13 +1,15 @@
 /**
  * What the coding runtime needs of the node serving a CODING request: the request's connection
  * and the node's store and pool ({@linkcode CodingSession}, which the datanode's op context
- * provides), and the node's run registry, connection timeouts and traffic counters
- * ({@linkcode CodingRunServices}).
+ * provides), and the node's run registry, connection timeouts, traffic counters and peers
+ * ({@linkcode CodingRunServices}, {@linkcode PeerGate}).
  *
  * @module
  */
 import type { BufferPool } from "../../buffer/pool.ts";
 import type { DataNodeClientOptions } from "../../client/node_connection.ts";
+import { isLoopbackAddress, literalNodeAddress } from "../../core/address.ts";
+import { CdfsError } from "../../core/errors.ts";
 import type { FrameConnection } from "../../protocol/connection.ts";
 import type { BlockStore } from "../../store/block_store.ts";
 import type { RunRegistry } from "./run_registry.ts";
@@ -64,4 +66,101 @@ export interface CodingRunServices {
   readonly client?: DataNodeClientOptions;
   /** Where connections to other nodes and steps are counted, as the run's (upstream). */
   readonly traffic?: CodingRunTraffic;
+  /**
+   * The addresses a run may connect to (docs/protocol.md, CODING, peers). Default
+   * {@linkcode LOOPBACK_PEERS}.
+   */
+  readonly peers?: PeerGate;
+  /**
+   * Told why connecting to another node of a run failed (refused, closed during the preamble,
+   * not a cdfs service, timed out): the requester hears only that the node is unreachable,
+   * the node's own log keeps the cause.
+   */
+  readonly peerFailed?: (address: string, error: unknown) => void;
+}
+
+/**
+ * Which addresses a node's CODING runs may connect to: its cluster's members. A request naming
+ * any other address is refused before any connection is made (docs/protocol.md, CODING, peers).
+ *
+ * @example
+ * ```ts
+ * import { CdfsError } from "../../core/errors.ts";
+ * import type { PeerGate } from "./coding_session.ts";
+ * const members = new Set(["10.0.0.1:13100", "10.0.0.2:13100"]);
+ * const gate: PeerGate = {
+ *   admit: (addresses) => {
+ *     const stranger = addresses.find((a) => !members.has(a));
+ *     if (stranger === undefined) return Promise.resolve();
+ *     return Promise.reject(new CdfsError("BAD_REQUEST", `${stranger} is not a peer`));
+ *   },
+ * };
+ * await gate.admit(["10.0.0.2:13100"]);
+ * ```
+ */
+export interface PeerGate {
+  /**
+   * Checks a request's node list.
+   *
+   * @param addresses The request's `nodes`, as sent.
+   * @returns Resolves when every address is a member.
+   * @throws {CdfsError} `BAD_REQUEST` naming the first node that is not.
+   */
+  admit(addresses: readonly string[]): Promise<void>;
+}
+
+/**
+ * The peers of a datanode that has no membership (no namenode, no peer list) and listens on
+ * loopback: literal loopback addresses (`127.0.0.0/8`, `[::1]`), never a host name. Whoever
+ * reaches such a node runs on this host, and could connect to those addresses itself.
+ *
+ * @example
+ * ```ts
+ * import { LOOPBACK_PEERS } from "./coding_session.ts";
+ * await LOOPBACK_PEERS.admit(["127.0.0.1:13100", "[::1]:13101"]);
+ * const refused = await LOOPBACK_PEERS.admit(["localhost:13100"]).catch((e) => e.code);
+ * console.log(refused); // "BAD_REQUEST"
+ * ```
+ */
+export const LOOPBACK_PEERS: PeerGate = {
+  admit(addresses) {
+    const index = addresses.findIndex((address) => !isLoopbackAddress(address));
+    if (index < 0) return Promise.resolve();
+    return Promise.reject(
+      notAPeer(
+        index,
+        addresses[index]!,
+        "this node has no peer list (no --namenode, --peers or --peers-file) and admits only " +
+          "literal loopback addresses",
+      ),
+    );
+  },
+};
+
+/**
+ * The error of a request naming an address that is not a peer: `the request's node i (ADDR) is
+ * not a peer of this node (why)` (not `node i (ADDR): ...`, which would blame node i for the
+ * failure); a host name is said to be one, as host names are never resolved.
+ *
+ * @example
+ * ```ts
+ * import { notAPeer } from "./coding_session.ts";
+ * console.log(notAPeer(2, "10.9.9.9:22", "not in --peers").message);
+ * // "the request's node 2 (10.9.9.9:22) is not a peer of this node (not in --peers)"
+ * ```
+ *
+ * @param index The node's index in the request's list.
+ * @param address The address as the request gave it.
+ * @param why What the node's peers are.
+ * @returns A `BAD_REQUEST`.
+ */
+export function notAPeer(index: number, address: string, why: string): CdfsError {
+  const shown = address.length > 80 ? `${address.slice(0, 77)}...` : address;
+  const name = literalNodeAddress(address) === undefined
+    ? "; a host name is never resolved for a request, peers are literal IP:PORT"
+    : "";
+  return new CdfsError(
+    "BAD_REQUEST",
+    `the request's node ${index} (${shown}) is not a peer of this node (${why}${name})`,
+  );
 }

@@ -25,7 +25,9 @@
  * that aborts everything: outputs are discarded, upstream connections closed (which makes the
  * upstream nodes abort too).
  *
- * Errors from another node name it: `node 7 (127.0.0.1:13107): <cause>`. A timeout also says
+ * Errors from another node name it: `node 7 (127.0.0.1:13107): <cause>`. A node that cannot be
+ * connected to is `unreachable`, whatever the cause (refused, closed, no cdfs service, silent):
+ * the cause goes to {@linkcode NetworkResolverOptions.peerFailed}, for the node's log. A timeout also says
  * which way this node was held up (docs/protocol.md, CODING, blame on a stall): starved (it
  * waited for that node's stream or block) or blocked (it waited for that node to take its
  * stream, or to answer). Every connection of the run uses the request's stall timeout
@@ -36,7 +38,11 @@
 import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
 import { formatChecksum } from "../../checksum/checksum.ts";
 import { DataNodeClient } from "../../client/datanode_client.ts";
-import { type DataNodeClientOptions, withStallTimeout } from "../../client/node_connection.ts";
+import {
+  type DataNodeClientOptions,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  withStallTimeout,
+} from "../../client/node_connection.ts";
 import { openCoding, openCodingPush } from "./coding_stream.ts";
 import type { CodingPushStream } from "./push_stream.ts";
 import type {
@@ -45,7 +51,7 @@ import type {
   ResolvedSource,
   StreamResolver,
 } from "./stream_resolver.ts";
-import { CdfsError } from "../../core/errors.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import { PullStream } from "../../client/pull_stream.ts";
 import type { FrameConnection } from "../../protocol/connection.ts";
 import { parseResponse } from "../../protocol/response_validation.ts";
@@ -92,6 +98,11 @@ export interface NetworkResolverOptions {
    * connection (after the REQUEST frame), instead of one this node would pull.
    */
   readonly pushed?: PushedInput;
+  /**
+   * Told why a connection to another node failed: the error says only `unreachable` (which
+   * of refused, closed, not a cdfs service or silent it was is the node's log's business).
+   */
+  readonly peerFailed?: (address: string, error: unknown) => void;
 }
 
 /**
@@ -502,10 +513,23 @@ export class NetworkStreamResolver implements StreamResolver {
   /** Connects to another node of the run (tracked: shutdown closes it). */
   async #connect(address: string, name: (e: unknown) => unknown): Promise<DataNodeClient> {
     let client: DataNodeClient;
+    const options = this.#clientOptions(address);
     try {
-      client = await DataNodeClient.connect(address, this.#clientOptions(address));
+      client = await DataNodeClient.connect(address, options);
     } catch (e) {
-      throw name(e);
+      // One answer for every way connecting fails: the requester learns nothing of what
+      // listens where (docs/protocol.md, CODING, peers).
+      try {
+        this.#options.peerFailed?.(address, e);
+      } catch {
+        // A broken log must not change the error.
+      }
+      const ms = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+      throw name(
+        isCdfsError(e, "TIMEOUT")
+          ? new CdfsError("TIMEOUT", `unreachable: no answer within ${ms} ms`)
+          : new CdfsError("UNAVAILABLE", "unreachable"),
+      );
     }
     this.#clients.add(client);
     if (this.#closed) client.close();

@@ -15,6 +15,10 @@
  * becomes visible on this node, and the upstream connections are closed, which aborts the
  * upstream nodes in turn.
  *
+ * Peers: every address of the request's node list must be one of the node's peers
+ * ({@linkcode CodingRunServices.peers}), checked before any connection is made; a peer that
+ * cannot be reached is reported as `unreachable`, its cause kept for the node's log.
+ *
  * Errors name the node where they happened (`node 7 (127.0.0.1:13107): ...`): an error of
  * another node (an upstream ERROR, or a connection to it that broke) already names it and is
  * passed on unchanged, so the client learns which node failed.
@@ -35,7 +39,7 @@ import { ProgressWriter } from "../../protocol/progress_writer.ts";
 import type { CodingRequest } from "../../protocol/requests.ts";
 import type { CodingStartResponse } from "../../protocol/responses.ts";
 import { parseCodingCommit } from "../../protocol/request_validation.ts";
-import type { CodingRunServices, CodingSession } from "./coding_session.ts";
+import { type CodingRunServices, type CodingSession, LOOPBACK_PEERS } from "./coding_session.ts";
 import type { Executor } from "./interpreter.ts";
 import { nameAfterNode } from "./node_errors.ts";
 import type { ProgramRun, RunContext } from "./program_run.ts";
@@ -149,6 +153,13 @@ async function serveRun(
   } catch (e) {
     throw nameAfterNode(e, self);
   }
+  // No connection to an address that is not a peer (docs/protocol.md, CODING, peers): the
+  // whole node list is checked before anything is opened.
+  try {
+    await (services.peers ?? LOOPBACK_PEERS).admit(request.nodes);
+  } catch (e) {
+    throw nameAfterNode(e, self);
+  }
   const pushedIn = push?.previous !== undefined;
   if (request.chunkSize > ctx.maxChunkSize) {
     throw nameAfterNode(
@@ -179,6 +190,7 @@ async function serveRun(
     signal: ctx.signal,
     client: services.client ?? {},
     ...(services.traffic === undefined ? {} : { traffic: services.traffic }),
+    ...(services.peerFailed === undefined ? {} : { peerFailed: services.peerFailed }),
     ...(push?.previous === undefined ? {} : {
       pushed: { ...push.previous, conn, length: request.push!.length! },
     }),

@@ -61,7 +61,9 @@ export const clusterUpCommand: Command = {
     "down', and stops everything cleanly (SIGTERM, a grace period, SIGKILL) and removes the",
     "temporary data. The processes run in sessions of their own: if this process is killed",
     "(kill -9) they keep running, and 'cdfs cluster clean' stops them. With --netns the nodes",
-    "run without a namenode.",
+    "run without a namenode. Every node requires requests signed with a cluster secret that it",
+    "generates into the state directory (secret, mode 0600); the cluster file names it, so",
+    "every command given --cluster (or $CDFS_CLUSTER) signs with it (docs/security.md).",
   ].join("\n"),
   options: {
     nodes: { type: "string", value: "N", description: "how many datanodes (required)" },
@@ -214,6 +216,7 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
       startTimeoutMs,
       keepData: args.values["keep-data"] === true,
       nodeArgs: Array.isArray(nodeArgs) ? nodeArgs.map(String) : [],
+      secret: true,
       signal: abort.signal,
       ...(name === undefined ? {} : { name }),
       ...(data === undefined ? {} : { dataDir: data }),

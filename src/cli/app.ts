@@ -22,6 +22,8 @@ import {
   groupNames,
 } from "./help.ts";
 import { closestNames, didYouMean } from "./suggest.ts";
+import { setDefaultSigner } from "../protocol/auth.ts";
+import { clientSigner } from "./secrets.ts";
 
 export { formatCommandHelp, formatGroupHelp, formatMainHelp } from "./help.ts";
 
@@ -175,7 +177,13 @@ export async function runCli(
       ctx.out(formatCommandHelp(command));
       return 0;
     }
-    return await command.run(ctx, args);
+    // Requests are signed with the secret the command names, for this command only.
+    const before = setDefaultSigner(await clientSigner(ctx, args));
+    try {
+      return await command.run(ctx, args);
+    } finally {
+      setDefaultSigner(before);
+    }
   } catch (e) {
     ctx.err(`cdfs: error: ${describeError(e)}\n`);
     if (debug && e instanceof Error && e.stack) ctx.err(`${e.stack}\n`);

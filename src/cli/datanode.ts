@@ -54,6 +54,7 @@ import {
   stringOption,
 } from "./command.ts";
 import { bindListener, listenError } from "./listen.ts";
+import { SECRET_OPTIONS, serverSecrets } from "./secrets.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
 import { chunkSizeOptionDef } from "./options.ts";
 
@@ -183,14 +184,15 @@ export const datanodeServeCommand: Command = {
       description: "the address registered with the namenode, where clients reach this node",
       default: "the --listen address (HOSTNAME:PORT for 0.0.0.0 or ::)",
     },
+    ...SECRET_OPTIONS,
   },
   arguments: [],
   examples: [
     "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
-    "--peers-file /etc/cdfs/peers",
+    "--peers-file /etc/cdfs/peers --secret-file /etc/cdfs/secret",
     "cdfs datanode serve --data /tmp/dn0 --listen 127.0.0.1:0 --metrics 127.0.0.1:9100",
     "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
-    "--namenode 10.0.0.1:13000,10.0.0.2:13000",
+    "--namenode 10.0.0.1:13000,10.0.0.2:13000 --secret-file /etc/cdfs/secret",
   ],
   run: runServe,
 };
@@ -207,6 +209,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     stringOption(args, "listen") ?? `127.0.0.1:${DEFAULT_DATANODE_PORT}`,
     { what: "--listen", allowPortZero: true },
   );
+  const secrets = await serverSecrets(ctx, args, hostname, "datanode serve");
   const idleTimeoutMs = positive(args, "idle-timeout", DEFAULT_IDLE_TIMEOUT_MS);
   const frameTimeoutMs = positive(args, "frame-timeout", DEFAULT_FRAME_TIMEOUT_MS);
   const shutdownGraceMs = integerOption(args, "shutdown-grace", DEFAULT_SHUTDOWN_GRACE_MS);
@@ -312,6 +315,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       idleTimeoutMs,
       frameTimeoutMs,
       shutdownGraceMs,
+      ...(secrets === undefined ? {} : { secrets }),
       log,
       coding: { modules },
       // The default names the port actually bound, which port 0 leaves open until then.

@@ -20,6 +20,7 @@ import { type MetaSpec, parseMetaSpec } from "../namenode/meta/open.ts";
 import { DEFAULT_NAMENODE_PORT, NAMENODE_DEFAULTS, NameNodeServer } from "../namenode/server.ts";
 import { type CliContext, type Command, type ParsedArgs, stringOption } from "./command.ts";
 import { bindListener } from "./listen.ts";
+import { SECRET_OPTIONS, serverSecrets } from "./secrets.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
 
 /** The file of the SQLite metadata inside `--data DIR`. */
@@ -126,12 +127,15 @@ export const namenodeServeCommand: Command = {
       description: "how long requests may finish after a signal",
       default: `${NAMENODE_DEFAULTS.shutdownGraceMs / 1000}s`,
     },
+    ...SECRET_OPTIONS,
   },
   arguments: [],
   examples: [
-    "cdfs namenode serve --listen 0.0.0.0:13000 --data /var/lib/cdfs/namenode",
+    "cdfs namenode serve --listen 0.0.0.0:13000 --data /var/lib/cdfs/namenode " +
+    "--secret-file /etc/cdfs/secret",
     "cdfs namenode serve --listen 127.0.0.1:0 --meta sqlite:/tmp/nn.db --dead-after 10s",
-    "cdfs namenode serve --listen 10.0.0.1:13000 --meta etcd:http://10.0.0.7:2379,http://10.0.0.8:2379",
+    "cdfs namenode serve --listen 10.0.0.1:13000 --meta etcd:http://10.0.0.7:2379,http://10.0.0.8:2379 " +
+    "--secret-file /etc/cdfs/secret",
   ],
   run: runServe,
 };
@@ -155,6 +159,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     stringOption(args, "listen") ?? `127.0.0.1:${DEFAULT_NAMENODE_PORT}`,
     { what: "--listen", allowPortZero: true },
   );
+  const secrets = await serverSecrets(ctx, args, hostname, "namenode serve");
   const { meta, dataDir } = metaOption(ctx, args);
   const deadAfterMs = duration(args, "dead-after") ?? NAMENODE_DEFAULTS.deadAfterMs;
   const heartbeatIntervalMs = duration(args, "heartbeat-interval");
@@ -194,6 +199,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       deadAfterMs,
       shutdownGraceMs,
       log: nameNodeJsonLineSink(log.write),
+      ...(secrets === undefined ? {} : { secrets }),
       ...(id === undefined ? {} : { id }),
       ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
       ...(blockReportIntervalMs === undefined ? {} : { blockReportIntervalMs }),

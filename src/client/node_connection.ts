@@ -399,5 +399,6 @@ function openConnection(
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
     ...(options.meter === undefined ? {} : { meter: options.meter }),
+    ...(options.signer === undefined ? {} : { signer: options.signer }),
   });
 }

@@ -36,6 +36,8 @@
  * - `namenode` (absent in the files of older writers and of clusters without one) is where
  *   client commands find the cluster's namenode; `pid` is set when the cluster started it
  *   (and stops it). `etcd` is the etcd member `cluster up --etcd` started for it.
+ * - `secretFile` (absent when the nodes take unsigned requests) is the cluster secret that
+ *   `cluster up` generated in the state directory; client commands sign with it.
  * - Unknown fields are kept out of the typed view but do not fail validation, so a newer
  *   cdfs may add fields without breaking older readers of version 1.
  *
@@ -168,6 +170,11 @@ export interface ClusterFile {
   readonly namenode?: ClusterNameNode;
   /** The etcd member the cluster started as its namenode's store (`cluster up --etcd`). */
   readonly etcd?: ClusterEtcd;
+  /**
+   * The cluster secret's file (absolute), when the nodes require signed requests: client
+   * commands naming the cluster sign with it (`src/cli/secrets.ts`).
+   */
+  readonly secretFile?: string;
 }
 
 /**

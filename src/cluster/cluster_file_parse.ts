@@ -140,6 +140,9 @@ export function parseClusterFile(text: string, where: string): ClusterFile {
     ...withNetwork(root.network, fail),
     ...withNameNode(root.namenode, fail),
     ...withEtcd(root.etcd, fail),
+    ...(root.secretFile === undefined
+      ? {}
+      : { secretFile: absolutePath(root.secretFile, "secretFile", fail) }),
   };
 }
 

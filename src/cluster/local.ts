@@ -28,6 +28,7 @@ import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { validateClusterName } from "../core/cluster_name.ts";
 import { isProcessRunning, processInfo, terminateProcesses } from "../core/processes.ts";
 import { randomHex } from "../core/random.ts";
+import { RequestSigner, setDefaultSigner } from "../protocol/auth.ts";
 import { pluralNoun } from "../format/count.ts";
 import { CLUSTER_FILE_NAME, type ClusterFile, type ClusterNode } from "./cluster_file.ts";
 import { readClusterFile, writeClusterFile } from "./cluster_file_io.ts";
@@ -113,6 +114,13 @@ export interface StartClusterOptions {
    * the cluster is up once the namenode has them all. Default: no namenode.
    */
   readonly namenode?: ClusterNameNodeOptions;
+  /**
+   * Generate a cluster secret into the state directory (`secret`, mode 0600), record it in the
+   * cluster file (`secretFile`, where client commands find it), start every node with
+   * `--secret-file` and sign this process's requests with it from then on
+   * (`setDefaultSigner`). Default false: the nodes take any request (they are on loopback).
+   */
+  readonly secret?: boolean;
 }
 
 /**
@@ -232,6 +240,8 @@ export class LocalCluster {
       ? absolutePath(options.dataDir)
       : join(options.tempDir ?? tempDirectory(), `cdfs-${name}-${randomHex(6)}`);
     const launcherInfo = processInfo(Deno.pid);
+    const secretFile = options.secret === true ? join(stateDir, "secret") : undefined;
+    const secretArgs = secretFile === undefined ? [] : ["--secret-file", secretFile];
     let file: ClusterFile = {
       version: 1,
       name,
@@ -240,7 +250,8 @@ export class LocalCluster {
       stateDir,
       dataDir,
       removeData,
-      nodeArgs: [...(options.nodeArgs ?? [])],
+      nodeArgs: [...(options.nodeArgs ?? []), ...secretArgs],
+      ...(secretFile === undefined ? {} : { secretFile }),
       launcher: { pid: Deno.pid, startTime: launcherInfo?.startTime ?? null, detached: false },
       nodes: [],
     };
@@ -249,6 +260,11 @@ export class LocalCluster {
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     try {
       await writeClusterFile(path, file);
+      if (secretFile !== undefined) {
+        const secret = randomHex(32);
+        await Deno.writeTextFile(secretFile, `${secret}\n`, { mode: 0o600, createNew: true });
+        setDefaultSigner(new RequestSigner(secret));
+      }
       if (options.dataDir === undefined) await Deno.mkdir(dataDir, { mode: 0o700 });
       else await Deno.mkdir(dataDir, { recursive: true });
       options.signal?.throwIfAborted();
@@ -257,7 +273,10 @@ export class LocalCluster {
         const started = await abortable(
           startClusterNameNode({
             file,
-            namenode: options.namenode,
+            namenode: secretFile === undefined ? options.namenode : {
+              ...options.namenode,
+              args: [...(options.namenode.args ?? []), ...secretArgs],
+            },
             launcher: options.launcher,
             host,
             timeoutMs,

@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   "SINGULAR",
   "USAGE",
   "INTERNAL",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
 ] as const;
 
 /**

@@ -25,6 +25,8 @@ import { RunRegistry } from "../coding/runtime/run_registry.ts";
 import { hashInPlace } from "../checksum/checksum.ts";
 import { FRAME_HEADER_SIZE, MAX_CHUNK_SIZE } from "../protocol/frame.ts";
 import { FrameServer } from "../protocol/frame_server.ts";
+import { type NodeSecrets, RequestSigner, RequestVerifier } from "../protocol/auth.ts";
+import type { DataNodeClientOptions } from "../client/node_connection.ts";
 import type { FrameOutcome, ServerConnection } from "../protocol/frame_server_handler.ts";
 import { listenTcp } from "../protocol/listen.ts";
 import { validateNodeId } from "../protocol/node_id.ts";
@@ -116,7 +118,24 @@ export interface DataNodeServerOptions {
    * literal loopback addresses when it is a loopback one, else none.
    */
   peers?: PeerGate;
+  /**
+   * The cluster secrets (`auth.ts`): every request must be signed with one, a read-only one
+   * may use only {@linkcode DATANODE_READ_ONLY_OPS}, and this node signs its own requests to
+   * the other nodes of a coding run with the full one. Default: requests are not checked.
+   */
+  secrets?: NodeSecrets;
 }
+
+/**
+ * The ops a read-only credential may use on a datanode.
+ */
+export const DATANODE_READ_ONLY_OPS: ReadonlySet<string> = new Set([
+  "PING",
+  "RETRIEVE",
+  "STAT",
+  "LIST",
+  "STATS",
+]);
 
 /**
  * The CODING setup of a {@linkcode DataNodeServer}.
@@ -219,7 +238,8 @@ export class DataNodeServer {
       // The standard CODING handler, made for this node: its modules, its run registry (one
       // per node, shared by its connections) and its timeouts for the other nodes.
       const runs = options.coding?.runs ?? (this.#ownRuns = new RunRegistry());
-      const client: { idleTimeoutMs?: number; frameTimeoutMs?: number } = {};
+      const client: DataNodeClientOptions = {};
+      if (options.secrets !== undefined) client.signer = new RequestSigner(options.secrets.full);
       if (options.idleTimeoutMs !== undefined) client.idleTimeoutMs = options.idleTimeoutMs;
       if (options.frameTimeoutMs !== undefined) client.frameTimeoutMs = options.frameTimeoutMs;
       const modules = options.coding?.modules;
@@ -246,6 +266,10 @@ export class DataNodeServer {
       frameTimeoutMs: options.frameTimeoutMs,
       shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
       shutdownName: "the node's shutdown",
+      auth: options.secrets === undefined ? undefined : {
+        verifier: new RequestVerifier(options.secrets),
+        readOnlyOps: DATANODE_READ_ONLY_OPS,
+      },
     }, {
       request: (connection, conn, started) => ({
         connection,

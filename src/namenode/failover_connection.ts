@@ -19,6 +19,7 @@ import { formatNodeAddress, type NodeAddress } from "../core/address.ts";
 import { CdfsError, isCdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import { PeerError } from "../protocol/peer_error.ts";
+import type { RequestSigner } from "../protocol/auth.ts";
 import { dialFrameConnection } from "../protocol/dial.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
 import { type NameNodeOp, type NameNodeRequest, requestToJson } from "./requests.ts";
@@ -48,12 +49,17 @@ export interface FailoverOptions {
    * are cut by {@linkcode FailoverConnection.close}.
    */
   readonly signal?: AbortSignal;
+  /** Signs the requests (default: the process's `defaultSigner()`, `auth.ts`). */
+  readonly signer?: RequestSigner | null;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
-/** The ops that only read: safe to send again to another namenode after a lost reply. */
-const READ_ONLY: ReadonlySet<NameNodeOp> = new Set([
+/**
+ * The ops that only read: safe to send again to another namenode after a lost reply, and the
+ * ops a read-only credential may use (`auth.ts`).
+ */
+export const READ_ONLY_OPS: ReadonlySet<NameNodeOp> = new Set([
   "PING",
   "GET_FILE",
   "LIST_FILES",
@@ -196,7 +202,7 @@ export class FailoverConnection {
         this.#drop();
         const lost = !isCdfsError(error) || error.code === "UNAVAILABLE" ||
           error.code === "TIMEOUT";
-        if (lost && READ_ONLY.has(request.op) && attempt === 1) {
+        if (lost && READ_ONLY_OPS.has(request.op) && attempt === 1) {
           this.#current = (this.#current + 1) % this.#targets.length;
           continue;
         }
@@ -204,7 +210,9 @@ export class FailoverConnection {
           throw new CdfsError(
             isCdfsError(error) ? error.code : "UNAVAILABLE",
             `namenode ${this.address}: ${messageOf(error)}${
-              READ_ONLY.has(request.op) ? "" : ` (${request.op} may or may not have been applied)`
+              READ_ONLY_OPS.has(request.op)
+                ? ""
+                : ` (${request.op} may or may not have been applied)`
             }`,
             { cause: error },
           );
@@ -265,6 +273,7 @@ function openConnection(
     abandoned: "connecting to the namenode was abandoned",
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
+    ...(options.signer === undefined ? {} : { signer: options.signer }),
   });
 }
 

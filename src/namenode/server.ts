@@ -18,6 +18,8 @@ import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
 import { FrameServer } from "../protocol/frame_server.ts";
+import { type NodeSecrets, RequestVerifier } from "../protocol/auth.ts";
+import { READ_ONLY_OPS } from "./failover_connection.ts";
 import type { FrameOutcome, RequestState } from "../protocol/frame_server_handler.ts";
 import { listenTcp } from "../protocol/listen.ts";
 import { receiveChunks } from "../protocol/stream.ts";
@@ -114,6 +116,11 @@ export interface NameNodeServerOptions {
   readonly random?: () => number;
   /** How coding modules are loaded for FSCK (default: the built-in ones). */
   readonly loadModule?: ModuleLoader;
+  /**
+   * The cluster secrets (`auth.ts`): every request must be signed with one; a read-only one
+   * may use only the ops that read (`READ_ONLY_OPS`). Default: requests are not checked.
+   */
+  readonly secrets?: NodeSecrets;
 }
 
 /** The state of one request: the one data stream a namenode reads is a full block report. */
@@ -192,6 +199,9 @@ export class NameNodeServer {
       idleTimeoutMs: options.idleTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       shutdownGraceMs: options.shutdownGraceMs ?? NAMENODE_DEFAULTS.shutdownGraceMs,
+      auth: options.secrets === undefined
+        ? undefined
+        : { verifier: new RequestVerifier(options.secrets), readOnlyOps: READ_ONLY_OPS },
     }, {
       request: (_connection, conn) => ({ conn, streaming: false, frameOpen: false }),
       serve: (request, raw) => this.#serve(request, raw),

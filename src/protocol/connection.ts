@@ -30,6 +30,8 @@ import {
   PREAMBLE_SIZE,
 } from "./frame.ts";
 import { errorBody, parseErrorBody } from "./error_body.ts";
+import { readRequestFrame, type RequestSigner, type RequestVerifier } from "./auth.ts";
+import { decodeJsonObject } from "./json_payload.ts";
 import { PeerError } from "./peer_error.ts";
 import { type SocketTimeoutOptions, TimedSocket } from "./timed_socket.ts";
 
@@ -68,6 +70,10 @@ export interface ByteMeter {
 export interface FrameConnectionOptions extends SocketTimeoutOptions {
   /** Where to count frame bytes besides the connection's own counters (see `meter`). */
   meter?: ByteMeter;
+  /** Signs every REQUEST written (an AUTH frame before it, `auth.ts`); null: unsigned. */
+  signer?: RequestSigner | null;
+  /** Checks the AUTH frame of every REQUEST read (a server's); none accepts any request. */
+  verifier?: RequestVerifier | null;
 }
 
 /**
@@ -116,6 +122,10 @@ export class FrameConnection extends TimedSocket {
    * request, e.g. to the counters of a coding run); null for none.
    */
   meter: ByteMeter | null;
+  /** Signs the REQUEST frames written (see {@linkcode FrameConnectionOptions.signer}). */
+  readonly signer: RequestSigner | null;
+  /** Checks the REQUEST frames read (see {@linkcode FrameConnectionOptions.verifier}). */
+  readonly verifier: RequestVerifier | null;
 
   #headerIn = new Uint8Array(FRAME_HEADER_SIZE);
   #headerOut = new Uint8Array(FRAME_HEADER_SIZE);
@@ -132,6 +142,8 @@ export class FrameConnection extends TimedSocket {
     super(conn, options);
     this.checksummer = checksummer;
     this.meter = options.meter ?? null;
+    this.signer = options.signer ?? null;
+    this.verifier = options.verifier ?? null;
   }
 
   /**
@@ -353,6 +365,11 @@ export class FrameConnection extends TimedSocket {
     }
     const header = await this.readFrameHeader();
     if (header === null) return null;
+    if (expectedType === FRAME_TYPE.REQUEST) {
+      // A request inside an op (a push run's COMMIT) is signed as every request is.
+      const signed = await readRequestFrame(this, header, this.verifier, maxBytes);
+      return decodeJsonObject(signed.payload, "REQUEST");
+    }
     if (header.type === FRAME_TYPE.ERROR && expectedType !== FRAME_TYPE.ERROR) {
       throw await this.readErrorPayload(header);
     }
@@ -490,6 +507,9 @@ export class FrameConnection extends TimedSocket {
         `${frameTypeName(type)} payload of ${payload.length} bytes exceeds the bound of ${bound}`,
       );
     }
+    if (type === FRAME_TYPE.REQUEST && this.signer !== null) {
+      await this.writeFrame(FRAME_TYPE.AUTH, this.signer.sign(payload));
+    }
     await this.writeFrame(type, payload);
   }
 
@@ -568,23 +588,7 @@ export class FrameConnection extends TimedSocket {
     // small and off the hot path.
     const payload = new Uint8Array(header.length);
     await this.readPayloadInto(payload);
-    const name = frameTypeName(header.type);
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
-    } catch {
-      throw new CdfsError("BAD_REQUEST", `${name} payload is not valid UTF-8`);
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new CdfsError("BAD_REQUEST", `${name} payload is not valid JSON`);
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new CdfsError("BAD_REQUEST", `${name} payload must be a JSON object`);
-    }
-    return value as Record<string, unknown>;
+    return decodeJsonObject(payload, frameTypeName(header.type));
   }
 
   #countRead(n: number): void {

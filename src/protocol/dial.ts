@@ -2,13 +2,15 @@
  * Opening a connection of wire format v1, the client side shared by the datanode and the
  * namenode clients: TCP connect, then the preamble exchange, both within one connect timeout
  * (a server that accepts but never answers is as unreachable as one that does not accept),
- * and optionally abandoned through a signal.
+ * and optionally abandoned through a signal. Its requests are signed with `options.signer`, or
+ * else with the process's `defaultSigner()` (`auth.ts`).
  *
  * @module
  */
 import type { NodeAddress } from "../core/address.ts";
 import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
+import { defaultSigner } from "./auth.ts";
 import { FrameConnection, type FrameConnectionOptions } from "./connection.ts";
 
 /**
@@ -92,6 +94,7 @@ export async function dialFrameConnection(
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
     ...(options.meter === undefined ? {} : { meter: options.meter }),
+    signer: options.signer === undefined ? defaultSigner() : options.signer,
   });
   // The handshake is part of connecting: a server that accepts but never answers is as
   // unreachable as one that does not accept.

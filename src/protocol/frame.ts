@@ -39,6 +39,7 @@ export const FRAME_TYPE = {
   DATA: 3,
   END: 4,
   ERROR: 5,
+  AUTH: 6,
 } as const;
 
 /**
@@ -63,6 +64,12 @@ export const MAX_JSON_PAYLOAD = 64 * 1024;
 export const MAX_ERROR_PAYLOAD = 4 * 1024;
 
 /**
+ * The largest AUTH payload (the `{"key","time","nonce","mac"}` JSON that signs the REQUEST
+ * after it, `auth.ts`), 512 bytes.
+ */
+export const MAX_AUTH_PAYLOAD = 512;
+
+/**
  * The smallest chunk size a stream may use, 4 KiB. Smaller chunks would let a peer make a node
  * keep 8 bytes of checksum per few bytes of data and pay a frame header per few bytes.
  */
@@ -85,7 +92,7 @@ export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 export const END_PAYLOAD_SIZE = 16;
 
 const MAGIC = [0x43, 0x44, 0x46, 0x53]; // "CDFS"
-const TYPE_NAMES = ["", "REQUEST", "RESPONSE", "DATA", "END", "ERROR"] as const;
+const TYPE_NAMES = ["", "REQUEST", "RESPONSE", "DATA", "END", "ERROR", "AUTH"] as const;
 
 /**
  * A decoded frame header.
@@ -144,6 +151,8 @@ export function maxPayloadLength(type: FrameType): number {
       return END_PAYLOAD_SIZE;
     case FRAME_TYPE.ERROR:
       return MAX_ERROR_PAYLOAD;
+    case FRAME_TYPE.AUTH:
+      return MAX_AUTH_PAYLOAD;
   }
 }
 
@@ -236,7 +245,7 @@ export function encodeFrameHeader(target: Uint8Array, header: FrameHeader, offse
     throw new RangeError(`a frame header needs ${FRAME_HEADER_SIZE} bytes`);
   }
   const { type, length, checksum } = header;
-  if (!Number.isInteger(type) || type < FRAME_TYPE.REQUEST || type > FRAME_TYPE.ERROR) {
+  if (!Number.isInteger(type) || type < FRAME_TYPE.REQUEST || type > FRAME_TYPE.AUTH) {
     throw new RangeError(`unknown frame type ${type}`);
   }
   if (!Number.isInteger(length) || length < 0 || length > maxPayloadLength(type)) {
@@ -277,7 +286,7 @@ export function decodeFrameHeader(bytes: Uint8Array): FrameHeader {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, FRAME_HEADER_SIZE);
   const rawType = view.getUint8(0);
-  if (rawType < FRAME_TYPE.REQUEST || rawType > FRAME_TYPE.ERROR) {
+  if (rawType < FRAME_TYPE.REQUEST || rawType > FRAME_TYPE.AUTH) {
     throw new CdfsError("BAD_REQUEST", `unknown frame type ${rawType}`);
   }
   const type = rawType as FrameType;

@@ -22,7 +22,8 @@ import { formatNodeAddress } from "../core/address.ts";
 import { CdfsError } from "../core/errors.ts";
 import { FrameConnection, type FrameConnectionOptions } from "./connection.ts";
 import { describeFailure, type Failure } from "./failure.ts";
-import { FRAME_TYPE, frameTypeName } from "./frame.ts";
+import { authorize, readRequestFrame, type RequestVerifier } from "./auth.ts";
+import { decodeJsonObject } from "./json_payload.ts";
 import type {
   FrameServerHandler,
   FrameTraffic,
@@ -50,6 +51,11 @@ export interface FrameServerOptions {
   readonly shutdownGraceMs: number;
   /** The shutdown, as failures of aborted requests name it (default `the shutdown`). */
   readonly shutdownName?: string;
+  /**
+   * Requests must be signed (`auth.ts`): the verifier of their AUTH frames, and the ops a
+   * read-only credential may use (others are `FORBIDDEN`). Without it any request is served.
+   */
+  readonly auth?: { verifier: RequestVerifier; readOnlyOps: ReadonlySet<string> } | undefined;
 }
 
 /** One client connection and what shutdown needs to know about it. */
@@ -84,8 +90,6 @@ class Session implements ServerConnection {
   }
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * A running server of wire format v1 on one listener; a datanode or namenode holds one and
  * gives it a {@linkcode FrameServerHandler}.
@@ -112,6 +116,7 @@ export class FrameServer<R extends RequestState> {
   readonly #listener: Deno.TcpListener;
   readonly #handler: FrameServerHandler<R>;
   readonly #connectionOptions: FrameConnectionOptions;
+  readonly #readOnlyOps: ReadonlySet<string> | null;
   readonly #graceMs: number;
   readonly #shutdownName: string;
   readonly #sessions = new Set<Session>();
@@ -135,7 +140,9 @@ export class FrameServer<R extends RequestState> {
     this.#connectionOptions = {
       ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
       ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
+      verifier: options.auth?.verifier ?? null,
     };
+    this.#readOnlyOps = options.auth?.readOnlyOps ?? null;
     this.#graceMs = options.shutdownGraceMs;
     this.#shutdownName = options.shutdownName ?? "the shutdown";
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
@@ -301,37 +308,29 @@ export class FrameServer<R extends RequestState> {
     session.idle = false;
     if (header === null) return false; // the client closed between requests
     started = performance.now();
-    if (header.type === FRAME_TYPE.ERROR) {
-      // The client gave up on something: its ERROR is logged, not answered with another.
-      const error = await conn.readErrorPayload(header).catch((e) => e);
-      return await this.#breakConnection(session, conn, error, started);
-    }
-    if (header.type !== FRAME_TYPE.REQUEST) {
-      const error = new CdfsError(
-        "BAD_REQUEST",
-        `expected a REQUEST frame, got ${frameTypeName(header.type)}`,
-      );
-      return await this.#breakConnection(session, conn, error, started);
-    }
-    // Bounded by the header check (64 KiB); JSON is parsed from a regular buffer.
-    const payload = new Uint8Array(header.length);
+    // An AUTH frame, then the REQUEST: checked before the payload is read (`auth.ts`). An
+    // ERROR from the client (it gave up on something) is logged, not answered with another.
+    let signed;
     try {
-      await conn.readPayloadInto(payload);
+      signed = await readRequestFrame(conn, header, conn.verifier);
     } catch (error) {
       return await this.#breakConnection(session, conn, error, started);
     }
+    const { payload, access } = signed;
     // From here the frame is complete: a refused request is answered and the connection
     // kept, unless the handler says a data stream is under way or a frame is half written.
     const request = this.#handler.request(session, conn, started);
     let op: string | null = null;
     try {
-      const raw = decodeRequest(payload);
+      const raw = decodeJsonObject(payload, "REQUEST");
       op = typeof raw.op === "string" ? raw.op.slice(0, 40) : null;
+      if (this.#readOnlyOps !== null) authorize(access, op ?? "", this.#readOnlyOps);
       await this.#handler.serve(request, raw, payload.length);
     } catch (error) {
       const failure = this.#failureOf(session, error);
+      // A FORBIDDEN request may have sent its data stream already: close.
       const keepOpen = !request.streaming && !request.frameOpen && !conn.closed &&
-        !failure.fromPeer;
+        !failure.fromPeer && failure.code !== "FORBIDDEN";
       if (!conn.closed && !request.frameOpen && !failure.fromPeer) {
         await conn.writeError(failure.code, failure.message).catch(() => {});
       }
@@ -402,28 +401,4 @@ export class FrameServer<R extends RequestState> {
       }
     }
   }
-}
-
-/**
- * Parses a REQUEST payload into a JSON object (field validation is the handler's job).
- *
- * @throws {CdfsError} `BAD_REQUEST` when it is not UTF-8, not JSON, or not an object.
- */
-function decodeRequest(payload: Uint8Array): Record<string, unknown> {
-  let text: string;
-  try {
-    text = decoder.decode(payload);
-  } catch {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid UTF-8");
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new CdfsError("BAD_REQUEST", "REQUEST payload must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }

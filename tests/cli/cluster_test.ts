@@ -8,6 +8,7 @@ import { readClusterFile } from "../../src/cluster/cluster_file_io.ts";
 import { findProcesses, processInfo } from "../../src/core/processes.ts";
 import { findEtcd } from "../../src/cluster/etcd.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
+import { RequestSigner } from "../../src/protocol/auth.ts";
 import { EtcdCluster } from "../namenode/_etcd.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -88,16 +89,28 @@ async function assertGone(file: ClusterFile): Promise<void> {
 }
 
 /** The datanodes the cluster's namenode has registered, and whether each is alive. */
+/** The signer of the cluster's secret (`cluster up` generates one; the nodes require it). */
+async function signerOf(file: ClusterFile): Promise<RequestSigner> {
+  assert.ok(file.secretFile !== undefined, "the cluster file names its secret");
+  return new RequestSigner((await Deno.readTextFile(file.secretFile)).trim());
+}
+
 async function registered(file: ClusterFile): Promise<[string, string, string][]> {
   assert.ok(file.namenode !== undefined, "the cluster file names its namenode");
-  using client = await NameNodeClient.connect(file.namenode.address, { connectTimeoutMs: 2000 });
+  using client = await NameNodeClient.connect(file.namenode.address, {
+    connectTimeoutMs: 2000,
+    signer: await signerOf(file),
+  });
   const { datanodes } = await client.listDatanodes();
   return datanodes.map((d) => [d.node, d.address, d.state]);
 }
 
 async function pingAll(file: ClusterFile): Promise<string[]> {
   return await Promise.all(file.nodes.map(async (node) => {
-    using client = await DataNodeClient.connect(node.address, { connectTimeoutMs: 2000 });
+    using client = await DataNodeClient.connect(node.address, {
+      connectTimeoutMs: 2000,
+      signer: await signerOf(file),
+    });
     return (await client.ping()).node;
   }));
 }
@@ -200,6 +213,17 @@ Deno.test("cli cluster: --detach, stop-node, start-node, down", async () => {
   try {
     assert.equal(file.launcher.detached, true);
     const env = { ...dirs.env, CDFS_CLUSTER: path };
+    // The nodes require the cluster's secret; commands naming the cluster sign with it.
+    const bytes = crypto.getRandomValues(new Uint8Array(60_000));
+    await Deno.writeFile(join(dirs.root, "in"), bytes);
+    const stored = await cdfs(["block", "store", "--node", "1", "b1", join(dirs.root, "in")], env);
+    assert.equal(stored.code, 0, stored.err);
+    const copy = join(dirs.root, "out");
+    const got = await cdfs(["block", "retrieve", "--node", "1", "b1", "-o", copy], env);
+    assert.equal(got.code, 0, got.err);
+    assert.deepEqual(await Deno.readFile(copy), bytes);
+    const unsigned = await cdfs(["block", "ls", "--node", file.nodes[1]!.address], dirs.env);
+    assert.match(unsigned.err, /UNAUTHENTICATED/);
 
     const stop = await cdfs(["cluster", "stop-node", "0", "2"], env);
     assert.equal(stop.out, "node 0: stopped\nnode 2: stopped\n");

@@ -14,6 +14,7 @@ import { isCdfsError } from "../../src/core/errors.ts";
 import type { StatResponse } from "../../src/protocol/responses.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
 import type { OpHandler } from "../../src/datanode/op.ts";
+import type { NodeSecrets } from "../../src/protocol/auth.ts";
 import { DataNodeServer } from "../../src/datanode/server.ts";
 import { HEADER_SIZE } from "../../src/store/block_file.ts";
 import { BlockStore } from "../../src/store/block_store.ts";
@@ -30,6 +31,8 @@ export interface ClusterOptions {
    * failure. `server` is node i's server, set once it listens.
    */
   ops?: (node: number, server: () => DataNodeServer) => readonly OpHandler[] | undefined;
+  /** The cluster secrets every node requires (default: none). */
+  secrets?: NodeSecrets;
 }
 
 /** Running in-process datanodes. */
@@ -82,6 +85,7 @@ export async function startCluster(
         nodeId: `dn${i}`,
         port: 0,
         ...(ops === undefined ? {} : { ops }),
+        ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
         ...(modules === undefined ? {} : { coding: { modules } }),
       }));
     }

@@ -29,7 +29,7 @@ import {
   maxPayloadLength,
   PREAMBLE_SIZE,
 } from "./frame.ts";
-import { errorBody, parseErrorBody } from "./error_body.ts";
+import { encodeErrorFrame, errorBody, parseErrorBody } from "./error_body.ts";
 import { PeerError } from "./peer_error.ts";
 import { type SocketTimeoutOptions, TimedSocket } from "./timed_socket.ts";
 
@@ -68,6 +68,8 @@ export interface ByteMeter {
 export interface FrameConnectionOptions extends SocketTimeoutOptions {
   /** Where to count frame bytes besides the connection's own counters (see `meter`). */
   meter?: ByteMeter;
+  /** On a read timeout, send the TIMEOUT ERROR frame before closing (docs/protocol.md §5). */
+  sendTimeoutError?: boolean;
 }
 
 /**
@@ -129,7 +131,9 @@ export class FrameConnection extends TimedSocket {
    * @param options Timeouts.
    */
   constructor(conn: Deno.Conn, checksummer: Checksummer, options: FrameConnectionOptions = {}) {
-    super(conn, options);
+    const reply = (e: CdfsError) =>
+      encodeErrorFrame(e.code, e.message, (b) => checksummer.checksum(b));
+    super(conn, options.sendTimeoutError ? { ...options, timeoutReply: reply } : options);
     this.checksummer = checksummer;
     this.meter = options.meter ?? null;
   }

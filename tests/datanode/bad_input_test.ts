@@ -137,11 +137,13 @@ Deno.test("malformed preambles and frames are answered and the connection closed
   assert.equal(truncated.code, "BAD_REQUEST");
   assert.match(truncated.message, /connection closed in the middle of a frame header/);
 
-  // A header that stops arriving: the frame timeout closes the connection.
+  // A header that stops arriving: the frame timeout closes the connection, after telling
+  // the client TIMEOUT (docs/protocol.md §5).
   const stalled = await exchange(port, concat(preamble(), rawHeader(1, 13).subarray(0, 10)), {
     halfClose: false,
   });
-  assert.equal(lastErrorCode(stalled), undefined);
+  assert.equal(lastErrorCode(stalled), "TIMEOUT");
+  assert.match(errorOf(stalled).message, /frame timeout: nothing for 1500 ms/);
 
   const cutPayload = errorOf(
     await exchange(port, concat(preamble(), requestFrame({ op: "PING" }).subarray(0, 20))),
@@ -350,15 +352,15 @@ function digestOf(chunks: Uint8Array[]): bigint {
 
 Deno.test("a silent client is dropped after the idle timeout", async () => {
   await using node = await DataNodeProcess.start({ args: ["--idle-timeout", "300"] });
-  // Nothing at all, then only the preamble: both are closed by the node, unanswered (the side
-  // that times out closes), while the node keeps serving.
+  // Nothing at all, then only the preamble: both are told TIMEOUT and closed by the node (the
+  // side that times out closes), while the node keeps serving.
   for (const bytes of [new Uint8Array(0), preamble()]) {
     const socket = await Deno.connect({ hostname: "127.0.0.1", port: node.port });
     try {
       await writeRaw(socket, bytes);
       const { bytes: received, closed } = await readUntilClosed(socket, 20_000);
       assert.ok(closed, "the idle connection was not dropped");
-      assert.equal(lastErrorCode(parseServerBytes(received)), undefined);
+      assert.equal(lastErrorCode(parseServerBytes(received)), "TIMEOUT");
     } finally {
       try {
         socket.close();

@@ -23,9 +23,12 @@ import { BufferPool } from "../buffer/pool.ts";
 import {
   DataNodeServer,
   DEFAULT_DATANODE_PORT,
+  DEFAULT_MIN_RATE,
   DEFAULT_SHUTDOWN_GRACE_MS,
   formatAddress,
 } from "../datanode/server.ts";
+import { DEFAULT_BUFFER_WAIT_MS } from "../datanode/buffers.ts";
+import { defaultMaxConnections } from "../datanode/connection_limit.ts";
 import { jsonLineSink, type LogSink } from "../datanode/log.ts";
 import {
   type MetricsServer,
@@ -112,6 +115,25 @@ export const datanodeServeCommand: Command = {
       value: "MS",
       description: "limit for a started frame to arrive or be sent",
       default: DEFAULT_FRAME_TIMEOUT_MS,
+    },
+    "max-connections": {
+      type: "string",
+      value: "N",
+      description: "the most connections served at once; one more is told BUSY and closed",
+      default: "below the open-file limit: (limit - 96) / 2, at most 1024",
+    },
+    "buffer-wait": {
+      type: "string",
+      value: "MS",
+      description: "the longest a request waits for a pooled buffer, then fails with BUSY",
+      default: DEFAULT_BUFFER_WAIT_MS,
+    },
+    "min-rate": {
+      type: "string",
+      value: "N",
+      description: "bytes per second a started frame must arrive at after 5 s, else TIMEOUT " +
+        "(a 'slowloris'); 0: only --frame-timeout",
+      default: "16K",
     },
     ...chunkSizeOptionDef("the largest chunk size served, and the buffer size", "1M"),
     "max-memory": {
@@ -213,6 +235,10 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const idleTimeoutMs = positive(args, "idle-timeout", DEFAULT_IDLE_TIMEOUT_MS);
   const frameTimeoutMs = positive(args, "frame-timeout", DEFAULT_FRAME_TIMEOUT_MS);
   const shutdownGraceMs = integerOption(args, "shutdown-grace", DEFAULT_SHUTDOWN_GRACE_MS);
+  const maxConnections = integerOption(args, "max-connections", defaultMaxConnections());
+  if (maxConnections < 1) throw new CdfsError("USAGE", "--max-connections must be at least 1");
+  const bufferWaitMs = positive(args, "buffer-wait", DEFAULT_BUFFER_WAIT_MS);
+  const minRate = integerOption(args, "min-rate", DEFAULT_MIN_RATE.bytesPerSecond);
   const chunkSize = integerOption(args, "chunk-size", DEFAULT_CHUNK_SIZE);
   if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
     throw new CdfsError(
@@ -316,6 +342,9 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       frameTimeoutMs,
       shutdownGraceMs,
       ...(secrets === undefined ? {} : { secrets }),
+      maxConnections,
+      bufferWaitMs,
+      minRate: minRate === 0 ? null : { ...DEFAULT_MIN_RATE, bytesPerSecond: minRate },
       log,
       coding: { modules },
       // The default names the port actually bound, which port 0 leaves open until then.

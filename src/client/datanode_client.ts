@@ -33,6 +33,7 @@ import {
   type DataNodeClientOptions,
   NodeConnection,
   type NodeExchange,
+  retryBusy,
 } from "./node_connection.ts";
 import {
   retrieveBlock,
@@ -300,7 +301,9 @@ export class DataNodeClient {
     sink: RetrieveSink,
     options: RetrieveOptions = {},
   ): Promise<RetrieveResult> {
-    return await retrieveBlock(this.#link, id, sink, options);
+    // BUSY comes before the RESPONSE (or in place of the preamble), before any byte reached
+    // the sink: asking again is safe.
+    return await retryBusy(() => retrieveBlock(this.#link, id, sink, options));
   }
 
   /**
@@ -369,8 +372,14 @@ export class DataNodeClient {
     };
   }
 
-  /** A request answered by one RESPONSE (or ERROR) and nothing else. */
-  async #simpleRequest<K extends Exclude<Op, "STORE" | "RETRIEVE" | "CODING">>(
+  /** A request answered by one RESPONSE (or ERROR) and nothing else; BUSY is asked again. */
+  #simpleRequest<K extends Exclude<Op, "STORE" | "RETRIEVE" | "CODING">>(
+    request: Request & { op: K },
+  ): Promise<ResponseOf[K]> {
+    return retryBusy(() => this.#simpleRequestOnce<K>(request));
+  }
+
+  async #simpleRequestOnce<K extends Exclude<Op, "STORE" | "RETRIEVE" | "CODING">>(
     request: Request & { op: K },
   ): Promise<ResponseOf[K]> {
     const conn = await this.#link.acquire();

@@ -3,11 +3,13 @@
  * reconnection. One connection serves any number of requests, one at a time. When a request
  * breaks it (a STORE error — the node closes after those —, a timeout, a lost link) or the
  * node closed it while idle, the next request opens a new one. Every error is named after
- * the node ({@linkcode nameNodeError}).
+ * the node ({@linkcode nameNodeError}). A node that answers `BUSY` (its connection cap, or no
+ * buffer free in time) is asked again after a pause that doubles each time, with jitter
+ * ({@linkcode retryBusy}), a bounded number of times.
  *
  * @module
  */
-import { CdfsError } from "../core/errors.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { formatNodeAddress, type NodeAddress } from "../core/address.ts";
 import { validateBlockId } from "../core/block_id.ts";
 import type { FrameConnection, FrameConnectionOptions } from "../protocol/connection.ts";
@@ -80,6 +82,65 @@ export function withStallTimeout(
     idleTimeoutMs: Math.min(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, timeoutMs),
     frameTimeoutMs: Math.min(options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS, timeoutMs),
   };
+}
+
+/**
+ * How {@linkcode retryBusy} retries: attempts in all, the first pause and the longest one, and
+ * the source of jitter.
+ *
+ * @example
+ * ```ts
+ * import type { BusyRetry } from "./node_connection.ts";
+ * const retry: BusyRetry = { attempts: 3, baseMs: 10, maxMs: 100 };
+ * ```
+ */
+export interface BusyRetry {
+  /** Tries in all, the first included (default 6). */
+  attempts?: number;
+  /** The pause before the first retry is up to this long (default 100 ms); it doubles after. */
+  baseMs?: number;
+  /** The longest pause (default 2 s). */
+  maxMs?: number;
+  /** A number in 0..1 (default `Math.random`): pauses are drawn up to their bound. */
+  random?: () => number;
+}
+
+/**
+ * Runs `attempt`, and again while it fails with `BUSY` (a node under pressure), after pauses
+ * drawn at random up to a bound that doubles each time ("full jitter", so that the clients a
+ * node turned away do not come back all at once). The last failure is thrown as it is.
+ *
+ * @example
+ * ```ts
+ * import { CdfsError } from "../core/errors.ts";
+ * import { retryBusy } from "./node_connection.ts";
+ * let tries = 0;
+ * const answer = await retryBusy(async () => {
+ *   if (++tries < 3) throw new CdfsError("BUSY", "no buffer came free");
+ *   return "ok";
+ * }, { baseMs: 1 });
+ * console.log(answer, tries); // ok 3
+ * ```
+ *
+ * @param attempt One try.
+ * @param options Attempts and pauses.
+ * @returns What the first successful try returned.
+ * @throws What the last try threw, or the first error that is not `BUSY`.
+ */
+export async function retryBusy<T>(attempt: () => Promise<T>, options: BusyRetry = {}): Promise<T> {
+  const attempts = options.attempts ?? 6;
+  const baseMs = options.baseMs ?? 100;
+  const maxMs = options.maxMs ?? 2000;
+  const random = options.random ?? Math.random;
+  for (let i = 1;; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (i >= attempts || !isCdfsError(e, "BUSY")) throw e;
+      const bound = Math.min(maxMs, baseMs * 2 ** (i - 1));
+      await new Promise((resolve) => setTimeout(resolve, random() * bound));
+    }
+  }
 }
 
 /**
@@ -189,7 +250,7 @@ export class NodeConnection {
     target: NodeAddress,
     options: DataNodeClientOptions,
   ): Promise<NodeConnection> {
-    const conn = await openConnection(target, options);
+    const conn = await retryBusy(() => openConnection(target, options));
     return new NodeConnection(target, conn, options);
   }
 
@@ -216,10 +277,9 @@ export class NodeConnection {
       return current;
     }
     this.drop();
-    const fresh = await openConnection(
-      this.#target,
-      withStallTimeout(this.#options, stallTimeoutMs),
-    );
+    const options = withStallTimeout(this.#options, stallTimeoutMs);
+    // A node at its connection cap answers the preamble with BUSY: ask again a little later.
+    const fresh = await retryBusy(() => openConnection(this.#target, options));
     if (this.#closed) {
       fresh.close();
       throw new CdfsError("UNAVAILABLE", `node ${this.address}: the client was closed`);

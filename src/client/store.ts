@@ -13,7 +13,7 @@ import { parseResponse } from "../protocol/response_validation.ts";
 import { type OutgoingChunk, readChunks, sendChunks } from "../protocol/stream.ts";
 import { bufferPoolFor } from "./buffer_pools.ts";
 import { type ByteReader, isByteReader, iterableReader } from "./byte_io.ts";
-import type { NodeConnection } from "./node_connection.ts";
+import { type NodeConnection, retryBusy } from "./node_connection.ts";
 import { checkByteCount, checkChunkSize } from "./request_checks.ts";
 
 /**
@@ -107,7 +107,48 @@ export async function storeBlock(
     request.length = checkByteCount(options.length, "store length");
   }
   if (options.overwrite) request.overwrite = true;
-  const reader = isByteReader(source) ? source : iterableReader(source);
+  // A node under pressure may answer BUSY at any frame: the store is tried again from the
+  // start (retryBusy's backoff) when the source can be read again from there.
+  const rewind = await rewinder(source);
+  let again = false;
+  const attempt = async () => {
+    if (again) await rewind!();
+    again = true;
+    const reader = isByteReader(source) ? source : iterableReader(source);
+    return await storeOnce(link, request, reader, options.onProgress);
+  };
+  return rewind === null ? await attempt() : await retryBusy(attempt);
+}
+
+/**
+ * How to read `source` again from where it is now: an array from its start, a file (a reader
+ * that can seek) from its position now; null for a source read once only (a pipe, a
+ * generator).
+ */
+async function rewinder(source: StoreSource): Promise<(() => Promise<void>) | null> {
+  if (Array.isArray(source)) return () => Promise.resolve();
+  if (isByteReader(source) && "seek" in source && typeof source.seek === "function") {
+    const seekable = source as ByteReader & Pick<Deno.FsFile, "seek">;
+    try {
+      const at = await seekable.seek(0, Deno.SeekMode.Current);
+      return async () => {
+        await seekable.seek(at, Deno.SeekMode.Start);
+      };
+    } catch {
+      return null; // not seekable after all (e.g. a pipe opened as a file)
+    }
+  }
+  return null;
+}
+
+/** One try of a STORE (see {@linkcode storeBlock}). */
+async function storeOnce(
+  link: NodeConnection,
+  request: StoreRequest,
+  reader: ByteReader,
+  onProgress: ((bytes: number) => void) | undefined,
+): Promise<StoreResult> {
+  const { block, chunkSize } = request;
   // Errors of the source are the caller's, not the node's: remember them to tell them apart.
   let sourceError: unknown = undefined;
   const guarded: ByteReader = {
@@ -125,7 +166,7 @@ export async function storeBlock(
     await conn.writeJsonFrame(FRAME_TYPE.REQUEST, request);
     const chunks = counted(
       readChunks(guarded, bufferPoolFor(chunkSize), chunkSize, { headroom: true }),
-      options.onProgress,
+      onProgress,
     );
     const sent = await sendChunks(conn, chunks, {
       chunkSize,

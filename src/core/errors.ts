@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   "CORRUPT",
   "TIMEOUT",
   "UNAVAILABLE",
+  "BUSY",
+  "NO_SPACE",
   "SINGULAR",
   "USAGE",
   "INTERNAL",

@@ -14,6 +14,7 @@ import { CdfsError } from "../core/errors.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import { parseRequest } from "../protocol/request_validation.ts";
 import type { Op, Request } from "../protocol/requests.ts";
+import type { ConnectionPressure, PoolPressure } from "../protocol/responses.ts";
 import type { BlockStore } from "../store/block_store.ts";
 
 /**
@@ -50,6 +51,13 @@ export interface OpContext {
    * to waits that the closing socket does not end, such as `pool.acquire(signal)`.
    */
   readonly signal: AbortSignal;
+  /**
+   * The longest a request waits for a pooled buffer before failing with `BUSY` (default
+   * `DEFAULT_BUFFER_WAIT_MS`, buffers.ts).
+   */
+  readonly bufferWaitMs?: number;
+  /** The node's pressure now, for PING (absent: PING reports none). */
+  readonly pressure?: () => NodePressure;
   /** The block the request is about, once validated (for the log). */
   block: string | undefined;
   /** Data bytes moved so far: received for STORE, sent for RETRIEVE (for the log). */
@@ -65,6 +73,25 @@ export interface OpContext {
    * can follow it, so the loop just closes.
    */
   frameOpen: boolean;
+}
+
+/**
+ * How loaded a datanode is: its buffer pool and its connections (PING reports both).
+ *
+ * @example
+ * ```ts
+ * import type { NodePressure } from "./op.ts";
+ * const p: NodePressure = {
+ *   pool: { inUse: 3, size: 64, waiting: 0 },
+ *   connections: { open: 2, max: 480 },
+ * };
+ * ```
+ */
+export interface NodePressure {
+  /** The buffer pool. */
+  pool: PoolPressure;
+  /** The client connections. */
+  connections: ConnectionPressure;
 }
 
 /**

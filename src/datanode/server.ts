@@ -8,9 +8,14 @@
  * its RESPONSE) closes the connection after the ERROR frame (docs/protocol.md §4). Every
  * request is logged and counted per op (and per CODING run) with its frame bytes and time.
  *
- * Memory is bounded by the shared buffer pool: a STORE or RETRIEVE holds one or two pooled
- * buffers for its duration, everything else a few small allocations, and a connection that
- * cannot get a buffer waits (which, through TCP flow control, slows its client down).
+ * Memory is bounded by the shared buffer pool: a STORE holds one or two pooled buffers while
+ * a frame is being received and written, a RETRIEVE one or two for its duration, everything
+ * else a few small allocations. A request that cannot get a buffer waits (which, through TCP
+ * flow control, slows its client down), but only for `bufferWaitMs`: then it fails with `BUSY`
+ * (buffers.ts). Connections are capped (`maxConnections`, by default below the descriptor
+ * limit): one more is told `BUSY` and closed. A frame must arrive at a minimum rate
+ * (`minRate`), and a connection that times out is told `TIMEOUT` before it is closed. PING
+ * reports the pool's and the connections' pressure.
  *
  * Shutdown: stop accepting, close connections that are between requests, let requests under
  * way finish within a grace period, then abort them (closing their sockets; an aborted STORE
@@ -31,9 +36,11 @@ import type { FrameOutcome, ServerConnection } from "../protocol/frame_server_ha
 import { listenTcp } from "../protocol/listen.ts";
 import { validateNodeId } from "../protocol/node_id.ts";
 import type { BlockStore } from "../store/block_store.ts";
+import type { MinDataRate } from "../protocol/timed_socket.ts";
+import { defaultMaxConnections } from "./connection_limit.ts";
 import { OpTable, STANDARD_OPS } from "./dispatch.ts";
 import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";
-import type { OpContext, OpHandler } from "./op.ts";
+import type { NodePressure, OpContext, OpHandler } from "./op.ts";
 import { codingOp, createCodingOp } from "./ops/coding.ts";
 import { defaultPeers } from "./peers.ts";
 import type { PeerGate } from "../coding/runtime/coding_session.ts";
@@ -49,6 +56,14 @@ export const DEFAULT_DATANODE_PORT = 13100;
  * How long a shutdown lets requests under way finish before aborting them, by default.
  */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The default minimum data rate of a frame being received: 16 KiB/s after 5 s.
+ */
+export const DEFAULT_MIN_RATE: MinDataRate = Object.freeze({
+  bytesPerSecond: 16 * 1024,
+  graceMs: 5_000,
+});
 
 /**
  * Options of {@linkcode DataNodeServer.listen}.
@@ -99,6 +114,18 @@ export interface DataNodeServerOptions {
   frameTimeoutMs?: number;
   /** Default grace period of {@linkcode DataNodeServer.shutdown} (default 10 s). */
   shutdownGraceMs?: number;
+  /**
+   * The most connections served at once (default: below the descriptor limit, see
+   * `defaultMaxConnections`); one more is told `BUSY` and closed.
+   */
+  maxConnections?: number;
+  /**
+   * The slowest a started frame may arrive (default {@linkcode DEFAULT_MIN_RATE}; `null`: only
+   * the frame timeout bounds it).
+   */
+  minRate?: MinDataRate | null;
+  /** The longest a request waits for a pooled buffer before failing with `BUSY` (default 5 s). */
+  bufferWaitMs?: number;
   /** Where log records go (default: nowhere). */
   log?: LogSink;
   /** The operations served (default {@linkcode STANDARD_OPS}). */
@@ -210,6 +237,7 @@ export class DataNodeServer {
   /** The run registry the server made for CODING (closed when it stops), if any. */
   readonly #ownRuns: RunRegistry | undefined;
   readonly #frames: FrameServer<DataNodeRequest>;
+  readonly #bufferWaitMs: number | undefined;
 
   private constructor(
     options: DataNodeServerOptions,
@@ -260,10 +288,14 @@ export class DataNodeServer {
     this.#table = new OpTable(ops);
     this.#opNames = new Set(this.#table.ops);
     this.#log = options.log ?? discardLog;
+    this.#bufferWaitMs = options.bufferWaitMs;
+    const minRate = options.minRate === undefined ? DEFAULT_MIN_RATE : options.minRate;
     this.#frames = new FrameServer({
       listener,
       idleTimeoutMs: options.idleTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
+      maxConnections: options.maxConnections ?? defaultMaxConnections(),
+      minRate: minRate ?? undefined,
       shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
       shutdownName: "the node's shutdown",
       auth: options.secrets === undefined ? undefined : {
@@ -280,6 +312,8 @@ export class DataNodeServer {
         maxChunkSize: this.#maxChunkSize,
         nodeId: this.nodeId,
         signal: connection.signal,
+        ...(this.#bufferWaitMs === undefined ? {} : { bufferWaitMs: this.#bufferWaitMs }),
+        pressure: () => this.pressure,
         block: undefined,
         bytes: 0,
         streaming: false,
@@ -289,8 +323,20 @@ export class DataNodeServer {
       serve: (request, raw, payloadLength) => this.#serve(request, raw, payloadLength),
       outcome: (outcome) => this.#logRequest(outcome),
       finished: (request, failed) => this.#finishRun(request, failed),
-      acceptFailed: (error) =>
-        this.#event("error", `accept failed: ${error instanceof Error ? error.message : error}`),
+      acceptFailed: (error, unreported) =>
+        this.#event(
+          "error",
+          `accept failed: ${error instanceof Error ? error.message : error}${
+            unreported > 0 ? ` (and ${unreported} more times since the last report)` : ""
+          }`,
+        ),
+      refused: (peer, max, unreported) =>
+        this.#event(
+          "busy",
+          `refused ${peer}: ${max} connections open, the cap${
+            unreported > 0 ? ` (and ${unreported} more refused since the last report)` : ""
+          }`,
+        ),
       connectionFailed: (connection, error) =>
         this.#event("error", `connection from ${connection.peer} failed`, error),
       stopped: () => {
@@ -341,6 +387,20 @@ export class DataNodeServer {
   /** The number of open client connections. */
   get connections(): number {
     return this.#frames.connections;
+  }
+
+  /** The connections refused with BUSY (over the cap) since the node started. */
+  get refused(): number {
+    return this.#frames.refused;
+  }
+
+  /** The buffer pool's and the connections' pressure now (what PING reports). */
+  get pressure(): NodePressure {
+    const pool = this.#pool;
+    return {
+      pool: { inUse: pool.inUse, size: pool.capacity, waiting: pool.waiting },
+      connections: { open: this.#frames.connections, max: this.#frames.maxConnections },
+    };
   }
 
   /** Whether {@linkcode DataNodeServer.shutdown} was called. */

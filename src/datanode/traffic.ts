@@ -19,11 +19,11 @@
  *
  * @module
  */
-import type { ByteMeter } from "../protocol/connection.ts";
+import type { ByteMeter } from "../protocol/byte_meter.ts";
 import type { CodingRunTraffic } from "../coding/runtime/run_traffic.ts";
 import type { OpTraffic, PeerTraffic, RunTraffic, StatsResponse } from "../protocol/responses.ts";
 
-export type { ByteMeter } from "../protocol/connection.ts";
+export type { ByteMeter } from "../protocol/byte_meter.ts";
 export type { OpTraffic, PeerTraffic, RunTraffic } from "../protocol/responses.ts";
 
 /**

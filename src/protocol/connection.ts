@@ -29,9 +29,10 @@ import {
   maxPayloadLength,
   PREAMBLE_SIZE,
 } from "./frame.ts";
-import { errorBody, parseErrorBody } from "./error_body.ts";
+import { encodeErrorFrame, errorBody, parseErrorBody } from "./error_body.ts";
 import { readRequestFrame, type RequestSigner, type RequestVerifier } from "./auth.ts";
 import { decodeJsonObject } from "./json_payload.ts";
+import type { ByteMeter } from "./byte_meter.ts";
 import { PeerError } from "./peer_error.ts";
 import { type SocketTimeoutOptions, TimedSocket } from "./timed_socket.ts";
 
@@ -40,23 +41,6 @@ import { type SocketTimeoutOptions, TimedSocket } from "./timed_socket.ts";
  * go out as two writes unless the caller offers headroom.
  */
 const COALESCE_LIMIT = 64 * 1024;
-
-/**
- * Counters of frame bytes (16-byte header plus payload) a connection adds to as whole frames
- * are read and written; preambles and bytes drained while closing are not counted.
- *
- * @example
- * ```ts
- * import type { ByteMeter } from "./connection.ts";
- * const meter: ByteMeter = { bytesIn: 0, bytesOut: 0 };
- * ```
- */
-export interface ByteMeter {
-  /** Frame bytes read. */
-  bytesIn: number;
-  /** Frame bytes written. */
-  bytesOut: number;
-}
 
 /**
  * Timeouts of a {@linkcode FrameConnection}, and a meter it counts its traffic on.
@@ -74,6 +58,8 @@ export interface FrameConnectionOptions extends SocketTimeoutOptions {
   signer?: RequestSigner | null;
   /** Checks the AUTH frame of every REQUEST read (a server's); none accepts any request. */
   verifier?: RequestVerifier | null;
+  /** On a read timeout, send the TIMEOUT ERROR frame before closing (docs/protocol.md §5). */
+  sendTimeoutError?: boolean;
 }
 
 /**
@@ -139,7 +125,9 @@ export class FrameConnection extends TimedSocket {
    * @param options Timeouts.
    */
   constructor(conn: Deno.Conn, checksummer: Checksummer, options: FrameConnectionOptions = {}) {
-    super(conn, options);
+    const reply = (e: CdfsError) =>
+      encodeErrorFrame(e.code, e.message, (b) => checksummer.checksum(b));
+    super(conn, options.sendTimeoutError ? { ...options, timeoutReply: reply } : options);
     this.checksummer = checksummer;
     this.meter = options.meter ?? null;
     this.signer = options.signer ?? null;

@@ -6,6 +6,7 @@
  */
 import { CdfsError, ERROR_CODES, type ErrorCode } from "../core/errors.ts";
 import { typeName } from "../core/quote.ts";
+import { encodeFrameHeader, FRAME_HEADER_SIZE, FRAME_TYPE } from "./frame.ts";
 import { expectObject, onlyFields } from "./json_fields.ts";
 
 /**
@@ -76,6 +77,40 @@ export function parseErrorBody(value: unknown): ErrorBody {
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
   const line = oneLine(message);
   return { code, message: line.length > 1000 ? `${line.slice(0, 997)}...` : line };
+}
+
+/**
+ * A whole ERROR frame, header and payload, ready to be written in one go (the last word of a
+ * connection that timed out).
+ *
+ * @example
+ * ```ts
+ * import { encodeErrorFrame } from "./error_body.ts";
+ * import { createChecksummer } from "../checksum/checksum.ts";
+ * const checksummer = await createChecksummer();
+ * const frame = encodeErrorFrame("TIMEOUT", "idle", (b) => checksummer.checksum(b));
+ * console.log(frame[0]); // 5
+ * ```
+ *
+ * @param code The code.
+ * @param message The message (made one line and cut, as by {@linkcode errorBody}).
+ * @param checksum The xxh64 of a payload.
+ * @returns The frame's bytes.
+ */
+export function encodeErrorFrame(
+  code: ErrorCode,
+  message: string,
+  checksum: (payload: Uint8Array) => bigint,
+): Uint8Array {
+  const payload = new TextEncoder().encode(JSON.stringify(errorBody(code, message)));
+  const frame = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
+  encodeFrameHeader(frame, {
+    type: FRAME_TYPE.ERROR,
+    length: payload.length,
+    checksum: checksum(payload),
+  });
+  frame.set(payload, FRAME_HEADER_SIZE);
+  return frame;
 }
 
 function oneLine(text: string): string {

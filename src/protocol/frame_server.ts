@@ -13,14 +13,23 @@
  * {@linkcode RequestState.streaming}), a frame left half written, and broken frames close it,
  * after a lingering close so the ERROR is not lost to a TCP reset.
  *
+ * Pressure: at most `maxConnections` connections are served at once; one more is accepted all
+ * the same, told `BUSY` in an ERROR frame and closed (never left in the listen backlog). A
+ * minimum data rate cuts off peers that trickle a frame, and a connection that times out is
+ * told `TIMEOUT` in an ERROR frame before it is closed. Accept failures and refusals are
+ * reported at most once per {@linkcode PRESSURE_REPORT_INTERVAL_MS}, with the count of those
+ * not reported.
+ *
  * Shutdown: stop accepting, close connections that are between requests, let requests under
  * way finish within a grace period, then abort them (their signal, then their sockets).
  *
  * @module
  */
 import { formatNodeAddress } from "../core/address.ts";
+import { type Checksummer, createChecksummer } from "../checksum/checksum.ts";
 import { CdfsError } from "../core/errors.ts";
 import { FrameConnection, type FrameConnectionOptions } from "./connection.ts";
+import { encodeErrorFrame } from "./error_body.ts";
 import { describeFailure, type Failure } from "./failure.ts";
 import { authorize, readRequestFrame, type RequestVerifier } from "./auth.ts";
 import { decodeJsonObject } from "./json_payload.ts";
@@ -30,6 +39,21 @@ import type {
   RequestState,
   ServerConnection,
 } from "./frame_server_handler.ts";
+import { type MinDataRate, TimedSocket } from "./timed_socket.ts";
+
+/**
+ * The least time between two reports of accept failures, or of refused connections, 10 s.
+ */
+export const PRESSURE_REPORT_INTERVAL_MS = 10_000;
+
+/**
+ * How many refused connections may be closing at once (each holds a descriptor while it is
+ * told BUSY); past that, accepting waits for one of them to finish.
+ */
+const MAX_REFUSING = 64;
+
+/** How long a refused connection is drained after its BUSY frame, so no reset destroys it. */
+const REFUSE_LINGER_MS = 250;
 
 /**
  * Options of a {@linkcode FrameServer}.
@@ -56,6 +80,10 @@ export interface FrameServerOptions {
    * read-only credential may use (others are `FORBIDDEN`). Without it any request is served.
    */
   readonly auth?: { verifier: RequestVerifier; readOnlyOps: ReadonlySet<string> } | undefined;
+  /** The most connections served at once (default: no cap); more are refused with BUSY. */
+  readonly maxConnections?: number | undefined;
+  /** The slowest a started frame may arrive (default: only the frame timeout bounds it). */
+  readonly minRate?: MinDataRate | undefined;
 }
 
 /** One client connection and what shutdown needs to know about it. */
@@ -127,6 +155,15 @@ export class FrameServer<R extends RequestState> {
   #abortAt = Infinity;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveFinished!: () => void;
+  readonly #maxConnections: number;
+  readonly #refusing = new Set<Promise<void>>();
+  #refused = 0;
+  #checksummer: Promise<Checksummer> | null = null;
+  /** When accept failures and refusals were last reported, and how many were not since. */
+  readonly #reports = {
+    accept: { at: -Infinity, quiet: 0 },
+    refused: { at: -Infinity, quiet: 0 },
+  };
 
   /**
    * Starts accepting connections on `options.listener`.
@@ -138,11 +175,18 @@ export class FrameServer<R extends RequestState> {
     this.#listener = options.listener;
     this.#handler = handler;
     this.#connectionOptions = {
+      sendTimeoutError: true,
       ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
       ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
       verifier: options.auth?.verifier ?? null,
+      ...(options.minRate === undefined ? {} : { minRate: options.minRate }),
     };
     this.#readOnlyOps = options.auth?.readOnlyOps ?? null;
+    const max = options.maxConnections ?? Infinity;
+    if (max !== Infinity && (!Number.isSafeInteger(max) || max < 1)) {
+      throw new RangeError(`maxConnections must be a positive integer, got ${max}`);
+    }
+    this.#maxConnections = max;
     this.#graceMs = options.shutdownGraceMs;
     this.#shutdownName = options.shutdownName ?? "the shutdown";
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
@@ -157,6 +201,16 @@ export class FrameServer<R extends RequestState> {
   /** The number of open client connections. */
   get connections(): number {
     return this.#sessions.size;
+  }
+
+  /** The most connections served at once (`Infinity`: no cap). */
+  get maxConnections(): number {
+    return this.#maxConnections;
+  }
+
+  /** The connections refused with BUSY (over the cap) since the server started. */
+  get refused(): number {
+    return this.#refused;
   }
 
   /** The number of connections with a request under way. */
@@ -223,6 +277,7 @@ export class FrameServer<R extends RequestState> {
   async #finish(): Promise<void> {
     try {
       await this.#acceptLoop;
+      await Promise.allSettled([...this.#refusing]);
       while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
       clearTimeout(this.#graceTimer);
       this.#stopped = true;
@@ -239,8 +294,9 @@ export class FrameServer<R extends RequestState> {
         socket = await this.#listener.accept();
       } catch (error) {
         if (this.#draining || error instanceof Deno.errors.BadResource) break;
-        // E.g. out of file descriptors: say so, back off a little, keep serving.
-        this.#handler.acceptFailed(error);
+        // E.g. out of file descriptors: say so (not ten times a second), back off, go on.
+        const quiet = this.#shouldReport("accept");
+        if (quiet !== null) this.#handler.acceptFailed(error, quiet);
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
@@ -248,7 +304,75 @@ export class FrameServer<R extends RequestState> {
         socket.close();
         break;
       }
+      if (this.#sessions.size >= this.#maxConnections) {
+        this.#refuse(socket);
+        // Each refusal holds a descriptor for a moment: a storm is refused at that pace.
+        if (this.#refusing.size >= MAX_REFUSING) await Promise.race(this.#refusing);
+        continue;
+      }
       this.#startSession(socket);
+    }
+  }
+
+  /** Null when a report of this kind was made lately (it is counted), else the count skipped. */
+  #shouldReport(kind: "accept" | "refused"): number | null {
+    const report = this.#reports[kind];
+    const now = performance.now();
+    if (now - report.at < PRESSURE_REPORT_INTERVAL_MS) {
+      report.quiet++;
+      return null;
+    }
+    const quiet = report.quiet;
+    report.at = now;
+    report.quiet = 0;
+    return quiet;
+  }
+
+  /**
+   * Tells a connection over the cap BUSY and closes it: the ERROR frame goes out at once (a
+   * client reads it where it expects the preamble), then a short lingering close.
+   */
+  #refuse(socket: Deno.TcpConn): void {
+    this.#refused++;
+    let peer = "?";
+    try {
+      peer = formatNodeAddress(socket.remoteAddr);
+    } catch {
+      // Not needed to refuse it.
+    }
+    const quiet = this.#shouldReport("refused");
+    if (quiet !== null) this.#handler.refused?.(peer, this.#maxConnections, quiet);
+    const refusal: Promise<void> = this.#sayBusy(socket).finally(() =>
+      this.#refusing.delete(refusal)
+    );
+    this.#refusing.add(refusal);
+  }
+
+  async #sayBusy(socket: Deno.TcpConn): Promise<void> {
+    const timed = new TimedSocket(socket, { frameTimeoutMs: REFUSE_LINGER_MS });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      this.#checksummer ??= createChecksummer();
+      const checksummer = await this.#checksummer;
+      const frame = encodeErrorFrame(
+        "BUSY",
+        `the node serves its limit of ${this.#maxConnections} connections; retry later`,
+        (payload) => checksummer.checksum(payload),
+      );
+      const write = async () => {
+        let written = 0;
+        while (written < frame.length) written += await socket.write(frame.subarray(written));
+      };
+      const late = new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error("the peer does not read")), REFUSE_LINGER_MS)
+      );
+      await Promise.race([write(), late]);
+      await timed.closeGracefully(REFUSE_LINGER_MS);
+    } catch {
+      // The peer left already, or does not read: nothing more to tell it.
+    } finally {
+      clearTimeout(timer);
+      timed.close();
     }
   }
 

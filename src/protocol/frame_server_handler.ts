@@ -130,8 +130,16 @@ export interface FrameServerHandler<R extends RequestState> {
   outcome(outcome: FrameOutcome<R>): void;
   /** A request is over, its connection closed if it had to be (optional). */
   finished?(request: R, failed: boolean): void;
-  /** Accepting failed (e.g. out of file descriptors); the server backs off and goes on. */
-  acceptFailed(error: unknown): void;
+  /**
+   * Accepting failed (e.g. out of file descriptors); the server backs off and goes on. Told at
+   * most once per 10 s; `unreported` counts the failures since the last time it was told.
+   */
+  acceptFailed(error: unknown, unreported: number): void;
+  /**
+   * A connection over the cap was refused with BUSY (optional). Told at most once per 10 s;
+   * `unreported` counts the refusals since the last time it was told.
+   */
+  refused?(peer: string, maxConnections: number, unreported: number): void;
   /** A connection's task failed unexpectedly. */
   connectionFailed(connection: ServerConnection, error: unknown): void;
   /** Called once every connection ended, before `FrameServer.finished` settles. */

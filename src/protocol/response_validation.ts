@@ -28,6 +28,7 @@ import type {
   ListEntry,
   OpTraffic,
   PeerTraffic,
+  PingResponse,
   ResponseOf,
   RetrieveResponse,
   RunTimes,
@@ -55,13 +56,22 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
   const what = `${op} response`;
   const parsers: { [P in Op]: () => ResponseOf[P] } = {
     PING: () => {
-      onlyFields(object, what, ["node", "version", "freeBytes", "blocks"]);
-      return {
+      onlyFields(object, what, ["node", "version", "freeBytes", "blocks", "pool", "connections"]);
+      const ping: PingResponse = {
         node: validateNodeId(object.node),
         version: versionField(object, what),
         freeBytes: integerField(object, what, "freeBytes", 0, Number.MAX_SAFE_INTEGER),
         blocks: integerField(object, what, "blocks", 0, Number.MAX_SAFE_INTEGER),
       };
+      if (object.pool !== undefined) {
+        const pool = counts(object.pool, `${what} pool`, ["inUse", "size", "waiting"]);
+        ping.pool = { inUse: pool.inUse!, size: pool.size!, waiting: pool.waiting! };
+      }
+      if (object.connections !== undefined) {
+        const c = counts(object.connections, `${what} connections`, ["open", "max"]);
+        ping.connections = { open: c.open!, max: c.max! };
+      }
+      return ping;
     },
     STORE: () => {
       onlyFields(object, what, ["block", "length", "digest"]);
@@ -279,4 +289,13 @@ function versionField(object: JsonObject, what: string): string {
     throw new CdfsError("BAD_REQUEST", `${what} "version" must be a version string`);
   }
   return value;
+}
+
+/** An object of exactly `keys`, each a non-negative safe integer. */
+function counts(value: unknown, what: string, keys: readonly string[]): Record<string, number> {
+  const object = expectObject(value, what);
+  onlyFields(object, what, keys);
+  const out: Record<string, number> = {};
+  for (const key of keys) out[key] = integerField(object, what, key, 0, Number.MAX_SAFE_INTEGER);
+  return out;
 }

@@ -24,6 +24,45 @@ export interface PingResponse {
   freeBytes: number;
   /** How many blocks the node holds. */
   blocks: number;
+  /** The node's buffer pool: buffers lent out, its size, requests waiting for one. */
+  pool?: PoolPressure;
+  /** The node's client connections: open now, and the most it serves at once. */
+  connections?: ConnectionPressure;
+}
+
+/**
+ * How much of a datanode's buffer pool is in use (PING): a node whose `inUse` is `size` with
+ * requests `waiting` is saturated, whatever else it answers.
+ *
+ * @example
+ * ```ts
+ * import type { PoolPressure } from "./responses.ts";
+ * const p: PoolPressure = { inUse: 64, size: 64, waiting: 3 };
+ * ```
+ */
+export interface PoolPressure {
+  /** Buffers lent out now. */
+  inUse: number;
+  /** Buffers in the pool. */
+  size: number;
+  /** Requests waiting for a buffer. */
+  waiting: number;
+}
+
+/**
+ * How many connections a datanode serves (PING); at `max`, new ones are refused with `BUSY`.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionPressure } from "./responses.ts";
+ * const c: ConnectionPressure = { open: 12, max: 480 };
+ * ```
+ */
+export interface ConnectionPressure {
+  /** Connections open now (this PING's included). */
+  open: number;
+  /** The cap (`--max-connections`). */
+  max: number;
 }
 
 /**

@@ -66,6 +66,13 @@ export interface ChunkBufferPool {
   /** Lends a buffer, waiting for one to be released when none is free. */
   acquire(): Promise<ChunkBuffer>;
   /**
+   * Lends a buffer if one is free now (optional; without it a stream never reads ahead). It
+   * may return undefined or throw a `RangeError` (an arena that is full): both mean no.
+   */
+  tryAcquire?(): ChunkBuffer | undefined;
+  /** The size of every buffer, when known: a chunk size over it is refused up front. */
+  readonly bufferSize?: number;
+  /**
    * The shared WebAssembly memory the buffers live in, when there is one (a `BufferPool`'s
    * arena): the streams then have their chunks hashed in place (see `hashInPlace`).
    */
@@ -345,8 +352,10 @@ export function checkEndTrailer(trailer: EndTrailer, received: number, digest: b
 /**
  * Receives a data stream: reads each DATA frame into a pooled buffer, verifies it, and awaits
  * `onChunk` before the buffer is reused; then verifies the END trailer. Returns only when every
- * byte was consumed and the trailer matched. Holds one pooled buffer (two with `overlap`)
- * for the duration.
+ * byte was consumed and the trailer matched. A buffer is taken once a DATA frame's header has
+ * arrived and given back once the consumer is done with its chunk, so a sender that goes
+ * quiet between frames holds no buffer; with `overlap`, a second one is taken to read the next
+ * frame while the consumer works, but only if the pool has one free at once.
  *
  * @example
  * Not run by `deno test --doc`: it needs a peer on a live connection (`conn`).
@@ -381,20 +390,32 @@ export async function receiveChunks(
   const digester = await digesterOf(conn);
   const encodedChecksum = new Uint8Array(8);
   const encodedView = new DataView(encodedChecksum.buffer);
-  const buffers: ChunkBuffer[] = [];
-  // The consumer's work on the previous chunk, when overlapping; never left unobserved.
+  // The consumer's work on the previous chunk, when overlapping (it gives its buffer back when
+  // done); never left unobserved.
   let consuming: Promise<void> | null = null;
-  try {
-    for (let i = 0; i < (overlap ? 2 : 1); i++) {
-      const buffer = await pool.acquire();
-      buffers.push(buffer);
-      if (buffer.bytes.length < chunkSize) {
-        throw new CdfsError(
-          "BAD_REQUEST",
-          `chunk size ${chunkSize} exceeds this node's buffer size ${buffer.bytes.length}`,
-        );
+  /** A buffer for the next frame: a spare while the consumer works, else after it is done. */
+  const take = async (): Promise<ChunkBuffer> => {
+    let buffer: ChunkBuffer | undefined;
+    if (consuming !== null) {
+      buffer = spareOf(pool);
+      if (buffer === undefined) {
+        await consuming;
+        consuming = null;
       }
     }
+    buffer ??= await pool.acquire();
+    if (buffer.bytes.length < chunkSize) {
+      buffer.release();
+      throw tooLarge(buffer.bytes.length);
+    }
+    return buffer;
+  };
+  const tooLarge = (size: number) =>
+    new CdfsError("BAD_REQUEST", `chunk size ${chunkSize} exceeds this node's buffer size ${size}`);
+  if (pool.bufferSize !== undefined && pool.bufferSize < chunkSize) {
+    throw tooLarge(pool.bufferSize);
+  }
+  try {
     digester.start();
     let total = 0;
     let index = 0;
@@ -448,29 +469,58 @@ export async function receiveChunks(
           `the stream is longer than the declared ${expected} bytes`,
         );
       }
-      const buffer = buffers[index % buffers.length]!;
+      const buffer = await take();
       const view = buffer.bytes.subarray(0, size);
-      await conn.readPayloadInto(view);
+      try {
+        await conn.readPayloadInto(view);
+      } catch (e) {
+        buffer.release();
+        throw e;
+      }
       encodedView.setBigUint64(0, header.checksum, false);
       digester.update(encodedChecksum);
       const chunk: IncomingChunk = { bytes: view, checksum: header.checksum, index, offset: total };
       previousWasShort = size < chunkSize;
       total += size;
       index++;
+      if (consuming !== null) {
+        try {
+          await consuming;
+        } catch (e) {
+          buffer.release();
+          throw e;
+        }
+      }
+      consuming = null;
+      const consumed = (async () => {
+        try {
+          await onChunk(chunk);
+        } finally {
+          buffer.release();
+        }
+      })();
       if (overlap) {
-        if (consuming !== null) await consuming;
-        consuming = Promise.resolve(onChunk(chunk));
+        consuming = consumed;
         // Observed here so a failure while the next frame is being read is not "unhandled";
         // it is rethrown by the next `await consuming`.
         consuming.catch(() => {});
       } else {
-        await onChunk(chunk);
+        await consumed;
       }
     }
   } finally {
-    // The consumer may still be using a buffer: let it finish before lending it again.
+    // The consumer may still be using a buffer: let it finish (and give it back).
     if (consuming !== null) await (consuming as Promise<void>).catch(() => {});
-    for (const buffer of buffers) buffer.release();
+  }
+}
+
+/** A buffer of `pool` if one is free right now, else undefined. */
+function spareOf(pool: ChunkBufferPool): ChunkBuffer | undefined {
+  try {
+    return pool.tryAcquire?.();
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
   }
 }
 

@@ -10,6 +10,11 @@
  *   its own downstream is): a write times out only once the peer has also sent nothing for
  *   that long.
  *
+ * A server may also ask for a minimum data rate while a frame is being read (a peer that
+ * trickles a frame a byte at a time, a "slowloris", is cut off long before the frame timeout)
+ * and for a last word before a timeout closes the socket (the `TIMEOUT` ERROR frame that
+ * docs/protocol.md promises, handed over ready-made by the frame layer).
+ *
  * A timeout closes the socket and throws {@linkcode CdfsError} `TIMEOUT`; a lost socket is
  * `UNAVAILABLE`. Reads go straight into the caller's buffer (a view on WebAssembly memory
  * works: `conn.read(view)` is used directly, never a stream reader).
@@ -42,6 +47,34 @@ export interface SocketTimeoutOptions {
   idleTimeoutMs?: number;
   /** How long the rest of a started frame may take to arrive or to be written (default 30 s). */
   frameTimeoutMs?: number;
+  /**
+   * The slowest a started frame may arrive (off by default): see {@linkcode MinDataRate}.
+   */
+  minRate?: MinDataRate;
+  /**
+   * The bytes to send when a read times out, before the socket is closed (a server's `TIMEOUT`
+   * ERROR frame); not sent while a write is under way (it would land inside a frame).
+   */
+  timeoutReply?: (error: CdfsError) => Uint8Array;
+}
+
+/**
+ * A minimum data rate while a frame is being read: each read of the rest of a frame (the
+ * header after its first byte, then the payload) must, after `graceMs`, have brought at least
+ * `bytesPerSecond` for every second past the grace; otherwise the read times out (`TIMEOUT`).
+ * The frame timeout still bounds the whole frame.
+ *
+ * @example
+ * ```ts
+ * import type { MinDataRate } from "./timed_socket.ts";
+ * const rate: MinDataRate = { bytesPerSecond: 16 * 1024, graceMs: 5000 };
+ * ```
+ */
+export interface MinDataRate {
+  /** The least bytes per second, once the grace is over. */
+  bytesPerSecond: number;
+  /** How long a read may bring nothing before the rate counts. */
+  graceMs: number;
 }
 
 /**
@@ -63,6 +96,10 @@ export class TimedSocket {
 
   #idleTimeoutMs: number;
   #frameTimeoutMs: number;
+  #minRate: MinDataRate | undefined;
+  #timeoutReply: ((error: CdfsError) => Uint8Array) | undefined;
+  /** Writes under way: no timeout reply may be sent into the middle of one. */
+  #writing = 0;
   #closed = false;
   #timedOut: CdfsError | null = null;
   /** When bytes last arrived from the peer (`performance.now()`): it is alive. */
@@ -82,6 +119,15 @@ export class TimedSocket {
     this.conn = conn;
     this.#idleTimeoutMs = positiveTimeout(options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
     this.#frameTimeoutMs = positiveTimeout(options.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS);
+    if (options.minRate !== undefined) {
+      const { bytesPerSecond, graceMs } = options.minRate;
+      if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) {
+        throw new RangeError(`a minimum data rate must be positive, got ${bytesPerSecond}`);
+      }
+      positiveTimeout(graceMs, 0);
+      this.#minRate = { bytesPerSecond, graceMs };
+    }
+    this.#timeoutReply = options.timeoutReply;
   }
 
   /** The idle timeout in milliseconds. */
@@ -127,9 +173,12 @@ export class TimedSocket {
     };
   }
 
-  /** Whether {@linkcode TimedSocket.close} was called (or a timeout closed it). */
+  /**
+   * Whether {@linkcode TimedSocket.close} was called, or a timeout closed the socket (or is
+   * closing it, after its last word): nothing more may be written.
+   */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#timedOut !== null;
   }
 
   /**
@@ -175,7 +224,7 @@ export class TimedSocket {
    * @param lingerMs The most time to spend draining.
    */
   async closeGracefully(lingerMs = 1000): Promise<void> {
-    if (this.#closed) return;
+    if (this.closed) return;
     try {
       await this.conn.closeWrite();
       const scratch = new Uint8Array(64 * 1024);
@@ -270,13 +319,31 @@ export class TimedSocket {
    * @param filled The bytes of `view` already read.
    */
   protected async readExactly(view: Uint8Array, what: string, filled = 0): Promise<void> {
+    const rate = this.#minRate;
+    const start = performance.now();
+    const first = filled;
     while (filled < view.length) {
-      const left = this.#readDeadline - performance.now();
+      const now = performance.now();
+      let left = this.#readDeadline - now;
+      let slow: (() => string) | undefined;
+      if (rate !== undefined) {
+        const received = filled - first;
+        const rateLeft = start + rate.graceMs + received * 1000 / rate.bytesPerSecond - now;
+        if (rateLeft < left) {
+          left = rateLeft;
+          slow = () =>
+            `too slow: ${received} bytes in ${
+              Math.round(performance.now() - start)
+            } ms while reading ${what} (the minimum is ${rate.bytesPerSecond} bytes/s after ${rate.graceMs} ms)`;
+        }
+      }
       const n = await this.#withTimeout(
         this.conn.read(view.subarray(filled)),
         left,
         `reading ${what}`,
         "frame",
+        undefined,
+        slow,
       );
       if (n === null) {
         throw new CdfsError(
@@ -319,14 +386,40 @@ export class TimedSocket {
     let written = 0;
     const left = () =>
       Math.max(this.#writeDeadline, this.#lastHeard + this.#frameTimeoutMs) - performance.now();
-    while (written < bytes.length) {
-      written += await this.#withTimeout(
-        this.conn.write(bytes.subarray(written)),
-        left(),
-        what,
-        "frame",
-        left,
-      );
+    this.#writing++;
+    try {
+      while (written < bytes.length) {
+        written += await this.#withTimeout(
+          this.conn.write(bytes.subarray(written)),
+          left(),
+          what,
+          "frame",
+          left,
+        );
+      }
+    } finally {
+      this.#writing--;
+    }
+  }
+
+  /**
+   * Writes `bytes` (at most a second is spent on it), shuts down the sending side and closes:
+   * the last word of a connection that timed out. Best effort.
+   */
+  async #sayLastWord(bytes: Uint8Array): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const write = async () => {
+      let written = 0;
+      while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+      await this.conn.closeWrite();
+    };
+    try {
+      await Promise.race([write(), new Promise((resolve) => timer = setTimeout(resolve, 1000))]);
+    } catch {
+      // The peer is gone: there is no one left to tell.
+    } finally {
+      clearTimeout(timer);
+      this.close();
     }
   }
 
@@ -340,7 +433,11 @@ export class TimedSocket {
   /**
    * Awaits a socket operation for at most `ms`; on timeout closes the connection (which also
    * ends the operation) and throws TIMEOUT. `extend`, asked when the time is up, may grant
-   * more (the milliseconds it returns, when positive). Maps socket errors to CdfsError.
+   * more (the milliseconds it returns, when positive); `slow`, when given, says that the time
+   * was the minimum data rate's and makes the message. A read that times out (no `extend`)
+   * sends the timeout reply first, if there is one and no write is under way; the operation's
+   * own result is then ignored, and TIMEOUT is thrown once the socket is closed. Maps socket
+   * errors to CdfsError.
    */
   async #withTimeout<T>(
     operation: Promise<T>,
@@ -348,12 +445,14 @@ export class TimedSocket {
     what: string,
     kind: "idle" | "frame",
     extend?: () => number,
+    slow?: () => string,
   ): Promise<T> {
-    if (this.#closed) {
+    if (this.closed) {
       operation.catch(() => {});
       throw this.#timedOut ?? new CdfsError("UNAVAILABLE", `connection closed before ${what}`);
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let expired = false;
     const timeout = new Promise<never>((_, reject) => {
       const expire = () => {
         const more = extend?.() ?? 0;
@@ -361,21 +460,38 @@ export class TimedSocket {
           timer = setTimeout(expire, more);
           return;
         }
+        expired = true;
         const limit = kind === "idle" ? this.#idleTimeoutMs : this.#frameTimeoutMs;
         const message = `${kind} timeout: nothing for ${limit} ms while ${what}`;
-        this.#timedOut = new CdfsError(
+        const error = new CdfsError(
           "TIMEOUT",
-          extend === undefined
+          slow !== undefined
+            ? slow()
+            : extend === undefined
             ? message
             : `${message} (the peer neither took it nor sent anything)`,
         );
-        reject(this.#timedOut);
-        this.close();
+        this.#timedOut = error;
+        const reply = extend === undefined && this.#writing === 0
+          ? this.#timeoutReply?.(error)
+          : undefined;
+        if (reply === undefined) {
+          reject(error);
+          this.close();
+          return;
+        }
+        void this.#sayLastWord(reply).finally(() => reject(error));
       };
       timer = setTimeout(expire, Math.max(0, ms));
     });
+    timeout.catch(() => {});
+    // Once the time is up, the operation's result no longer counts: wait for the close.
+    const guarded = operation.then(
+      (value) => expired ? timeout : value,
+      (error) => expired ? timeout : Promise.reject(error),
+    );
     try {
-      return await Promise.race([operation, timeout]);
+      return await Promise.race([guarded, timeout]);
     } catch (e) {
       throw this.#socketError(e, what);
     } finally {

@@ -10,7 +10,7 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import { TrafficCounters } from "../../src/datanode/traffic.ts";
-import type { ByteMeter } from "../../src/protocol/connection.ts";
+import type { ByteMeter } from "../../src/protocol/byte_meter.ts";
 import { FRAME_HEADER_SIZE } from "../../src/protocol/frame.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { KiB, newRunId, randomBytes, statsWhen } from "./_coding.ts";

@@ -50,6 +50,8 @@ export interface DataNodeProcessOptions {
   args?: string[];
   /** How long to wait for the `listening` line (default 60 s: the machine may be busy). */
   startTimeoutMs?: number;
+  /** A command that runs the node, e.g. `["prlimit", "--nofile=256:256", "--"]`. */
+  wrapper?: string[];
 }
 
 /** A running `cdfs datanode serve` child process. */
@@ -106,8 +108,10 @@ export class DataNodeProcess {
   static async start(options: DataNodeProcessOptions = {}): Promise<DataNodeProcess> {
     const ownsDataDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "cdfs-datanode-" });
-    const child = new Deno.Command(Deno.execPath(), {
+    const wrapper = options.wrapper ?? [];
+    const child = new Deno.Command(wrapper[0] ?? Deno.execPath(), {
       args: [
+        ...(wrapper.length === 0 ? [] : [...wrapper.slice(1), Deno.execPath()]),
         "run",
         "-A",
         MAIN,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ByteMeter } from "../../protocol/connection.ts";
+import type { ByteMeter } from "../../protocol/byte_meter.ts";
 
 /**
  * Where a coding run's traffic is counted.

@@ -1,5 +1,6 @@
 /**
- * PING: the node's id and version, its free space and how many blocks it holds.
+ * PING: the node's id and version, its free space, how many blocks it holds, and how loaded
+ * it is (its buffer pool and connections).
  *
  * @module
  */
@@ -18,6 +19,8 @@ export const pingOp: OpHandler = {
     parseRequestAs("PING", raw);
     const [freeBytes, blocks] = await Promise.all([ctx.store.freeBytes(), ctx.store.count()]);
     const response: PingResponse = { node: ctx.nodeId, version: VERSION, freeBytes, blocks };
+    // Pressure, so that a saturated node does not look healthy just because it answers.
+    if (ctx.pressure !== undefined) Object.assign(response, ctx.pressure());
     await ctx.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, response);
   },
 };

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
 import { formatChecksum, hashInPlace } from "../../checksum/checksum.ts";
 import { CdfsError } from "../../core/errors.ts";
 import { FRAME_HEADER_SIZE, FRAME_TYPE } from "../../protocol/frame.ts";
@@ -18,6 +17,7 @@ import type { RetrieveResponse } from "../../protocol/responses.ts";
 import { type OutgoingChunk, sendChunks } from "../../protocol/stream.ts";
 import type { BlockReader } from "../../store/block_reader.ts";
 import type { ByteRange } from "../../store/block_reader.ts";
+import { RequestBuffers } from "../buffers.ts";
 import { type OpContext, type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
@@ -44,8 +44,13 @@ export const retrieveOp: OpHandler = {
     }
     // Verification then reads the pooled chunks where they lie instead of copying them.
     hashInPlace(ctx.pool.arena);
-    const buffer = await ctx.pool.acquire(ctx.signal);
-    const spare = reader.endChunk - reader.firstChunk > 1 ? spareBuffer(ctx.pool) : undefined;
+    // A bounded wait for the buffer (then BUSY); a spare only when the pool has room.
+    const buffers = new RequestBuffers(ctx.pool, {
+      signal: ctx.signal,
+      ...(ctx.bufferWaitMs === undefined ? {} : { waitMs: ctx.bufferWaitMs }),
+    });
+    const buffer = await buffers.acquire();
+    const spare = reader.endChunk - reader.firstChunk > 1 ? buffers.tryAcquire() : undefined;
     try {
       const response: RetrieveResponse = {
         block,
@@ -77,20 +82,6 @@ export const retrieveOp: OpHandler = {
     }
   },
 };
-
-/**
- * A second buffer for reading ahead, only if one is free right now: waiting for it could
- * deadlock two RETRIEVEs each holding one buffer, and it is an optimisation, so a pool that is
- * exhausted (or whose arena is full) just means no read-ahead.
- */
-function spareBuffer(pool: BufferPool): PooledBuffer | undefined {
-  try {
-    return pool.tryAcquire();
-  } catch (e) {
-    if (e instanceof RangeError) return undefined;
-    throw e;
-  }
-}
 
 /**
  * The verified pieces of the reader's range as outgoing chunks, read into `into` and, reading

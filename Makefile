@@ -20,7 +20,7 @@ export DENO_NO_UPDATE_CHECK := 1
 export RUST_BACKTRACE := 0
 export DENO
 
-.PHONY: all deno deps test test-repeat demo bench bench-deps build wasm fmt clean
+.PHONY: all deno deps test test-repeat fuzz soak demo bench bench-deps build wasm fmt clean
 
 all: test
 
@@ -52,6 +52,14 @@ RUNS ?= 10
 test-repeat:
 	bash scripts/test_repeat.sh $(RUNS)
 
+## The fuzz tests (tests/fuzz/) in full: 100,000 generated inputs per property (the suite runs
+## them shortened). FUZZ_RUNS=N for another count, CDFS_FUZZ_SEED=N for another seed.
+FUZZ_RUNS ?= 100000
+fuzz: deps
+	CDFS_FUZZ_RUNS=$(FUZZ_RUNS) $(DENO) test -A tests/fuzz/
+
+## The long hardening suites in full (the suite runs them shortened): fuzzing so far.
+soak: fuzz
 
 ## The main job on an embedded default.
 demo: deps

@@ -23,7 +23,7 @@
  */
 
 import { validateBlockId } from "../../core/block_id.ts";
-import { quoteForMessage } from "../../core/quote.ts";
+import { quoteForMessage, typeName } from "../../core/quote.ts";
 import { CODING_MODULE_NAME_PATTERN, PROGRAM_NAME_PATTERN } from "../../core/names.ts";
 import type { CodingModule, FieldWidth, Program } from "./program.ts";
 import { checkNoCycle, type ProgramScope, validateProgramIn } from "./validate_program.ts";
@@ -39,6 +39,7 @@ import {
   ID_PLACEHOLDER,
   isRecord,
   modulePlace,
+  nameForMessage,
   type Place,
   showInstruction,
 } from "./value_checks.ts";
@@ -145,7 +146,8 @@ export function validateModule(value: unknown, source: string): CodingModule {
   const description = expectString(place, module.description, "description");
   if (/[\r\n]/.test(description)) place.fail(`description must be one line`);
   if (module.field !== 8 && module.field !== 16) {
-    place.fail(`field must be 8 or 16 (GF(2^8) or GF(2^16)), got ${JSON.stringify(module.field)}`);
+    const got = typeof module.field === "number" ? String(module.field) : typeName(module.field);
+    place.fail(`field must be 8 or 16 (GF(2^8) or GF(2^16)), got ${got}`);
   }
   const field: FieldWidth = module.field;
   const n = expectInteger(place, module.n, 1, MAX_BLOCKS, "n");
@@ -179,13 +181,15 @@ export function validateModule(value: unknown, source: string): CodingModule {
   let encode: string | readonly string[];
   if (typeof module.encode === "string") {
     encode = module.encode;
-    if (!programs.has(encode)) place.fail(`encode program '${encode}' does not exist`);
+    if (!programs.has(encode)) {
+      place.fail(`encode program ${nameForMessage(encode)} does not exist`);
+    }
   } else {
     const list = expectArray(place, module.encode, "encode (a program name or a list of them)");
     if (list.length === 0) place.fail(`encode is an empty list`);
     const checked = list.map((x) => expectString(place, x, "encode program"));
     for (const e of checked) {
-      if (!programs.has(e)) place.fail(`encode program '${e}' does not exist`);
+      if (!programs.has(e)) place.fail(`encode program ${nameForMessage(e)} does not exist`);
     }
     if (new Set(checked).size !== checked.length) place.fail(`encode lists a program twice`);
     encode = Object.freeze(checked);

@@ -27,6 +27,7 @@ import {
   expectNode,
   expectRecord,
   expectTemplate,
+  isRecord,
   modulePlace,
   type Place,
   showInstruction,
@@ -345,9 +346,16 @@ export function validateProgramIn(
 }
 
 function programSources(program: Program): string[] {
+  // `programs` may hold candidates not validated yet (a request's inline programs are checked
+  // one at a time, each against all the others), so their shape is not trusted here: a
+  // malformed one fails its own validation.
+  const streams: unknown = program.streams;
   const names: string[] = [];
-  for (const s of program.streams) {
-    if ("read" in s && "program" in s.read) names.push(s.read.program);
+  if (!Array.isArray(streams)) return names;
+  for (const s of streams) {
+    if (isRecord(s) && isRecord(s.read) && typeof s.read.program === "string") {
+      names.push(s.read.program);
+    }
   }
   return names;
 }

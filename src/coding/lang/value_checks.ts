@@ -76,8 +76,26 @@ export class Place {
  * @returns The place.
  */
 export function modulePlace(name: unknown, source: string): Place {
-  const shown = typeof name === "string" ? `'${name.slice(0, 64)}'` : "?";
+  const shown = typeof name === "string" ? nameForMessage(name) : "?";
   return new Place(source === "" ? `coding module ${shown}` : `coding module ${shown} (${source})`);
+}
+
+/**
+ * A name from a module or a peer as messages show it: `'enc0'` when it is printable ASCII of
+ * at most 64 characters, else JSON-quoted and cut (no line break or endless name gets into a
+ * message).
+ *
+ * @example
+ * ```ts
+ * import { nameForMessage } from "./value_checks.ts";
+ * console.log(nameForMessage("enc0"), nameForMessage("a\nb")); // 'enc0' "a\nb"
+ * ```
+ *
+ * @param name The name as given.
+ * @returns Its rendering.
+ */
+export function nameForMessage(name: string): string {
+  return /^[\x21-\x7e]{1,64}$/.test(name) ? `'${name}'` : quoteForMessage(name);
 }
 
 /**
@@ -314,7 +332,15 @@ export function expectTemplate(place: Place, value: unknown, what: string): stri
  */
 export function showInstruction(value: unknown): string {
   if (!Array.isArray(value)) return typeName(value);
-  const text = value.map((x) => typeof x === "string" ? x : JSON.stringify(x) ?? String(x))
-    .join(" ");
+  // A peer's value: a string outside printable ASCII is quoted (no line break gets into a log
+  // line), anything else is named by its type (JSON.stringify of a 10,000-deep value would
+  // overflow the stack).
+  const text = value.slice(0, 5).map((x) =>
+    typeof x === "string"
+      ? /^[\x21-\x7e]{0,80}$/.test(x) ? x : quoteForMessage(x)
+      : typeof x === "number"
+      ? String(x)
+      : typeName(x)
+  ).join(" ");
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }

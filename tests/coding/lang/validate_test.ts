@@ -399,3 +399,46 @@ Deno.test("validateProgram: derived programs get the same checks", () => {
     /program name "no good" is not a valid name/,
   );
 });
+
+Deno.test("validateProgram: a malformed program it may pull from is refused, not a TypeError", () => {
+  // A CODING request's inline programs are validated one at a time, each against all the
+  // others, still unchecked: following sources into a malformed one threw a TypeError.
+  const m = validateModule(base(), "coding/chain.ts");
+  const reader = {
+    node: 0,
+    streams: [{ name: "s", read: { program: "b" } }, { name: "c", write: "{id}.x" }],
+    instructions: [["LOAD", "t", "s"], ["WRITE", "t", "c"]],
+  };
+  for (const malformed of [{ output: "o", streams: 5 }, { output: "o", streams: [null, 1] }]) {
+    // deno-lint-ignore no-explicit-any
+    const programs = { ...m.programs, a: reader, b: malformed } as any;
+    const checked = validateProgram(m, "a", reader, { programs });
+    assert.equal(checked.streams.length, 2);
+    assert.throws(
+      () => validateProgram(m, "b", malformed, { programs }),
+      (e) => isCdfsError(e, "BAD_REQUEST"),
+    );
+  }
+});
+
+Deno.test("messages stay one bounded line whatever the module holds", () => {
+  let deep: unknown = {};
+  for (let i = 0; i < 20_000; i++) deep = { a: deep };
+  const cases: [(m: Json) => void, RegExp][] = [
+    [(m) => m.programs.enc0.instructions[0] = ["\n", "temp", "part0"], /instruction 0 \("\\n"/],
+    [(m) => m.programs.enc0.instructions[0] = ["LOAD", deep, "part0"], /\(LOAD object part0\)/],
+    [(m) => m.field = deep, /field must be 8 or 16 .*got object$/],
+    [(m) => m.encode = "x".repeat(5000), /encode program "x{40}"\.\.\. does not exist/],
+    [(m) => m.name = "\r", /^coding module "\\r" \(coding\/chain\.ts\): name "\\r" is not/],
+  ];
+  for (const [mutate, pattern] of cases) {
+    const m = base();
+    mutate(m);
+    assert.throws(() => validateModule(m, "coding/chain.ts"), (e) => {
+      assert.ok(isCdfsError(e, "BAD_REQUEST"), String(e));
+      assert.match(e.message, pattern);
+      assert.ok(!e.message.includes("\n") && e.message.length < 300, e.message);
+      return true;
+    });
+  }
+});

@@ -31,13 +31,14 @@ const skipped = support.ok ? "" : ` (skipped: ${support.reason})`;
 async function cdfs(
   args: string[],
   namespace?: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
   const words = ["run", "-A", MAIN, ...args];
   const command = namespace === undefined
-    ? new Deno.Command(Deno.execPath(), { args: words, env: ENV, stdin: "null" })
+    ? new Deno.Command(Deno.execPath(), { args: words, env: { ...ENV, ...env }, stdin: "null" })
     : new Deno.Command("ip", {
       args: ["netns", "exec", namespace, Deno.execPath(), ...words],
-      env: ENV,
+      env: { ...ENV, ...env },
       stdin: "null",
     });
   const output = await command.output();
@@ -155,8 +156,11 @@ Deno.test({
       );
       assert.equal((await listNamespaces(name)).length, 4);
 
+      // The nodes take only requests signed with the cluster's secret (docs/security.md).
+      assert.ok(cluster.secretFile, "cluster up gave the cluster a secret");
+      const signed = { CDFS_SECRET_FILE: cluster.secretFile as string };
       for (const node of cluster.nodes as { address: string; id: string }[]) {
-        const ping = await cdfs(["block", "ping", "--node", node.address, "--json"], hub);
+        const ping = await cdfs(["block", "ping", "--node", node.address, "--json"], hub, signed);
         assert.equal(ping.code, 0, ping.err);
         assert.equal(JSON.parse(ping.out).node, node.id);
       }

@@ -41,7 +41,10 @@ export const storeCommand: Command = {
     "Reads FILE (standard input when FILE is -) and stores it as block ID. The node answers",
     "once the block is durable; the digest it confirms is that of the bytes sent. Standard",
     "input is read only when asked with -, never from a terminal, and an empty standard",
-    "input is refused (an empty block is stored from an empty FILE).",
+    "input is refused (an empty block is stored from an empty FILE). When the connection is",
+    "lost after the whole block went out and before the reply, the store is asked once more",
+    "declaring its digest (a FILE is sent again; standard input is not, a STAT tells): the",
+    "block is reported stored if exactly these bytes are there, never written twice.",
   ].join("\n"),
   options: {
     ...NODE_OPTIONS,
@@ -152,7 +155,8 @@ async function runStore(ctx: CliContext, args: ParsedArgs): Promise<number> {
     } else {
       ctx.out(
         `stored ${result.block} on ${client.address}: ${formatBytes(result.length)}, ` +
-          `digest ${result.digest}${formatSummaryRate(result.length, seconds)}\n`,
+          `digest ${result.digest}${formatSummaryRate(result.length, seconds)}` +
+          `${result.existed ? " (already there: the first reply was lost)" : ""}\n`,
       );
     }
   } finally {

@@ -15,13 +15,21 @@
  * @module
  */
 import { CdfsError } from "../core/errors.ts";
+import { randomHex } from "../core/random.ts";
 import { type NodeAddress, parseNodeAddress } from "../core/address.ts";
 import { validateBlockIdFragment } from "../core/block_id.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
 import { PeerError } from "../protocol/peer_error.ts";
-import { type ListRequest, MAX_LIST_LIMIT, type Op, type Request } from "../protocol/requests.ts";
+import {
+  type DeleteRequest,
+  type ListRequest,
+  MAX_LIST_LIMIT,
+  type Op,
+  type Request,
+} from "../protocol/requests.ts";
 import { parseResponse } from "../protocol/response_validation.ts";
 import {
+  type DeleteResponse,
   type ListEntry,
   type ListResponse,
   type PingResponse,
@@ -31,6 +39,7 @@ import {
 } from "../protocol/responses.ts";
 import {
   type DataNodeClientOptions,
+  isLostReply,
   NodeConnection,
   type NodeExchange,
   retryBusy,
@@ -186,7 +195,9 @@ export class DataNodeClient {
   }
 
   /**
-   * Deletes a block.
+   * Deletes a block. The request carries a random request id; when its reply is lost (the
+   * connection closed or broke after the request went out) it is sent once more with the
+   * same id, and the node answers with the first one's outcome (docs/protocol.md, DELETE).
    *
    * @example
    * Not run by `deno test --doc`: it needs running datanodes.
@@ -199,7 +210,18 @@ export class DataNodeClient {
    */
   async delete(id: string): Promise<void> {
     const block = this.#link.checkId(id);
-    const response = await this.#simpleRequest({ op: "DELETE", block });
+    const request: DeleteRequest = { op: "DELETE", block, request: randomHex(16) };
+    let response: DeleteResponse;
+    try {
+      response = await this.#simpleRequest(request);
+    } catch (e) {
+      if (!(e instanceof LostReply)) throw e;
+      try {
+        response = await this.#simpleRequest(request);
+      } catch (again) {
+        throw again instanceof LostReply ? again.error : again;
+      }
+    }
     this.#link.expectBlock(response.block, block, "DELETE");
   }
 
@@ -372,11 +394,19 @@ export class DataNodeClient {
     };
   }
 
-  /** A request answered by one RESPONSE (or ERROR) and nothing else; BUSY is asked again. */
-  #simpleRequest<K extends Exclude<Op, "STORE" | "RETRIEVE" | "CODING">>(
+  /**
+   * A request answered by one RESPONSE (or ERROR) and nothing else; BUSY is asked again. A
+   * DELETE whose reply was lost after it went out is thrown as a {@linkcode LostReply}.
+   */
+  async #simpleRequest<K extends Exclude<Op, "STORE" | "RETRIEVE" | "CODING">>(
     request: Request & { op: K },
   ): Promise<ResponseOf[K]> {
-    return retryBusy(() => this.#simpleRequestOnce<K>(request));
+    try {
+      return await retryBusy(() => this.#simpleRequestOnce<K>(request));
+    } catch (e) {
+      if (e instanceof LostReply && request.op !== "DELETE") throw e.error;
+      throw e;
+    }
   }
 
   async #simpleRequestOnce<K extends Exclude<Op, "STORE" | "RETRIEVE" | "CODING">>(
@@ -392,7 +422,10 @@ export class DataNodeClient {
       // An ERROR reply to a request without data leaves the connection usable.
       if (e instanceof PeerError) this.#link.release(conn);
       else this.#link.drop();
-      throw this.#link.nodeError(e);
+      const named = this.#link.nodeError(e);
+      // Closed or broken once the request was on its way: the outcome is unknown.
+      if (isLostReply(e)) throw new LostReply(named as CdfsError);
+      throw named;
     }
   }
 
@@ -419,5 +452,12 @@ export class DataNodeClient {
       request.limit = limit;
     }
     return request;
+  }
+}
+
+/** A request without data whose reply was lost after it went out: its outcome is unknown. */
+class LostReply extends Error {
+  constructor(readonly error: CdfsError) {
+    super(error.message);
   }
 }

@@ -14,6 +14,7 @@ import { formatNodeAddress, type NodeAddress } from "../core/address.ts";
 import { validateBlockId } from "../core/block_id.ts";
 import type { FrameConnection, FrameConnectionOptions } from "../protocol/connection.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
+import { PeerError } from "../protocol/peer_error.ts";
 import { MAX_CODING_TIMEOUT_MS, MIN_CODING_TIMEOUT_MS } from "../protocol/requests.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/timed_socket.ts";
 import { dialFrameConnection } from "../protocol/dial.ts";
@@ -169,6 +170,32 @@ export function nameNodeError(address: string, error: unknown): unknown {
     return new CdfsError("UNAVAILABLE", prefix + error.message, { cause: error });
   }
   return error;
+}
+
+/**
+ * Whether a failure after a request went out means its reply was lost, so that the request
+ * may or may not have taken effect: the connection closed or broke (`UNAVAILABLE`, or closed
+ * in the middle of the reply's frame). Not the node's own ERROR (`PeerError`), not a
+ * timeout (a node that does not answer), not a reply that came and was malformed.
+ *
+ * @example
+ * ```ts
+ * import { CdfsError } from "../core/errors.ts";
+ * import { isLostReply } from "./node_connection.ts";
+ * const closed = new CdfsError("UNAVAILABLE", "the node closed the connection without answering");
+ * console.log(isLostReply(closed), isLostReply(new CdfsError("TIMEOUT", "idle timeout"))); // true false
+ * ```
+ *
+ * @param error What reading the reply threw.
+ * @returns True when the outcome of the request is unknown.
+ */
+export function isLostReply(error: unknown): boolean {
+  if (error instanceof PeerError) return false;
+  if (error instanceof CdfsError) {
+    return error.code === "UNAVAILABLE" ||
+      (error.code === "BAD_REQUEST" && error.message.includes("connection closed in the middle"));
+  }
+  return error instanceof Error; // a socket error: reset, broken pipe
 }
 
 /**

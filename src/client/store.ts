@@ -3,17 +3,30 @@
  * through pooled buffers, and the node's reply is checked against the digest of what was
  * sent.
  *
+ * A reply lost after the whole stream went out (the connection closed without an answer)
+ * leaves the outcome unknown: the node may have made the block durable. The STORE is then
+ * sent once more declaring the digest of what was sent, which the node answers as stored
+ * (`existed`) when exactly that content is there, and `EXISTS` when other content is
+ * (docs/protocol.md, STORE); a source that cannot be read again is not resent: a STAT
+ * tells whether that content is there.
+ *
  * @module
  */
 import { formatChecksum } from "../checksum/checksum.ts";
-import { CdfsError } from "../core/errors.ts";
+import { CdfsError, isCdfsError } from "../core/errors.ts";
+import { PeerError } from "../protocol/peer_error.ts";
 import { DEFAULT_CHUNK_SIZE, FRAME_TYPE } from "../protocol/frame.ts";
 import type { StoreRequest } from "../protocol/requests.ts";
 import { parseResponse } from "../protocol/response_validation.ts";
-import { type OutgoingChunk, readChunks, sendChunks } from "../protocol/stream.ts";
+import {
+  type OutgoingChunk,
+  readChunks,
+  sendChunks,
+  type StreamSummary,
+} from "../protocol/stream.ts";
 import { bufferPoolFor } from "./buffer_pools.ts";
 import { type ByteReader, isByteReader, iterableReader } from "./byte_io.ts";
-import { type NodeConnection, retryBusy } from "./node_connection.ts";
+import { isLostReply, type NodeConnection, retryBusy } from "./node_connection.ts";
 import { checkByteCount, checkChunkSize } from "./request_checks.ts";
 
 /**
@@ -70,6 +83,11 @@ export interface StoreResult {
   chunks: number;
   /** The block digest (16 hex digits), equal on both sides. */
   digest: string;
+  /**
+   * True when the node wrote nothing because exactly this content was already stored: the
+   * reply to the first try was lost and it had taken effect.
+   */
+  existed?: true;
 }
 
 /**
@@ -92,7 +110,7 @@ export interface StoreResult {
  * @returns Length, chunk count and digest.
  * @throws {CdfsError} `EXISTS` (without `overwrite`), `BAD_REQUEST` (length mismatch, bad
  * id), `CORRUPT`, `UNAVAILABLE`, `TIMEOUT`, all naming the node; an error of the source
- * itself is thrown as it is.
+ * itself is thrown as it is. After a lost reply, the outcome the node then reports.
  */
 export async function storeBlock(
   link: NodeConnection,
@@ -111,13 +129,97 @@ export async function storeBlock(
   // start (retryBusy's backoff) when the source can be read again from there.
   const rewind = await rewinder(source);
   let again = false;
-  const attempt = async () => {
+  const attempt = (sent: StoreRequest) => async () => {
     if (again) await rewind!();
     again = true;
     const reader = isByteReader(source) ? source : iterableReader(source);
-    return await storeOnce(link, request, reader, options.onProgress);
+    return await storeOnce(link, sent, reader, options.onProgress);
   };
-  return rewind === null ? await attempt() : await retryBusy(attempt);
+  try {
+    return rewind === null ? await attempt(request)() : await retryBusy(attempt(request));
+  } catch (e) {
+    if (!(e instanceof LostReply)) throw e;
+    // The outcome is unknown: ask again, declaring the content, so that a STORE that took
+    // effect is answered as done and is never written twice.
+    const declared: StoreRequest = {
+      ...request,
+      length: e.sent.length,
+      digest: formatChecksum(e.sent.digest),
+    };
+    if (rewind === null) return await outcomeByStat(link, declared, e);
+    try {
+      return await retryBusy(attempt(declared));
+    } catch (retryError) {
+      if (retryError instanceof LostReply) throw retryError.error;
+      throw retryError;
+    }
+  }
+}
+
+/**
+ * A STORE whose whole stream went out but whose reply did not come (the connection closed or
+ * broke): it may have taken effect.
+ */
+class LostReply extends Error {
+  constructor(readonly error: CdfsError, readonly sent: StreamSummary) {
+    super(error.message);
+  }
+}
+
+/**
+ * After a lost reply, for a source that cannot be read again: the STORE took effect exactly
+ * when the node holds the content sent (its STAT shows that length, chunk size and digest).
+ */
+async function outcomeByStat(
+  link: NodeConnection,
+  declared: StoreRequest,
+  lost: LostReply,
+): Promise<StoreResult> {
+  const { block } = declared;
+  let note: string;
+  try {
+    const stat = parseResponse("STAT", await simpleExchange(link, { op: "STAT", block }));
+    if (
+      stat.length === declared.length && stat.chunkSize === declared.chunkSize &&
+      stat.digest === declared.digest
+    ) {
+      return {
+        block,
+        length: stat.length,
+        chunks: lost.sent.chunks,
+        digest: stat.digest,
+      };
+    }
+    note = `block '${block}' holds other content (digest ${stat.digest})`;
+  } catch (e) {
+    note = isCdfsError(e, "NOT_FOUND")
+      ? `block '${block}' is not there`
+      : `its outcome is unknown (${e instanceof Error ? e.message : String(e)})`;
+  }
+  throw new CdfsError(
+    lost.error.code,
+    `${lost.error.message}; the reply to the STORE was lost and ${note}; the source cannot ` +
+      `be read again to retry`,
+    { cause: lost.error },
+  );
+}
+
+/** One request without data, on the link's connection; an ERROR reply is thrown. */
+async function simpleExchange(
+  link: NodeConnection,
+  request: { op: "STAT"; block: string },
+): Promise<Record<string, unknown>> {
+  const conn = await link.acquire();
+  try {
+    await conn.writeJsonFrame(FRAME_TYPE.REQUEST, request);
+    const body = await link.readResponse(conn);
+    link.release(conn);
+    return body;
+  } catch (e) {
+    if (e instanceof PeerError) link.release(conn);
+    else link.drop();
+    throw link.nodeError(e);
+  }
 }
 
 /**
@@ -173,7 +275,15 @@ async function storeOnce(
       watchPeer: true,
       ...(request.length === undefined ? {} : { length: request.length }),
     });
-    const response = parseResponse("STORE", await link.readResponse(conn));
+    let reply: Record<string, unknown>;
+    try {
+      reply = await link.readResponse(conn);
+    } catch (e) {
+      // The whole stream went out: the node may have stored the block and lost its reply.
+      if (isLostReply(e)) throw new LostReply(link.nodeError(e) as CdfsError, sent);
+      throw e;
+    }
+    const response = parseResponse("STORE", reply);
     link.expectBlock(response.block, block, "STORE");
     const digest = formatChecksum(sent.digest);
     if (response.length !== sent.length || response.digest !== digest) {
@@ -184,10 +294,13 @@ async function storeOnce(
       );
     }
     link.release(conn);
-    return { block, length: sent.length, chunks: sent.chunks, digest };
+    const result: StoreResult = { block, length: sent.length, chunks: sent.chunks, digest };
+    if (response.existed) result.existed = true;
+    return result;
   } catch (e) {
     // The node closes the connection after any STORE error; a local failure left it mid-stream.
     link.drop();
+    if (e instanceof LostReply) throw e;
     if (sourceError !== undefined && e === sourceError) throw e;
     throw link.nodeError(e);
   }

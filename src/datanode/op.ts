@@ -16,6 +16,7 @@ import { parseRequest } from "../protocol/request_validation.ts";
 import type { Op, Request } from "../protocol/requests.ts";
 import type { ConnectionPressure, PoolPressure } from "../protocol/responses.ts";
 import type { BlockStore } from "../store/block_store.ts";
+import type { RequestMemory } from "./request_memory.ts";
 
 /**
  * What a handler works with, for one request. The mutable fields are how a handler reports
@@ -56,6 +57,11 @@ export interface OpContext {
    * `DEFAULT_BUFFER_WAIT_MS`, buffers.ts).
    */
   readonly bufferWaitMs?: number;
+  /**
+   * The outcomes of recent requests by request id (a retried DELETE gets the first one's);
+   * absent: requests are carried out every time.
+   */
+  readonly requests?: RequestMemory;
   /** The node's pressure now, for PING (absent: PING reports none). */
   readonly pressure?: () => NodePressure;
   /** The block the request is about, once validated (for the log). */

@@ -43,6 +43,7 @@ import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";
 import type { NodePressure, OpContext, OpHandler } from "./op.ts";
 import { codingOp, createCodingOp } from "./ops/coding.ts";
 import { defaultPeers } from "./peers.ts";
+import { RequestMemory } from "./request_memory.ts";
 import type { PeerGate } from "../coding/runtime/coding_session.ts";
 import { createStatsOp, statsOp } from "./ops/stats.ts";
 import { TrafficCounters } from "./traffic.ts";
@@ -228,6 +229,8 @@ export class DataNodeServer {
   readonly traffic: TrafficCounters;
 
   readonly #store: BlockStore;
+  /** Recent DELETE request ids and their outcomes (docs/protocol.md, DELETE). */
+  readonly #requests = new RequestMemory();
   readonly #pool: BufferPool;
   readonly #maxChunkSize: number;
   readonly #table: OpTable;
@@ -308,6 +311,7 @@ export class DataNodeServer {
         conn,
         started,
         store: this.#store,
+        requests: this.#requests,
         pool: this.#pool,
         maxChunkSize: this.#maxChunkSize,
         nodeId: this.nodeId,

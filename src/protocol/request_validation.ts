@@ -18,13 +18,15 @@ import {
   integerField,
   type JsonObject,
   onlyFields,
+  patternField,
   requestOp,
 } from "./json_fields.ts";
-import { nameField, runIdField } from "./name_fields.ts";
+import { nameField, RUN_ID_PATTERN, runIdField } from "./name_fields.ts";
 import {
   type CodingCommitRequest,
   type CodingPush,
   type CodingRequest,
+  type DeleteRequest,
   type ListRequest,
   MAX_CODING_NODES,
   MAX_CODING_TIMEOUT_MS,
@@ -36,6 +38,9 @@ import {
   type StatsRequest,
   type StoreRequest,
 } from "./requests.ts";
+
+/** A block digest: 16 lower-case hex digits (the `formatChecksum` form). */
+const DIGEST_PATTERN = /^[0-9a-f]{16}$/;
 
 /**
  * Validates a parsed REQUEST payload.
@@ -58,7 +63,7 @@ export function parseRequest(value: unknown): Request {
       onlyFields(object, op, ["op"]);
       return { op };
     case "STORE": {
-      onlyFields(object, op, ["op", "block", "chunkSize", "length", "overwrite"]);
+      onlyFields(object, op, ["op", "block", "chunkSize", "length", "overwrite", "digest"]);
       const request: StoreRequest = {
         op,
         block: validateBlockId(object.block),
@@ -69,6 +74,12 @@ export function parseRequest(value: unknown): Request {
       }
       if (object.overwrite !== undefined) {
         request.overwrite = booleanField(object, op, "overwrite");
+      }
+      if (object.digest !== undefined) {
+        request.digest = patternField(object, op, "digest", DIGEST_PATTERN);
+        if (request.length === undefined) {
+          throw new CdfsError("BAD_REQUEST", `STORE "digest" needs "length" too`);
+        }
       }
       return request;
     }
@@ -83,7 +94,14 @@ export function parseRequest(value: unknown): Request {
       }
       return request;
     }
-    case "DELETE":
+    case "DELETE": {
+      onlyFields(object, op, ["op", "block", "request"]);
+      const request: DeleteRequest = { op, block: validateBlockId(object.block) };
+      if (object.request !== undefined) {
+        request.request = patternField(object, op, "request", RUN_ID_PATTERN);
+      }
+      return request;
+    }
     case "STAT":
       onlyFields(object, op, ["op", "block"]);
       return { op, block: validateBlockId(object.block) };

@@ -97,6 +97,13 @@ export interface StoreRequest {
   length?: number;
   /** Replace an existing block of that id instead of failing with EXISTS. */
   overwrite?: boolean;
+  /**
+   * The block digest of the stream that follows (16 hex digits; needs `length`): the node
+   * checks the END trailer against it, and answers a block that is already stored with
+   * exactly this length, chunk size and digest as stored (`existed`) instead of `EXISTS`,
+   * which makes a retried STORE idempotent (docs/protocol.md, STORE).
+   */
+  digest?: string;
 }
 
 /**
@@ -126,6 +133,7 @@ export interface RetrieveRequest {
  * ```ts
  * import type { DeleteRequest } from "./requests.ts";
  * const del: DeleteRequest = { op: "DELETE", block: "b1" };
+ * const retried: DeleteRequest = { ...del, request: "0123456789abcdef0123456789abcdef" };
  * ```
  */
 export interface DeleteRequest {
@@ -133,6 +141,11 @@ export interface DeleteRequest {
   op: "DELETE";
   /** The block id. */
   block: string;
+  /**
+   * The request id (32 lower-case hex digits, random): a DELETE sent again with the same id
+   * gets the first one's outcome while the node remembers it (docs/protocol.md, DELETE).
+   */
+  request?: string;
 }
 
 /**

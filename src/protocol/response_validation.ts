@@ -34,6 +34,7 @@ import type {
   RunTimes,
   RunTraffic,
   StatsResponse,
+  StoreResponse,
 } from "./responses.ts";
 
 /**
@@ -74,12 +75,19 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
       return ping;
     },
     STORE: () => {
-      onlyFields(object, what, ["block", "length", "digest"]);
-      return {
+      onlyFields(object, what, ["block", "length", "digest", "existed"]);
+      const response: StoreResponse = {
         block: validateBlockId(object.block),
         length: integerField(object, what, "length", 0, Number.MAX_SAFE_INTEGER),
         digest: digestField(object, what),
       };
+      if (object.existed !== undefined) {
+        if (object.existed !== true) {
+          throw new CdfsError("BAD_REQUEST", `${what} "existed" must be true when present`);
+        }
+        response.existed = true;
+      }
+      return response;
     },
     RETRIEVE: () => {
       onlyFields(object, what, ["block", "length", "blockLength", "chunkSize", "digest"]);

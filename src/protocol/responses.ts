@@ -81,6 +81,11 @@ export interface StoreResponse {
   length: number;
   /** The block digest, 16 hex digits. */
   digest: string;
+  /**
+   * True when nothing was written: the block was already stored with the request's declared
+   * length, chunk size and digest (a retried STORE), and the stream was verified against it.
+   */
+  existed?: true;
 }
 
 /**

@@ -86,6 +86,8 @@ export interface StoreOptions {
   chunkSize?: number;
   length?: number;
   overwrite?: boolean;
+  /** The declared block digest (16 hex digits; needs `length`). */
+  digest?: string;
 }
 
 /** STOREs a block from a chunk producer; returns the server's response and what was sent. */
@@ -99,6 +101,7 @@ export async function storeBlock(
   const request: Record<string, unknown> = { op: "STORE", block, chunkSize };
   if (options.length !== undefined) request.length = options.length;
   if (options.overwrite !== undefined) request.overwrite = options.overwrite;
+  if (options.digest !== undefined) request.digest = options.digest;
   await conn.writeJsonFrame(FRAME_TYPE.REQUEST, request);
   const sent = await sendChunks(conn, chunks, {
     chunkSize,

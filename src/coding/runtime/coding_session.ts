@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { CommittedRuns } from "./committed_runs.ts";
 import type { BufferPool } from "../../buffer/pool.ts";
 import type { DataNodeClientOptions } from "../../client/node_connection.ts";
 import { isLoopbackAddress, literalNodeAddress } from "../../core/address.ts";
@@ -62,6 +63,11 @@ export interface CodingSession {
 export interface CodingRunServices {
   /** The node's runs (PUSH/POP queues and lengths), shared by all its connections. */
   readonly runs: RunRegistry;
+  /**
+   * The programs the node committed recently: a request for one of them again (the same run
+   * id) gets the same outcome and computes nothing. Absent: every request runs.
+   */
+  readonly committed?: CommittedRuns;
   /** Timeouts of the connections to other nodes (default: the protocol's). */
   readonly client?: DataNodeClientOptions;
   /** Where connections to other nodes and steps are counted, as the run's (upstream). */

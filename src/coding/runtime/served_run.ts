@@ -40,6 +40,7 @@ import type { CodingRequest } from "../../protocol/requests.ts";
 import type { CodingStartResponse } from "../../protocol/responses.ts";
 import { parseCodingCommit } from "../../protocol/request_validation.ts";
 import { type CodingRunServices, type CodingSession, LOOPBACK_PEERS } from "./coding_session.ts";
+import type { CommittedRun } from "./committed_runs.ts";
 import type { Executor } from "./interpreter.ts";
 import { nameAfterNode } from "./node_errors.ts";
 import type { ProgramRun, RunContext } from "./program_run.ts";
@@ -173,6 +174,16 @@ async function serveRun(
   // A node that pushes its stream on answers its own producer (or client) like a local
   // program: progress (relayed from the chain's end), prepared, committed.
   const streamsBack = executor.isStream && push?.next === undefined;
+  // The same run id again: a client asking after a lost reply (docs/protocol.md, CODING).
+  const remembered = services.committed?.get(request.run, executor.name);
+  if (remembered !== undefined) {
+    try {
+      await replayCommitted(ctx, request, executor.name, remembered, streamsBack || pushedIn);
+    } catch (e) {
+      throw e instanceof PeerError ? e : nameAfterNode(e, self);
+    }
+    return;
+  }
   // Keepalives from now until the last reply (docs/protocol.md, CODING, blame on a stall):
   // while this node connects to the others and opens its inputs, whoever sent the request
   // must hear that it is alive, or it would time out on this node at the moment this node
@@ -285,11 +296,16 @@ async function serveRun(
     await finishing;
     const upstream = await resolver.upstreamCommitted();
     const below = committing === undefined ? [] : await committing;
-    await writer.write(() =>
-      conn.writeJsonFrame(FRAME_TYPE.RESPONSE, {
-        committed: [...resolver.committed, ...upstream, ...below],
-      })
-    );
+    const committed = [...resolver.committed, ...upstream, ...below];
+    if (committed.length > 0) {
+      services.committed?.remember(request.run, executor.name, {
+        module: request.module,
+        object: request.object,
+        length: run.length,
+        committed,
+      });
+    }
+    await writer.write(() => conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { committed }));
     writer.stop();
     await writer.settled();
     ctx.streaming = false;
@@ -305,6 +321,49 @@ async function serveRun(
     await run.abort(e);
     throw error;
   }
+}
+
+/**
+ * Answers a request for a program this node already committed in that run, as the first
+ * request was answered — start (not a stream), prepared, and after the COMMIT the blocks
+ * committed then — computing and writing nothing. A stream program (its stream cannot be
+ * sent again) and a pushed request (a producer's second stream) are refused with `EXISTS`;
+ * the run id with another object or module, with `BAD_REQUEST`.
+ */
+async function replayCommitted(
+  ctx: CodingSession,
+  request: CodingRequest,
+  program: string,
+  remembered: CommittedRun,
+  streams: boolean,
+): Promise<void> {
+  const run = request.run;
+  if (remembered.module !== request.module || remembered.object !== request.object) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `run ${run} was committed here for object '${remembered.object}' of module ` +
+        `'${remembered.module}': a new run needs a new run id`,
+    );
+  }
+  if (streams) {
+    throw new CdfsError(
+      "EXISTS",
+      `run ${run}: program '${program}' was already committed on this node; its stream ` +
+        "cannot be sent again (start a new run)",
+    );
+  }
+  const conn = ctx.conn;
+  const start: CodingStartResponse = { program, length: remembered.length, stream: false };
+  await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, start);
+  ctx.streaming = true;
+  await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { prepared: true });
+  const decision = await conn.readJsonFrame(FRAME_TYPE.REQUEST);
+  if (decision === null) {
+    throw new CdfsError("UNAVAILABLE", "the client closed the connection before the commit");
+  }
+  parseCodingCommit(decision, run);
+  await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { committed: [...remembered.committed] });
+  ctx.streaming = false;
 }
 
 /**

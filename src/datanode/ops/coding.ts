@@ -11,6 +11,7 @@
 import type { CodingModule } from "../../coding/lang/program.ts";
 import { listCodingModules, loadCodingModule } from "../../coding/lang/loader.ts";
 import type { CodingRunServices } from "../../coding/runtime/coding_session.ts";
+import { CommittedRuns } from "../../coding/runtime/committed_runs.ts";
 import { RequestExecutors } from "../../coding/runtime/request_executors.ts";
 import { RunRegistry } from "../../coding/runtime/run_registry.ts";
 import { serveCodingRun } from "../../coding/runtime/served_run.ts";
@@ -54,6 +55,10 @@ export interface CodingServices extends CodingRunServices {
  * @returns The handler.
  */
 export function createCodingOp(services: CodingServices): OpHandler {
+  // One memory of committed programs per handler (per node), unless given.
+  if (services.committed === undefined) {
+    services = { ...services, committed: new CommittedRuns() };
+  }
   let modules: Promise<ReadonlyMap<string, CodingModule>> | undefined;
   const catalog = (): Promise<ReadonlyMap<string, CodingModule>> => {
     if (services.modules !== undefined) return Promise.resolve(services.modules);

@@ -1,5 +1,7 @@
 /**
- * DELETE: removes a block (durably) or answers `NOT_FOUND`.
+ * DELETE: removes a block (durably) or answers `NOT_FOUND`. A DELETE with a request id that the
+ * node remembers (a client asking again after the reply was lost) gets the first one's outcome
+ * and deletes nothing (`OpContext.requests`).
  *
  * @module
  */
@@ -14,9 +16,11 @@ export const deleteOp: OpHandler = {
   op: "DELETE",
   clientStreams: false,
   async run(ctx, raw) {
-    const { block } = parseRequestAs("DELETE", raw);
+    const { block, request } = parseRequestAs("DELETE", raw);
     ctx.block = block;
-    await ctx.store.delete(block);
+    const remove = () => ctx.store.delete(block);
+    if (request === undefined || ctx.requests === undefined) await remove();
+    else await ctx.requests.once(request, block, remove);
     const response: DeleteResponse = { block, deleted: true };
     await ctx.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, response);
   },

@@ -7,16 +7,22 @@
  * moved into place. Any failure removes the temp file. A declared length over the free space
  * is refused up front (`NO_SPACE`), before the stream is read.
  *
+ * A STORE that declares its digest (a client retrying after a lost reply) is idempotent: when
+ * the block is already stored with exactly that length, chunk size and digest, the stream is
+ * read and verified against it but nothing is written, and the reply says `existed`; other
+ * content still gets `EXISTS` (without `overwrite`) before the stream is read.
+ *
  * @module
  */
 import { formatChecksum } from "../../checksum/checksum.ts";
-import { CdfsError } from "../../core/errors.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
+import type { StoreRequest } from "../../protocol/requests.ts";
 import { FRAME_TYPE } from "../../protocol/frame.ts";
 import type { StoreResponse } from "../../protocol/responses.ts";
 import { receiveChunks } from "../../protocol/stream.ts";
 import type { CreateBlockOptions } from "../../store/block_store.ts";
 import { RequestBuffers } from "../buffers.ts";
-import { type OpHandler, parseRequestAs } from "../op.ts";
+import { type OpContext, type OpHandler, parseRequestAs } from "../op.ts";
 
 /**
  * The STORE handler.
@@ -33,6 +39,11 @@ export const storeOp: OpHandler = {
         "BAD_REQUEST",
         `chunk size ${chunkSize} exceeds this node's limit of ${ctx.maxChunkSize} bytes`,
       );
+    }
+    // A retry of a STORE that took effect (its reply was lost): the same content is there.
+    if (request.digest !== undefined && await storedAlready(ctx, request)) {
+      await confirmStored(ctx, request);
+      return;
     }
     if (request.length !== undefined) {
       // Refused before a byte of the stream is read: the disk could not hold it.
@@ -70,6 +81,14 @@ export const storeOp: OpHandler = {
           ctx.bytes += chunk.bytes.length;
         },
       );
+      if (request.digest !== undefined && formatChecksum(summary.digest) !== request.digest) {
+        throw new CdfsError(
+          "CORRUPT",
+          `block '${block}': the stream's digest ${
+            formatChecksum(summary.digest)
+          } is not the declared ${request.digest}`,
+        );
+      }
       const info = await writer.commit({ length: summary.length, digest: summary.digest });
       const response: StoreResponse = {
         block,
@@ -83,3 +102,45 @@ export const storeOp: OpHandler = {
     }
   },
 };
+
+/** Whether the block is stored with exactly the request's declared length, chunk size, digest. */
+async function storedAlready(ctx: OpContext, request: StoreRequest): Promise<boolean> {
+  try {
+    const info = await ctx.store.stat(request.block);
+    return info.length === request.length && info.chunkSize === request.chunkSize &&
+      formatChecksum(info.digest) === request.digest;
+  } catch (e) {
+    if (isCdfsError(e, "NOT_FOUND")) return false;
+    throw e;
+  }
+}
+
+/**
+ * Answers a STORE whose content is already stored: the stream is read (so the connection
+ * stays usable) and must be exactly that content — canonical chunks, each verified, the END
+ * trailer matching the declared length and digest — but nothing is written.
+ */
+async function confirmStored(ctx: OpContext, request: StoreRequest): Promise<void> {
+  const { block, chunkSize } = request;
+  const buffers = new RequestBuffers(ctx.pool, {
+    signal: ctx.signal,
+    ...(ctx.bufferWaitMs === undefined ? {} : { waitMs: ctx.bufferWaitMs }),
+  });
+  const summary = await receiveChunks(
+    ctx.conn,
+    buffers,
+    { chunkSize, length: request.length!, overlap: false },
+    (chunk) => {
+      ctx.bytes += chunk.bytes.length;
+    },
+  );
+  const digest = formatChecksum(summary.digest);
+  if (digest !== request.digest) {
+    throw new CdfsError(
+      "CORRUPT",
+      `block '${block}': the stream's digest ${digest} is not the declared ${request.digest}`,
+    );
+  }
+  const response: StoreResponse = { block, length: summary.length, digest, existed: true };
+  await ctx.conn.writeJsonFrame(FRAME_TYPE.RESPONSE, response);
+}

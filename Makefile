@@ -20,7 +20,7 @@ export DENO_NO_UPDATE_CHECK := 1
 export RUST_BACKTRACE := 0
 export DENO
 
-.PHONY: all deno deps test test-repeat fuzz soak demo bench bench-deps build wasm fmt clean
+.PHONY: all deno deps test test-repeat fuzz soak faults-full demo bench bench-deps build wasm fmt clean
 
 all: test
 
@@ -58,8 +58,18 @@ FUZZ_RUNS ?= 100000
 fuzz: deps
 	CDFS_FUZZ_RUNS=$(FUZZ_RUNS) $(DENO) test -A tests/fuzz/
 
-## The long hardening suites in full (the suite runs them shortened): fuzzing so far.
-soak: fuzz
+## The long hardening suites in full (the suite runs them shortened): fuzzing, then the fault
+## injection (FAULT_TRIALS kills per operation, tests/faults/kill_test.ts; the partition and
+## disk-full tests as in the suite) and the soak (SOAK_CLIENTS clients, SOAK_SECONDS per phase,
+## without and with the hostile mix, tests/faults/soak_test.ts).
+FAULT_TRIALS ?= 100
+SOAK_CLIENTS ?= 200
+SOAK_SECONDS ?= 60
+soak: fuzz faults-full
+
+faults-full: deps
+	CDFS_FAULT_TRIALS=$(FAULT_TRIALS) CDFS_SOAK_CLIENTS=$(SOAK_CLIENTS) \
+	  CDFS_SOAK_SECONDS=$(SOAK_SECONDS) $(DENO) test -A tests/faults/
 
 ## The main job on an embedded default.
 demo: deps

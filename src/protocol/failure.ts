@@ -30,7 +30,8 @@ export interface Failure {
 
 /**
  * Classifies anything a handler (or the connection) threw: a {@linkcode CdfsError} keeps its
- * code and message; a full disk becomes `UNAVAILABLE`; anything else is a bug here and becomes
+ * code and message; a full disk becomes `NO_SPACE` (as a STORE refused up front for its declared
+ * length: the client learns the same thing either way); anything else is a bug here and becomes
  * `INTERNAL` with a short message, its stack kept for the log only.
  *
  * @example
@@ -47,7 +48,7 @@ export function describeFailure(error: unknown): Failure {
     return { code: error.code, message: error.message, fromPeer: error instanceof PeerError };
   }
   if (isDiskFull(error)) {
-    return { code: "UNAVAILABLE", message: "the node's disk is full", fromPeer: false };
+    return { code: "NO_SPACE", message: "the node's disk is full", fromPeer: false };
   }
   const name = error instanceof Error ? error.name : typeof error;
   const text = error instanceof Error ? error.message : String(error);

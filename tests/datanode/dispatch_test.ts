@@ -48,7 +48,7 @@ Deno.test("describeFailure keeps codes, maps a full disk, hides bugs behind INTE
   const full = Object.assign(new Error("No space left on device (os error 28)"), {
     code: "ENOSPC",
   });
-  assert.equal(describeFailure(full).code, "UNAVAILABLE");
+  assert.equal(describeFailure(full).code, "NO_SPACE");
   const bug = describeFailure(new TypeError("cannot read x\n  at somewhere"));
   assert.equal(bug.code, "INTERNAL");
   assert.equal(bug.message, "internal error: TypeError: cannot read x");

@@ -31,7 +31,8 @@ export interface Benchmark {
  * @example
  * ```ts
  * import { BENCHMARKS } from "./run.ts";
- * console.log(Object.keys(BENCHMARKS)); // [ "gf", "datanode", "coding", "rapidraid", "namenode" ]
+ * console.log(Object.keys(BENCHMARKS));
+ * // [ "gf", "datanode", "datanode-tls", "coding", "rapidraid", "namenode" ]
  * ```
  */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
@@ -42,6 +43,10 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   datanode: {
     summary: "STORE/RETRIEVE of 1 GiB to a datanode next to a bare socket-file copy; node RSS",
     run: async (args) => (await import("./datanode/datanode.ts")).runDatanodeBench(args),
+  },
+  "datanode-tls": {
+    summary: "what TLS costs: STORE/RETRIEVE and the 16-node encode, TLS next to plain TCP",
+    run: async (args) => (await import("./datanode/datanode_tls.ts")).runDatanodeTlsBench(args),
   },
   coding: {
     summary: "RapidRAID encode next to RS(11+5): in-process GB/s; 16 loopback nodes, wall time",

@@ -23,6 +23,8 @@ import {
 } from "./help.ts";
 import { closestNames, didYouMean } from "./suggest.ts";
 import { setDefaultSigner } from "../protocol/auth.ts";
+import { setDefaultTls } from "../protocol/tls.ts";
+import { clientTls } from "./tls_options.ts";
 import { clientSigner } from "./secrets.ts";
 
 export { formatCommandHelp, formatGroupHelp, formatMainHelp } from "./help.ts";
@@ -177,12 +179,17 @@ export async function runCli(
       ctx.out(formatCommandHelp(command));
       return 0;
     }
-    // Requests are signed with the secret the command names, for this command only.
-    const before = setDefaultSigner(await clientSigner(ctx, args));
+    // Requests are signed with the secret the command names, and connections use the TLS it
+    // names, for this command only.
+    const signer = await clientSigner(ctx, args);
+    const tls = await clientTls(ctx, args);
+    const before = setDefaultSigner(signer);
+    const tlsBefore = setDefaultTls(tls);
     try {
       return await command.run(ctx, args);
     } finally {
       setDefaultSigner(before);
+      setDefaultTls(tlsBefore);
     }
   } catch (e) {
     ctx.err(`cdfs: error: ${describeError(e)}\n`);

@@ -65,7 +65,9 @@ export const clusterUpCommand: Command = {
     "of the cluster are the only addresses its CODING runs connect to. Every node requires",
     "requests signed with a cluster secret that it generates into the state directory",
     "(secret, mode 0600); the cluster file names it, so every command given --cluster (or",
-    "$CDFS_CLUSTER) signs with it (docs/security.md).",
+    "$CDFS_CLUSTER) signs with it (docs/security.md). With --tls every node serves TLS only,",
+    "with throwaway certificates it writes into the state directory ('cdfs cert dev'); the",
+    "cluster file names their CA, so those commands connect with TLS.",
   ].join("\n"),
   options: {
     nodes: { type: "string", value: "N", description: "how many datanodes (required)" },
@@ -110,6 +112,11 @@ export const clusterUpCommand: Command = {
       description: "the namenode's metadata store: etcd:URL[,URL...] of an etcd you run, or " +
         "sqlite:PATH",
       default: "sqlite:<state dir>/<name>/namenode.db",
+    },
+    tls: {
+      type: "boolean",
+      description: "every node serves TLS with a throwaway certificate (tls/ in the state " +
+        "directory), and the commands given --cluster trust its CA",
     },
     etcd: {
       type: "boolean",
@@ -183,6 +190,12 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
   });
   const namenode = await namenodeOptions(ctx, args);
   const links = await netnsLinks(args, nodes);
+  if (links !== undefined && args.values.tls === true) {
+    throw new CdfsError(
+      "USAGE",
+      "--tls does not work with --netns yet: start the nodes without it",
+    );
+  }
   const clusterName = name ?? DEFAULT_CLUSTER_NAME;
 
   // Signals from here on stop the cluster, whether it is starting or up.
@@ -219,6 +232,7 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
       keepData: args.values["keep-data"] === true,
       nodeArgs: Array.isArray(nodeArgs) ? nodeArgs.map(String) : [],
       secret: true,
+      tls: args.values.tls === true,
       signal: abort.signal,
       ...(name === undefined ? {} : { name }),
       ...(data === undefined ? {} : { dataDir: data }),

@@ -13,6 +13,7 @@
 import { aliasesIn } from "./aliases.ts";
 import { BENCH_COMMANDS } from "./bench.ts";
 import { BLOCK_COMMANDS } from "./blocks.ts";
+import { CERT_COMMANDS } from "./cert.ts";
 import { CLUSTER_COMMANDS } from "./cluster.ts";
 import { CODING_COMMANDS } from "./coding.ts";
 import type { Command, CommandGroup } from "./command.ts";
@@ -29,7 +30,7 @@ import { NAMENODE_COMMANDS } from "./namenode.ts";
  * ```ts
  * import { GROUPS } from "./commands.ts";
  * console.log(GROUPS.map((g) => g.name));
- * // [ "block", "object", "code", "datanode", "namenode", "cluster", "bench" ]
+ * // [ "block", "object", "code", "datanode", "namenode", "cluster", "bench", "cert" ]
  * ```
  */
 export const GROUPS: readonly CommandGroup[] = [
@@ -51,6 +52,7 @@ export const GROUPS: readonly CommandGroup[] = [
     summary: "Local clusters of datanodes on this machine: start, stop, status, traffic",
   },
   { name: "bench", summary: "Experiments on a cluster, with tables and charts" },
+  { name: "cert", summary: "TLS certificates: a throwaway CA and node certificate (dev)" },
 ];
 
 /**
@@ -71,6 +73,7 @@ export const COMMANDS: readonly Command[] = [
   ...CLUSTER_COMMANDS,
   demoCommand,
   ...BENCH_COMMANDS,
+  ...CERT_COMMANDS,
   // Completes every command, itself included: the list is read when it runs.
   completionsCommand(() => ({ commands: COMMANDS, groups: GROUPS })),
   // The old spellings, hidden; `ls`, `stat`, `rm` and `repair` are file commands now.

@@ -58,6 +58,8 @@ import {
 } from "./command.ts";
 import { bindListener, listenError } from "./listen.ts";
 import { SECRET_OPTIONS, serverSecrets } from "./secrets.ts";
+import { serverTls, TLS_OPTIONS } from "./tls_options.ts";
+import { defaultTls } from "../protocol/tls.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
 import { chunkSizeOptionDef } from "./options.ts";
 
@@ -78,6 +80,9 @@ export const datanodeServeCommand: Command = {
     "SIGINT or SIGTERM, then stops accepting, lets requests under way finish within the grace",
     "period, aborts the rest (an aborted STORE leaves nothing behind) and exits 0. A second",
     "signal aborts at once. When ready, prints 'listening HOST:PORT' on standard output.",
+    "",
+    "With --tls-cert and --tls-key it serves TLS only, and with --tls-ca it connects to its",
+    "peers and its namenode with TLS (docs/security.md).",
     "",
     "A CODING request makes the node connect to the other nodes it names: only to its peers",
     "(--namenode's registered datanodes, --peers, --peers-file, its own addresses), never to",
@@ -207,6 +212,7 @@ export const datanodeServeCommand: Command = {
       default: "the --listen address (HOSTNAME:PORT for 0.0.0.0 or ::)",
     },
     ...SECRET_OPTIONS,
+    ...TLS_OPTIONS,
   },
   arguments: [],
   examples: [
@@ -232,6 +238,14 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     { what: "--listen", allowPortZero: true },
   );
   const secrets = await serverSecrets(ctx, args, hostname, "datanode serve");
+  const tls = await serverTls(args);
+  if (tls !== undefined && defaultTls() === null) {
+    throw new CdfsError(
+      "USAGE",
+      "datanode serve: --tls-cert needs --tls-ca (or CDFS_TLS_CA) too: the node connects to " +
+        "its peers and its namenode with TLS",
+    );
+  }
   const idleTimeoutMs = positive(args, "idle-timeout", DEFAULT_IDLE_TIMEOUT_MS);
   const frameTimeoutMs = positive(args, "frame-timeout", DEFAULT_FRAME_TIMEOUT_MS);
   const shutdownGraceMs = integerOption(args, "shutdown-grace", DEFAULT_SHUTDOWN_GRACE_MS);
@@ -299,7 +313,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   let membership: PeerMembership | undefined;
   const traffic = new TrafficCounters();
   try {
-    const listener = bindListener(hostname, port);
+    const listener = bindListener(hostname, port, "", tls);
     undo.push(() => listener.close());
     if (metricsAddress !== undefined) {
       const { hostname, port } = metricsAddress;

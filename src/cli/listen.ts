@@ -8,9 +8,10 @@
 import { formatNodeAddress } from "../core/address.ts";
 import { CdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
+import { listenNode, type NodeListener, type TlsServerConfig } from "../protocol/tls.ts";
 
 /**
- * Binds a TCP listener.
+ * Binds a TCP listener, or a TLS one.
  *
  * @example
  * ```ts
@@ -23,12 +24,18 @@ import { describeOsError } from "../format/os_error.ts";
  * @param hostname The address to listen on.
  * @param port The port (0: a free one).
  * @param option The option that named the address, for the message (none for `--listen`).
+ * @param tls The certificate and key of a TLS listener (`--tls-cert`, `--tls-key`).
  * @returns The listener.
  * @throws {CdfsError} `UNAVAILABLE` `[--option: ]cannot listen on HOST:PORT: why`.
  */
-export function bindListener(hostname: string, port: number, option = ""): Deno.TcpListener {
+export function bindListener(
+  hostname: string,
+  port: number,
+  option = "",
+  tls?: TlsServerConfig,
+): NodeListener {
   try {
-    return Deno.listen({ hostname, port, transport: "tcp" });
+    return listenNode({ hostname, port }, tls);
   } catch (e) {
     throw listenError(e, hostname, port, option);
   }

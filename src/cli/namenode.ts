@@ -21,6 +21,7 @@ import { DEFAULT_NAMENODE_PORT, NAMENODE_DEFAULTS, NameNodeServer } from "../nam
 import { type CliContext, type Command, type ParsedArgs, stringOption } from "./command.ts";
 import { bindListener } from "./listen.ts";
 import { SECRET_OPTIONS, serverSecrets } from "./secrets.ts";
+import { serverTls, TLS_OPTIONS } from "./tls_options.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
 
 /** The file of the SQLite metadata inside `--data DIR`. */
@@ -66,7 +67,8 @@ export const namenodeServeCommand: Command = {
     "their blocks to it (datanode serve --namenode), clients ask it where blocks go and are,",
     "and move the bytes to and from the datanodes themselves. The metadata lives in SQLite",
     "(one namenode) or etcd (several namenodes sharing it). When ready, prints",
-    "'listening HOST:PORT' on standard output.",
+    "'listening HOST:PORT' on standard output. With --tls-cert and --tls-key it serves TLS",
+    "only (docs/security.md).",
   ].join("\n"),
   options: {
     listen: {
@@ -128,6 +130,7 @@ export const namenodeServeCommand: Command = {
       default: `${NAMENODE_DEFAULTS.shutdownGraceMs / 1000}s`,
     },
     ...SECRET_OPTIONS,
+    ...TLS_OPTIONS,
   },
   arguments: [],
   examples: [
@@ -160,6 +163,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     { what: "--listen", allowPortZero: true },
   );
   const secrets = await serverSecrets(ctx, args, hostname, "namenode serve");
+  const tls = await serverTls(args);
   const { meta, dataDir } = metaOption(ctx, args);
   const deadAfterMs = duration(args, "dead-after") ?? NAMENODE_DEFAULTS.deadAfterMs;
   const heartbeatIntervalMs = duration(args, "heartbeat-interval");
@@ -181,7 +185,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   // Everything that can fail before a word is said, each step undone when a later one fails:
   // the port, the log, the data directory, the store (NameNodeServer.start closes the
   // listener it was given when the store cannot be opened).
-  const listener = bindListener(hostname, port);
+  const listener = bindListener(hostname, port, "", tls);
   let log: LogTarget;
   let createdDir = false;
   let server: NameNodeServer;

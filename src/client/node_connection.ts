@@ -18,6 +18,7 @@ import { PeerError } from "../protocol/peer_error.ts";
 import { MAX_CODING_TIMEOUT_MS, MIN_CODING_TIMEOUT_MS } from "../protocol/requests.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from "../protocol/timed_socket.ts";
 import { dialFrameConnection } from "../protocol/dial.ts";
+import type { TlsClientConfig } from "../protocol/tls.ts";
 
 /**
  * The default time to wait for a TCP connection to a node, 10 s.
@@ -43,6 +44,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export interface DataNodeClientOptions extends FrameConnectionOptions {
   /** How long to wait for the TCP connection and the preamble exchange (default 10 s). */
   connectTimeoutMs?: number;
+  /** TLS: the CA certificates, or null for plain TCP (default: `defaultTls()`, `tls.ts`). */
+  tls?: TlsClientConfig | null;
 }
 
 /**
@@ -487,5 +490,6 @@ function openConnection(
     ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
     ...(options.meter === undefined ? {} : { meter: options.meter }),
     ...(options.signer === undefined ? {} : { signer: options.signer }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
 }

@@ -38,6 +38,8 @@
  *   (and stops it). `etcd` is the etcd member `cluster up --etcd` started for it.
  * - `secretFile` (absent when the nodes take unsigned requests) is the cluster secret that
  *   `cluster up` generated in the state directory; client commands sign with it.
+ * - `tlsCaFile` (absent when the nodes serve plain TCP) is the CA certificate of the
+ *   certificates `cluster up --tls` generated; client commands connect with TLS and trust it.
  * - Unknown fields are kept out of the typed view but do not fail validation, so a newer
  *   cdfs may add fields without breaking older readers of version 1.
  *
@@ -175,6 +177,11 @@ export interface ClusterFile {
    * commands naming the cluster sign with it (`src/cli/secrets.ts`).
    */
   readonly secretFile?: string;
+  /**
+   * The CA certificate's file (absolute), when the nodes serve TLS (`cluster up --tls`):
+   * client commands naming the cluster trust it (`src/cli/tls_options.ts`).
+   */
+  readonly tlsCaFile?: string;
 }
 
 /**

@@ -143,6 +143,9 @@ export function parseClusterFile(text: string, where: string): ClusterFile {
     ...(root.secretFile === undefined
       ? {}
       : { secretFile: absolutePath(root.secretFile, "secretFile", fail) }),
+    ...(root.tlsCaFile === undefined
+      ? {}
+      : { tlsCaFile: absolutePath(root.tlsCaFile, "tlsCaFile", fail) }),
   };
 }
 

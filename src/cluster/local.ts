@@ -29,6 +29,8 @@ import { validateClusterName } from "../core/cluster_name.ts";
 import { isProcessRunning, processInfo, terminateProcesses } from "../core/processes.ts";
 import { randomHex } from "../core/random.ts";
 import { RequestSigner, setDefaultSigner } from "../protocol/auth.ts";
+import { setDefaultTls } from "../protocol/tls.ts";
+import { DEFAULT_DEV_CERT_HOSTS, writeDevCerts } from "./dev_certs.ts";
 import { pluralNoun } from "../format/count.ts";
 import { CLUSTER_FILE_NAME, type ClusterFile, type ClusterNode } from "./cluster_file.ts";
 import { readClusterFile, writeClusterFile } from "./cluster_file_io.ts";
@@ -121,6 +123,13 @@ export interface StartClusterOptions {
    * (`setDefaultSigner`). Default false: the nodes take any request (they are on loopback).
    */
   readonly secret?: boolean;
+  /**
+   * Serve TLS: write throwaway certificates (`cdfs cert dev`, `dev_certs.ts`) into the state
+   * directory (`tls/`), record the CA in the cluster file (`tlsCaFile`, which client commands
+   * trust), start every node with `--tls-cert`, `--tls-key` and `--tls-ca`, and connect from
+   * this process with TLS from then on (`setDefaultTls`). Default false: plain TCP.
+   */
+  readonly tls?: boolean;
 }
 
 /**
@@ -241,7 +250,23 @@ export class LocalCluster {
       : join(options.tempDir ?? tempDirectory(), `cdfs-${name}-${randomHex(6)}`);
     const launcherInfo = processInfo(Deno.pid);
     const secretFile = options.secret === true ? join(stateDir, "secret") : undefined;
-    const secretArgs = secretFile === undefined ? [] : ["--secret-file", secretFile];
+    const securityArgs = secretFile === undefined ? [] : ["--secret-file", secretFile];
+    const tlsDir = options.tls === true ? join(stateDir, "tls") : undefined;
+    const tlsFiles = tlsDir === undefined ? undefined : {
+      ca: join(tlsDir, "ca.pem"),
+      cert: join(tlsDir, "node.pem"),
+      key: join(tlsDir, "node.key"),
+    };
+    if (tlsFiles !== undefined) {
+      securityArgs.push(
+        "--tls-cert",
+        tlsFiles.cert,
+        "--tls-key",
+        tlsFiles.key,
+        "--tls-ca",
+        tlsFiles.ca,
+      );
+    }
     let file: ClusterFile = {
       version: 1,
       name,
@@ -250,8 +275,9 @@ export class LocalCluster {
       stateDir,
       dataDir,
       removeData,
-      nodeArgs: [...(options.nodeArgs ?? []), ...secretArgs],
+      nodeArgs: [...(options.nodeArgs ?? []), ...securityArgs],
       ...(secretFile === undefined ? {} : { secretFile }),
+      ...(tlsFiles === undefined ? {} : { tlsCaFile: tlsFiles.ca }),
       launcher: { pid: Deno.pid, startTime: launcherInfo?.startTime ?? null, detached: false },
       nodes: [],
     };
@@ -265,6 +291,10 @@ export class LocalCluster {
         await Deno.writeTextFile(secretFile, `${secret}\n`, { mode: 0o600, createNew: true });
         setDefaultSigner(new RequestSigner(secret));
       }
+      if (tlsDir !== undefined) {
+        const files = await writeDevCerts(tlsDir, [...new Set([host, ...DEFAULT_DEV_CERT_HOSTS])]);
+        setDefaultTls({ caCerts: [await Deno.readTextFile(files.ca)], source: `cluster ${name}` });
+      }
       if (options.dataDir === undefined) await Deno.mkdir(dataDir, { mode: 0o700 });
       else await Deno.mkdir(dataDir, { recursive: true });
       options.signal?.throwIfAborted();
@@ -273,9 +303,9 @@ export class LocalCluster {
         const started = await abortable(
           startClusterNameNode({
             file,
-            namenode: secretFile === undefined ? options.namenode : {
+            namenode: securityArgs.length === 0 ? options.namenode : {
               ...options.namenode,
-              args: [...(options.namenode.args ?? []), ...secretArgs],
+              args: [...(options.namenode.args ?? []), ...securityArgs],
             },
             launcher: options.launcher,
             host,

@@ -34,6 +34,7 @@ import { type NodeSecrets, RequestSigner, RequestVerifier } from "../protocol/au
 import type { DataNodeClientOptions } from "../client/node_connection.ts";
 import type { FrameOutcome, ServerConnection } from "../protocol/frame_server_handler.ts";
 import { listenTcp } from "../protocol/listen.ts";
+import type { NodeListener, TlsClientConfig, TlsServerConfig } from "../protocol/tls.ts";
 import { validateNodeId } from "../protocol/node_id.ts";
 import type { BlockStore } from "../store/block_store.ts";
 import type { MinDataRate } from "../protocol/timed_socket.ts";
@@ -104,7 +105,14 @@ export interface DataNodeServerOptions {
    * of binding `hostname` and `port`: `datanode serve` binds its ports before it creates the
    * data directory, so that a busy port leaves nothing behind.
    */
-  listener?: Deno.TcpListener;
+  listener?: NodeListener;
+  /** Serve TLS with this certificate and key (ignored with `listener`: bind it with TLS). */
+  tls?: TlsServerConfig;
+  /**
+   * TLS of this node's own connections to its peers (CODING pulls and pushes): the CA
+   * certificates, or null for plain TCP (default: the process's `defaultTls()`, `tls.ts`).
+   */
+  clientTls?: TlsClientConfig | null;
   /** The address to listen on (default `127.0.0.1`). */
   hostname?: string;
   /** The port (default 13100; 0 picks a free one, see {@linkcode DataNodeServer.addr}). */
@@ -244,7 +252,7 @@ export class DataNodeServer {
 
   private constructor(
     options: DataNodeServerOptions,
-    listener: Deno.TcpListener,
+    listener: NodeListener,
     nodeId: string,
   ) {
     this.addr = listener.addr;
@@ -273,6 +281,7 @@ export class DataNodeServer {
       if (options.secrets !== undefined) client.signer = new RequestSigner(options.secrets.full);
       if (options.idleTimeoutMs !== undefined) client.idleTimeoutMs = options.idleTimeoutMs;
       if (options.frameTimeoutMs !== undefined) client.frameTimeoutMs = options.frameTimeoutMs;
+      if (options.clientTls !== undefined) client.tls = options.clientTls;
       const modules = options.coding?.modules;
       const handler = createCodingOp({
         runs,

@@ -21,6 +21,7 @@ import type { FrameConnection } from "../protocol/connection.ts";
 import { PeerError } from "../protocol/peer_error.ts";
 import type { RequestSigner } from "../protocol/auth.ts";
 import { dialFrameConnection } from "../protocol/dial.ts";
+import type { TlsClientConfig } from "../protocol/tls.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
 import { type NameNodeOp, type NameNodeRequest, requestToJson } from "./requests.ts";
 import type { NameNodeResponseOf } from "./responses.ts";
@@ -51,6 +52,8 @@ export interface FailoverOptions {
   readonly signal?: AbortSignal;
   /** Signs the requests (default: the process's `defaultSigner()`, `auth.ts`). */
   readonly signer?: RequestSigner | null;
+  /** TLS: the CA certificates, or null for plain TCP (default: `defaultTls()`, `tls.ts`). */
+  readonly tls?: TlsClientConfig | null;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -274,6 +277,7 @@ function openConnection(
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
     ...(options.signer === undefined ? {} : { signer: options.signer }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
 }
 

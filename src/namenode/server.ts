@@ -22,6 +22,7 @@ import { type NodeSecrets, RequestVerifier } from "../protocol/auth.ts";
 import { READ_ONLY_OPS } from "./failover_connection.ts";
 import type { FrameOutcome, RequestState } from "../protocol/frame_server_handler.ts";
 import { listenTcp } from "../protocol/listen.ts";
+import type { NodeListener, TlsServerConfig } from "../protocol/tls.ts";
 import { receiveChunks } from "../protocol/stream.ts";
 import { CodeCatalog, type ModuleLoader } from "./code_analysis.ts";
 import { blockReport } from "./datanode_ops.ts";
@@ -75,7 +76,9 @@ export interface NameNodeServerOptions {
    */
   readonly store?: MetadataStore;
   /** A listener bound already, taken over (and closed when the server stops). */
-  readonly listener?: Deno.TcpListener;
+  readonly listener?: NodeListener;
+  /** Serve TLS with this certificate and key (ignored with `listener`: bind it with TLS). */
+  readonly tls?: TlsServerConfig;
   /** The address to listen on (default `127.0.0.1`). */
   readonly hostname?: string;
   /** The port (default 13000; 0 picks a free one). */
@@ -159,7 +162,7 @@ export class NameNodeServer {
 
   private constructor(
     options: NameNodeServerOptions,
-    listener: Deno.TcpListener,
+    listener: NodeListener,
     store: MetadataStore,
     deadAfterMs: number,
   ) {

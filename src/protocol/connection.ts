@@ -35,6 +35,7 @@ import { decodeJsonObject } from "./json_payload.ts";
 import type { ByteMeter } from "./byte_meter.ts";
 import { PeerError } from "./peer_error.ts";
 import { type SocketTimeoutOptions, TimedSocket } from "./timed_socket.ts";
+import { startsTlsRecord } from "./tls.ts";
 
 /**
  * Payloads up to this size are copied behind their header and sent in one write; larger ones
@@ -177,6 +178,13 @@ export class FrameConnection extends TimedSocket {
     if (first === null) {
       throw new CdfsError("UNAVAILABLE", "the server closed the connection during the handshake");
     }
+    if (startsTlsRecord(this.#headerIn, first)) {
+      throw new CdfsError(
+        "UNAVAILABLE",
+        "the node speaks TLS and this client does not: give the CA certificate that signed " +
+          "the nodes' certificates (--tls-ca FILE, CDFS_TLS_CA, or a cluster file that names one)",
+      );
+    }
     await this.readExactly(this.#headerIn.subarray(0, PREAMBLE_SIZE), "the preamble", first);
     if (this.#headerIn[0] === FRAME_TYPE.ERROR) {
       await this.readExactly(this.#headerIn, "a frame header", PREAMBLE_SIZE);
@@ -215,6 +223,9 @@ export class FrameConnection extends TimedSocket {
     if (first === null) return false;
     await this.readExactly(preamble, "the preamble", first);
     try {
+      if (startsTlsRecord(preamble, first)) {
+        throw new CdfsError("BAD_REQUEST", "a TLS client: this node does not serve TLS");
+      }
       decodePreamble(preamble);
     } catch (e) {
       if (e instanceof CdfsError) {

@@ -3,7 +3,9 @@
  * namenode clients: TCP connect, then the preamble exchange, both within one connect timeout
  * (a server that accepts but never answers is as unreachable as one that does not accept),
  * and optionally abandoned through a signal. Its requests are signed with `options.signer`, or
- * else with the process's `defaultSigner()` (`auth.ts`).
+ * else with the process's `defaultSigner()` (`auth.ts`). With TLS (`options.tls`, or else the
+ * process's `defaultTls()`, `tls.ts`) the TLS handshake comes between the two, within the same
+ * timeout.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
 import { defaultSigner } from "./auth.ts";
 import { FrameConnection, type FrameConnectionOptions } from "./connection.ts";
+import { defaultTls, startClientTls, type TlsClientConfig } from "./tls.ts";
 
 /**
  * Options of {@linkcode dialFrameConnection}.
@@ -37,6 +40,11 @@ export interface DialOptions extends FrameConnectionOptions {
   readonly signal?: AbortSignal | undefined;
   /** The message of an abandoned attempt (default `connecting was abandoned`). */
   readonly abandoned?: string;
+  /**
+   * TLS: the CA certificates the server's certificate must be signed by; null for plain TCP
+   * (default: the process's `defaultTls()`, `tls.ts`).
+   */
+  readonly tls?: TlsClientConfig | null | undefined;
 }
 
 /**
@@ -90,30 +98,48 @@ export async function dialFrameConnection(
   }
   // Requests and replies are small frames that must not wait for Nagle's algorithm.
   socket.setNoDelay(true);
-  const conn = await FrameConnection.create(socket, {
-    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
-    ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
-    ...(options.meter === undefined ? {} : { meter: options.meter }),
-    signer: options.signer === undefined ? defaultSigner() : options.signer,
-  });
-  // The handshake is part of connecting: a server that accepts but never answers is as
-  // unreachable as one that does not accept.
+  const tls = options.tls === undefined ? defaultTls() : options.tls;
+  // The TLS handshake and the preamble are part of connecting: a server that accepts but
+  // never answers is as unreachable as one that does not accept.
+  let open: Deno.Conn = socket;
+  let conn: FrameConnection | null = null;
   let timedOut = false;
+  const close = () => {
+    try {
+      if (conn !== null) conn.close();
+      else open.close();
+    } catch {
+      // Closed already.
+    }
+  };
   const timer = setTimeout(() => {
     timedOut = true;
-    conn.close();
+    close();
   }, Math.max(0, timeoutMs - (performance.now() - started)));
-  const abandon = () => conn.close();
-  abandoned?.addEventListener("abort", abandon);
+  abandoned?.addEventListener("abort", close);
   // Aborted while the connection was being set up: the event is gone, the close is not.
-  if (abandoned?.aborted) abandon();
+  if (abandoned?.aborted) close();
   try {
+    if (tls !== null) {
+      open = await startClientTls(socket, target.hostname, tls, (wrapped) => {
+        open = wrapped;
+        if (timedOut || abandoned?.aborted) close();
+      });
+    }
+    conn = await FrameConnection.create(open, {
+      ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+      ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
+      ...(options.meter === undefined ? {} : { meter: options.meter }),
+      signer: options.signer === undefined ? defaultSigner() : options.signer,
+    });
+    if (timedOut || abandoned?.aborted) close();
     await conn.clientHandshake();
   } catch (error) {
-    conn.close();
+    close();
     if (abandoned?.aborted) throw abandonedError();
     if (timedOut) {
-      throw new CdfsError("TIMEOUT", `${options.peer}no preamble within ${timeoutMs} ms`);
+      const what = tls !== null && conn === null ? "TLS handshake" : "preamble";
+      throw new CdfsError("TIMEOUT", `${options.peer}no ${what} within ${timeoutMs} ms`);
     }
     const message = error instanceof Error ? error.message : String(error);
     throw new CdfsError(isCdfsError(error) ? error.code : "UNAVAILABLE", options.peer + message, {
@@ -121,7 +147,7 @@ export async function dialFrameConnection(
     });
   } finally {
     clearTimeout(timer);
-    abandoned?.removeEventListener("abort", abandon);
+    abandoned?.removeEventListener("abort", close);
   }
   return conn;
 }

@@ -39,7 +39,11 @@ import type {
   RequestState,
   ServerConnection,
 } from "./frame_server_handler.ts";
-import { type MinDataRate, TimedSocket } from "./timed_socket.ts";
+import { DEFAULT_FRAME_TIMEOUT_MS, type MinDataRate, TimedSocket } from "./timed_socket.ts";
+import { type NodeListener, serverTlsHandshake } from "./tls.ts";
+
+/** An accepted connection: plain TCP, or TLS over TCP. */
+type NodeConn = Deno.TcpConn | Deno.TlsConn;
 
 /**
  * The least time between two reports of accept failures, or of refused connections, 10 s.
@@ -65,8 +69,8 @@ const REFUSE_LINGER_MS = 250;
  * ```
  */
 export interface FrameServerOptions {
-  /** The listener to serve on (closed when the server stops). */
-  readonly listener: Deno.TcpListener;
+  /** The listener to serve on (closed when the server stops); TLS for a TLS server. */
+  readonly listener: NodeListener;
   /** How long a connection may wait for its next frame (default 60 s). */
   readonly idleTimeoutMs?: number | undefined;
   /** How long a started frame may take to arrive or to be written (default 30 s). */
@@ -97,7 +101,7 @@ class Session implements ServerConnection {
   #readMark = 0;
   #writtenMark = 0;
 
-  constructor(readonly socket: Deno.TcpConn) {
+  constructor(readonly socket: NodeConn) {
     this.peer = formatNodeAddress(socket.remoteAddr);
   }
 
@@ -141,11 +145,12 @@ export class FrameServer<R extends RequestState> {
   /** Settles once the server has stopped: listener closed, every connection ended. */
   readonly finished: Promise<void>;
 
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: NodeListener;
   readonly #handler: FrameServerHandler<R>;
   readonly #connectionOptions: FrameConnectionOptions;
   readonly #readOnlyOps: ReadonlySet<string> | null;
   readonly #graceMs: number;
+  readonly #frameTimeoutMs: number;
   readonly #shutdownName: string;
   readonly #sessions = new Set<Session>();
   readonly #tasks = new Set<Promise<void>>();
@@ -188,6 +193,7 @@ export class FrameServer<R extends RequestState> {
     }
     this.#maxConnections = max;
     this.#graceMs = options.shutdownGraceMs;
+    this.#frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
     this.#shutdownName = options.shutdownName ?? "the shutdown";
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     this.#acceptLoop = this.#accept();
@@ -289,7 +295,7 @@ export class FrameServer<R extends RequestState> {
 
   async #accept(): Promise<void> {
     while (!this.#draining) {
-      let socket: Deno.TcpConn;
+      let socket: NodeConn;
       try {
         socket = await this.#listener.accept();
       } catch (error) {
@@ -332,7 +338,7 @@ export class FrameServer<R extends RequestState> {
    * Tells a connection over the cap BUSY and closes it: the ERROR frame goes out at once (a
    * client reads it where it expects the preamble), then a short lingering close.
    */
-  #refuse(socket: Deno.TcpConn): void {
+  #refuse(socket: NodeConn): void {
     this.#refused++;
     let peer = "?";
     try {
@@ -348,7 +354,7 @@ export class FrameServer<R extends RequestState> {
     this.#refusing.add(refusal);
   }
 
-  async #sayBusy(socket: Deno.TcpConn): Promise<void> {
+  async #sayBusy(socket: NodeConn): Promise<void> {
     const timed = new TimedSocket(socket, { frameTimeoutMs: REFUSE_LINGER_MS });
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
@@ -376,7 +382,7 @@ export class FrameServer<R extends RequestState> {
     }
   }
 
-  #startSession(socket: Deno.TcpConn): void {
+  #startSession(socket: NodeConn): void {
     const session = new Session(socket);
     this.#sessions.add(session);
     const task: Promise<void> = this.#serveConnection(session)
@@ -397,14 +403,23 @@ export class FrameServer<R extends RequestState> {
   async #serveConnection(session: Session): Promise<void> {
     try {
       // Requests and replies are small frames that must not wait for Nagle's algorithm.
-      session.socket.setNoDelay(true);
+      if ("setNoDelay" in session.socket) session.socket.setNoDelay(true);
     } catch {
       // Not fatal: only latency suffers.
+    }
+    const started = performance.now();
+    try {
+      // A TLS connection's handshake first, within the frame timeout (`tls.ts`).
+      await serverTlsHandshake(session.socket, this.#frameTimeoutMs);
+    } catch (error) {
+      if (!session.closing) {
+        this.#outcome(session, null, null, this.#failureOf(session, error), started);
+      }
+      return;
     }
     const conn = await FrameConnection.create(session.socket, this.#connectionOptions);
     session.conn = conn;
     if (session.closing) return;
-    const started = performance.now();
     try {
       if (!await conn.serverHandshake()) return;
     } catch (error) {

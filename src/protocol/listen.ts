@@ -1,8 +1,10 @@
 /**
- * The TCP listener a server of wire format v1 serves on: one it was handed, or one it binds.
+ * The listener a server of wire format v1 serves on: one it was handed, or one it binds (TLS
+ * when it is given a certificate, `tls.ts`).
  *
  * @module
  */
+import { listenNode, type NodeListener, type TlsServerConfig } from "./tls.ts";
 
 /**
  * Where a server listens: a listener bound already, or an address to bind.
@@ -15,16 +17,19 @@
  */
 export interface ListenOptions {
   /** A listener bound already, which the server takes over (and closes when it stops). */
-  readonly listener?: Deno.TcpListener | undefined;
+  readonly listener?: NodeListener | undefined;
   /** The address to listen on (default `127.0.0.1`). */
   readonly hostname?: string | undefined;
   /** The port (0 picks a free one). */
   readonly port?: number | undefined;
+  /** Serve TLS with this certificate and key (ignored with `listener`: bind it with TLS). */
+  readonly tls?: TlsServerConfig | undefined;
 }
 
 /**
  * The listener a server serves on: `options.listener`, or a new one bound to
- * `options.hostname` (default `127.0.0.1`) and `options.port` (default `defaultPort`).
+ * `options.hostname` (default `127.0.0.1`) and `options.port` (default `defaultPort`), TLS
+ * when `options.tls` is given.
  *
  * @example
  * ```ts
@@ -39,10 +44,9 @@ export interface ListenOptions {
  * @returns The listener.
  * @throws The listener's errors (e.g. `AddrInUse`).
  */
-export function listenTcp(options: ListenOptions, defaultPort: number): Deno.TcpListener {
-  return options.listener ?? Deno.listen({
+export function listenTcp(options: ListenOptions, defaultPort: number): NodeListener {
+  return options.listener ?? listenNode({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? defaultPort,
-    transport: "tcp",
-  });
+  }, options.tls);
 }

@@ -22,6 +22,7 @@
  * @module
  */
 import { CdfsError } from "../core/errors.ts";
+import { closedWithoutNotify } from "./tls.ts";
 
 /**
  * The default idle timeout, 60 s.
@@ -302,7 +303,11 @@ export class TimedSocket {
    */
   protected async readFirstBytes(view: Uint8Array): Promise<number | null> {
     const prefetch = this.#takePrefetch();
-    const read = prefetch ?? this.conn.read(view);
+    // Between frames, a TLS peer that closes without a close_notify has closed all the same.
+    const read = (prefetch ?? this.conn.read(view)).catch((error) => {
+      if (closedWithoutNotify(error)) return null;
+      throw error;
+    });
     const n = await this.#withTimeout(read, this.#idleTimeoutMs, "waiting for a frame", "idle");
     const now = performance.now();
     if (n !== null) this.#lastHeard = now;

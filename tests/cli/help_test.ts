@@ -32,6 +32,7 @@ Deno.test("every group's help, in each form: GROUP --help, -h, bare GROUP, help 
   assert.deepEqual(GROUPS.map((g) => g.name).sort(), [
     "bench",
     "block",
+    "cert",
     "cluster",
     "code",
     "datanode",

@@ -12,6 +12,7 @@ import { findProcesses, processInfo } from "../../src/core/processes.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 import { isNameNodeOf } from "../../src/cluster/namenode_process.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
+import { defaultTls, setDefaultTls } from "../../src/protocol/tls.ts";
 
 const launcher = selfLauncher((name) => Deno.env.get(name));
 
@@ -388,4 +389,32 @@ Deno.test("down: a missing cluster file is NOT_FOUND", async () => {
     stopCluster(join(dirs.stateRoot, "none", "cluster.json")),
     (e) => isCdfsError(e, "NOT_FOUND") && /does not exist/.test(e.message),
   );
+});
+
+Deno.test("local cluster: with tls every node serves TLS with the CA the cluster file names", async () => {
+  await using dirs = await scratch();
+  const before = setDefaultTls(null);
+  try {
+    await using cluster = await LocalCluster.start({
+      nodes: 2,
+      name: "tls",
+      stateRoot: dirs.stateRoot,
+      tempDir: dirs.tempDir,
+      launcher,
+      tls: true,
+    });
+    const caFile = join(dirs.stateRoot, "tls", "tls", "ca.pem");
+    assert.equal(cluster.file.tlsCaFile, caFile);
+    assert.equal((await readClusterFile(cluster.path)).tlsCaFile, caFile);
+    assert.ok(cluster.file.nodeArgs.includes("--tls-cert"), cluster.file.nodeArgs.join(" "));
+    // The launcher trusts the CA from then on (it PINGed the nodes over TLS to start them).
+    assert.equal(defaultTls()?.caCerts[0], await Deno.readTextFile(caFile));
+    assert.equal(await ping(cluster.file.nodes[1]!.address), "tls-n1");
+    await assert.rejects(
+      DataNodeClient.connect(cluster.file.nodes[0]!.address, { tls: null }),
+      (e) => isCdfsError(e, "UNAVAILABLE") && /the node speaks TLS/.test(e.message),
+    );
+  } finally {
+    setDefaultTls(before);
+  }
 });

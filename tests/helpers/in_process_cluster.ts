@@ -15,6 +15,7 @@ import type { StatResponse } from "../../src/protocol/responses.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
 import type { OpHandler } from "../../src/datanode/op.ts";
 import type { NodeSecrets } from "../../src/protocol/auth.ts";
+import type { TlsClientConfig, TlsServerConfig } from "../../src/protocol/tls.ts";
 import { DataNodeServer } from "../../src/datanode/server.ts";
 import { HEADER_SIZE } from "../../src/store/block_file.ts";
 import { BlockStore } from "../../src/store/block_store.ts";
@@ -33,6 +34,10 @@ export interface ClusterOptions {
   ops?: (node: number, server: () => DataNodeServer) => readonly OpHandler[] | undefined;
   /** The cluster secrets every node requires (default: none). */
   secrets?: NodeSecrets;
+  /** Every node serves TLS with this certificate, and its pulls trust `clientTls` (default: none). */
+  tls?: TlsServerConfig;
+  /** The CA certificates of the nodes' own connections (default: the process's default). */
+  clientTls?: TlsClientConfig | null;
 }
 
 /** Running in-process datanodes. */
@@ -86,6 +91,8 @@ export async function startCluster(
         port: 0,
         ...(ops === undefined ? {} : { ops }),
         ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+        ...(options.clientTls === undefined ? {} : { clientTls: options.clientTls }),
         ...(modules === undefined ? {} : { coding: { modules } }),
       }));
     }

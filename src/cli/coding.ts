@@ -478,7 +478,10 @@ async function objectArguments(
     module = await loadModule(code, args);
     checkNodeCount(module, nodes);
   } else {
-    manifest = (await readManifest(nodes.addresses, objectId)).manifest;
+    // Bounded by --timeout like every other connection of the command: a node that stopped
+    // answering must not hold the command for the default 60 s idle timeout.
+    manifest = (await readManifest(nodes.addresses, objectId, timeoutArgument(args).client))
+      .manifest;
     module = await loadModule(manifest.module, args);
     checkNodeCount(module, nodes);
   }

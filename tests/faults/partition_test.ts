@@ -80,11 +80,8 @@ async function withinBound<T>(what: string, work: Promise<T>): Promise<T> {
 }
 
 for (const mode of ["pull", "push"] as const) {
-  // Push mode: a fresh-clone run saw this encode not end within 60 s (a hang in push-mode
-  // stall detection, issue 13, open); ignored until that is fixed, not loosened.
   Deno.test({
     name: `partition: node ${CUT} cut mid-pipeline in a ${mode} encode fails naming it, no hang`,
-    ignore: mode === "push",
   }, async (t) => {
     await using cluster = await startCluster(16);
     await using dir = await tempDir("cdfs-partition-");
@@ -132,6 +129,35 @@ for (const mode of ["pull", "push"] as const) {
     await t.step(`failed after ${Math.round(tookMs)} ms: ${encode.err.trim()}`, () => {});
   });
 }
+
+// The manifest read that finds an object's module (no --code) was once left at the default
+// 60 s idle timeout: a node cut just after the handshake held the whole command that long.
+Deno.test("partition: a node cut after the handshake holds no command past --timeout", async () => {
+  await using cluster = await startCluster(16);
+  await using dir = await tempDir("cdfs-partition-");
+  const sleeper = new CuttingSleeper();
+  await using relay = cuttableRelay(Number(cluster.nodes[CUT]!.split(":")[1]), sleeper);
+  const cut = `127.0.0.1:${relay.addr.port}`;
+  const nodes = cluster.nodes.map((n, i) => i === CUT ? cut : n);
+  const input = join(dir.path, "input");
+  await Deno.writeFile(input, randomBytes(64 * 1024));
+  const common = ["--nodes", nodes.join(","), "--chunk-size", "16K"];
+  const put = await runCdfs(["object", "put-parts", "--code", "rapidraid", ...common, input, "o"]);
+  assert.equal(put.code, 0, put.err);
+  // The handshake of the command's first connection to the node passes; what follows does not.
+  sleeper.cutAfter(3);
+  const bound = 20_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const encode = await Promise.race([
+    runCdfs(["object", "encode", ...common, "--timeout", `${STALL_MS}ms`, "o"]),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`encode: no end within ${bound} ms`)), bound);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  assert.equal(encode.code, 1, encode.out);
+  assert.ok(encode.err.includes(cut), `the error names ${cut}: ${encode.err}`);
+  sleeper.close();
+});
 
 Deno.test(`partition: a STORE to a node cut mid-transfer fails with TIMEOUT naming it`, async () => {
   await using cluster = await startCluster(1);

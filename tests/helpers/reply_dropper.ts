@@ -21,6 +21,7 @@ export class ReplyDropper implements AsyncDisposable {
   readonly #serving: Promise<void>;
   #armed = 0;
   #onDrop: (() => Promise<void>) | undefined;
+  #match: ((payload: string) => boolean) | undefined;
   /** Replies dropped so far. */
   dropped = 0;
   /** Connections accepted so far. */
@@ -46,11 +47,13 @@ export class ReplyDropper implements AsyncDisposable {
 
   /**
    * Drops the next `count` replies (RESPONSE or ERROR frames) of the node; `onDrop` runs
-   * before the connection is closed (while the client still waits for the reply).
+   * before the connection is closed (while the client still waits for the reply). With
+   * `match`, only replies whose payload (as text) it accepts are dropped; others pass.
    */
-  drop(count = 1, onDrop?: () => Promise<void>): void {
+  drop(count = 1, onDrop?: () => Promise<void>, match?: (payload: string) => boolean): void {
     this.#armed += count;
     this.#onDrop = onDrop;
+    this.#match = match;
   }
 
   async #accept(): Promise<void> {
@@ -101,7 +104,12 @@ export class ReplyDropper implements AsyncDisposable {
       if (header === null) return;
       const type = header[0]!;
       const length = new DataView(header.buffer).getUint32(4, false);
-      if ((type === RESPONSE || type === ERROR) && this.#armed > 0) {
+      const payload = length === 0 ? new Uint8Array(0) : await readExactly(node, length);
+      if (payload === null) return;
+      if (
+        (type === RESPONSE || type === ERROR) && this.#armed > 0 &&
+        (this.#match === undefined || this.#match(new TextDecoder().decode(payload)))
+      ) {
         this.#armed--;
         this.dropped++;
         const onDrop = this.#onDrop;
@@ -109,8 +117,6 @@ export class ReplyDropper implements AsyncDisposable {
         await onDrop?.();
         return; // the caller closes both sides: the reply is lost
       }
-      const payload = length === 0 ? new Uint8Array(0) : await readExactly(node, length);
-      if (payload === null) return;
       await writeAll(client, header);
       await writeAll(client, payload);
     }

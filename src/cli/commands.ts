@@ -22,6 +22,7 @@ import { datanodeServeCommand } from "./datanode.ts";
 import { demoCommand } from "./demo.ts";
 import { FILE_COMMANDS } from "./files.ts";
 import { NAMENODE_COMMANDS } from "./namenode.ts";
+import { statusCommand } from "./status.ts";
 
 /**
  * What each group of commands is about, for its help and the shell completions.
@@ -66,6 +67,7 @@ export const GROUPS: readonly CommandGroup[] = [
  */
 export const COMMANDS: readonly Command[] = [
   ...FILE_COMMANDS,
+  statusCommand,
   ...BLOCK_COMMANDS,
   ...CODING_COMMANDS,
   datanodeServeCommand,

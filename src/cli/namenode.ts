@@ -15,7 +15,7 @@ import { parseNodeAddress } from "../core/address.ts";
 import { parseDuration } from "../emulation/link_spec.ts";
 import { CdfsError } from "../core/errors.ts";
 import { describeOsError } from "../format/os_error.ts";
-import { nameNodeJsonLineSink } from "../namenode/log.ts";
+import { nameNodeJsonLineSink, type NameNodeLogSink, nameNodeTextLine } from "../namenode/log.ts";
 import { type MetaSpec, parseMetaSpec } from "../namenode/meta/open.ts";
 import { DEFAULT_NAMENODE_PORT, NAMENODE_DEFAULTS, NameNodeServer } from "../namenode/server.ts";
 import { type CliContext, type Command, type ParsedArgs, stringOption } from "./command.ts";
@@ -123,6 +123,19 @@ export const namenodeServeCommand: Command = {
       description: "JSON log lines, one per decision: appended to FILE, '-' for standard output",
       default: "standard error",
     },
+    "log-format": {
+      type: "string",
+      value: "json|text",
+      description: "one JSON object per line, or one line of text (time, event, key=value)",
+      default: "json",
+    },
+    http: {
+      type: "string",
+      value: "HOST:PORT",
+      description: "also serve the status page (and /status.json) over HTTP here; read-only " +
+        "and unauthenticated: keep it on loopback or a management network",
+      default: "not served",
+    },
     "shutdown-grace": {
       type: "string",
       value: "DURATION",
@@ -137,6 +150,7 @@ export const namenodeServeCommand: Command = {
     "cdfs namenode serve --listen 0.0.0.0:13000 --data /var/lib/cdfs/namenode " +
     "--secret-file /etc/cdfs/secret",
     "cdfs namenode serve --listen 127.0.0.1:0 --meta sqlite:/tmp/nn.db --dead-after 10s",
+    "cdfs namenode serve --data /tmp/nn --http 127.0.0.1:8080 --log-format text",
     "cdfs namenode serve --listen 10.0.0.1:13000 --meta etcd:http://10.0.0.7:2379,http://10.0.0.8:2379 " +
     "--secret-file /etc/cdfs/secret",
   ],
@@ -177,6 +191,14 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const blockReportIntervalMs = duration(args, "block-report-interval");
   const shutdownGraceMs = duration(args, "shutdown-grace", true) ??
     NAMENODE_DEFAULTS.shutdownGraceMs;
+  const logFormat = stringOption(args, "log-format") ?? "json";
+  if (logFormat !== "json" && logFormat !== "text") {
+    throw new CdfsError("USAGE", `--log-format ${JSON.stringify(logFormat)}: json or text`);
+  }
+  const httpOption = stringOption(args, "http");
+  const http = httpOption === undefined
+    ? undefined
+    : parseNodeAddress(httpOption, { what: "--http", allowPortZero: true });
   const id = stringOption(args, "id");
   if (id !== undefined && !/^[\x21-\x7e]{1,200}$/.test(id)) {
     throw new CdfsError("USAGE", `--id ${JSON.stringify(id)}: 1-200 printable characters`);
@@ -202,7 +224,8 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       listener,
       deadAfterMs,
       shutdownGraceMs,
-      log: nameNodeJsonLineSink(log.write),
+      log: logSink(log, logFormat),
+      ...(http === undefined ? {} : { http }),
       ...(secrets === undefined ? {} : { secrets }),
       ...(id === undefined ? {} : { id }),
       ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
@@ -230,6 +253,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     for (const signal of signals) Deno.addSignalListener(signal, onSignal);
     try {
       ctx.out(`listening ${server.address}\n`);
+      if (server.httpAddress !== null) ctx.out(`status page http://${server.httpAddress}/\n`);
       await server.finished;
     } finally {
       for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
@@ -267,6 +291,18 @@ function metaOption(
     );
   }
   return { meta: { kind: "sqlite", path: join(dir, SQLITE_FILE) }, dataDir: dir };
+}
+
+/** The sink of `--log-format`: JSON lines, or text lines (write errors swallowed alike). */
+function logSink(log: LogTarget, format: "json" | "text"): NameNodeLogSink {
+  if (format === "json") return nameNodeJsonLineSink(log.write);
+  return (record) => {
+    try {
+      log.write(`${nameNodeTextLine(record)}\n`);
+    } catch {
+      // As nameNodeJsonLineSink: a lost log line must not fail a request.
+    }
+  };
 }
 
 /** Creates the data directory if missing; says whether it did. */

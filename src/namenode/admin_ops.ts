@@ -109,7 +109,21 @@ export async function orphans(
   return { orphans: page.entries, next: page.next };
 }
 
-async function healthOfFile(
+/**
+ * One committed file's health as FSCK reports it (the status page counts files with it).
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
+ * ```ts ignore
+ * const health = await healthOfFile(state, await state.directory(), file);
+ * ```
+ *
+ * @param state The namenode.
+ * @param dir The datanodes.
+ * @param file The file's record.
+ * @returns Its health.
+ */
+export async function healthOfFile(
   state: NameNodeState,
   dir: NodeDirectory,
   file: FileRecord,

@@ -444,6 +444,22 @@ export class NameNodeClient extends DatanodeOpsClient {
   ): Promise<NameNodeResponseOf["ORPHANS"]> {
     return this.call({ op: "ORPHANS", ...options });
   }
+
+  /**
+   * The cluster at a glance: datanodes, file health counts, the most endangered files, the
+   * repair queue, recent events (what the status page shows).
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs a running namenode.
+   * ```ts ignore
+   * const { files, nodes } = await client.status();
+   * ```
+   *
+   * @returns The report.
+   */
+  status(): Promise<NameNodeResponseOf["STATUS"]> {
+    return this.call({ op: "STATUS" });
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 } from "./file_ops.ts";
 import { fsck, listDatanodes, orphans } from "./admin_ops.ts";
 import { blockReport, heartbeat, leave, register } from "./datanode_ops.ts";
-import type { FullReportRequest, NameNodeRequest } from "./requests.ts";
+import type { FullReportRequest, NameNodeRequest, StatusRequest } from "./requests.ts";
 import type { NameNodeResponseOf } from "./responses.ts";
 import type { NameNodeState } from "./state.ts";
 
@@ -34,7 +34,8 @@ import type { NameNodeState } from "./state.ts";
 export type NameNodeResponse = NameNodeResponseOf[keyof NameNodeResponseOf];
 
 /**
- * Serves one request that carries no data stream.
+ * Serves one request that carries no data stream (STATUS is the server's: it reads what only
+ * the server holds, the recent events and the status providers).
  *
  * @example
  * Not run by `deno test --doc`: it needs a namenode's state (`state`) with its metadata store.
@@ -43,13 +44,13 @@ export type NameNodeResponse = NameNodeResponseOf[keyof NameNodeResponseOf];
  * ```
  *
  * @param state The namenode.
- * @param request The validated request (not a full BLOCK_REPORT).
+ * @param request The validated request (not a full BLOCK_REPORT, not STATUS).
  * @returns The reply to send.
  * @throws {CdfsError} The op's refusal, sent back as an ERROR frame.
  */
 export function handleRequest(
   state: NameNodeState,
-  request: Exclude<NameNodeRequest, FullReportRequest>,
+  request: Exclude<NameNodeRequest, FullReportRequest | StatusRequest>,
 ): Promise<NameNodeResponse> {
   switch (request.op) {
     case "PING":

@@ -69,6 +69,7 @@ export const READ_ONLY_OPS: ReadonlySet<NameNodeOp> = new Set([
   "LIST_DATANODES",
   "FSCK",
   "ORPHANS",
+  "STATUS",
 ]);
 
 /**

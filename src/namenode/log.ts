@@ -46,7 +46,7 @@ export interface NameNodeLogRecord {
    * What happened, a short fixed word: `listening`, `stopped`, `error`, `request-failed`,
    * `datanode-registered`, `datanode-alive-again`, `datanode-dead`, `blocks-missing`,
    * `file-created`, `file-committed`, `file-aborted`, `file-deleted`, `file-expired`,
-   * `blocks-added`, `blocks-dropped`, `block-moved`.
+   * `blocks-added`, `blocks-dropped`, `block-moved`, `http-listening` (the status page).
    */
   readonly event: string;
   /** The details. */
@@ -103,6 +103,35 @@ export function nameNodeJsonLineSink(write: (text: string) => void): NameNodeLog
       // A full disk or a closed stderr: the decision itself stands.
     }
   };
+}
+
+/**
+ * A record as one line of text for people: time, event, then `key=value` details (strings
+ * bare when they hold no space or quote, else JSON-quoted).
+ *
+ * @example
+ * ```ts
+ * import { nameNodeTextLine } from "./log.ts";
+ * console.log(nameNodeTextLine({ time: "2026-01-01T00:00:00.000Z", namenode: "nn1", event: "datanode-dead", node: "dn3", silentMs: 31000 }));
+ * // "2026-01-01T00:00:00.000Z nn1 datanode-dead node=dn3 silentMs=31000"
+ * ```
+ *
+ * @param record The record.
+ * @returns The line, without its newline.
+ */
+export function nameNodeTextLine(record: NameNodeLogRecord): string {
+  const details = Object.entries(record)
+    .filter(([key, value]) =>
+      key !== "time" && key !== "namenode" && key !== "event" && value !== undefined
+    )
+    .map(([key, value]) =>
+      `${key}=${
+        typeof value === "string" && /^[\x21-\x7e]+$/.test(value) && !/["\\]/.test(value)
+          ? value
+          : JSON.stringify(value)
+      }`
+    );
+  return [record.time, record.namenode, record.event, ...details].join(" ");
 }
 
 /**

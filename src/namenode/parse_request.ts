@@ -205,6 +205,9 @@ export function parseNameNodeRequest(value: unknown): NameNodeRequest {
         ...(limit === undefined ? {} : { limit }),
       };
     }
+    case "STATUS":
+      onlyFields(object, op, ["op"]);
+      return { op };
     default:
       throw new CdfsError("BAD_REQUEST", `unknown op ${quoteForMessage(op)}`);
   }

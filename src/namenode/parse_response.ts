@@ -15,6 +15,7 @@ import {
   validateNodeId,
 } from "./meta/validate_fields.ts";
 import { MAX_LAYOUT_NODES } from "./layout.ts";
+import { parseStatusReport } from "./status_parse.ts";
 import type { NameNodeOp } from "./requests.ts";
 import type {
   BlockView,
@@ -171,6 +172,7 @@ export function parseNameNodeResponse<K extends NameNodeOp>(
         next,
       };
     },
+    STATUS: () => parseStatusReport(o, what),
   };
   const parse = parsers[op];
   if (parse === undefined) throw new CdfsError("BAD_REQUEST", `unknown op ${op}`);

@@ -37,6 +37,7 @@ export const NAMENODE_OPS = [
   "LIST_DATANODES",
   "FSCK",
   "ORPHANS",
+  "STATUS",
 ] as const;
 
 /**
@@ -459,6 +460,21 @@ export interface OrphansRequest {
 }
 
 /**
+ * `STATUS`: the cluster at a glance (`status.ts`): datanodes, file health counts, the most
+ * endangered files, the repair queue, recent events.
+ *
+ * @example
+ * ```ts
+ * import type { StatusRequest } from "./requests.ts";
+ * const r: StatusRequest = { op: "STATUS" };
+ * ```
+ */
+export interface StatusRequest {
+  /** The op. */
+  readonly op: "STATUS";
+}
+
+/**
  * Any namenode request.
  *
  * @example
@@ -485,7 +501,8 @@ export type NameNodeRequest =
   | DropBlocksRequest
   | ListDatanodesRequest
   | FsckRequest
-  | OrphansRequest;
+  | OrphansRequest
+  | StatusRequest;
 
 /**
  * Encodes a request as its REQUEST payload object (the inverse of

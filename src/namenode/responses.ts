@@ -6,6 +6,7 @@
  * @module
  */
 import type { BlockState, DatanodeState, FileState } from "./meta/model.ts";
+import type { StatusReport } from "./status.ts";
 
 /**
  * A datanode as replies name it: id and address.
@@ -352,4 +353,6 @@ export interface NameNodeResponseOf {
   FSCK: { files: FileHealth[]; next: string | null };
   /** One page of orphans; `next` is the `after` of the next page. */
   ORPHANS: { orphans: OrphanView[]; next: { block: string; node: string } | null };
+  /** The cluster at a glance. */
+  STATUS: StatusReport;
 }

@@ -35,6 +35,16 @@ import { ReportParser } from "./report_stream.ts";
 import { type FullReportRequest } from "./requests.ts";
 import { parseNameNodeRequest } from "./parse_request.ts";
 import { NameNodeState } from "./state.ts";
+import { DEFAULT_RECENT_EVENTS, RecentEvents } from "./recent_events.ts";
+import {
+  buildStatus,
+  type RepairQueueView,
+  type ScrubView,
+  type StatusReport,
+  type TrafficSource,
+} from "./status.ts";
+import { serveStatusHttp, type StatusHttpServer } from "./status_http.ts";
+import { StatsProbe } from "./status_traffic.ts";
 
 /**
  * The port a namenode listens on by default (datanodes use 13100 and up).
@@ -124,6 +134,18 @@ export interface NameNodeServerOptions {
    * may use only the ops that read (`READ_ONLY_OPS`). Default: requests are not checked.
    */
   readonly secrets?: NodeSecrets;
+  /** How many log records the recent-events list keeps (default 200). */
+  readonly recentEvents?: number;
+  /** Serve the status page over HTTP on this address (`status_http.ts`); default: not. */
+  readonly http?: { readonly hostname: string; readonly port: number };
+  /** How often the status page refreshes itself, ms (default 2 s). */
+  readonly httpRefreshMs?: number;
+  /** Where the status's datanode traffic comes from (default: STATS asked of each). */
+  readonly traffic?: TrafficSource;
+  /** The repair queue the status shows (default: empty; see `attachStatus`). */
+  readonly repairQueue?: RepairQueueView;
+  /** The scrub progress the status shows (default: none; see `attachStatus`). */
+  readonly scrub?: ScrubView;
 }
 
 /** The state of one request: the one data stream a namenode reads is a full block report. */
@@ -159,6 +181,12 @@ export class NameNodeServer {
   readonly #maintenance: Maintenance;
   readonly #ownsStore: boolean;
   readonly #frames: FrameServer<NameNodeRequest>;
+  readonly #events: RecentEvents;
+  readonly #traffic: TrafficSource;
+  #repairQueue: RepairQueueView | undefined;
+  #scrub: ScrubView | undefined;
+  #statusUnderWay: Promise<StatusReport> | null = null;
+  #http: StatusHttpServer | null = null;
 
   private constructor(
     options: NameNodeServerOptions,
@@ -171,7 +199,11 @@ export class NameNodeServer {
     this.id = options.id ?? `nn@${this.address}`;
     this.store = store;
     this.#ownsStore = options.store === undefined;
-    this.#log = new DecisionLog(this.id, options.log);
+    this.#events = new RecentEvents(options.recentEvents ?? DEFAULT_RECENT_EVENTS);
+    this.#log = new DecisionLog(this.id, this.#events.tee(options.log ?? (() => {})));
+    this.#traffic = options.traffic ?? new StatsProbe(options.secrets);
+    this.#repairQueue = options.repairQueue;
+    this.#scrub = options.scrub;
     this.#state = new NameNodeState({
       id: this.id,
       store,
@@ -218,6 +250,7 @@ export class NameNodeServer {
         });
       },
       stopped: async () => {
+        await this.#http?.shutdown().catch(() => {});
         await this.#maintenance.stop();
         if (this.#ownsStore) await this.store.close().catch(() => {});
         this.#log.emit("stopped", { address: this.address });
@@ -263,7 +296,70 @@ export class NameNodeServer {
     }
     const server = new NameNodeServer(options, listener, store, deadAfterMs);
     server.#log.emit("listening", { address: server.address, store: store.description });
+    if (options.http !== undefined) {
+      try {
+        server.#http = serveStatusHttp({
+          ...options.http,
+          report: () => server.status(),
+          ...(options.httpRefreshMs === undefined ? {} : { refreshMs: options.httpRefreshMs }),
+        });
+      } catch (error) {
+        await server.shutdown(0);
+        throw new CdfsError(
+          "UNAVAILABLE",
+          `--http ${options.http.hostname}:${options.http.port}: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+      server.#log.emit("http-listening", { address: server.#http.address });
+    }
     return server;
+  }
+
+  /** `HOST:PORT` of the status page, or null when it is not served. */
+  get httpAddress(): string | null {
+    return this.#http?.address ?? null;
+  }
+
+  /**
+   * The status report (STATUS, the status page): concurrent callers share one.
+   *
+   * @example
+   * ```ts
+   * import { NameNodeServer } from "./server.ts";
+   * await using server = await NameNodeServer.start({ meta: "sqlite::memory:", port: 0 });
+   * console.log((await server.status()).events[0]?.event); // "listening"
+   * ```
+   *
+   * @returns The report.
+   */
+  status(): Promise<StatusReport> {
+    this.#statusUnderWay ??= buildStatus(this.#state, {
+      events: () => this.#events.newestFirst(),
+      traffic: this.#traffic,
+      ...(this.#repairQueue === undefined ? {} : { repairQueue: this.#repairQueue }),
+      ...(this.#scrub === undefined ? {} : { scrub: this.#scrub }),
+    }).finally(() => this.#statusUnderWay = null);
+    return this.#statusUnderWay;
+  }
+
+  /**
+   * Plugs a repair queue and scrub progress into the status (a part of the namenode made
+   * after it started).
+   *
+   * @example
+   * ```ts
+   * import { NameNodeServer } from "./server.ts";
+   * await using server = await NameNodeServer.start({ meta: "sqlite::memory:", port: 0 });
+   * server.attachStatus({ repairQueue: { snapshot: () => ({ queued: 1, items: [] }) } });
+   * console.log((await server.status()).repair.queued); // 1
+   * ```
+   *
+   * @param sources The providers to use from now on (those not given stay).
+   */
+  attachStatus(sources: { repairQueue?: RepairQueueView; scrub?: ScrubView }): void {
+    if (sources.repairQueue !== undefined) this.#repairQueue = sources.repairQueue;
+    if (sources.scrub !== undefined) this.#scrub = sources.scrub;
   }
 
   /** The number of open client connections. */
@@ -321,6 +417,8 @@ export class NameNodeServer {
     if (parsed.op === "BLOCK_REPORT" && parsed.kind === "full") {
       response = await this.#fullReport(request.conn, parsed);
       request.streaming = false;
+    } else if (parsed.op === "STATUS") {
+      response = await this.status();
     } else {
       response = await handleRequest(this.#state, parsed);
     }

@@ -173,6 +173,7 @@ const validRequest: fc.Arbitrary<NameNodeRequest> = fc.oneof(
   }, {
     requiredKeys: ["op"],
   }),
+  fc.record({ op: fc.constant("STATUS" as const) }),
 );
 
 /** The wire form of a request: `requestToJson`, then JSON. */
@@ -334,6 +335,84 @@ const validResponse: Partial<{ [P in NameNodeOp]: fc.Arbitrary<unknown> }> = {
       { maxLength: 3 },
     ),
     next: fc.oneof(fc.constant(null), fc.record({ block: blockId, node: nodeId })),
+  }),
+  STATUS: fc.record({
+    namenode: nodeId,
+    version: fc.constant("0.1.0"),
+    time: isoTime,
+    deadAfterMs: fc.integer({ min: 1, max: 1e9 }),
+    nodes: fc.array(
+      fc.record({
+        node: nodeId,
+        address: nodeAddress,
+        state: fc.constantFrom("alive", "dead"),
+        capacity: byteCount,
+        free: byteCount,
+        blocks: fc.nat({ max: 1000 }),
+        lastHeartbeat: isoTime,
+        heartbeatAgeMs: byteCount,
+        traffic: fc.oneof(
+          fc.constant(null),
+          fc.record({
+            requests: byteCount,
+            errors: byteCount,
+            bytesIn: byteCount,
+            bytesOut: byteCount,
+          }),
+        ),
+        trafficError: fc.oneof(fc.constant(null), fc.constant("Connection refused")),
+        scrub: fc.oneof(
+          fc.constant(null),
+          fc.record({
+            checkedBytes: byteCount,
+            totalBytes: byteCount,
+            corrupt: fc.nat({ max: 9 }),
+            passes: fc.nat({ max: 9 }),
+            lastPassEnded: fc.oneof(fc.constant(null), isoTime),
+          }),
+        ),
+      }),
+      { maxLength: 2 },
+    ),
+    files: fc.record({
+      total: byteCount,
+      healthy: byteCount,
+      degraded: byteCount,
+      lost: byteCount,
+      unknown: byteCount,
+    }),
+    endangered: fc.array(
+      fc.record({
+        name: fileName,
+        code: codeName,
+        status: fc.constantFrom("degraded", "lost", "unknown"),
+        blocks: fc.nat({ max: 100 }),
+        unavailable: fc.nat({ max: 100 }),
+      }),
+      { maxLength: 2 },
+    ),
+    repair: fc.record({
+      queued: fc.nat({ max: 100 }),
+      items: fc.array(
+        fc.record({
+          name: fileName,
+          reason: fc.constant("datanode dn3 dead"),
+          state: fc.constantFrom("queued", "running"),
+          progress: fc.oneof(fc.constant(null), fc.double({ min: 0, max: 1, noNaN: true })),
+        }),
+        { maxLength: 2 },
+      ),
+    }),
+    events: fc.array(
+      fc.record({
+        time: isoTime,
+        namenode: nodeId,
+        event: fc.constantFrom("listening", "datanode-dead"),
+        node: nodeId,
+      }),
+      { maxLength: 2 },
+    ),
+    truncated: fc.boolean(),
   }),
 };
 

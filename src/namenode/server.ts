@@ -34,6 +34,7 @@ import type { MetadataStore } from "./meta/store.ts";
 import { ReportParser } from "./report_stream.ts";
 import { type FullReportRequest } from "./requests.ts";
 import { parseNameNodeRequest } from "./parse_request.ts";
+import type { RepairQueueEntry, RepairQueueSource } from "./repair_queue.ts";
 import { NameNodeState } from "./state.ts";
 
 /**
@@ -159,6 +160,7 @@ export class NameNodeServer {
   readonly #maintenance: Maintenance;
   readonly #ownsStore: boolean;
   readonly #frames: FrameServer<NameNodeRequest>;
+  #repairQueue: RepairQueueSource | null = null;
 
   private constructor(
     options: NameNodeServerOptions,
@@ -285,6 +287,42 @@ export class NameNodeServer {
    */
   checkNow(): Promise<void> {
     return this.#maintenance.runOnce();
+  }
+
+  /**
+   * Attaches the repair loop whose queue {@linkcode NameNodeServer.repairQueueSnapshot}
+   * returns (`namenode serve` runs one, `src/client/files/auto_repair.ts`; null detaches).
+   *
+   * @example
+   * ```ts
+   * import { NameNodeServer } from "./server.ts";
+   * await using server = await NameNodeServer.start({ meta: "sqlite::memory:", port: 0 });
+   * server.attachRepairQueue({ repairQueueSnapshot: () => [] });
+   * ```
+   *
+   * @param source The loop, or null.
+   */
+  attachRepairQueue(source: RepairQueueSource | null): void {
+    this.#repairQueue = source;
+  }
+
+  /**
+   * The repair queue now, read-only, in repair order: each file's id, name, code, priority
+   * (`margin`: copies it can still lose, smallest first), state (`queued`, `repairing`,
+   * `waiting` for a retry, `lost`), attempts, last error and progress; null when no repair loop
+   * is attached (`--no-auto-repair`). For a status page or op.
+   *
+   * @example
+   * ```ts
+   * import { NameNodeServer } from "./server.ts";
+   * await using server = await NameNodeServer.start({ meta: "sqlite::memory:", port: 0 });
+   * console.log(server.repairQueueSnapshot()); // null
+   * ```
+   *
+   * @returns The entries (a copy), or null.
+   */
+  repairQueueSnapshot(): RepairQueueEntry[] | null {
+    return this.#repairQueue?.repairQueueSnapshot() ?? null;
   }
 
   /**

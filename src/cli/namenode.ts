@@ -23,6 +23,14 @@ import { bindListener } from "./listen.ts";
 import { SECRET_OPTIONS, serverSecrets } from "./secrets.ts";
 import { serverTls, TLS_OPTIONS } from "./tls_options.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
+import {
+  AUTO_REPAIR_OPTIONS,
+  autoRepairSettings,
+  startAutoRepair,
+  wakingSink,
+} from "./namenode_repair.ts";
+import { defaultTls } from "../protocol/tls.ts";
+import type { AutoRepair } from "../client/files/auto_repair.ts";
 
 /** The file of the SQLite metadata inside `--data DIR`. */
 const SQLITE_FILE = "meta.db";
@@ -69,6 +77,12 @@ export const namenodeServeCommand: Command = {
     "(one namenode) or etcd (several namenodes sharing it). When ready, prints",
     "'listening HOST:PORT' on standard output. With --tls-cert and --tls-key it serves TLS",
     "only (docs/security.md).",
+    "",
+    "It repairs by itself (docs/namenode.md §12): when a datanode is declared dead or blocks",
+    "are reported missing, the files concerned are queued, the most endangered first, and",
+    "repaired as 'cdfs repair' would, at most --repair-rate bytes/s per datanode; failed",
+    "repairs are retried with backoff. Orphan blocks older than --gc-grace (a returning",
+    "datanode's stale copies, a crashed put's blocks) are removed as 'cdfs gc' would.",
   ].join("\n"),
   options: {
     listen: {
@@ -142,6 +156,7 @@ export const namenodeServeCommand: Command = {
       description: "how long requests may finish after a signal",
       default: `${NAMENODE_DEFAULTS.shutdownGraceMs / 1000}s`,
     },
+    ...AUTO_REPAIR_OPTIONS,
     ...SECRET_OPTIONS,
     ...TLS_OPTIONS,
   },
@@ -151,6 +166,8 @@ export const namenodeServeCommand: Command = {
     "--secret-file /etc/cdfs/secret",
     "cdfs namenode serve --listen 127.0.0.1:0 --meta sqlite:/tmp/nn.db --dead-after 10s",
     "cdfs namenode serve --data /tmp/nn --http 127.0.0.1:8080 --log-format text",
+    "cdfs namenode serve --data /var/lib/cdfs/namenode --repair-rate 20MiB/s --gc-grace 1800s",
+    "cdfs namenode serve --data /var/lib/cdfs/namenode --no-auto-repair --no-auto-gc",
     "cdfs namenode serve --listen 10.0.0.1:13000 --meta etcd:http://10.0.0.7:2379,http://10.0.0.8:2379 " +
     "--secret-file /etc/cdfs/secret",
   ],
@@ -203,6 +220,15 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (id !== undefined && !/^[\x21-\x7e]{1,200}$/.test(id)) {
     throw new CdfsError("USAGE", `--id ${JSON.stringify(id)}: 1-200 printable characters`);
   }
+  const repair = autoRepairSettings(args);
+  if (tls !== undefined && defaultTls() === null && (repair.repair || repair.gcGraceMs !== null)) {
+    throw new CdfsError(
+      "USAGE",
+      "namenode serve: --tls-cert needs --tls-ca (or CDFS_TLS_CA) too: its repair loop " +
+        "connects to the namenode and the datanodes with TLS (or give --no-auto-repair " +
+        "--no-auto-gc)",
+    );
+  }
 
   // Everything that can fail before a word is said, each step undone when a later one fails:
   // the port, the log, the data directory, the store (NameNodeServer.start closes the
@@ -211,6 +237,8 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   let log: LogTarget;
   let createdDir = false;
   let server: NameNodeServer;
+  let loop: AutoRepair | null = null;
+  let stopRepair: (graceMs: number) => Promise<void> = () => Promise.resolve();
   try {
     log = await openLogTarget(stringOption(args, "log"), ctx);
   } catch (error) {
@@ -224,7 +252,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       listener,
       deadAfterMs,
       shutdownGraceMs,
-      log: logSink(log, logFormat),
+      log: wakingSink(logSink(log, logFormat), () => loop),
       ...(http === undefined ? {} : { http }),
       ...(secrets === undefined ? {} : { secrets }),
       ...(id === undefined ? {} : { id }),
@@ -242,10 +270,23 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     throw error;
   }
   try {
+    stopRepair = await startAutoRepair(
+      server,
+      repair,
+      server.logSink,
+      (started) => loop = started,
+    );
+  } catch (error) {
+    await server.shutdown(0);
+    log.close();
+    throw error;
+  }
+  try {
     // First signal: graceful shutdown; a second one: stop at once. Listened for before the
     // 'listening' line, on which whoever started this process may signal it at once.
     let signalled = false;
     const onSignal = () => {
+      void stopRepair(signalled ? 0 : shutdownGraceMs);
       void server.shutdown(signalled ? 0 : shutdownGraceMs);
       signalled = true;
     };
@@ -255,6 +296,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       ctx.out(`listening ${server.address}\n`);
       if (server.httpAddress !== null) ctx.out(`status page http://${server.httpAddress}/\n`);
       await server.finished;
+      await stopRepair(0);
     } finally {
       for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     }

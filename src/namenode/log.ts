@@ -46,7 +46,9 @@ export interface NameNodeLogRecord {
    * What happened, a short fixed word: `listening`, `stopped`, `error`, `request-failed`,
    * `datanode-registered`, `datanode-alive-again`, `datanode-dead`, `blocks-missing`,
    * `file-created`, `file-committed`, `file-aborted`, `file-deleted`, `file-expired`,
-   * `blocks-added`, `blocks-dropped`, `block-moved`, `http-listening` (the status page).
+   * `blocks-added`, `blocks-dropped`, `block-moved`, `http-listening` (the status page); and
+   * from the repair loop of `namenode serve` (`src/client/files/auto_repair.ts`):
+   * `repair-queued`, `repair-started`, `repair-finished`, `repair-failed`, `gc-removed`.
    */
   readonly event: string;
   /** The details. */

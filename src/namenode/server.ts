@@ -34,6 +34,7 @@ import type { MetadataStore } from "./meta/store.ts";
 import { ReportParser } from "./report_stream.ts";
 import { type FullReportRequest } from "./requests.ts";
 import { parseNameNodeRequest } from "./parse_request.ts";
+import { type RepairQueueEntry, type RepairQueueSource, repairQueueView } from "./repair_queue.ts";
 import { NameNodeState } from "./state.ts";
 import { DEFAULT_RECENT_EVENTS, RecentEvents } from "./recent_events.ts";
 import {
@@ -187,6 +188,7 @@ export class NameNodeServer {
   #scrub: ScrubView | undefined;
   #statusUnderWay: Promise<StatusReport> | null = null;
   #http: StatusHttpServer | null = null;
+  #repairSource: RepairQueueSource | null = null;
 
   private constructor(
     options: NameNodeServerOptions,
@@ -200,7 +202,8 @@ export class NameNodeServer {
     this.store = store;
     this.#ownsStore = options.store === undefined;
     this.#events = new RecentEvents(options.recentEvents ?? DEFAULT_RECENT_EVENTS);
-    this.#log = new DecisionLog(this.id, this.#events.tee(options.log ?? (() => {})));
+    this.logSink = this.#events.tee(options.log ?? (() => {}));
+    this.#log = new DecisionLog(this.id, this.logSink);
     this.#traffic = options.traffic ?? new StatsProbe(options.secrets);
     this.#repairQueue = options.repairQueue;
     this.#scrub = options.scrub;
@@ -316,6 +319,12 @@ export class NameNodeServer {
     return server;
   }
 
+  /**
+   * Where this namenode's log records go: its recent events (STATUS, the status page), then
+   * the sink it was started with. What runs beside it (the repair loop) logs here too.
+   */
+  readonly logSink: NameNodeLogSink;
+
   /** `HOST:PORT` of the status page, or null when it is not served. */
   get httpAddress(): string | null {
     return this.#http?.address ?? null;
@@ -381,6 +390,44 @@ export class NameNodeServer {
    */
   checkNow(): Promise<void> {
     return this.#maintenance.runOnce();
+  }
+
+  /**
+   * Attaches the repair loop whose queue {@linkcode NameNodeServer.repairQueueSnapshot}
+   * returns (`namenode serve` runs one, `src/client/files/auto_repair.ts`; null detaches).
+   *
+   * @example
+   * ```ts
+   * import { NameNodeServer } from "./server.ts";
+   * await using server = await NameNodeServer.start({ meta: "sqlite::memory:", port: 0 });
+   * server.attachRepairQueue({ repairQueueSnapshot: () => [] });
+   * ```
+   *
+   * @param source The loop, or null.
+   */
+  attachRepairQueue(source: RepairQueueSource | null): void {
+    this.#repairSource = source;
+    // The status page and STATUS show the same queue.
+    this.#repairQueue = source === null ? undefined : repairQueueView(source);
+  }
+
+  /**
+   * The repair queue now, read-only, in repair order: each file's id, name, code, priority
+   * (`margin`: copies it can still lose, smallest first), state (`queued`, `repairing`,
+   * `waiting` for a retry, `lost`), attempts, last error and progress; null when no repair loop
+   * is attached (`--no-auto-repair`). For a status page or op.
+   *
+   * @example
+   * ```ts
+   * import { NameNodeServer } from "./server.ts";
+   * await using server = await NameNodeServer.start({ meta: "sqlite::memory:", port: 0 });
+   * console.log(server.repairQueueSnapshot()); // null
+   * ```
+   *
+   * @returns The entries (a copy), or null.
+   */
+  repairQueueSnapshot(): RepairQueueEntry[] | null {
+    return this.#repairSource?.repairQueueSnapshot() ?? null;
   }
 
   /**

@@ -1,0 +1,169 @@
+/**
+ * The repair loop of `src/client/files/auto_repair.ts` against in-process datanodes and
+ * namenode (`_file_cluster.ts`), driven round by round: two datanodes lost, one round queues
+ * every degraded file, repairs them most endangered first (each repair logged with its bytes
+ * and charged to the rate limiter), and leaves every file healthy and byte-identical; a repair
+ * that fails is retried only after its backoff, by the loop's injected clock.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
+import { codingModule as replication } from "../../coding/replication.ts";
+import { archiveFile } from "../../src/client/files/archive.ts";
+import { AutoRepair } from "../../src/client/files/auto_repair.ts";
+import { putFile } from "../../src/client/files/put.ts";
+import { readFile } from "../../src/client/files/read.ts";
+import type { CodingModule } from "../../src/coding/lang/program.ts";
+import { CdfsError } from "../../src/core/errors.ts";
+import { DecisionLog, type NameNodeLogRecord } from "../../src/namenode/log.ts";
+import { randomBytes } from "./_blocks.ts";
+import { type FileCluster, startFileCluster } from "./_file_cluster.ts";
+import { tempDir } from "../helpers/temp_dir.ts";
+
+const CHUNK = 4096;
+
+/** Puts (and archives when asked) a file of `length` random bytes; returns the bytes. */
+async function store(
+  files: FileCluster,
+  work: string,
+  name: string,
+  module: CodingModule,
+  length: number,
+  archive: boolean,
+): Promise<Uint8Array> {
+  const bytes = randomBytes(length);
+  const path = `${work}/${name}`;
+  await Deno.writeFile(path, bytes);
+  const { file } = await putFile({ namenode: files.client, module, path, name, chunkSize: CHUNK });
+  if (archive) await archiveFile({ namenode: files.client, file, module, chunkSize: CHUNK });
+  return bytes;
+}
+
+/** A fake clock for the loop (backoff, rate limiter). */
+function fakeClock() {
+  let now = 1_000_000;
+  return { now: () => now, advance: (ms: number) => now += ms };
+}
+
+Deno.test("auto repair: one round repairs every degraded file, most endangered first; every file healthy and identical", async () => {
+  await using files = await startFileCluster(18);
+  await using dir = await tempDir("cdfs-auto-repair-");
+  const sources = new Map<string, { module: CodingModule; bytes: Uint8Array }>();
+  const add = async (name: string, module: CodingModule, length: number, archive: boolean) =>
+    sources.set(name, {
+      module,
+      bytes: await store(files, dir.path, name, module, length, archive),
+    });
+  await add("coded-a", rapidraid, 11 * 3 * CHUNK + 17, true);
+  await add("coded-b", rapidraid, 11 * CHUNK, true);
+  await add("parts", rapidraid, 11 * 2 * CHUNK + 5, false);
+  await add("copies", replication, 3 * CHUNK + 1, true);
+  // One datanode holding blocks of the parts-only and the replication file (placement is
+  // random: the replication file's copies are on a few of the 18, the parts on 16), another
+  // holding blocks of an archived one.
+  const holders = (name: string) =>
+    files.client.getFile(name).then((f) => new Set(f.blocks.map((b) => b.node)));
+  const [codedA, , parts, copies] = await Promise.all([...sources.keys()].map(holders));
+  const nodes = Array.from({ length: 18 }, (_, i) => i);
+  const first = nodes.find((i) => parts!.has(files.id(i)) && copies!.has(files.id(i)));
+  const second = nodes.find((i) => i !== first && codedA!.has(files.id(i)));
+  assert.ok(first !== undefined && second !== undefined, "datanodes holding the files");
+  await files.kill([first, second]);
+  const degraded =
+    (await Array.fromAsync(files.client.health())).filter((h) => h.status === "degraded").length;
+  assert.ok(degraded >= 3, `${degraded} files degraded`);
+
+  const records: NameNodeLogRecord[] = [];
+  const clock = fakeClock();
+  const loop = new AutoRepair({
+    namenode: files.client,
+    log: new DecisionLog("nn-test", (r) => records.push(r)),
+    rate: 1 << 20,
+    now: clock.now,
+    chunkSize: CHUNK,
+  });
+  const round = await loop.runOnce();
+  assert.deepEqual(round.failed, []);
+  assert.equal(round.repaired.length, degraded);
+  const queued = records.filter((r) => r.event === "repair-queued");
+  assert.equal(queued.length, degraded);
+  // Repaired in the order of their margins (copies to spare): the parts-only file first, a
+  // part of it down to its last copy (0).
+  const started = records.filter((r) => r.event === "repair-started");
+  const margins = started.map((r) => r.margin as number);
+  assert.deepEqual(margins, [...margins].sort((a, b) => a - b), JSON.stringify(started));
+  assert.equal(started[0]!.name, "parts");
+  assert.equal(started[0]!.margin, 0);
+  const finished = records.filter((r) => r.event === "repair-finished");
+  assert.equal(finished.length, degraded);
+  for (const f of finished) {
+    assert.ok(
+      (f.bytesWritten as number) > 0 && (f.bytesRead as number) >= (f.bytesWritten as number),
+      JSON.stringify(f),
+    );
+  }
+  // Every byte moved was charged to the datanodes it went through (the clock stood still).
+  const charged = Array.from(
+    { length: 18 },
+    (_, i) => (1 << 20) - loop.limiter.available(files.id(i)),
+  );
+  const written = finished.reduce((sum, f) => sum + (f.bytesWritten as number), 0);
+  const read = finished.reduce((sum, f) => sum + (f.bytesRead as number), 0);
+  assert.equal(charged.reduce((a, b) => a + b, 0), written + read);
+
+  assert.deepEqual(loop.repairQueueSnapshot(), []);
+  for (const health of await Array.fromAsync(files.client.health())) {
+    assert.equal(health.status, "healthy", JSON.stringify(health));
+    const file = await files.client.getFile(health.name);
+    assert.ok(file.blocks.every((b) => b.alive), `${health.name}: every block on a live node`);
+    const output = `${dir.path}/${health.name}.out`;
+    await readFile({ file, module: sources.get(health.name)!.module, output, chunkSize: CHUNK });
+    assert.deepEqual(await Deno.readFile(output), sources.get(health.name)!.bytes, health.name);
+  }
+  // Nothing left: the next round does nothing.
+  assert.deepEqual(await loop.runOnce(), { repaired: [], failed: [], removed: 0 });
+});
+
+Deno.test("auto repair: a failed repair waits for its backoff, then is tried again; the queue shows it", async () => {
+  await using files = await startFileCluster(18);
+  await using dir = await tempDir("cdfs-auto-repair-");
+  const bytes = await store(files, dir.path, "a", rapidraid, 11 * CHUNK, true);
+  const holder = (await files.client.getFile("a")).blocks[0]!.node;
+  await files.kill([Number(holder.slice(2))]);
+  const records: NameNodeLogRecord[] = [];
+  const clock = fakeClock();
+  let broken = true;
+  const loop = new AutoRepair({
+    namenode: files.client,
+    log: new DecisionLog("nn-test", (r) => records.push(r)),
+    rate: 1 << 30,
+    now: clock.now,
+    chunkSize: CHUNK,
+    loadModule: (name) =>
+      broken
+        ? Promise.reject(new CdfsError("NOT_FOUND", `no coding module ${name} here`))
+        : Promise.resolve(rapidraid),
+  });
+  assert.deepEqual((await loop.runOnce()).failed, ["a"]);
+  const failed = records.filter((r) => r.event === "repair-failed");
+  assert.equal(failed.length, 1);
+  assert.match(String(failed[0]!.reason), /no coding module rapidraid here/);
+  assert.equal(failed[0]!.retryInMs, 5_000);
+  const [entry] = loop.repairQueueSnapshot();
+  assert.equal(entry!.state, "waiting");
+  assert.equal(entry!.attempts, 1);
+  assert.equal(entry!.retryAt, new Date(clock.now() + 5_000).toISOString());
+
+  // Not due yet: the round does not try it (no hot loop), even with the module back.
+  broken = false;
+  assert.deepEqual(await loop.runOnce(), { repaired: [], failed: [], removed: 0 });
+  assert.equal(records.filter((r) => r.event === "repair-started").length, 1);
+  clock.advance(5_000);
+  assert.deepEqual((await loop.runOnce()).repaired, ["a"]);
+  assert.equal(records.filter((r) => r.event === "repair-queued").length, 1);
+  const file = await files.client.getFile("a");
+  const output = `${dir.path}/a.out`;
+  await readFile({ file, module: rapidraid, output, chunkSize: CHUNK });
+  assert.deepEqual(await Deno.readFile(output), bytes);
+});

@@ -22,6 +22,7 @@ import { datanodeServeCommand } from "./datanode.ts";
 import { demoCommand } from "./demo.ts";
 import { FILE_COMMANDS } from "./files.ts";
 import { NAMENODE_COMMANDS } from "./namenode.ts";
+import { scrubCommand } from "./scrub.ts";
 import { statusCommand } from "./status.ts";
 
 /**
@@ -71,6 +72,7 @@ export const COMMANDS: readonly Command[] = [
   ...BLOCK_COMMANDS,
   ...CODING_COMMANDS,
   datanodeServeCommand,
+  scrubCommand,
   ...NAMENODE_COMMANDS,
   ...CLUSTER_COMMANDS,
   demoCommand,

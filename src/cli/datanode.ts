@@ -62,6 +62,8 @@ import { serverTls, TLS_OPTIONS } from "./tls_options.ts";
 import { defaultTls } from "../protocol/tls.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
 import { chunkSizeOptionDef } from "./options.ts";
+import { parseRate } from "./rate_option.ts";
+import { DEFAULT_SCRUB_RATE } from "../datanode/scrub.ts";
 
 /** The default bound of the buffer pool: 64 MiB, 64 buffers of 1 MiB chunks. */
 const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
@@ -76,7 +78,8 @@ export const datanodeServeCommand: Command = {
   summary: "Run a datanode: serve the blocks of a data directory over TCP",
   usage: "cdfs datanode serve --data DIR [--listen HOST:PORT] [--id NAME] [options]",
   description: [
-    "Serves STORE, RETRIEVE, DELETE, STAT, LIST, PING, CODING and STATS (docs/protocol.md) until",
+    "Serves STORE, RETRIEVE, DELETE, STAT, LIST, PING, CODING, STATS and SCRUB",
+    "(docs/protocol.md) until",
     "SIGINT or SIGTERM, then stops accepting, lets requests under way finish within the grace",
     "period, aborts the rest (an aborted STORE leaves nothing behind) and exits 0. A second",
     "signal aborts at once. When ready, prints 'listening HOST:PORT' on standard output.",
@@ -205,6 +208,14 @@ export const datanodeServeCommand: Command = {
         "cdfs cluster file; read again when it changes (cluster up gives its nodes its own)",
       default: "none",
     },
+    "scrub-rate": {
+      type: "string",
+      value: "BYTES/s",
+      description: "verify every block's checksums in the background, pass after pass, at " +
+        "most this fast (e.g. 4MiB/s); a damaged block is quarantined (DIR/quarantine) and " +
+        "reported removed to the namenode. 0: no background scrub (cdfs scrub still runs one)",
+      default: "8MiB/s",
+    },
     advertise: {
       type: "string",
       value: "HOST:PORT",
@@ -219,6 +230,7 @@ export const datanodeServeCommand: Command = {
     "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
     "--peers-file /etc/cdfs/peers --secret-file /etc/cdfs/secret",
     "cdfs datanode serve --data /tmp/dn0 --listen 127.0.0.1:0 --metrics 127.0.0.1:9100",
+    "cdfs datanode serve --data /srv/cdfs --scrub-rate 4MiB/s",
     "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
     "--namenode 10.0.0.1:13000,10.0.0.2:13000 --secret-file /etc/cdfs/secret",
   ],
@@ -253,6 +265,10 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (maxConnections < 1) throw new CdfsError("USAGE", "--max-connections must be at least 1");
   const bufferWaitMs = positive(args, "buffer-wait", DEFAULT_BUFFER_WAIT_MS);
   const minRate = integerOption(args, "min-rate", DEFAULT_MIN_RATE.bytesPerSecond);
+  const scrubRateText = stringOption(args, "scrub-rate");
+  const scrubRate = scrubRateText === undefined
+    ? DEFAULT_SCRUB_RATE
+    : parseRate(scrubRateText, "--scrub-rate");
   const chunkSize = integerOption(args, "chunk-size", DEFAULT_CHUNK_SIZE);
   if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
     throw new CdfsError(
@@ -361,6 +377,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       minRate: minRate === 0 ? null : { ...DEFAULT_MIN_RATE, bytesPerSecond: minRate },
       log,
       coding: { modules },
+      scrub: { rate: scrubRate },
       // The default names the port actually bound, which port 0 leaves open until then.
       nodeId: idOption ?? ((addr) => defaultNodeId(addr.port)),
     });

@@ -17,6 +17,7 @@ import { pingOp } from "./ops/ping.ts";
 import { retrieveOp } from "./ops/retrieve.ts";
 import { statOp } from "./ops/stat.ts";
 import { statsOp } from "./ops/stats.ts";
+import { scrubOp } from "./ops/scrub.ts";
 import { storeOp } from "./ops/store.ts";
 
 /**
@@ -37,6 +38,7 @@ export const STANDARD_OPS: readonly OpHandler[] = [
   listOp,
   codingOp,
   statsOp,
+  scrubOp,
 ];
 
 /**

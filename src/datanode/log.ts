@@ -72,10 +72,21 @@ export interface EventLogRecord {
   time: string;
   /** The node id. */
   node: string;
-  /** What happened, a short fixed word: `listening`, `shutdown`, `stopped`, `error`, ... */
+  /**
+   * What happened, a short fixed word: `listening`, `shutdown`, `stopped`, `error`, `busy`,
+   * `recovered`, `peer-unreachable`, `block-corrupt` (a read or the scrub found a block's
+   * bytes not matching its checksums and quarantined it: `block`, and `chunk` and `offset`
+   * when one chunk was bad), ...
+   */
   event: string;
   /** Details for a person. */
   message?: string;
+  /** The block it is about (`block-corrupt`). */
+  block?: string;
+  /** The chunk of that block it is about (`block-corrupt`). */
+  chunk?: number;
+  /** That chunk's offset in the block, in bytes (`block-corrupt`). */
+  offset?: number;
   /** The stack of an unexpected exception. */
   stack?: string;
 }

@@ -47,6 +47,8 @@ import { defaultPeers } from "./peers.ts";
 import { RequestMemory } from "./request_memory.ts";
 import type { PeerGate } from "../coding/runtime/coding_session.ts";
 import { createStatsOp, statsOp } from "./ops/stats.ts";
+import { createScrubOp, scrubOp } from "./ops/scrub.ts";
+import { Scrubber, type ScrubberOptions } from "./scrub.ts";
 import { TrafficCounters } from "./traffic.ts";
 
 /**
@@ -160,6 +162,12 @@ export interface DataNodeServerOptions {
    * the other nodes of a coding run with the full one. Default: requests are not checked.
    */
   secrets?: NodeSecrets;
+  /**
+   * The scrub (scrub.ts): its background rate in bytes per second (default 0: SCRUB requests
+   * only), the pause between passes and the clock. Reads that find a block damaged quarantine
+   * it either way.
+   */
+  scrub?: Omit<ScrubberOptions, "store" | "nodeId" | "log">;
 }
 
 /**
@@ -235,6 +243,8 @@ export class DataNodeServer {
   readonly finished: Promise<void>;
   /** Frame bytes and time per op and per CODING run (STATS, `/metrics`). */
   readonly traffic: TrafficCounters;
+  /** The node's scrub, whose progress STATS reports and which SCRUB runs. */
+  readonly scrubber: Scrubber;
 
   readonly #store: BlockStore;
   /** Recent DELETE request ids and their outcomes (docs/protocol.md, DELETE). */
@@ -268,10 +278,20 @@ export class DataNodeServer {
       options.maxChunkSize ?? Infinity,
     );
     this.traffic = options.traffic ?? new TrafficCounters();
+    this.scrubber = new Scrubber({
+      ...options.scrub,
+      store: options.store,
+      nodeId,
+      log: (record) => this.#emit(record),
+    });
     let ops = options.ops ?? STANDARD_OPS;
     if (ops.includes(statsOp)) {
-      const handler = createStatsOp(this.traffic);
+      const handler = createStatsOp(this.traffic, () => this.scrubber.status);
       ops = ops.map((op) => op === statsOp ? handler : op);
+    }
+    if (ops.includes(scrubOp)) {
+      const handler = createScrubOp(this.scrubber);
+      ops = ops.map((op) => op === scrubOp ? handler : op);
     }
     if (ops.includes(codingOp)) {
       // The standard CODING handler, made for this node: its modules, its run registry (one
@@ -357,7 +377,8 @@ export class DataNodeServer {
         this.#event("stopped", "all connections closed");
       },
     });
-    this.finished = this.#frames.finished;
+    // Stopped with the server: its passes read the store the server's owner closes after.
+    this.finished = this.#frames.finished.then(() => this.scrubber.stop());
   }
 
   /**
@@ -394,6 +415,7 @@ export class DataNodeServer {
     }
     const server = new DataNodeServer(options, listener, nodeId);
     server.#event("listening", `${formatAddress(server.addr)} (node ${server.nodeId})`);
+    server.scrubber.start();
     return server;
   }
 
@@ -445,7 +467,8 @@ export class DataNodeServer {
         `stopping: ${this.#frames.busy} requests under way, grace ${grace} ms`,
       );
     }
-    return this.#frames.shutdown(graceMs);
+    void this.scrubber.stop();
+    return this.#frames.shutdown(graceMs).then(() => this.finished);
   }
 
   /** Stops at once (grace 0), for `await using server = DataNodeServer.listen(...)`. */

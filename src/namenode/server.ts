@@ -204,9 +204,11 @@ export class NameNodeServer {
     this.#events = new RecentEvents(options.recentEvents ?? DEFAULT_RECENT_EVENTS);
     this.logSink = this.#events.tee(options.log ?? (() => {}));
     this.#log = new DecisionLog(this.id, this.logSink);
-    this.#traffic = options.traffic ?? new StatsProbe(options.secrets);
+    const probe = options.traffic === undefined ? new StatsProbe(options.secrets) : null;
+    this.#traffic = options.traffic ?? probe!;
     this.#repairQueue = options.repairQueue;
-    this.#scrub = options.scrub;
+    // The datanodes' STATS carry their scrub progress: the probe that asks for traffic keeps it.
+    this.#scrub = options.scrub ?? probe ?? undefined;
     this.#state = new NameNodeState({
       id: this.id,
       store,

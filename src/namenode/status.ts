@@ -64,8 +64,8 @@ export type TrafficAnswer = NodeTrafficTotals | { readonly error: string };
 export interface ScrubProgress {
   /** Bytes verified in the current pass. */
   readonly checkedBytes: number;
-  /** Bytes the current pass will verify. */
-  readonly totalBytes: number;
+  /** Bytes the current pass will verify, or null when the datanode does not say. */
+  readonly totalBytes: number | null;
   /** Corrupt blocks found so far (all passes). */
   readonly corrupt: number;
   /** Passes completed. */

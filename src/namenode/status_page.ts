@@ -54,11 +54,16 @@ function age(ms: number): string {
 }
 
 function nodeRow(n: NodeStatus): string {
-  const scrub = n.scrub === null
-    ? "—"
+  const done = n.scrub === null
+    ? ""
+    : n.scrub.totalBytes === null
+    ? `${formatBytes(n.scrub.checkedBytes)}`
     : `${
       n.scrub.totalBytes > 0 ? Math.floor(100 * n.scrub.checkedBytes / n.scrub.totalBytes) : 100
-    }% of pass ${n.scrub.passes + 1}, ${n.scrub.corrupt} corrupt`;
+    }%`;
+  const scrub = n.scrub === null
+    ? "—"
+    : `${done} of pass ${n.scrub.passes + 1}, ${n.scrub.corrupt} corrupt`;
   const traffic = n.traffic === null
     ? [cell(n.trafficError ?? "—", "muted"), cell(""), cell("")]
     : [

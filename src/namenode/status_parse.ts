@@ -52,7 +52,7 @@ function traffic(o: JsonObject, what: string): NodeTrafficTotals {
 function scrub(o: JsonObject, what: string): ScrubProgress {
   return {
     checkedBytes: integerField(o, what, "checkedBytes", 0, MAX),
-    totalBytes: integerField(o, what, "totalBytes", 0, MAX),
+    totalBytes: o.totalBytes === null ? null : integerField(o, what, "totalBytes", 0, MAX),
     corrupt: integerField(o, what, "corrupt", 0, MAX),
     passes: integerField(o, what, "passes", 0, MAX),
     lastPassEnded: timeField(o, what, "lastPassEnded", true),

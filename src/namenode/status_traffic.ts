@@ -9,7 +9,7 @@
 import { DataNodeClient } from "../client/datanode_client.ts";
 import { type NodeSecrets, RequestSigner } from "../protocol/auth.ts";
 import type { DatanodeRecord } from "./meta/model.ts";
-import type { TrafficAnswer, TrafficSource } from "./status.ts";
+import type { ScrubProgress, ScrubView, TrafficAnswer, TrafficSource } from "./status.ts";
 
 /** How long one datanode may take to answer STATS, ms. */
 export const STATS_TIMEOUT_MS = 1_000;
@@ -27,10 +27,12 @@ export const STATS_CACHE_MS = 1_000;
  * console.log((await probe.traffic([])).size); // 0
  * ```
  */
-export class StatsProbe implements TrafficSource {
+export class StatsProbe implements TrafficSource, ScrubView {
   readonly #signer: RequestSigner | null;
   readonly #timeoutMs: number;
   #cached: { readonly at: number; readonly answers: Map<string, TrafficAnswer> } | null = null;
+  /** The scrub progress of the last STATS of each datanode that reported one. */
+  readonly #scrub = new Map<string, ScrubProgress>();
 
   /**
    * A probe.
@@ -56,13 +58,24 @@ export class StatsProbe implements TrafficSource {
     }
     const at = performance.now();
     const answers = new Map<string, TrafficAnswer>(
-      await Promise.all(nodes.map(async (n) => [n.id, await this.#ask(n.address)] as const)),
+      await Promise.all(nodes.map(async (n) => [n.id, await this.#ask(n.id, n.address)] as const)),
     );
     this.#cached = { at, answers };
     return answers;
   }
 
-  async #ask(address: string): Promise<TrafficAnswer> {
+  /**
+   * A datanode's scrub progress as its last STATS (asked by {@linkcode StatsProbe.traffic})
+   * told it, or null when it reported none.
+   *
+   * @param node The datanode id.
+   * @returns Its progress.
+   */
+  progressOf(node: string): ScrubProgress | null {
+    return this.#scrub.get(node) ?? null;
+  }
+
+  async #ask(node: string, address: string): Promise<TrafficAnswer> {
     try {
       using client = await DataNodeClient.connect(address, {
         connectTimeoutMs: this.#timeoutMs,
@@ -70,7 +83,18 @@ export class StatsProbe implements TrafficSource {
         frameTimeoutMs: this.#timeoutMs,
         signer: this.#signer,
       });
-      const { total } = await client.stats();
+      const { total, scrub } = await client.stats();
+      if (scrub === undefined) {
+        this.#scrub.delete(node);
+      } else {
+        this.#scrub.set(node, {
+          checkedBytes: scrub.passBytes,
+          totalBytes: null,
+          corrupt: scrub.corruptFound,
+          passes: scrub.running ? scrub.pass - 1 : scrub.pass,
+          lastPassEnded: scrub.lastPassFinished,
+        });
+      }
       return {
         requests: total.requests,
         errors: total.errors,

@@ -22,6 +22,7 @@ import {
   requestOp,
 } from "./json_fields.ts";
 import { nameField, RUN_ID_PATTERN, runIdField } from "./name_fields.ts";
+import { parseScrubRequest } from "./scrub_messages.ts";
 import {
   type CodingCommitRequest,
   type CodingPush,
@@ -127,6 +128,8 @@ export function parseRequest(value: unknown): Request {
       if (object.run !== undefined) request.run = runIdField(object, op);
       return request;
     }
+    case "SCRUB":
+      return parseScrubRequest(object);
     default:
       throw new CdfsError("BAD_REQUEST", `unknown op ${quoteForMessage(op)}`);
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ScrubRequest } from "./scrub_messages.ts";
 
 /**
  * The operations of v1.
@@ -24,6 +25,7 @@ export const OPS = [
   "LIST",
   "CODING",
   "STATS",
+  "SCRUB",
 ] as const;
 
 /**
@@ -316,4 +318,5 @@ export type Request =
   | StatRequest
   | ListRequest
   | CodingRequest
-  | StatsRequest;
+  | StatsRequest
+  | ScrubRequest;

@@ -21,6 +21,7 @@ import {
 import { PROGRAM_NAME_PATTERN } from "../core/names.ts";
 import { nameField, RUN_ID_PATTERN } from "./name_fields.ts";
 import { validateNodeId } from "./node_id.ts";
+import { parseScrubResponse, parseScrubStatus } from "./scrub_messages.ts";
 import { MAX_CODING_NODES, MAX_LIST_LIMIT, type Op } from "./requests.ts";
 import type {
   CodingResponse,
@@ -149,6 +150,7 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
     },
     CODING: () => parseCodingResponse(object, what),
     STATS: () => parseStatsResponse(object, what),
+    SCRUB: () => parseScrubResponse(object, what),
   };
   const parse = Object.hasOwn(parsers, op) ? parsers[op] : undefined;
   if (parse === undefined) {
@@ -207,7 +209,7 @@ function parseCodingResponse(object: JsonObject, what: string): CodingResponse {
 }
 
 function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
-  onlyFields(object, what, ["node", "since", "total", "ops", "runs"]);
+  onlyFields(object, what, ["node", "since", "total", "ops", "runs", "scrub"]);
   const since = timeField(object, what, "since");
   const ops: Record<string, OpTraffic> = {};
   for (const [op, counters] of Object.entries(expectObject(object.ops, `${what} "ops"`))) {
@@ -248,6 +250,7 @@ function parseStatsResponse(object: JsonObject, what: string): StatsResponse {
     total: opTraffic(object.total, `${what} "total"`),
     ops,
     runs,
+    ...(object.scrub === undefined ? {} : { scrub: parseScrubStatus(object.scrub, what) }),
   };
 }
 

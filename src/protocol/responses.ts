@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ScrubResponse, ScrubStatus } from "./scrub_messages.ts";
 
 /**
  * The reply to PING.
@@ -407,6 +408,8 @@ export interface StatsResponse {
   ops: Record<string, OpTraffic>;
   /** The most recent runs (or the one asked for), least recently active first. */
   runs: Record<string, RunTraffic>;
+  /** The node's scrub progress (absent from nodes without a scrubber). */
+  scrub?: ScrubStatus;
 }
 
 /**
@@ -435,4 +438,6 @@ export interface ResponseOf {
   CODING: CodingResponse;
   /** Reply to STATS. */
   STATS: StatsResponse;
+  /** Replies to SCRUB (progress, then the summary). */
+  SCRUB: ScrubResponse;
 }

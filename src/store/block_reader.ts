@@ -18,7 +18,7 @@ import {
   HEADER_SIZE,
 } from "./block_file.ts";
 import { readFully } from "./file_io.ts";
-import type { BlockInfo, ChunkedBlockInfo } from "./types.ts";
+import type { BlockInfo, ChunkedBlockInfo, CorruptionListener } from "./types.ts";
 
 /**
  * A byte range of a block. Both fields are optional: the default is the whole block.
@@ -210,6 +210,7 @@ export class BlockReader {
   readonly length: number;
   #file: Deno.FsFile;
   #hasher: Checksummer;
+  #onCorrupt: CorruptionListener | undefined;
   #position = -1;
   #busy = false;
   #closed = false;
@@ -221,14 +222,17 @@ export class BlockReader {
    * @param info Its validated facts.
    * @param hasher Verifies chunks; `checksum()` only, so it may be shared.
    * @param range The requested range, already checked against the block length.
+   * @param onCorrupt Told of a chunk that fails verification, before the read throws.
    */
   constructor(
     file: Deno.FsFile,
     info: ChunkedBlockInfo,
     hasher: Checksummer,
     range: { offset: number; length: number },
+    onCorrupt?: CorruptionListener,
   ) {
     this.#file = file;
+    this.#onCorrupt = onCorrupt;
     this.info = info;
     this.#hasher = hasher;
     this.offset = range.offset;
@@ -322,6 +326,9 @@ export class BlockReader {
       return view;
     } catch (e) {
       if (!(e instanceof CdfsError)) this.#position = -1;
+      else if (e.code === "CORRUPT") {
+        this.#onCorrupt?.({ block, chunk: index, offset: index * chunkSize, error: e });
+      }
       throw e;
     } finally {
       this.#busy = false;
@@ -433,6 +440,7 @@ export class BlockReader {
  * @param block The id it is stored under.
  * @param hasher Verifies the file; used with `checksum()` only, so it may be shared.
  * @param range The part to read; the whole block by default.
+ * @param onCorrupt Told of a damaged header, footer or chunk before the read throws `CORRUPT`.
  * @returns The reader, which owns the open file.
  * @throws {CdfsError} `NOT_FOUND` without the file, `CORRUPT` when its header or footer is
  *   bad, `BAD_REQUEST` when the range is outside the block.
@@ -442,11 +450,19 @@ export async function openBlockReader(
   block: string,
   hasher: Checksummer,
   range: ByteRange = {},
+  onCorrupt?: CorruptionListener,
 ): Promise<BlockReader> {
   const file = await openBlockFile(path, block);
+  let info: ChunkedBlockInfo;
   try {
-    const info = await readChunkedBlockInfo(file, block, hasher);
-    return new BlockReader(file, info, hasher, checkRange(range, info));
+    info = await readChunkedBlockInfo(file, block, hasher);
+  } catch (e) {
+    file.close();
+    if (e instanceof CdfsError && e.code === "CORRUPT") onCorrupt?.({ block, error: e });
+    throw e;
+  }
+  try {
+    return new BlockReader(file, info, hasher, checkRange(range, info), onCorrupt);
   } catch (e) {
     file.close();
     throw e;

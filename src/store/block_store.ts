@@ -32,7 +32,7 @@ import {
 } from "./block_reader.ts";
 import { BlockWriter } from "./block_writer.ts";
 import { pathExists, syncDirectory } from "./file_io.ts";
-import type { BlockChange, BlockChangeListener, BlockInfo } from "./types.ts";
+import type { BlockChange, BlockChangeListener, BlockInfo, CorruptionListener } from "./types.ts";
 
 /**
  * The default number of blocks `list` returns.
@@ -181,6 +181,8 @@ export class BlockStore {
   readonly chunkSize: number;
   /** How many stale temp files (writes cut off by a crash) `open` removed. */
   readonly removedTempFiles: number;
+  /** Told of every `CORRUPT` a read through `openReader` finds (a datanode quarantines). */
+  onCorrupt: CorruptionListener | undefined;
   #blocksDir: string;
   #tmpDir: string;
   /** For `checksum()` calls only, which never span an await, so one serves everyone. */
@@ -331,7 +333,14 @@ export class BlockStore {
    */
   async openReader(id: string, range: ByteRange = {}): Promise<BlockReader> {
     const block = validateBlockId(id);
-    return await openBlockReader(this.#blockPath(block), block, this.#sharedHasher, range);
+    const path = this.#blockPath(block);
+    return await openBlockReader(
+      path,
+      block,
+      this.#sharedHasher,
+      range,
+      (r) => this.onCorrupt?.(r),
+    );
   }
 
   /**

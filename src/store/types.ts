@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { CdfsError } from "../core/errors.ts";
 
 /**
  * The facts of a committed block, as `BlockStore.stat` and `BlockWriter.commit` report them.
@@ -77,3 +78,43 @@ export type BlockChange =
  * ```
  */
 export type BlockChangeListener = (change: BlockChange) => void;
+
+/**
+ * A verified read that found a block damaged: which block, where, and the `CORRUPT` error the
+ * read throws. `chunk` and `offset` are absent when the header, footer or file size is wrong.
+ *
+ * @example
+ * ```ts
+ * import type { CorruptionReport } from "./types.ts";
+ * import { CdfsError } from "../core/errors.ts";
+ * const report: CorruptionReport = {
+ *   block: "f7.part0",
+ *   chunk: 2,
+ *   offset: 2 << 20,
+ *   error: new CdfsError("CORRUPT", "block 'f7.part0' chunk 2: checksum mismatch"),
+ * };
+ * ```
+ */
+export interface CorruptionReport {
+  /** The block id. */
+  readonly block: string;
+  /** The index of the chunk whose bytes did not match its checksum. */
+  readonly chunk?: number;
+  /** The offset of that chunk in the block. */
+  readonly offset?: number;
+  /** The error the read throws. */
+  readonly error: CdfsError;
+}
+
+/**
+ * Told of each {@linkcode CorruptionReport}, synchronously, just before the read throws; it must
+ * be quick and must not throw (the datanode starts the block's quarantine from here).
+ *
+ * @example
+ * ```ts
+ * import type { CorruptionListener } from "./types.ts";
+ * const damaged = new Set<string>();
+ * const listener: CorruptionListener = (report) => damaged.add(report.block);
+ * ```
+ */
+export type CorruptionListener = (report: CorruptionReport) => void;

@@ -28,6 +28,7 @@ Deno.test("OpTable routes by op and words unknown ops like the protocol", () => 
     "LIST",
     "CODING",
     "STATS",
+    "SCRUB",
   ]);
   assert.equal(table.find({ op: "STAT", block: "x" }).op, "STAT");
   assert.throws(() => table.find({ op: "FORMAT" }), /unknown op "FORMAT"/);

@@ -4,6 +4,7 @@
  * of two, still work and do not wait for each other), and every buffer goes back to the pool
  * however the stream ends (complete, a corrupt chunk, a client that hangs up).
  */
+import { waitFor } from "../helpers/wait.ts";
 import assert from "node:assert/strict";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
@@ -131,7 +132,8 @@ Deno.test("with read-ahead, a corrupt chunk ends the stream after the good ones"
       conn.close();
     }
     await allReturned(pool);
-    assert.equal((await pingFresh(port)).blocks, 1);
+    // The damaged block is quarantined: out of the namespace.
+    await waitFor("the quarantine", async () => (await pingFresh(port)).blocks === 0, 20_000);
   });
 });
 

@@ -277,19 +277,17 @@ Deno.test("a flipped byte in a block file is detected on RETRIEVE and never serv
   } finally {
     reader.close();
   }
-  // The undamaged part is still readable, and the node still serves.
+  // The damaged block is quarantined (docs/protocol.md, SCRUB): never served again, not even
+  // its undamaged part; the node still serves, and logs where the damage was.
+  await waitFor("the quarantine", async () => (await pingFresh(node.port)).blocks === 0, 20_000);
   const again = await connect(node.port);
   try {
-    const { summary } = await retrieveBlock(again, "victim", { offset: 0, length: chunkSize });
-    assert.equal(summary.length, chunkSize);
-    await rejectsWith(
-      retrieveBlock(again, "victim", { offset: chunkSize + 5, length: 1 }),
-      "CORRUPT",
-    );
+    await rejectsWith(retrieveBlock(again, "victim", { offset: 0, length: 1 }), "NOT_FOUND");
   } finally {
     again.close();
   }
-  assert.equal((await pingFresh(node.port)).blocks, 1);
+  const logged = node.logRecords().filter((r) => r.event === "block-corrupt");
+  assert.deepEqual(logged.map((r) => [r.block, r.chunk, r.offset]), [["victim", 1, chunkSize]]);
 });
 
 Deno.test("kill -9 in the middle of a STORE leaves no block and no temp file", async () => {

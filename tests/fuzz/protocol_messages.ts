@@ -93,6 +93,9 @@ export const validRequest: fc.Arbitrary<Request> = fc.oneof(
     { requiredKeys: ["op"] },
   ),
   fc.record({ op: fc.constant("STATS" as const), run: runId }, { requiredKeys: ["op"] }),
+  fc.record({ op: fc.constant("SCRUB" as const), rate: fc.integer({ min: 1, max: 2 ** 40 }) }, {
+    requiredKeys: ["op"],
+  }),
   coding,
 );
 
@@ -105,6 +108,16 @@ const opTraffic = fc.record({
 });
 
 const retrieve = fc.tuple(byteCount, byteCount).map(([a, b]) => [Math.min(a, b), Math.max(a, b)]);
+
+const scrubStatus = fc.record({
+  rate: fc.integer({ min: 0, max: 2 ** 40 }),
+  running: fc.boolean(),
+  pass: byteCount,
+  passBytes: byteCount,
+  passBlocks: byteCount,
+  lastPassFinished: fc.option(isoTime, { nil: null }),
+  corruptFound: byteCount,
+});
 
 /** A valid RESPONSE for each op of the datanode protocol. */
 export const validResponse: { [P in Op]: fc.Arbitrary<unknown> } = {
@@ -169,5 +182,19 @@ export const validResponse: { [P in Op]: fc.Arbitrary<unknown> } = {
       ),
       { maxKeys: 2 },
     ),
-  }),
+    scrub: scrubStatus,
+  }, { requiredKeys: ["node", "since", "total", "ops", "runs"] }),
+  SCRUB: fc.oneof(
+    fc.record({ progress: byteCount }),
+    fc.record({
+      scrubbed: fc.record({
+        pass: fc.integer({ min: 1, max: 2 ** 40 }),
+        blocks: byteCount,
+        bytes: byteCount,
+        corrupt: byteCount,
+        quarantined: fc.array(blockId, { maxLength: 3 }),
+        ms: byteCount,
+      }),
+    }),
+  ),
 };

@@ -16,7 +16,8 @@ import type { CodingModule } from "../../src/coding/lang/program.ts";
 import type { OpHandler } from "../../src/datanode/op.ts";
 import type { NodeSecrets } from "../../src/protocol/auth.ts";
 import type { TlsClientConfig, TlsServerConfig } from "../../src/protocol/tls.ts";
-import { DataNodeServer } from "../../src/datanode/server.ts";
+import { DataNodeServer, type DataNodeServerOptions } from "../../src/datanode/server.ts";
+import type { LogSink } from "../../src/datanode/log.ts";
 import { HEADER_SIZE } from "../../src/store/block_file.ts";
 import { BlockStore } from "../../src/store/block_store.ts";
 import { concatBytes } from "./bytes.ts";
@@ -38,6 +39,10 @@ export interface ClusterOptions {
   tls?: TlsServerConfig;
   /** The CA certificates of the nodes' own connections (default: the process's default). */
   clientTls?: TlsClientConfig | null;
+  /** Every node's scrub settings (default: none, SCRUB requests only). */
+  scrub?: DataNodeServerOptions["scrub"];
+  /** Where node i's log records go (default: nowhere). */
+  log?: (node: number) => LogSink;
 }
 
 /** Running in-process datanodes. */
@@ -94,6 +99,8 @@ export async function startCluster(
         ...(options.tls === undefined ? {} : { tls: options.tls }),
         ...(options.clientTls === undefined ? {} : { clientTls: options.clientTls }),
         ...(modules === undefined ? {} : { coding: { modules } }),
+        ...(options.scrub === undefined ? {} : { scrub: options.scrub }),
+        ...(options.log === undefined ? {} : { log: options.log(i) }),
       }));
     }
   } catch (error) {

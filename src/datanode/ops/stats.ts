@@ -8,6 +8,7 @@
  */
 import { FRAME_TYPE, maxPayloadLength } from "../../protocol/frame.ts";
 import type { StatsResponse } from "../../protocol/responses.ts";
+import type { ScrubStatus } from "../../protocol/scrub_messages.ts";
 import { type OpHandler, parseRequestAs } from "../op.ts";
 import { TrafficCounters } from "../traffic.ts";
 
@@ -30,9 +31,10 @@ const encoder = new TextEncoder();
  * ```
  *
  * @param traffic The node's counters.
+ * @param scrub The node's scrub progress now (absent: the reply has no `scrub`).
  * @returns The handler.
  */
-export function createStatsOp(traffic: TrafficCounters): OpHandler {
+export function createStatsOp(traffic: TrafficCounters, scrub?: () => ScrubStatus): OpHandler {
   return {
     op: "STATS",
     clientStreams: false,
@@ -42,6 +44,7 @@ export function createStatsOp(traffic: TrafficCounters): OpHandler {
         ? traffic.snapshot({ recentRuns: STATS_RECENT_RUNS })
         : traffic.snapshot({ run: request.run });
       const response: StatsResponse = { node: ctx.nodeId, ...snapshot };
+      if (scrub !== undefined) response.scrub = scrub();
       // Drop the oldest runs until the reply fits one RESPONSE frame.
       const bound = maxPayloadLength(FRAME_TYPE.RESPONSE);
       for (const run of Object.keys(response.runs)) {

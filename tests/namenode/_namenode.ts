@@ -14,6 +14,31 @@ import type { FileView } from "../../src/namenode/responses.ts";
 import { NameNodeServer, type NameNodeServerOptions } from "../../src/namenode/server.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 
+/** The directory of this test process's SQLite files, made at the first, removed at exit. */
+let sqliteDir: string | undefined;
+
+/**
+ * A fresh SQLite file path for a test namenode, in a directory of this process that is removed
+ * when the process ends (the files and their -wal/-shm companions stay usable until then, for
+ * restarts on the same file).
+ *
+ * @returns The path (the file does not exist yet).
+ */
+export function tempSqlitePath(): string {
+  if (sqliteDir === undefined) {
+    const dir = Deno.makeTempDirSync({ prefix: "cdfs-nn-" });
+    sqliteDir = dir;
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Gone already.
+      }
+    });
+  }
+  return `${sqliteDir}/${crypto.randomUUID()}.db`;
+}
+
 /** RapidRAID's layouts: the 22 part replicas a put writes, and every block. */
 export const RAPIDRAID = await loadCodingModule("rapidraid");
 /** The parts of RapidRAID, what CREATE_FILE places. */
@@ -81,7 +106,7 @@ export async function startNameNode(
 ): Promise<TestNameNode> {
   const records: NameNodeLogRecord[] = [];
   const meta = options.store === undefined
-    ? options.meta ?? `sqlite:${await Deno.makeTempFile({ prefix: "cdfs-nn-", suffix: ".db" })}`
+    ? options.meta ?? `sqlite:${tempSqlitePath()}`
     : undefined;
   const server = await NameNodeServer.start({
     port: 0,

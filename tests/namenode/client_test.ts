@@ -7,7 +7,13 @@ import { NameNodeClient } from "../../src/namenode/client.ts";
 import { FrameConnection } from "../../src/protocol/connection.ts";
 import { FRAME_TYPE } from "../../src/protocol/frame.ts";
 import { cdfsError } from "../helpers/assert_error.ts";
-import { commitNewFile, registerNodes, SINGLE, startNameNode } from "./_namenode.ts";
+import {
+  commitNewFile,
+  registerNodes,
+  SINGLE,
+  startNameNode,
+  tempSqlitePath,
+} from "./_namenode.ts";
 
 /** A loopback address nothing listens on (bound, then released). */
 function deadAddress(): string {
@@ -32,7 +38,7 @@ Deno.test("first namenode address down, second up: the client works on the secon
 
 Deno.test("a namenode stops under an open client: the next requests go to the other one", async () => {
   // Two namenodes sharing one SQLite file (two connections, WAL): either one serves everything.
-  const path = await Deno.makeTempFile({ prefix: "cdfs-nn-", suffix: ".db" });
+  const path = tempSqlitePath();
   const a = await startNameNode({ meta: `sqlite:${path}` });
   const b = await startNameNode({ meta: `sqlite:${path}` });
   await using _b = b.server;

@@ -21,6 +21,7 @@ import {
   servingNameNode,
   SINGLE,
   startNameNode,
+  tempSqlitePath,
   waitFor,
 } from "./_namenode.ts";
 
@@ -378,7 +379,7 @@ Deno.test("malformed requests get BAD_REQUEST, the connection keeps serving, bro
 });
 
 Deno.test("restart on the same SQLite file: nothing lost", async () => {
-  const path = await Deno.makeTempFile({ prefix: "cdfs-nn-", suffix: ".db" });
+  const path = tempSqlitePath();
   const first = await startNameNode({ meta: `sqlite:${path}` });
   const before = await (async () => {
     using client = await NameNodeClient.connect(first.server.address);

@@ -231,6 +231,20 @@ for (const code of ["rapidraid", "rs"]) {
           ),
         );
         assert.deepEqual(await Deno.readFile(output), bytes);
+        // The datanode moved the damaged block aside (quarantine): reported, it is missing,
+        // and repair rebuilds it.
+        await files.report();
+        const fsck = await cdfs("fsck", "big");
+        assert.equal(fsck.code, 1, fsck.out + fsck.err);
+        assert.match(
+          fsck.out,
+          new RegExp(`${block.replaceAll(".", "\\.")} on dn\\d+ \\(missing\\)`),
+        );
+        const fixed = await cdfs("repair", ...CHUNK, "big");
+        assert.equal(fixed.code, 0, fixed.err);
+        await files.report();
+        const healthy = await cdfs("fsck", "big");
+        assert.equal(healthy.code, 0, healthy.out + healthy.err);
       });
 
       await t.step(

@@ -8,6 +8,7 @@ import {
 } from "../../src/protocol/timed_socket.ts";
 import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { randomBytes, sha256, streamedBlock, unusedPort } from "./_blocks.ts";
 import { concatBytes } from "../helpers/bytes.ts";
 
@@ -247,11 +248,23 @@ Deno.test("errors carry the node's code and name the node; the connection recove
       nodeError("CORRUPT", at, /damaged/),
     );
     assert.equal(delivered, 2 << 20, "the two good chunks, never the bad one");
-    // Ranges that avoid the bad chunk still read.
-    assert.deepEqual(
-      await retrieveBytes(client, "damaged", { offset: 100, length: 1000 }),
-      data.subarray(100, 1100),
+    // The node moved the damaged block aside (its quarantine): never served again, even the
+    // ranges that avoid the bad chunk; its namenode sees it missing and has it rebuilt.
+    await waitFor("the damaged block quarantined", async () => {
+      try {
+        await client.stat("damaged");
+        return false;
+      } catch (e) {
+        if (e instanceof CdfsError && e.code === "NOT_FOUND") return true;
+        throw e;
+      }
+    }, 10_000);
+    await assert.rejects(
+      retrieveBytes(client, "damaged", { offset: 100, length: 1000 }),
+      nodeError("NOT_FOUND", at, /damaged/),
     );
+    const quarantined = await Array.fromAsync(Deno.readDir(`${node.dataDir}/quarantine`));
+    assert.equal(quarantined.filter((e) => e.name.startsWith("damaged.")).length, 1);
   });
   await t.step("invalid ids and options are refused before sending", async () => {
     await assert.rejects(client.stat("../etc/passwd"), nodeError("BAD_REQUEST", at, /"\/"/));

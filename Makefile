@@ -86,6 +86,8 @@ bench-deps:
 	fi
 
 ## A single binary, dist/cdfs. deno compile downloads its denort runtime unless DENORT_BIN names one.
+## It is compiled with -A, which includes --allow-ffi: the ISA-L GF backend (--gf-backend) calls
+## libisal.so.2 through FFI; without that permission `auto` falls back to WebAssembly.
 build: deps
 	bash scripts/build.sh
 

@@ -64,6 +64,7 @@ import { type LogTarget, openLogTarget } from "./log_target.ts";
 import { chunkSizeOptionDef } from "./options.ts";
 import { parseRate } from "./rate_option.ts";
 import { DEFAULT_SCRUB_RATE } from "../datanode/scrub.ts";
+import { applyGfBackendOption, GF_BACKEND_OPTION } from "./gf_backend_option.ts";
 
 /** The default bound of the buffer pool: 64 MiB, 64 buffers of 1 MiB chunks. */
 const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
@@ -144,6 +145,7 @@ export const datanodeServeCommand: Command = {
       default: "16K",
     },
     ...chunkSizeOptionDef("the largest chunk size served, and the buffer size", "1M"),
+    ...GF_BACKEND_OPTION,
     "max-memory": {
       type: "string",
       value: "N",
@@ -278,6 +280,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   }
   const maxMemory = integerOption(args, "max-memory", DEFAULT_MAX_MEMORY);
   const pool = createPool(chunkSize, maxMemory);
+  const gf = applyGfBackendOption(args, ctx);
   const idOption = stringOption(args, "id");
   if (idOption !== undefined) {
     try {
@@ -383,6 +386,8 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
     });
     const started = server;
     undo.push(() => started.shutdown(0));
+    const now = new Date().toISOString();
+    log({ time: now, node: server.nodeId, event: "gf-backend", message: gf.message });
     if (namenodes.length > 0) registerAs = registrationId(server.nodeId);
     if (store.removedTempFiles > 0) {
       log({

@@ -76,7 +76,8 @@ export interface EventLogRecord {
    * What happened, a short fixed word: `listening`, `shutdown`, `stopped`, `error`, `busy`,
    * `recovered`, `peer-unreachable`, `block-corrupt` (a read or the scrub found a block's
    * bytes not matching its checksums and quarantined it: `block`, and `chunk` and `offset`
-   * when one chunk was bad), ...
+   * when one chunk was bad), `gf-backend` (at start: the GF(2^8) kernels used, and why when
+   * `auto` did not pick ISA-L), ...
    */
   event: string;
   /** Details for a person. */

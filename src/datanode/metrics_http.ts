@@ -7,6 +7,7 @@
  * @module
  */
 import type { TrafficCounters, TrafficSnapshot } from "./traffic.ts";
+import { gfBackend } from "../gf/backend.ts";
 
 /**
  * The content type of the text exposition format.
@@ -27,6 +28,8 @@ export interface StoreGauges {
   blocks?: number;
   /** Free bytes in the data directory. */
   freeBytes?: number;
+  /** The GF(2^8) kernels the node codes with (`isal`, `wasm`, `ts`; `gf/backend.ts`). */
+  gfBackend?: string;
 }
 
 /**
@@ -34,7 +37,8 @@ export interface StoreGauges {
  * `cdfs_op_errors_total`, `cdfs_op_bytes_in_total`, `cdfs_op_bytes_out_total`,
  * `cdfs_op_seconds_total` (label `op`); per recent run `cdfs_run_bytes_in_total`,
  * `cdfs_run_bytes_out_total` (served and upstream together) and `cdfs_run_seconds_total`
- * (label `run`); the gauges `cdfs_blocks` and `cdfs_free_bytes`.
+ * (label `run`); the gauges `cdfs_blocks` and `cdfs_free_bytes`; `cdfs_gf_backend` (1 with label
+ * `backend`, the GF(2^8) kernels in use).
  *
  * @example
  * ```ts
@@ -116,6 +120,12 @@ export function formatMetrics(snapshot: TrafficSnapshot, gauges: StoreGauges = {
       gauges.freeBytes,
     ]]);
   }
+  if (gauges.gfBackend !== undefined) {
+    family("cdfs_gf_backend", "gauge", "The GF(2^8) kernels in use (label backend).", [[
+      `{backend="${escapeLabel(gauges.gfBackend)}"}`,
+      1,
+    ]]);
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -189,7 +199,7 @@ export function serveMetrics(options: MetricsServerOptions): MetricsServer {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405, headers: { allow: "GET" } });
     }
-    const gauges: StoreGauges = {};
+    const gauges: StoreGauges = { gfBackend: gfBackend().backend };
     if (store !== undefined) {
       try {
         [gauges.blocks, gauges.freeBytes] = await Promise.all([store.count(), store.freeBytes()]);

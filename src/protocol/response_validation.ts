@@ -58,7 +58,15 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
   const what = `${op} response`;
   const parsers: { [P in Op]: () => ResponseOf[P] } = {
     PING: () => {
-      onlyFields(object, what, ["node", "version", "freeBytes", "blocks", "pool", "connections"]);
+      onlyFields(object, what, [
+        "node",
+        "version",
+        "freeBytes",
+        "blocks",
+        "pool",
+        "connections",
+        "gfBackend",
+      ]);
       const ping: PingResponse = {
         node: validateNodeId(object.node),
         version: versionField(object, what),
@@ -72,6 +80,13 @@ export function parseResponse<K extends Op>(op: K, value: unknown): ResponseOf[K
       if (object.connections !== undefined) {
         const c = counts(object.connections, `${what} connections`, ["open", "max"]);
         ping.connections = { open: c.open!, max: c.max! };
+      }
+      if (object.gfBackend !== undefined) {
+        const backend = object.gfBackend;
+        if (typeof backend !== "string" || !/^[a-z0-9-]{1,32}$/.test(backend)) {
+          throw new CdfsError("BAD_REQUEST", `${what} "gfBackend" must be a short lowercase name`);
+        }
+        ping.gfBackend = backend;
       }
       return ping;
     },

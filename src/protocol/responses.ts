@@ -29,6 +29,11 @@ export interface PingResponse {
   pool?: PoolPressure;
   /** The node's client connections: open now, and the most it serves at once. */
   connections?: ConnectionPressure;
+  /**
+   * The GF(2^8) kernels the node codes with: `isal` (ISA-L through FFI), `wasm` or `ts`
+   * (optional: an older node leaves it out).
+   */
+  gfBackend?: string;
 }
 
 /**

@@ -10,6 +10,7 @@
 import { CdfsError } from "../../core/errors.ts";
 import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
 import type { RegionKernels } from "../../gf/region.ts";
+import { kernelsFor } from "../../gf/backend.ts";
 import { mul16, mulAdd16 } from "../../gf/region16.ts";
 import type { FieldWidth } from "../lang/program.ts";
 import type { BufferQueue } from "./buffer_queue.ts";
@@ -53,7 +54,7 @@ export interface RunContext {
   readonly length?: number;
   /** Aborts the run (waits for buffers, queues and inputs give up). */
   readonly signal?: AbortSignal;
-  /** GF(2^8) kernels (default: the pool arena's WebAssembly kernels). */
+  /** GF(2^8) kernels (default: the configured backend's on the pool's arena, `gf/backend.ts`). */
   readonly kernels?: RegionKernels;
 }
 
@@ -214,7 +215,7 @@ export class PlanRun implements ProgramRun {
     this.#plan = plan;
     this.#field = field;
     this.#pool = context.pool;
-    this.#kernels = context.kernels ?? context.pool.arena.kernels;
+    this.#kernels = context.kernels ?? kernelsFor(context.pool.arena.kernels);
     this.#chunkSize = chunkSize;
     this.#signal = context.signal === undefined
       ? this.#aborter.signal

@@ -109,12 +109,13 @@ Deno.test("datanode serve --log FILE appends JSON lines to the file", async () =
     );
     assert.deepEqual(records.map((r) => r.event ?? r.op), [
       "listening",
+      "gf-backend",
       "PING",
       "shutdown",
       "stopped",
     ]);
-    assert.equal(records[1].result, "ok");
-    assert.equal(records[1].node, "dn7");
+    assert.equal(records[2].result, "ok");
+    assert.equal(records[2].node, "dn7");
   } finally {
     await Deno.remove(logDir, { recursive: true });
   }

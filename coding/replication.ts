@@ -8,6 +8,7 @@
 
 import {
   codedBlock,
+  type CodingFamily,
   type CodingModule,
   defineProgram,
   partBlock,
@@ -72,3 +73,20 @@ export function replicationModule(copies: number, name = "replication"): CodingM
  * ```
  */
 export const codingModule: CodingModule = replicationModule(3);
+
+/**
+ * The family `replication:n=..`: n copies of the object, one per node.
+ *
+ * @example
+ * ```ts
+ * import { loadCodingModule } from "cdfs/coding";
+ * const m = await loadCodingModule("replication:n=5");
+ * console.log(m.name, m.n, m.k); // "replication:n=5" 5 1
+ * ```
+ */
+export const codingFamily: CodingFamily = {
+  name: "replication",
+  description: "n copies of the object, copy i on node i",
+  parameters: [{ name: "n", description: "copies", min: 1, max: 64 }],
+  build: ({ n }, name) => replicationModule(n!, name),
+};

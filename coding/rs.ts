@@ -16,13 +16,19 @@
  * node k + p pulls `parity_out<p>` and writes it. The client starts every program of `encode`
  * at once. This is the encode {@linkcode linearModule} derives from any generator matrix.
  *
- * Other (k, m): a module file per code, e.g. `coding/rs_6_3.ts` containing
+ * Other (k, m): the family, `--code rs:k=6,m=3` ({@linkcode codingFamily}; the module is named
+ * `rs:k=6,m=3`), or a module file per code, e.g. `coding/rs_6_3.ts` containing
  * `export const codingModule = rsModule(6, 3);` (its name defaults to `rs_6_3`).
  *
  * @module
  */
 
-import { type CodingModule, linearModule, systematicCauchyGenerator } from "cdfs/coding";
+import {
+  type CodingFamily,
+  type CodingModule,
+  linearModule,
+  systematicCauchyGenerator,
+} from "cdfs/coding";
 
 /**
  * Builds a systematic Cauchy Reed-Solomon module with k data and m parity blocks: the
@@ -66,3 +72,26 @@ export function rsModule(k: number, m: number, name = `rs_${k}_${m}`): CodingMod
  * ```
  */
 export const codingModule: CodingModule = rsModule(11, 5, "rs");
+
+/**
+ * The family `rs:k=..,m=..`: systematic Cauchy Reed-Solomon with k data and m parity blocks,
+ * k + m at most 256 (the elements of GF(2^8)).
+ *
+ * @example
+ * ```ts
+ * import { loadCodingModule } from "cdfs/coding";
+ * const m = await loadCodingModule("rs:k=10,m=4");
+ * console.log(m.name, m.n, m.k); // "rs:k=10,m=4" 14 10
+ * ```
+ */
+export const codingFamily: CodingFamily = {
+  name: "rs",
+  description: "systematic Reed-Solomon (k+m,k), Cauchy parities in GF(2^8); MDS",
+  parameters: [
+    { name: "k", description: "data blocks", min: 1, max: 255 },
+    { name: "m", description: "parity blocks", min: 1, max: 255 },
+  ],
+  check: ({ k, m }) =>
+    k! + m! > 256 ? `k + m must be at most 256 (GF(2^8) Cauchy), got ${k! + m!}` : undefined,
+  build: ({ k, m }, name) => rsModule(k!, m!, name),
+};

@@ -47,7 +47,11 @@ import { formatSummaryRate } from "./progress.ts";
 
 /** `--code NAME` of put-parts, which picks the module that cuts the file. */
 const CODE_OPTION: OptionSpec = {
-  code: { type: "string", value: "NAME", description: "the coding module (see 'cdfs code list')" },
+  code: {
+    type: "string",
+    value: "NAME",
+    description: "the coding module (see 'cdfs code list'), or a family spec: rs:k=6,m=3",
+  },
 };
 /** `--code NAME` of the commands on a put object, whose manifest already names the module. */
 const OBJECT_CODE_OPTION: OptionSpec = {
@@ -109,6 +113,7 @@ export const putPartsCommand: Command = {
   examples: [
     "cdfs object put-parts --code rapidraid --cluster lab movie.mkv movie",
     `cdfs object put-parts --code replication --nodes ${EXAMPLE_NODES} notes.txt notes`,
+    "cdfs object put-parts --code rs:k=6,m=3 --cluster lab movie.mkv movie",
   ],
   run: runPutParts,
 };

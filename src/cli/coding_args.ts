@@ -22,8 +22,8 @@ import {
 import { createProgress, type Progress } from "./progress.ts";
 
 /**
- * Loads a module by name, from `--coding-dir` first; an unknown name is a usage error listing
- * the known ones.
+ * Loads a module by name or family spec (`rs:k=6,m=3`), from `--coding-dir` first; an unknown
+ * name is a usage error listing the known ones, bad family parameters one naming the parameter.
  *
  * @example
  * ```ts
@@ -43,6 +43,10 @@ export async function loadModule(name: string, args: ParsedArgs): Promise<Coding
     return await loadCodingModule(name, search);
   } catch (error) {
     if (!isCdfsError(error, "NOT_FOUND") && !isCdfsError(error, "BAD_REQUEST")) throw error;
+    if (name.includes(":") && isCdfsError(error, "BAD_REQUEST")) {
+      // A family spec with bad parameters: the message names the parameter and its range.
+      throw new CdfsError("USAGE", error.message, { cause: error });
+    }
     if (isCdfsError(error, "BAD_REQUEST") && !/is not valid/.test(error.message)) throw error;
     const listing = await asUsageWhenMissingDir(listCodingModules(search));
     const known = listing.filter((m) => m.error === undefined).map((m) => m.name);

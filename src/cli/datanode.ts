@@ -167,7 +167,8 @@ export const datanodeServeCommand: Command = {
     coding: {
       type: "string",
       value: "LIST",
-      description: "the coding modules served by CODING, comma separated",
+      description: "the coding modules served by CODING, comma separated; serving a family's " +
+        "module (rs, lrc, replication) serves its specs too (rs:k=6,m=3)",
       default: "every module found",
     },
     "coding-dir": {
@@ -379,7 +380,12 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       bufferWaitMs,
       minRate: minRate === 0 ? null : { ...DEFAULT_MIN_RATE, bytesPerSecond: minRate },
       log,
-      coding: { modules },
+      coding: {
+        modules,
+        ...(stringOption(args, "coding-dir") === undefined
+          ? {}
+          : { codingDirs: [stringOption(args, "coding-dir")!] }),
+      },
       scrub: { rate: scrubRate },
       // The default names the port actually bound, which port 0 leaves open until then.
       nodeId: idOption ?? ((addr) => defaultNodeId(addr.port)),

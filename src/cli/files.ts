@@ -90,6 +90,7 @@ export const putCommand: Command = {
     "cdfs put --namenode 127.0.0.1:13000 big.iso big.iso",
     "cdfs put --cluster lab --code rs movie.mkv movies/movie.mkv",
     "cdfs put --code replication --json notes.txt notes",
+    "cdfs put --cluster lab --code lrc:k=10,l=2,r=2 big.iso big.iso",
   ],
   run: runPut,
 };
@@ -428,7 +429,9 @@ async function fileAndCode(
 ): Promise<{ file: FileView; module: CodingModule }> {
   const file = await namenode.getFile(name);
   const code = stringOption(args, "code");
-  if (code !== undefined && code !== file.code) {
+  if (
+    code !== undefined && code !== file.code && (await loadModule(code, args)).name !== file.code
+  ) {
     throw new CdfsError(
       "USAGE",
       `--code ${code}: file ${quoteName(name)} was put with ${file.code}`,

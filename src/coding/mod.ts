@@ -79,10 +79,12 @@ export {
   rapidRaidPlacement,
 } from "./lang/pipelined_module.ts";
 export { expandBlockName, validateModule } from "./lang/validate.ts";
+export type { CodingFamily, FamilyParameter } from "./lang/family.ts";
 export {
   type CodingModuleListing,
   type CodingModuleSearch,
   listCodingModules,
+  loadCodingFamily,
   loadCodingModule,
 } from "./lang/loader.ts";
 export {

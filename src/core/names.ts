@@ -20,6 +20,22 @@
 export const CODING_MODULE_NAME_PATTERN: RegExp = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /**
+ * A coding module as `--code`, a CODING request, a manifest or a namenode record names it: a
+ * module name, or a code family's spec `family:key=value,...` (`rs:k=6,m=3`), which is the
+ * name of the module the family builds. At most 64 characters.
+ *
+ * @example
+ * ```ts
+ * import { CODING_MODULE_SPEC_PATTERN } from "./names.ts";
+ * console.log(CODING_MODULE_SPEC_PATTERN.test("rs:k=6,m=3")); // true
+ * console.log(CODING_MODULE_SPEC_PATTERN.test("rs")); // true
+ * console.log(CODING_MODULE_SPEC_PATTERN.test("rs:k=")); // false
+ * ```
+ */
+export const CODING_MODULE_SPEC_PATTERN: RegExp =
+  /^(?=.{1,64}$)[a-z][a-z0-9_-]*(?::[a-z][a-z0-9_]*=[0-9]{1,9}(?:,[a-z][a-z0-9_]*=[0-9]{1,9})*)?$/;
+
+/**
  * A program's name inside a module (`enc_node0`, `dec_node0_aux`).
  *
  * @example

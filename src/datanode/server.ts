@@ -196,6 +196,8 @@ export const DATANODE_READ_ONLY_OPS: ReadonlySet<string> = new Set([
 export interface DataNodeCodingOptions {
   /** The modules served, by name (default: every built-in module, loaded on first use). */
   modules?: ReadonlyMap<string, CodingModule>;
+  /** The user directories of `modules`, where family specs are built from (then built-in). */
+  codingDirs?: readonly string[];
   /** The node's run registry (default: the server's own). */
   runs?: RunRegistry;
 }
@@ -314,6 +316,9 @@ export class DataNodeServer {
             `${address}: ${error instanceof Error ? error.message : String(error)}`,
           ),
         ...(modules === undefined ? {} : { modules }),
+        ...(options.coding?.codingDirs === undefined
+          ? {}
+          : { codingDirs: options.coding.codingDirs }),
       });
       ops = ops.map((op) => op === codingOp ? handler : op);
     }

@@ -9,7 +9,7 @@
 import { CdfsError } from "../core/errors.ts";
 import { parseNodeAddress } from "../core/address.ts";
 import { validateBlockId, validateBlockIdFragment } from "../core/block_id.ts";
-import { CODING_MODULE_NAME_PATTERN, PROGRAM_NAME_PATTERN } from "../core/names.ts";
+import { CODING_MODULE_SPEC_PATTERN, PROGRAM_NAME_PATTERN } from "../core/names.ts";
 import { quoteForMessage, typeName } from "../core/quote.ts";
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from "./frame.ts";
 import {
@@ -196,7 +196,7 @@ function parseCodingRequest(object: JsonObject): CodingRequest {
   }
   const request: CodingRequest = {
     op: "CODING",
-    module: nameField(object, what, "module", CODING_MODULE_NAME_PATTERN),
+    module: nameField(object, what, "module", CODING_MODULE_SPEC_PATTERN),
     program: nameField(object, what, "program", PROGRAM_NAME_PATTERN),
     object: validateBlockId(object.object, `${what} "object"`),
     run: runIdField(object, what),

@@ -230,7 +230,7 @@ export const MAX_CODING_TIMEOUT_MS = 86_400_000;
 export interface CodingRequest {
   /** The operation. */
   op: "CODING";
-  /** The coding module, one the node serves (`[a-z][a-z0-9_-]{0,63}`). */
+  /** The coding module, one the node serves: a name or a family spec such as `rs:k=6,m=3`. */
   module: string;
   /** The program to run: one of the module's, or of `inline`. */
   program: string;

@@ -19,6 +19,7 @@
 import { validateBlockId } from "../../core/block_id.ts";
 import type { FieldWidth } from "../../coding/lang/program.ts";
 import { CdfsError } from "../../core/errors.ts";
+import { CODING_MODULE_SPEC_PATTERN } from "../../core/names.ts";
 
 /**
  * The largest manifest block read back (a real one is about 250 bytes).
@@ -266,7 +267,7 @@ export function parseManifest(bytes: Uint8Array, source = "manifest"): ObjectMan
     }
     return { values: field as Record<string, unknown>, at: `${at}.` };
   };
-  const module = text(top, "module", /^[a-z][a-z0-9_-]{0,63}$/, "a coding module name");
+  const module = text(top, "module", CODING_MODULE_SPEC_PATTERN, "a coding module name");
   const k = count(top, "k", 1);
   const n = count(top, "n", 1);
   const objectLength = count(top, "objectLength", 0);

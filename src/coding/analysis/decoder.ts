@@ -12,7 +12,7 @@
  * @module
  */
 
-import { CdfsError } from "../../core/errors.ts";
+import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import {
   combinationOf,
   fieldIndependentRows,
@@ -23,6 +23,7 @@ import {
 import { origBlock, program as makeProgram } from "../lang/helpers.ts";
 import type { CodingModule, Instruction, Program, StreamDeclaration } from "../lang/program.ts";
 import { generatorMatrix } from "./symbolic.ts";
+import { cheapestRepair, type RepairPlan } from "./repair.ts";
 
 /**
  * Options of {@linkcode deriveDecodePlan}.
@@ -244,8 +245,9 @@ export function deriveDecodePlan(
 
 /**
  * Derives a program that rebuilds one lost coded block from surviving ones: coded block
- * `lost` = Σ x_i · coded block i, with `x · G_survivors = G[lost]`. Only survivors with a
- * nonzero coefficient are read. The program writes the block under its own name on `node`
+ * `lost` = Σ x_i · coded block i, with `x · G_survivors = G[lost]`, by the cheapest plan
+ * (`cheapestRepair` of `repair.ts`: the fewest survivors read, the ones listed first on a tie;
+ * for an LRC's data block, its local group). Only survivors with a nonzero coefficient are read. The program writes the block under its own name on `node`
  * (default: the node the module stores it on).
  *
  * @example
@@ -276,9 +278,42 @@ export function deriveRepairProgram(
   }
   if (list.includes(lost)) badRequest(module, `coded block ${lost} is among the survivors`);
   const node = checkNode(module, options.node ?? module.coded[lost]!.node, "node");
+  const { used, coefficients } = repairCombination(module, lost, list);
+  const streams: StreamDeclaration[] = used.map((i) => readCoded(module, i, node));
+  const instructions: Instruction[] = used.map((i) => ["LOAD", `c${i}`, `coded${i}`]);
+  const [buffer] = combine(instructions, used.map((i) => `c${i}`), [coefficients], () => "r");
+  streams.push({ name: "repaired", write: module.coded[lost]!.block });
+  instructions.push(["WRITE", buffer!, "repaired"]);
+  return makeProgram(node, streams, instructions);
+}
+
+/** The cheapest combination of survivors giving block `lost` (see `repair.ts`). */
+function repairCombination(
+  module: CodingModule,
+  lost: number,
+  list: readonly number[],
+): { used: number[]; coefficients: FieldVector } {
+  let plan: RepairPlan | undefined;
+  let searched = true;
+  try {
+    plan = cheapestRepair(module, lost, list);
+  } catch (error) {
+    // A code too large for the circuit search: the first combination found will do.
+    if (!isCdfsError(error, "BAD_REQUEST")) throw error;
+    searched = false;
+  }
+  if (plan !== undefined && plan.read.length === 0) {
+    badRequest(module, `coded block ${lost} is all zeros: nothing to repair`);
+  }
+  if (plan !== undefined) {
+    return { used: [...plan.read], coefficients: Uint16Array.from(plan.coefficients) };
+  }
   const g = generatorMatrix(module);
-  const x = combinationOf(module.field, list.map((i) => g[i]!), g[lost]!);
+  const x = searched ? undefined : combinationOf(module.field, list.map((i) => g[i]!), g[lost]!);
   if (x === undefined) {
+    if (g[lost]!.every((c) => c === 0)) {
+      badRequest(module, `coded block ${lost} is all zeros: nothing to repair`);
+    }
     const rank = fieldIndependentRows(module.field, list.map((i) => g[i]!)).length;
     throw new CdfsError(
       "SINGULAR",
@@ -288,13 +323,7 @@ export function deriveRepairProgram(
   }
   const used = list.filter((_, t) => x[t] !== 0);
   if (used.length === 0) badRequest(module, `coded block ${lost} is all zeros: nothing to repair`);
-  const coefficients = Uint16Array.from(used.map((i) => x[list.indexOf(i)]!));
-  const streams: StreamDeclaration[] = used.map((i) => readCoded(module, i, node));
-  const instructions: Instruction[] = used.map((i) => ["LOAD", `c${i}`, `coded${i}`]);
-  const [buffer] = combine(instructions, used.map((i) => `c${i}`), [coefficients], () => "r");
-  streams.push({ name: "repaired", write: module.coded[lost]!.block });
-  instructions.push(["WRITE", buffer!, "repaired"]);
-  return makeProgram(node, streams, instructions);
+  return { used, coefficients: Uint16Array.from(used.map((i) => x[list.indexOf(i)]!)) };
 }
 
 /**

@@ -11,6 +11,13 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import { CODING_MODULE_NAME_PATTERN } from "../../core/names.ts";
+import {
+  checkFamily,
+  type CodingFamily,
+  familyUsage,
+  parseModuleSpec,
+  resolveFamilyParams,
+} from "./family.ts";
 import type { CodingModule } from "./program.ts";
 import { validateModule } from "./validate.ts";
 
@@ -52,6 +59,10 @@ export interface CodingModuleListing {
   readonly description?: string;
   /** Why it does not load, when it does not. */
   readonly error?: string;
+  /** The code family the file exports too, if any: its spec template (`rs:k=1..255,m=1..255`). */
+  readonly family?: string;
+  /** The family's description, with `family`. */
+  readonly familyDescription?: string;
 }
 
 /**
@@ -143,16 +154,32 @@ function firstLine(error: unknown): string {
   return message.split("\n", 1)[0]!.slice(0, 300);
 }
 
+/** Imported module files by URL (a failure is not kept: the file may be fixed). */
+const namespaces = new Map<string, Promise<Record<string, unknown>>>();
+
+function importFile(name: string, file: ModuleFile): Promise<Record<string, unknown>> {
+  let loading = namespaces.get(file.url.href);
+  if (loading === undefined) {
+    loading = (async () => {
+      try {
+        return await import(file.url.href);
+      } catch (error) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `coding module '${name}' (${file.shown}): the file does not import: ${firstLine(error)}`,
+          { cause: error },
+        );
+      }
+    })();
+    namespaces.set(file.url.href, loading);
+    loading.catch(() => namespaces.delete(file.url.href));
+  }
+  return loading;
+}
+
 async function importModule(name: string, file: ModuleFile): Promise<CodingModule> {
   const where = `coding module '${name}' (${file.shown})`;
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = await import(file.url.href);
-  } catch (error) {
-    throw new CdfsError("BAD_REQUEST", `${where}: the file does not import: ${firstLine(error)}`, {
-      cause: error,
-    });
-  }
+  const namespace = await importFile(name, file);
   if (!("codingModule" in namespace)) {
     const exported = Object.keys(namespace);
     throw new CdfsError(
@@ -172,6 +199,56 @@ async function importModule(name: string, file: ModuleFile): Promise<CodingModul
   return module;
 }
 
+/** The family a module file exports, if any. */
+async function familyOf(name: string, file: ModuleFile): Promise<CodingFamily | undefined> {
+  const namespace = await importFile(name, file);
+  return "codingFamily" in namespace ? checkFamily(namespace.codingFamily, name) : undefined;
+}
+
+/** Builds (once per process) the module of a family spec. */
+async function buildFromFamily(
+  spec: string,
+  family: string,
+  given: Readonly<Record<string, number>>,
+  file: ModuleFile,
+): Promise<CodingModule> {
+  const factory = await familyOf(family, file);
+  if (factory === undefined) {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `code ${JSON.stringify(spec)}: '${family}' (${file.shown}) is a module, not a family ` +
+        "(it exports no `codingFamily`; see 'cdfs code list')",
+    );
+  }
+  const { params, name } = resolveFamilyParams(factory, given);
+  const key = `${file.url.href}#${name}`;
+  let loading = cache.get(key);
+  if (loading === undefined) {
+    loading = Promise.resolve().then((): CodingModule => {
+      let built: CodingModule;
+      try {
+        built = factory.build(params, name);
+      } catch (error) {
+        if (isCdfsError(error)) throw error;
+        throw new CdfsError("BAD_REQUEST", `code ${JSON.stringify(name)}: ${firstLine(error)}`, {
+          cause: error,
+        });
+      }
+      const module = validateModule(built, `${file.shown} (${name})`);
+      if (module.name !== name) {
+        throw new CdfsError(
+          "BAD_REQUEST",
+          `code family '${family}' (${file.shown}) built a module named '${module.name}' for ${name}`,
+        );
+      }
+      return module;
+    });
+    cache.set(key, loading);
+    loading.catch(() => cache.delete(key));
+  }
+  return await loading;
+}
+
 function loadFile(name: string, file: ModuleFile): Promise<CodingModule> {
   let loading = cache.get(file.url.href);
   if (loading === undefined) {
@@ -184,28 +261,59 @@ function loadFile(name: string, file: ModuleFile): Promise<CodingModule> {
 }
 
 /**
- * Loads, validates and caches a coding module by name.
+ * Loads, validates and caches a coding module by name, or builds one from a code family's
+ * spec `family:key=value,...` (`rs:k=6,m=3`: the file `rs.ts` exports the family as
+ * `codingFamily`; the module is named by the canonical spec, `family.ts`).
  *
  * @example
  * ```ts
  * import { loadCodingModule } from "./loader.ts";
  * const module = await loadCodingModule("rapidraid");
  * console.log(module.n, module.k); // 16 11
+ * const rs63 = await loadCodingModule("rs:m=3,k=6");
+ * console.log(rs63.name, rs63.n); // "rs:k=6,m=3" 9
  * ```
  *
- * @param name The module's name (`^[a-z][a-z0-9_-]{0,63}$`).
+ * @param name The module's name (`^[a-z][a-z0-9_-]{0,63}$`) or a family spec.
  * @param search User directories searched before the built-in one.
  * @returns The validated module.
  * @throws {CdfsError} `BAD_REQUEST` for a bad name, a module that fails to import, lacks the
- * `codingModule` export, is invalid or is named differently from its file; `NOT_FOUND` when
+ * `codingModule` export, is invalid or is named differently from its file, for a malformed
+ * spec or parameters outside their family's ranges; `NOT_FOUND` when
  * no directory has it or a user directory does not exist.
  */
 export async function loadCodingModule(
   name: string,
   search: CodingModuleSearch = {},
 ): Promise<CodingModule> {
+  if (typeof name === "string" && name.includes(":")) {
+    const { family, params } = parseModuleSpec(name);
+    return await buildFromFamily(name, family, params!, await findModule(family, search));
+  }
   checkName(name);
   return await loadFile(name, await findModule(name, search));
+}
+
+/**
+ * The family a module file exports (`codingFamily`), found like a module by its name.
+ *
+ * @example
+ * ```ts
+ * import { loadCodingFamily } from "./loader.ts";
+ * console.log((await loadCodingFamily("rs"))?.parameters.map((p) => p.name)); // [ "k", "m" ]
+ * ```
+ *
+ * @param name The family's name (its file's).
+ * @param search User directories searched before the built-in one.
+ * @returns The family, or `undefined` when the file exports none.
+ * @throws {CdfsError} like {@linkcode loadCodingModule}.
+ */
+export async function loadCodingFamily(
+  name: string,
+  search: CodingModuleSearch = {},
+): Promise<CodingFamily | undefined> {
+  checkName(name);
+  return await familyOf(name, await findModule(name, search));
 }
 
 /**
@@ -255,7 +363,14 @@ export async function listCodingModules(
         const base = { name, path: file.shown, builtin: file.builtin };
         try {
           const module = await loadFile(name, file);
-          return { ...base, description: module.description };
+          const family = await familyOf(name, file);
+          return {
+            ...base,
+            description: module.description,
+            ...(family === undefined
+              ? {}
+              : { family: familyUsage(family), familyDescription: family.description }),
+          };
         } catch (error) {
           return { ...base, error: isCdfsError(error) ? error.message : firstLine(error) };
         }

@@ -24,7 +24,7 @@
 
 import { validateBlockId } from "../../core/block_id.ts";
 import { quoteForMessage, typeName } from "../../core/quote.ts";
-import { CODING_MODULE_NAME_PATTERN, PROGRAM_NAME_PATTERN } from "../../core/names.ts";
+import { CODING_MODULE_SPEC_PATTERN, PROGRAM_NAME_PATTERN } from "../../core/names.ts";
 import type { CodingModule, FieldWidth, Program } from "./program.ts";
 import { checkNoCycle, type ProgramScope, validateProgramIn } from "./validate_program.ts";
 import {
@@ -142,7 +142,7 @@ export function validateModule(value: unknown, source: string): CodingModule {
     ["name", "description", "field", "n", "k", "parts", "coded", "encode", "programs"],
     "the module",
   );
-  const name = expectName(place, module.name, CODING_MODULE_NAME_PATTERN, "name");
+  const name = expectName(place, module.name, CODING_MODULE_SPEC_PATTERN, "name");
   const description = expectString(place, module.description, "description");
   if (/[\r\n]/.test(description)) place.fail(`description must be one line`);
   if (module.field !== 8 && module.field !== 16) {

@@ -36,6 +36,11 @@ export interface CodingServices extends CodingRunServices {
    * built-in module, loaded on the first CODING request.
    */
   readonly modules?: ReadonlyMap<string, CodingModule>;
+  /**
+   * The user directories the served modules came from: a family spec (`rs:k=6,m=3`) whose
+   * family's file is served (`rs`) is built from them, then the built-in ones.
+   */
+  readonly codingDirs?: readonly string[];
   /** The node's traffic counters: connections to other nodes count as the run's (upstream). */
   readonly traffic?: TrafficCounters;
 }
@@ -77,7 +82,8 @@ export function createCodingOp(services: CodingServices): OpHandler {
       // request, the connection cannot find the next request.
       if (request.push?.length !== undefined) ctx.streaming = true;
       const served = await catalog();
-      const module = served.get(request.module);
+      const module = served.get(request.module) ??
+        await familyModule(request.module, served, services.codingDirs);
       if (module === undefined) {
         throw new CdfsError(
           "BAD_REQUEST",
@@ -90,6 +96,20 @@ export function createCodingOp(services: CodingServices): OpHandler {
       await serveCodingRun(ctx, services, request, executor, programs);
     },
   };
+}
+
+/**
+ * The module of a family spec whose family (its file's plain module) the node serves, built
+ * (once per process, by the loader) from the node's coding directories; `undefined` otherwise.
+ */
+async function familyModule(
+  spec: string,
+  served: ReadonlyMap<string, CodingModule>,
+  codingDirs: readonly string[] | undefined,
+): Promise<CodingModule | undefined> {
+  const colon = spec.indexOf(":");
+  if (colon < 0 || !served.has(spec.slice(0, colon))) return undefined;
+  return await loadCodingModule(spec, codingDirs === undefined ? {} : { codingDirs });
 }
 
 /**

@@ -9,6 +9,7 @@ import { formatNodeAddress, parseNodeAddress } from "../../core/address.ts";
 import { validateBlockId } from "../../core/block_id.ts";
 import { quoteForMessage, typeName } from "../../core/quote.ts";
 import { CdfsError } from "../../core/errors.ts";
+import { CODING_MODULE_SPEC_PATTERN } from "../../core/names.ts";
 import {
   type BlockRole,
   type FileState,
@@ -218,12 +219,14 @@ export function validateDigest(value: unknown): string {
 }
 
 /**
- * Validates a coding module name (block-id alphabet, at most 64 characters).
+ * Validates a coding module name (block-id alphabet, at most 64 characters) or a code
+ * family's spec (`rs:k=6,m=3`, `CODING_MODULE_SPEC_PATTERN`).
  *
  * @example
  * ```ts
  * import { validateCodeName } from "./validate_fields.ts";
  * console.log(validateCodeName("rapidraid")); // "rapidraid"
+ * console.log(validateCodeName("lrc:k=10,l=2,r=2")); // "lrc:k=10,l=2,r=2"
  * ```
  *
  * @param value The candidate.
@@ -231,6 +234,16 @@ export function validateDigest(value: unknown): string {
  * @throws {CdfsError} `BAD_REQUEST` naming the problem.
  */
 export function validateCodeName(value: unknown): string {
+  if (typeof value === "string" && value.includes(":")) {
+    if (!CODING_MODULE_SPEC_PATTERN.test(value)) {
+      throw new CdfsError(
+        "BAD_REQUEST",
+        `code name ${quoteForMessage(value)} is not a code family spec (family:key=value,..., ` +
+          `at most ${MAX_CODE_NAME_LENGTH} characters)`,
+      );
+    }
+    return value;
+  }
   const code = validateBlockId(value, "code name");
   if (code.length > MAX_CODE_NAME_LENGTH) {
     throw new CdfsError(

@@ -8,7 +8,8 @@
  * Which ISA-L function does what:
  *
  * - `mulAdd(dst, c, src)`: `gf_vect_mad(len, 1, 0, table(c), src, dst)`, the table made by
- *   `ec_init_tables(1, 1, [c])`. In place (`dst === src`) it is `mul(dst, c ^ 1, dst)`, since
+ *   `ec_init_tables(1, 1, [c])`. In place (the same bytes: `dst === src`, or two views of
+ *   them) it is `mul(dst, c ^ 1, dst)`, since
  *   `x ^ c·x = (1 ^ c)·x`: ISA-L's kernels redo an overlapping last vector, which is only right
  *   when the source is not the destination.
  * - `xor(dst, src)`: `gf_vect_mad` with the table of 1. Not `xor_gen`: that wants 32-byte
@@ -16,8 +17,12 @@
  *   stores, made for regions beyond the caches. In place it clears `dst`.
  * - `mul(dst, c, src)`: `gf_vect_mul` with the table of `gf_vect_mul_init(c)` when both regions
  *   are 32-byte aligned and the length is a multiple of 32 (what it requires: it uses aligned
- *   loads and stores); otherwise, when `dst !== src`, `ec_encode_data` with one input and one
- *   output (no alignment rule). 0 and 1 are a fill and a copy.
+ *   loads and stores); otherwise, when the regions share no byte, `ec_encode_data` with one
+ *   input and one output (no alignment rule). 0 and 1 are a fill and a copy.
+ * - Aliasing is told by addresses, never by `dst === src` alone: the interpreter hands a
+ *   slot's buffer out as fresh views of the same bytes. Regions that share bytes in a way ISA-L
+ *   cannot take (a `dotProduct` output that is also an input, partly overlapping regions) go
+ *   to the fallback kernels.
  * - `dotProduct`: `ec_init_tables` once per coefficient matrix (kept in a small cache of the
  *   most recently used matrices) and `ec_encode_data`, with the arrays of pointers it takes
  *   (`unsigned char **`) built from the views' addresses in two arrays reused across calls.
@@ -173,6 +178,17 @@ function addressOf(view: Uint8Array): bigint {
 }
 
 /**
+ * Whether two regions share a byte. Two views of the same bytes are different objects (the
+ * interpreter hands a slot's buffer out as a fresh view), so `a === b` does not tell aliasing:
+ * the addresses do.
+ */
+function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return a.length > 0;
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+}
+
+/**
  * Creates region kernels over an opened ISA-L, doing through `fallback` what ISA-L does not
  * take (regions under 64 bytes or over 2^31 - 1, an in-place `mul` of an unaligned region).
  *
@@ -254,6 +270,7 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
     else if (c === 1) {
       if (dst !== src) dst.set(src);
     } else if (
+      (!overlaps(dst, src) || dst.byteOffset === src.byteOffset) &&
       n % 32 === 0 && n <= MAX_LENGTH && addressOf(dst) % 32n === 0n &&
       addressOf(src) % 32n === 0n &&
       isal.gf_vect_mul(
@@ -264,7 +281,7 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
         ) === 0
     ) {
       // Done by gf_vect_mul.
-    } else if (fits(n) && dst !== src) encode([dst], madTables[c]!, [src], n);
+    } else if (fits(n) && !overlaps(dst, src)) encode([dst], madTables[c]!, [src], n);
     else fallback.mul(dst, c, src);
   };
 
@@ -273,7 +290,9 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
     checkCoefficient(c);
     const n = dst.length;
     if (n === 0 || c === 0) return;
-    if (dst === src) mul(dst, c ^ 1, dst);
+    if (dst === src || (dst.buffer === src.buffer && dst.byteOffset === src.byteOffset)) {
+      mul(dst, c ^ 1, dst);
+    } else if (overlaps(dst, src)) fallback.mulAdd(dst, c, src);
     else if (fits(n)) {
       isal.gf_vect_mad(
         n,
@@ -289,8 +308,9 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
   const xor = (dst: Uint8Array, src: Uint8Array): void => {
     checkSameLength(dst, src);
     if (dst.length === 0) return;
-    if (dst === src) dst.fill(0);
-    else mulAdd(dst, 1, src);
+    if (dst === src || (dst.buffer === src.buffer && dst.byteOffset === src.byteOffset)) {
+      dst.fill(0);
+    } else mulAdd(dst, 1, src);
   };
 
   const dotProduct = (
@@ -305,7 +325,9 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
       for (const out of outs) out.fill(0);
       return;
     }
-    if (!fits(n)) {
+    // ec_encode_data redoes an overlapping last vector from its inputs: an output that is
+    // also an input would have changed under it.
+    if (!fits(n) || outs.some((out) => ins.some((input) => overlaps(out, input)))) {
       fallback.dotProduct(outs, coeffs, ins);
       return;
     }

@@ -54,6 +54,7 @@ import {
   type Command,
   integerOption,
   type ParsedArgs,
+  parseTimeout,
   stringOption,
 } from "./command.ts";
 import { bindListener, listenError } from "./listen.ts";
@@ -63,7 +64,7 @@ import { defaultTls } from "../protocol/tls.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
 import { chunkSizeOptionDef } from "./options.ts";
 import { parseRate } from "./rate_option.ts";
-import { DEFAULT_SCRUB_RATE } from "../datanode/scrub.ts";
+import { DEFAULT_SCRUB_PAUSE_MS, DEFAULT_SCRUB_RATE } from "../datanode/scrub.ts";
 import { applyGfBackendOption, GF_BACKEND_OPTION } from "./gf_backend_option.ts";
 
 /** The default bound of the buffer pool: 64 MiB, 64 buffers of 1 MiB chunks. */
@@ -219,6 +220,12 @@ export const datanodeServeCommand: Command = {
         "reported removed to the namenode. 0: no background scrub (cdfs scrub still runs one)",
       default: "8MiB/s",
     },
+    "scrub-pause": {
+      type: "string",
+      value: "DURATION",
+      description: "the rest between two background scrub passes, e.g. 10s or 200ms",
+      default: `${DEFAULT_SCRUB_PAUSE_MS / 1000}s`,
+    },
     advertise: {
       type: "string",
       value: "HOST:PORT",
@@ -233,7 +240,7 @@ export const datanodeServeCommand: Command = {
     "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
     "--peers-file /etc/cdfs/peers --secret-file /etc/cdfs/secret",
     "cdfs datanode serve --data /tmp/dn0 --listen 127.0.0.1:0 --metrics 127.0.0.1:9100",
-    "cdfs datanode serve --data /srv/cdfs --scrub-rate 4MiB/s",
+    "cdfs datanode serve --data /srv/cdfs --scrub-rate 4MiB/s --scrub-pause 60s",
     "cdfs datanode serve --data /srv/cdfs --listen 10.0.0.5:13100 --id dn5 " +
     "--namenode 10.0.0.1:13000,10.0.0.2:13000 --secret-file /etc/cdfs/secret",
   ],
@@ -272,6 +279,10 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const scrubRate = scrubRateText === undefined
     ? DEFAULT_SCRUB_RATE
     : parseRate(scrubRateText, "--scrub-rate");
+  const pauseText = stringOption(args, "scrub-pause");
+  const scrubPauseMs = pauseText === undefined
+    ? DEFAULT_SCRUB_PAUSE_MS
+    : parseTimeout(pauseText, "--scrub-pause", { min: 10, max: 86_400_000 });
   const chunkSize = integerOption(args, "chunk-size", DEFAULT_CHUNK_SIZE);
   if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
     throw new CdfsError(
@@ -386,7 +397,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
           ? {}
           : { codingDirs: [stringOption(args, "coding-dir")!] }),
       },
-      scrub: { rate: scrubRate },
+      scrub: { rate: scrubRate, pauseMs: scrubPauseMs },
       // The default names the port actually bound, which port 0 leaves open until then.
       nodeId: idOption ?? ((addr) => defaultNodeId(addr.port)),
     });

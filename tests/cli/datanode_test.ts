@@ -33,6 +33,8 @@ Deno.test("datanode serve rejects bad options with a usage error before serving"
       [["--data", dir, "--max-memory", "512K"], /smaller than one chunk/],
       [["--data", dir, "--idle-timeout", "0"], /--idle-timeout must be a positive/],
       [["--data", dir, "--frame-timeout", "x"], /--frame-timeout/],
+      [["--data", dir, "--scrub-pause", "soon"], /--scrub-pause: expected a duration like 10s/],
+      [["--data", dir, "--scrub-pause", "1ms"], /--scrub-pause: 1ms is outside 10ms\.\.24h/],
       [["--data", dir, "--bogus"], /datanode serve: unknown option '--bogus'/],
       [["--data", dir, "extra"], /unexpected argument 'extra'/],
       [

@@ -120,26 +120,45 @@ export async function startCluster(
     dirs,
     stop,
     blockPath,
-    async corrupt(node, block, at = 0, count = 16) {
-      using file = await Deno.open(blockPath(node, block), { read: true, write: true });
-      const bytes = new Uint8Array(count);
-      await file.seek(HEADER_SIZE + at, Deno.SeekMode.Start);
-      let got = 0;
-      while (got < count) {
-        const n = await file.read(bytes.subarray(got));
-        if (n === null) throw new Error(`block '${block}' on node ${node} is shorter than that`);
-        got += n;
-      }
-      for (let i = 0; i < count; i++) bytes[i] = bytes[i]! ^ 0xff;
-      await file.seek(HEADER_SIZE + at, Deno.SeekMode.Start);
-      let written = 0;
-      while (written < count) written += await file.write(bytes.subarray(written));
+    corrupt(node, block, at = 0, count = 16) {
+      return flipBlockBytes(dirs[node]!, block, at, count);
     },
     async [Symbol.asyncDispose]() {
       await Promise.all(servers.map((_, i) => stop(i)));
       for (const dir of dirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * Inverts `count` stored bytes of block `block` in data directory `dataDir`, from data offset
+ * `at` (past the block file's header), without touching its checksums: rot on disk, for
+ * in-process nodes and datanode processes alike.
+ *
+ * @param dataDir The datanode's data directory.
+ * @param block The block id.
+ * @param at The data offset of the first byte flipped.
+ * @param count How many bytes.
+ */
+export async function flipBlockBytes(
+  dataDir: string,
+  block: string,
+  at = 0,
+  count = 16,
+): Promise<void> {
+  using file = await Deno.open(join(dataDir, "blocks", block), { read: true, write: true });
+  const bytes = new Uint8Array(count);
+  await file.seek(HEADER_SIZE + at, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < count) {
+    const n = await file.read(bytes.subarray(got));
+    if (n === null) throw new Error(`block '${block}' in ${dataDir} is shorter than that`);
+    got += n;
+  }
+  for (let i = 0; i < count; i++) bytes[i] = bytes[i]! ^ 0xff;
+  await file.seek(HEADER_SIZE + at, Deno.SeekMode.Start);
+  let written = 0;
+  while (written < count) written += await file.write(bytes.subarray(written));
 }
 
 /** A whole block of a node, in memory. */

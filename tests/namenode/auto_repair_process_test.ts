@@ -20,15 +20,21 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
-import { waitForRegistrations } from "../../src/cluster/cluster_namenode.ts";
-import { NameNodeChild } from "../../src/cluster/namenode_process.ts";
-import { selfLauncher } from "../../src/cluster/node_process.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
-import { type CliRun, runCdfs } from "../helpers/cli.ts";
+import { runCdfs } from "../helpers/cli.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { waitFor } from "../helpers/wait.ts";
+import {
+  cdfs,
+  datanodeArgs,
+  fsckStatuses,
+  logRecords,
+  putRandomFile,
+  startDataNodes,
+  startNameNode as startNameNodeWith,
+  stopNameNode,
+} from "./_processes.ts";
 
-const launcher = selfLauncher((name) => Deno.env.get(name));
 const DATANODES = 17;
 const PER_KIND = Number(Deno.env.get("CDFS_AUTO_REPAIR_FILES") ?? "2");
 const NAMENODE_ARGS = [
@@ -42,50 +48,8 @@ const NAMENODE_ARGS = [
   "0s",
 ];
 
-async function startNameNode(meta: string, log: string, listen: string, args: string[] = []) {
-  const child = NameNodeChild.spawn({
-    launcher,
-    listen,
-    meta,
-    log,
-    args: [...NAMENODE_ARGS, ...args],
-  });
-  try {
-    return { child, address: await child.ready(60_000) };
-  } catch (error) {
-    await stopNameNode(child);
-    throw error;
-  }
-}
-
-async function stopNameNode(child: NameNodeChild): Promise<void> {
-  if (!child.exited) child.child.kill("SIGTERM");
-  const timer = setTimeout(() => {
-    if (!child.exited) child.child.kill("SIGKILL");
-  }, 15_000);
-  await child.status;
-  clearTimeout(timer);
-  child.release();
-}
-
-async function logRecords(path: string): Promise<Record<string, unknown>[]> {
-  const text = await Deno.readTextFile(path);
-  return text.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
-}
-
-async function cdfs(namenode: string, ...args: string[]): Promise<CliRun> {
-  const run = await runCdfs(args, { env: { CDFS_NAMENODE: namenode } });
-  assert.equal(run.code, 0, `cdfs ${args.join(" ")}: exit ${run.code}: ${run.err}`);
-  return run;
-}
-
-async function fsckStatuses(namenode: string): Promise<string[]> {
-  using client = await NameNodeClient.connect(namenode);
-  return (await Array.fromAsync(client.health())).map((h) => h.status);
-}
-
-function datanodeArgs(i: number, namenode: string): string[] {
-  return ["--id", `dn${i}`, "--namenode", namenode];
+function startNameNode(meta: string, log: string, listen: string, args: string[] = []) {
+  return startNameNodeWith(meta, log, listen, [...NAMENODE_ARGS, ...args]);
 }
 
 Deno.test("auto repair, processes: --no-auto-repair leaves files degraded; without it, a restarted namenode heals every file after kill -9 of two datanodes; a returning datanode's stale copies are collected", async () => {
@@ -98,28 +62,11 @@ Deno.test("auto repair, processes: --no-auto-repair leaves files degraded; witho
   const dataDirs = Array.from({ length: DATANODES }, (_, i) => join(work, `dn${i}`));
   const datanodes: (DataNodeProcess | null)[] = [];
   try {
-    const starts = await Promise.allSettled(
-      dataDirs.map((dataDir, i) =>
-        DataNodeProcess.start({ dataDir, args: datanodeArgs(i, address) })
-      ),
-    );
-    for (const s of starts) datanodes.push(s.status === "fulfilled" ? s.value : null);
-    const failed = starts.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-    await waitForRegistrations(address, dataDirs.map((_, i) => `dn${i}`), 60_000);
+    await startDataNodes(address, dataDirs, datanodes);
 
     const sources = new Map<string, string>();
-    const put = async (name: string, code: string, bytes: number, archive: boolean) => {
-      const path = join(work, `${name}.src`);
-      const data = new Uint8Array(bytes);
-      for (let at = 0; at < bytes; at += 65536) {
-        crypto.getRandomValues(data.subarray(at, Math.min(bytes, at + 65536)));
-      }
-      await Deno.writeFile(path, data);
-      await cdfs(address, "put", "--code", code, path, name);
-      if (archive) await cdfs(address, "archive", name);
-      sources.set(name, path);
-    };
+    const put = async (name: string, code: string, bytes: number, archive: boolean) =>
+      void sources.set(name, await putRandomFile(address, work, name, code, bytes, archive));
     for (let i = 0; i < PER_KIND; i++) {
       await put(`coded${i}`, "rapidraid", 200_000 + 777 * i, true);
       await put(`parts${i}`, "rapidraid", 100_000 + 333 * i, false);

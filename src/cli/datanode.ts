@@ -54,7 +54,6 @@ import {
   type Command,
   integerOption,
   type ParsedArgs,
-  parseTimeout,
   stringOption,
 } from "./command.ts";
 import { bindListener, listenError } from "./listen.ts";
@@ -63,8 +62,7 @@ import { serverTls, TLS_OPTIONS } from "./tls_options.ts";
 import { defaultTls } from "../protocol/tls.ts";
 import { type LogTarget, openLogTarget } from "./log_target.ts";
 import { chunkSizeOptionDef } from "./options.ts";
-import { parseRate } from "./rate_option.ts";
-import { DEFAULT_SCRUB_PAUSE_MS, DEFAULT_SCRUB_RATE } from "../datanode/scrub.ts";
+import { SCRUB_OPTIONS, scrubSettings } from "./scrub_options.ts";
 import { applyGfBackendOption, GF_BACKEND_OPTION } from "./gf_backend_option.ts";
 
 /** The default bound of the buffer pool: 64 MiB, 64 buffers of 1 MiB chunks. */
@@ -212,20 +210,7 @@ export const datanodeServeCommand: Command = {
         "cdfs cluster file; read again when it changes (cluster up gives its nodes its own)",
       default: "none",
     },
-    "scrub-rate": {
-      type: "string",
-      value: "BYTES/s",
-      description: "verify every block's checksums in the background, pass after pass, at " +
-        "most this fast (e.g. 4MiB/s); a damaged block is quarantined (DIR/quarantine) and " +
-        "reported removed to the namenode. 0: no background scrub (cdfs scrub still runs one)",
-      default: "8MiB/s",
-    },
-    "scrub-pause": {
-      type: "string",
-      value: "DURATION",
-      description: "the rest between two background scrub passes, e.g. 10s or 200ms",
-      default: `${DEFAULT_SCRUB_PAUSE_MS / 1000}s`,
-    },
+    ...SCRUB_OPTIONS,
     advertise: {
       type: "string",
       value: "HOST:PORT",
@@ -275,14 +260,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (maxConnections < 1) throw new CdfsError("USAGE", "--max-connections must be at least 1");
   const bufferWaitMs = positive(args, "buffer-wait", DEFAULT_BUFFER_WAIT_MS);
   const minRate = integerOption(args, "min-rate", DEFAULT_MIN_RATE.bytesPerSecond);
-  const scrubRateText = stringOption(args, "scrub-rate");
-  const scrubRate = scrubRateText === undefined
-    ? DEFAULT_SCRUB_RATE
-    : parseRate(scrubRateText, "--scrub-rate");
-  const pauseText = stringOption(args, "scrub-pause");
-  const scrubPauseMs = pauseText === undefined
-    ? DEFAULT_SCRUB_PAUSE_MS
-    : parseTimeout(pauseText, "--scrub-pause", { min: 10, max: 86_400_000 });
+  const scrub = scrubSettings(args);
   const chunkSize = integerOption(args, "chunk-size", DEFAULT_CHUNK_SIZE);
   if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
     throw new CdfsError(
@@ -397,7 +375,7 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
           ? {}
           : { codingDirs: [stringOption(args, "coding-dir")!] }),
       },
-      scrub: { rate: scrubRate, pauseMs: scrubPauseMs },
+      scrub,
       // The default names the port actually bound, which port 0 leaves open until then.
       nodeId: idOption ?? ((addr) => defaultNodeId(addr.port)),
     });

@@ -75,14 +75,27 @@ Deno.test("auto repair, processes: --no-auto-repair leaves files degraded; witho
     // The datanodes holding the most blocks go first.
     using client = await NameNodeClient.connect(address);
     const count = new Map<string, number>();
+    /** The part replicas of each datanode, as `file/index`. */
+    const parts = new Map<string, Set<string>>();
     for (const name of sources.keys()) {
       for (const b of (await client.getFile(name)).blocks) {
         count.set(b.node, (count.get(b.node) ?? 0) + 1);
+        if (b.kind !== "part") continue;
+        const held = parts.get(b.node) ?? new Set<string>();
+        held.add(`${name}/${b.index}`);
+        parts.set(b.node, held);
       }
     }
-    const [first, second] = [...count].sort((a, b) => b[1] - a[1]).map(([node]) =>
-      Number(node.slice(2))
-    );
+    const ranked = [...count].sort((a, b) => b[1] - a[1]).map(([node]) => node);
+    // The second holds no replica of a part whose other replica is on the first: both gone,
+    // that part would be lost, not degraded (placement is random).
+    const shares = (a: string, b: string) =>
+      [...(parts.get(a) ?? [])].some((part) => parts.get(b)?.has(part) === true);
+    const [first, second] = [
+      ranked[0]!,
+      ranked.find((n) => n !== ranked[0] && !shares(ranked[0]!, n)),
+    ]
+      .map((node) => Number(node!.slice(2)));
 
     // --no-auto-repair: degraded it stays.
     await datanodes[first!]!.kill("SIGKILL");
@@ -116,7 +129,13 @@ Deno.test("auto repair, processes: --no-auto-repair leaves files degraded; witho
       "every file healthy again",
       async () => (await fsckStatuses(address)).every((s) => s === "healthy"),
       120_000,
-    );
+    ).catch(async (e) => {
+      // What the loop did, to tell a slow repair from a failing one.
+      const repairs = (await logRecords(log)).filter((r) =>
+        String(r.event).startsWith("repair-") || r.event === "datanode-dead"
+      );
+      throw new Error(`${e.message}: ${await fsckStatuses(address)}; ${JSON.stringify(repairs)}`);
+    });
     const healMs = Date.now() - healStart;
     const dead = new Set([`dn${first}`, `dn${second}`]);
     for (const name of sources.keys()) {

@@ -30,10 +30,20 @@
  * with RapidRAID's placement); this file holds the coefficient tables, one line each. The GF(2^16)
  * variant of the original's INFOCOM experiment is the separate module `coding/rapidraid16.ts`.
  *
+ * The family `rapidraid:n=..,k=..` ({@linkcode codingFamily}) is the paper's construction for any
+ * k < n ≤ 2k (n ≤ 32) in GF(2^8): part j on nodes j and j + (n - k), the same pipeline, with
+ * tables drawn from a fixed seed ({@linkcode rapidRaidTables}); `rapidraid:n=16,k=11` is this
+ * module with the published tables.
+ *
  * @module
  */
 
-import { type CodingModule, coefficientTable, rapidRaidModule } from "cdfs/coding";
+import {
+  type CodingFamily,
+  type CodingModule,
+  coefficientTable,
+  rapidRaidModule,
+} from "cdfs/coding";
 
 /** The published tables, by replica r = 0..21. */
 // deno-fmt-ignore
@@ -82,3 +92,79 @@ export const codingModule: CodingModule = rapidRaidModule(16, 11, RAPIDRAID_COEF
   description: "RapidRAID (16,11) pipelined code of ClusterDFS in GF(2^8); not MDS",
   field: 8,
 });
+
+/** The largest n of the family: 32 nodes (C(32,16) k-subsets is already far past the analyzer). */
+const MAX_N = 32;
+
+/**
+ * The coefficient tables of the family member (n, k), 2k entries each, indexed by replica r
+ * like {@linkcode RAPIDRAID_COEFFICIENTS}: for (16,11) the published tables; otherwise nonzero
+ * GF(2^8) elements drawn by xorshift32 from a fixed seed mixed with n and k (`xis` first, then
+ * `psis`), so every node builds the same tables for the same spec.
+ *
+ * @example
+ * ```ts
+ * import { RAPIDRAID_COEFFICIENTS, rapidRaidTables } from "./rapidraid.ts";
+ * console.log(rapidRaidTables(16, 11).xis === RAPIDRAID_COEFFICIENTS.xis); // true
+ * console.log(rapidRaidTables(6, 4).psis.length); // 8
+ * ```
+ *
+ * @param n The number of coded blocks.
+ * @param k The number of parts.
+ * @returns `xis` and `psis`.
+ */
+export function rapidRaidTables(
+  n: number,
+  k: number,
+): { readonly xis: readonly number[]; readonly psis: readonly number[] } {
+  if (n === 16 && k === 11) return RAPIDRAID_COEFFICIENTS;
+  let s = (0x52415044 ^ (n * 64 + k)) >>> 0; // "RAPD"
+  const next = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return 1 + (s % 255);
+  };
+  const xis = Array.from({ length: 2 * k }, next);
+  const psis = Array.from({ length: 2 * k }, next);
+  return { xis: coefficientTable(8, "xis", xis), psis: coefficientTable(8, "psis", psis) };
+}
+
+function checkRapidRaid({ n, k }: Readonly<Record<string, number>>): string | undefined {
+  if (n! <= k! || n! > 2 * k!) {
+    return `parameter n must be in k+1..2k = ${k! + 1}..${2 * k!} (RapidRAID places every ` +
+      `part on two nodes: k < n ≤ 2k), got ${n}`;
+  }
+  return undefined;
+}
+
+/**
+ * The family `rapidraid:n=..,k=..`: the pipelined RapidRAID code (n, k) of the paper's
+ * construction in GF(2^8), for k < n ≤ 2k and n ≤ 32; tables by {@linkcode rapidRaidTables}.
+ * `rapidraid:n=16,k=11` is {@linkcode codingModule} under its spec name.
+ *
+ * @example
+ * ```ts
+ * import { analyze, loadCodingModule } from "cdfs/coding";
+ * const m = await loadCodingModule("rapidraid:n=6,k=4");
+ * console.log(m.name, m.encode, m.parts[1]!.nodes); // "rapidraid:n=6,k=4" enc_node5 [ 1, 3 ]
+ * console.log(analyze(m).subsetCount); // 15
+ * ```
+ */
+export const codingFamily: CodingFamily = {
+  name: "rapidraid",
+  description: "pipelined RapidRAID (n,k), k < n <= 2k, part j on nodes j and j+n-k, GF(2^8)",
+  parameters: [
+    { name: "n", description: "coded blocks (nodes), k+1..2k", min: 2, max: MAX_N },
+    { name: "k", description: "parts", min: 1, max: MAX_N - 1 },
+  ],
+  check: checkRapidRaid,
+  build: ({ n, k }, name) =>
+    rapidRaidModule(n!, k!, rapidRaidTables(n!, k!), {
+      name,
+      description: `RapidRAID (${n},${k}) pipelined code in GF(2^8); not MDS`,
+      field: 8,
+    }),
+};

@@ -24,8 +24,8 @@ export const codeListCommand: Command = {
     "One line per module: name, (n,k), field and description; a module that does not load is",
     "listed with the reason. A module in a --coding-dir hides a built-in one of the same name.",
     "Then the code families, with their parameters and ranges: --code FAMILY:KEY=VALUE,...",
-    "(e.g. rs:k=6,m=3, lrc:k=10,l=2,r=2, replication:n=3) names a code of the family anywhere",
-    "a module name is taken; the module is named by the canonical spec.",
+    "(e.g. rs:k=6,m=3, lrc:k=10,l=2,r=2, rapidraid:n=12,k=8, replication:n=3) names a code of",
+    "the family anywhere a module name is taken; the module is named by the canonical spec.",
   ].join("\n"),
   options: { ...CODING_DIR_OPTION, ...jsonOption("print a JSON array") },
   arguments: [],
@@ -48,7 +48,8 @@ export const codeInspectCommand: Command = {
     "Repair traffic: for every coded block, the cheapest repair when it alone is lost (the",
     "fewest blocks read that span it: blocks read = bytes read per byte repaired), the average",
     "over all blocks and over the data blocks, and with two blocks lost the worst case.",
-    "NAME may be a family spec (rs:k=10,m=4).",
+    "NAME may be a family spec (rs:k=10,m=4, rapidraid:n=12,k=8). The analysis checks every",
+    "k-subset: a code with more than 2,000,000 of them (e.g. rapidraid:n=24,k=12) is refused.",
   ].join("\n"),
   options: {
     ...CODING_DIR_OPTION,
@@ -59,6 +60,7 @@ export const codeInspectCommand: Command = {
     "cdfs code inspect rapidraid",
     "cdfs code inspect rs --json",
     "cdfs code inspect lrc:k=10,l=2,r=2",
+    "cdfs code inspect rapidraid:n=12,k=8",
   ],
   run: runCodeInspect,
 };

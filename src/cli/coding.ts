@@ -50,7 +50,8 @@ const CODE_OPTION: OptionSpec = {
   code: {
     type: "string",
     value: "NAME",
-    description: "the coding module (see 'cdfs code list'), or a family spec: rs:k=6,m=3",
+    description: "the coding module (see 'cdfs code list'), or a family spec: rs:k=6,m=3, " +
+      "lrc:k=10,l=2,r=2, rapidraid:n=12,k=8 (k < n <= 2k, n <= 32), replication:n=3",
   },
 };
 /** `--code NAME` of the commands on a put object, whose manifest already names the module. */

@@ -167,7 +167,7 @@ export const datanodeServeCommand: Command = {
       type: "string",
       value: "LIST",
       description: "the coding modules served by CODING, comma separated; serving a family's " +
-        "module (rs, lrc, replication) serves its specs too (rs:k=6,m=3)",
+        "module (rs, lrc, rapidraid, replication) serves its specs too (rs:k=6,m=3)",
       default: "every module found",
     },
     "coding-dir": {

@@ -31,7 +31,7 @@ export const PUT_CODE_OPTION: OptionSpec = {
     type: "string",
     value: "NAME",
     description: "the coding module the file is put with and later archived with (see " +
-      "'cdfs code list'), or a family spec such as rs:k=6,m=3 or lrc:k=10,l=2,r=2; the " +
+      "'cdfs code list'), or a family spec such as rs:k=6,m=3, lrc:k=10,l=2,r=2 or rapidraid:n=12,k=8; the " +
       "namenode places its parts by the code's layout",
     default: DEFAULT_CODE,
   },

@@ -122,6 +122,25 @@ Deno.test("code inspect prints n, k, field, MDS, the generator and every undecod
   assert.doesNotMatch(rs.out, /undecodable 11-subsets/);
 });
 
+Deno.test("code inspect rapidraid:n=12,k=8 prints the family member's matrix and decodability", async () => {
+  const module = await loadCodingModule("rapidraid:n=12,k=8");
+  const expected = analyze(module);
+  const run = await runCdfs(["code", "inspect", "rapidraid:k=8,n=12"]);
+  assert.equal(run.code, 0, run.err);
+  const lines = run.out.split("\n");
+  assert.match(lines[0]!, /^module +rapidraid:n=12,k=8: RapidRAID \(12,8\) pipelined/);
+  assert.ok(lines.includes("n            12 coded blocks"));
+  assert.ok(lines.includes("undecodable  1 of the 495 8-subsets of the coded blocks"));
+  expected.generator.forEach((row, i) => {
+    const line = lines.find((l) => l.trimStart().startsWith(`coded${i} `));
+    assert.deepEqual(line?.trim().split(/\s+/).slice(3).map(Number), Array.from(row), `row ${i}`);
+  });
+  const subsets = lines.filter((l) => /^ {2}\{[\d, ]+\}$/.test(l));
+  assert.deepEqual(subsets, expected.undecodableSubsets.map((s) => `  {${s.join(", ")}}`));
+  const bad = await runCdfs(["code", "inspect", "rapidraid:n=17,k=8"]);
+  assertOneLineError(bad, EXIT_USAGE, /parameter n must be in k\+1\.\.2k = 9\.\.16/);
+});
+
 Deno.test("code list shows the built-in modules and those of --coding-dir", async () => {
   const run = await runCdfs(["code", "list"]);
   assert.equal(run.code, 0, run.err);

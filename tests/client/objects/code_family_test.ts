@@ -2,7 +2,8 @@
  * A code named by its family spec (`rs:k=6,m=3`, `lrc:k=4,l=2,r=1`) on an in-process cluster:
  * the manifest records the canonical spec, the datanodes (which serve the built-in families)
  * build the same module from the name in the CODING requests, and the object decodes after
- * losses and repairs a lost block by its cheapest plan.
+ * losses and repairs a lost block by its cheapest plan; a RapidRAID member (`rapidraid:n=8,k=5`)
+ * encodes through its pipeline, pulled and pushed.
  */
 import assert from "node:assert/strict";
 import { decodeObject } from "../../../src/client/objects/decode.ts";
@@ -10,6 +11,7 @@ import { encodeObject } from "../../../src/client/objects/encode.ts";
 import { putParts } from "../../../src/client/objects/put_parts.ts";
 import { repairBlock } from "../../../src/client/objects/repair.ts";
 import { readManifest } from "../../../src/client/objects/state.ts";
+import { analyze } from "../../../src/coding/analysis/symbolic.ts";
 import { loadCodingModule } from "../../../src/coding/lang/loader.ts";
 import { DataNodeClient } from "../../../src/client/datanode_client.ts";
 import { startCluster } from "../../helpers/in_process_cluster.ts";
@@ -60,6 +62,37 @@ Deno.test("a family spec survives put-parts, encode, repair and decode on a clus
       const out = `${work}/${id}.out`;
       await decodeObject({ ...target, output: out, chunkSize: 65536 });
       assert.deepEqual(await Deno.readFile(out), bytes);
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("a RapidRAID family member encodes through its pipeline on a cluster and decodes", async () => {
+  await using cluster = await startCluster(8);
+  const work = await Deno.makeTempDir({ prefix: "cdfs-family-rr-" });
+  try {
+    const module = await loadCodingModule("rapidraid:n=8,k=5");
+    assert.equal(module.encode, "enc_node7");
+    // Lose n - k = 3 blocks whose survivors the analyzer finds decodable: 0, 4 and 7.
+    const survivors = [1, 2, 3, 5, 6];
+    assert.ok(!analyze(module).undecodableSubsets.some((s) => s.join() === survivors.join()));
+    for (const mode of ["pull", "push"] as const) {
+      const id = `obj-rr-${mode}`;
+      const bytes = randomBytes(150_003);
+      await Deno.writeFile(`${work}/${id}`, bytes);
+      const target = { module, nodes: cluster.nodes, objectId: id };
+      await putParts({ ...target, file: `${work}/${id}`, chunkSize: 16384 });
+      await encodeObject({ ...target, chunkSize: 16384, mode, dropReplicas: true });
+      const { manifest } = await readManifest(cluster.nodes, id);
+      assert.equal(manifest.module, "rapidraid:n=8,k=5");
+      for (const node of [0, 4, 7]) {
+        using client = await DataNodeClient.connect(cluster.nodes[node]!);
+        await client.delete(`${id}.coded${node}`);
+      }
+      const out = `${work}/${id}.out`;
+      await decodeObject({ ...target, output: out, chunkSize: 16384 });
+      assert.deepEqual(await Deno.readFile(out), bytes, mode);
     }
   } finally {
     await Deno.remove(work, { recursive: true });

@@ -17,6 +17,7 @@ Deno.test("family specs build modules named by the canonical spec", async () => 
     ["lrc:k=12,l=2,r=2", "lrc:k=12,l=2,r=2", 16, 12],
     ["lrc:l=3,r=0,k=5", "lrc:k=5,l=3,r=0", 8, 5],
     ["replication:n=3", "replication:n=3", 3, 1],
+    ["rapidraid:k=8,n=12", "rapidraid:n=12,k=8", 12, 8],
   ];
   for (const [spec, name, n, k] of cases) {
     const m = await loadCodingModule(spec);
@@ -77,5 +78,6 @@ Deno.test("the listing shows the families and their parameters", async () => {
   assert.equal(family("rs"), "rs:k=1..255,m=1..255");
   assert.equal(family("lrc"), "lrc:k=1..254,l=1..254,r=0..254");
   assert.equal(family("replication"), "replication:n=1..64");
-  assert.equal(family("rapidraid"), undefined);
+  assert.equal(family("rapidraid"), "rapidraid:n=2..32,k=1..31");
+  assert.equal(family("rapidraid16"), undefined);
 });

@@ -42,6 +42,7 @@ import {
   type CodingFamily,
   type CodingModule,
   coefficientTable,
+  type FamilyTuning,
   rapidRaidModule,
 } from "cdfs/coding";
 
@@ -140,6 +141,80 @@ function checkRapidRaid({ n, k }: Readonly<Record<string, number>>): string | un
   return undefined;
 }
 
+/** The text of a module file that builds RapidRAID (n, k) with these tables. */
+function tunedSource(
+  { n, k }: Readonly<Record<string, number>>,
+  tables: Readonly<Record<string, readonly number[]>>,
+  field: 8 | 16,
+  name: string,
+  comment: string,
+): string {
+  // The comment's words, wrapped at 96 columns.
+  const lines: string[] = [];
+  for (const paragraph of comment.split("\n")) {
+    let line = " *";
+    for (const word of paragraph.split(" ")) {
+      if (line.length + word.length > 96 && line !== " *") {
+        lines.push(line);
+        line = " *";
+      }
+      line += ` ${word}`;
+    }
+    lines.push(line);
+  }
+  const header = lines.join("\n");
+  const list = (t: string): string => tables[t]!.join(" ");
+  return `/**
+ * RapidRAID (${n},${k}) in GF(2^${field}), pipelined, part j on nodes j and j+${n! - k!}.
+${header}
+ *
+ * @module
+ */
+
+import { type CodingModule, coefficientTable, rapidRaidModule } from "cdfs/coding";
+
+/** The xi/psi tables by replica r = 0..${2 * k! - 1}. */
+// deno-fmt-ignore
+const TABLES = {
+  xis: "${list("xis")}",
+  psis: "${list("psis")}",
+};
+
+/** RapidRAID (${n},${k}) with the tables above. */
+export const codingModule: CodingModule = rapidRaidModule(${n}, ${k}, {
+  xis: coefficientTable(${field}, "xis", TABLES.xis),
+  psis: coefficientTable(${field}, "psis", TABLES.psis),
+}, {
+  name: ${JSON.stringify(name)},
+  description: "RapidRAID (${n},${k}) pipelined code in GF(2^${field}), tuned tables; not MDS",
+  field: ${field},
+});
+`;
+}
+
+/**
+ * The free coefficients of a member: its `xis` and `psis` (2k each), for `cdfs code tune`.
+ * Every generator entry is a sum of coefficients (degree 1).
+ *
+ * @example
+ * ```ts
+ * import { rapidRaidTuning } from "./rapidraid.ts";
+ * console.log(rapidRaidTuning.shape({ n: 8, k: 5 })); // [ { name: "xis", length: 10 }, { name: "psis", length: 10 } ]
+ * ```
+ */
+export const rapidRaidTuning: FamilyTuning = {
+  shape: ({ k }) => [{ name: "xis", length: 2 * k! }, { name: "psis", length: 2 * k! }],
+  initial: ({ n, k }) => rapidRaidTables(n!, k!),
+  degree: 1,
+  build: ({ n, k }, tables, field, name) =>
+    rapidRaidModule(n!, k!, { xis: tables.xis!, psis: tables.psis! }, {
+      name,
+      description: `RapidRAID (${n},${k}) pipelined code in GF(2^${field}); not MDS`,
+      field,
+    }),
+  source: tunedSource,
+};
+
 /**
  * The family `rapidraid:n=..,k=..`: the pipelined RapidRAID code (n, k) of the paper's
  * construction in GF(2^8), for k < n ≤ 2k and n ≤ 32; tables by {@linkcode rapidRaidTables}.
@@ -161,6 +236,7 @@ export const codingFamily: CodingFamily = {
     { name: "k", description: "parts", min: 1, max: MAX_N - 1 },
   ],
   check: checkRapidRaid,
+  tunable: rapidRaidTuning,
   build: ({ n, k }, name) =>
     rapidRaidModule(n!, k!, rapidRaidTables(n!, k!), {
       name,

@@ -20,6 +20,7 @@ import { CdfsError } from "../core/errors.ts";
 import { formatBytes } from "../format/bytes.ts";
 import { formatCount } from "../format/count.ts";
 import { codeInspectCommand, codeListCommand } from "./code_commands.ts";
+import { codeTuneCommand } from "./code_tune.ts";
 import {
   binaryStdout,
   chunkSizeOption,
@@ -251,6 +252,7 @@ export const CODING_COMMANDS: readonly Command[] = [
   repairCommand,
   codeListCommand,
   codeInspectCommand,
+  codeTuneCommand,
 ];
 
 async function runPutParts(ctx: CliContext, args: ParsedArgs): Promise<number> {

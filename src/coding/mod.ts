@@ -79,7 +79,7 @@ export {
   rapidRaidPlacement,
 } from "./lang/pipelined_module.ts";
 export { expandBlockName, validateModule } from "./lang/validate.ts";
-export type { CodingFamily, FamilyParameter } from "./lang/family.ts";
+export type { CodingFamily, FamilyParameter, FamilyTuning } from "./lang/family.ts";
 export {
   type CodingModuleListing,
   type CodingModuleSearch,

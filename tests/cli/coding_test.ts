@@ -32,6 +32,7 @@ Deno.test("the coding commands are registered", () => {
     "object repair",
     "code list",
     "code inspect",
+    "code tune",
   ]);
 });
 
@@ -49,7 +50,7 @@ Deno.test("every coding command has help with an example", async () => {
   assert.match(group.out, /\n {2}list +List the coding modules/);
   assert.match(group.out, /\n {2}inspect +Show a coding module's generator matrix/);
   const unknown = await runCdfs(["code", "nonsense"]);
-  assertOneLineError(unknown, EXIT_USAGE, /'code' takes one of: list, inspect/);
+  assertOneLineError(unknown, EXIT_USAGE, /'code' takes one of: list, inspect, tune/);
 });
 
 Deno.test("code inspect --json is the symbolic analysis of the module", async () => {

@@ -60,6 +60,55 @@ export interface CodingFamily {
   readonly check?: (params: Readonly<Record<string, number>>) => string | undefined;
   /** Builds the module; it must be named `name` (the canonical spec). */
   readonly build: (params: Readonly<Record<string, number>>, name: string) => CodingModule;
+  /** The family's free coefficients, for `cdfs code tune` (absent: nothing to tune). */
+  readonly tunable?: FamilyTuning;
+}
+
+/**
+ * The free coefficients of a family's members: the shape of their tables, the tables the
+ * family uses, and how to build a member (and write a module file) from other tables.
+ * `cdfs code tune` (`src/coding/analysis/tune.ts`) searches them.
+ *
+ * @example
+ * ```ts
+ * import type { FamilyTuning } from "./family.ts";
+ * function coefficientCount(t: FamilyTuning, params: Record<string, number>): number {
+ *   return t.shape(params).reduce((sum, table) => sum + table.length, 0);
+ * }
+ * ```
+ */
+export interface FamilyTuning {
+  /** The tables of a member (params already checked): names and lengths, in order. */
+  readonly shape: (
+    params: Readonly<Record<string, number>>,
+  ) => readonly { readonly name: string; readonly length: number }[];
+  /** The tables the family builds the member with (nonzero GF(2^8) elements). */
+  readonly initial: (
+    params: Readonly<Record<string, number>>,
+  ) => Readonly<Record<string, readonly number[]>>;
+  /**
+   * The largest total degree of a generator entry as a polynomial in the coefficients (1 when
+   * every entry is a sum of coefficients): bounds the error of the structural test.
+   */
+  readonly degree: number;
+  /** Builds the member with these tables (nonzero elements of the field) in GF(2^field). */
+  readonly build: (
+    params: Readonly<Record<string, number>>,
+    tables: Readonly<Record<string, readonly number[]>>,
+    field: 8 | 16,
+    name: string,
+  ) => CodingModule;
+  /**
+   * The text of a module file `<name>.ts` that builds the same member (importing only the SDK,
+   * `cdfs/coding`); `comment` is a line or more of text for its header.
+   */
+  readonly source: (
+    params: Readonly<Record<string, number>>,
+    tables: Readonly<Record<string, readonly number[]>>,
+    field: 8 | 16,
+    name: string,
+    comment: string,
+  ) => string;
 }
 
 /**

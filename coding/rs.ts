@@ -20,6 +20,12 @@
  * `rs:k=6,m=3`), or a module file per code, e.g. `coding/rs_6_3.ts` containing
  * `export const codingModule = rsModule(6, 3);` (its name defaults to `rs_6_3`).
  *
+ * Interoperable with ISA-L: the blocks of `rs:k=K,m=M` are what ISA-L's `ec_encode_data` makes
+ * with `gf_gen_cauchy1_matrix(a, K+M, K)` (coded block j < K is part j, coded block K + p is its
+ * parity p), so either side decodes the other's blocks (tests/coding/rs_isal_interop_test.ts runs
+ * both directions against Debian's ISA-L). The plain `rs` module is `rs:k=11,m=5` under its own
+ * name: the same programs, the same bytes.
+ *
  * @module
  */
 

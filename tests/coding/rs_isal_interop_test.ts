@@ -87,7 +87,7 @@ function assertSameBlocks(actual: Uint8Array[], expected: Uint8Array[], what: st
   });
 }
 
-/** k surviving blocks that include every parity: the parity and the last k - m data blocks. */
+/** k surviving blocks with every parity (listed first): the data blocks outside from..from+m-1. */
 function survivorsWithParity(k: number, m: number, from: number): number[] {
   const data = Array.from({ length: k }, (_, j) => j).filter((j) => j < from || j >= from + m);
   return [...Array.from({ length: Math.min(m, k) }, (_, p) => k + p), ...data].slice(0, k);

@@ -126,15 +126,19 @@ export function autoRepairSettings(args: ParsedArgs): AutoRepairSettings {
 
 /**
  * A log sink that also wakes the repair loop when the namenode marks a datanode dead or a
- * report says blocks are missing.
+ * report says blocks are missing, and makes the repairs waiting out a backoff due again when a
+ * datanode registers or comes back (a repair that found too few live datanodes waits for one).
  *
  * @example
  * ```ts
  * import { wakingSink } from "./namenode_repair.ts";
  * let woken = 0;
- * const sink = wakingSink(() => {}, () => ({ wake: () => woken++ }));
+ * let retried = 0;
+ * const loop = { wake: () => woken++, retryWaiting: () => retried++ };
+ * const sink = wakingSink(() => {}, () => loop);
  * sink({ time: "", namenode: "nn", event: "datanode-dead" });
- * console.log(woken); // 1
+ * sink({ time: "", namenode: "nn", event: "datanode-registered" });
+ * console.log(woken, retried); // 1 1
  * ```
  *
  * @param sink Where records go.
@@ -143,10 +147,13 @@ export function autoRepairSettings(args: ParsedArgs): AutoRepairSettings {
  */
 export function wakingSink(
   sink: NameNodeLogSink,
-  loop: () => { wake(): void } | null,
+  loop: () => { wake(): void; retryWaiting(): void } | null,
 ): NameNodeLogSink {
   return (record) => {
     sink(record);
+    if (record.event === "datanode-registered" || record.event === "datanode-alive-again") {
+      loop()?.retryWaiting();
+    }
     if (record.event === "datanode-dead" || record.event === "blocks-missing") loop()?.wake();
   };
 }

@@ -164,11 +164,19 @@ Deno.test("auto repair: a failed repair waits for its backoff, then is tried aga
   assert.equal(entry!.attempts, 1);
   assert.equal(entry!.retryAt, new Date(clock.now() + 5_000).toISOString());
 
-  // Not due yet: the round does not try it (no hot loop), even with the module back.
-  broken = false;
+  // Not due yet: the round does not try it (no hot loop).
   assert.deepEqual(await loop.runOnce(), { repaired: [], failed: [], removed: 0 });
   assert.equal(records.filter((r) => r.event === "repair-started").length, 1);
-  clock.advance(5_000);
+  // A datanode joins: the waiting repair is due at once (the clock stood still); it fails
+  // again and backs off further (its failures are kept).
+  loop.retryWaiting();
+  assert.deepEqual((await loop.runOnce()).failed, ["a"]);
+  assert.equal(records.filter((r) => r.event === "repair-failed").at(-1)!.retryInMs, 10_000);
+  // Not due yet again, even with the module back.
+  broken = false;
+  assert.deepEqual(await loop.runOnce(), { repaired: [], failed: [], removed: 0 });
+  assert.equal(records.filter((r) => r.event === "repair-started").length, 2);
+  clock.advance(10_000);
   assert.deepEqual((await loop.runOnce()).repaired, ["a"]);
   assert.equal(records.filter((r) => r.event === "repair-queued").length, 1);
   const file = await files.client.getFile("a");

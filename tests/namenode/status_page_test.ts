@@ -155,7 +155,8 @@ Deno.test({
       const shot = Deno.env.get("CDFS_STATUS_SCREENSHOT");
       if (shot !== undefined) await page.screenshot({ path: shot, fullPage: true });
 
-      // A fourth datanode: the repair (retried after its backoff) rebuilds the lost copies on
+      // A fourth datanode: its registration makes the waiting repairs due at once (not after a
+      // backoff grown while no datanode could take the copies); they rebuild the lost copies on
       // it, and the page shows every file healthy, with no command typed.
       nodes.push(
         await DataNodeProcess.start({ args: ["--id", "dn3", "--namenode", address] }),

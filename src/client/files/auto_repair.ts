@@ -168,6 +168,19 @@ export class AutoRepair implements RepairQueueSource {
   }
 
   /**
+   * A datanode joined or came back: every repair waiting out its backoff is due again (one
+   * that found too few live datanodes to place a block waits for exactly this), and a round
+   * starts as soon as it can. The failure counts stay, so a repair that fails again backs off
+   * further.
+   */
+  retryWaiting(): void {
+    for (const entry of this.#queue.values()) {
+      if (entry.state === "waiting") entry.retryAt = null;
+    }
+    this.wake();
+  }
+
+  /**
    * Stops the loop: no repair starts after this; waits for the one under way.
    *
    * @returns When the loop is over.

@@ -61,7 +61,11 @@ export const LAYERS: readonly Layer[] = [
   { rank: 13, paths: ["src/emulation"], note: "emulated networks" },
   { rank: 14, paths: ["src/cluster"], note: "local clusters" },
   { rank: 15, paths: ["bench/common"], note: "what the benchmark drivers share" },
-  { rank: 16, paths: ["bench/namenode", "bench/rapidraid"], note: "drivers shipped in the binary" },
+  {
+    rank: 16,
+    paths: ["bench/namenode", "bench/rapidraid", "bench/repair"],
+    note: "drivers shipped in the binary",
+  },
   { rank: 17, paths: ["src/cli"], note: "the commands" },
   {
     rank: 18,

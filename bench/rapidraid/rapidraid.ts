@@ -22,7 +22,6 @@
 import { join } from "node:path";
 import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import type { DataNodeClientOptions } from "../../src/client/node_connection.ts";
-import { manifestBlockId } from "../../src/client/objects/manifest.ts";
 import {
   type EncodeMode,
   encodeObject,
@@ -32,13 +31,18 @@ import { putParts } from "../../src/client/objects/put_parts.ts";
 import { moduleNodeCount } from "../../src/client/objects/target.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
-import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import { CdfsError, isCdfsError } from "../../src/core/errors.ts";
 import { randomHex } from "../../src/core/random.ts";
 import { formatCount } from "../../src/format/count.ts";
 import type { RunTimes } from "../../src/protocol/responses.ts";
 import type { EncodeShape } from "../common/ideal.ts";
 import { busyFraction, readCpuTicks } from "../common/machine.ts";
+import {
+  deleteCoded,
+  deleteObject,
+  flushDirtyPages,
+  writeRandomFile,
+} from "../common/bench_objects.ts";
 
 /**
  * The name of a scheme the bench compares.
@@ -501,78 +505,6 @@ async function collectNodeTimes(
     const settled = times.every((t) => t.startedAt === undefined || t.endedAt !== undefined);
     if (settled || performance.now() > deadline) return times;
     await new Promise((resolve) => setTimeout(resolve, TIMES_POLL_MS));
-  }
-}
-
-/** Deletes an object's coded blocks (absent ones are fine). */
-async function deleteCoded(
-  module: CodingModule,
-  nodes: readonly string[],
-  objectId: string,
-  client: DataNodeClientOptions | undefined,
-): Promise<void> {
-  await deleteBlocks(
-    module.coded.map((c) => ({ block: expandBlockName(c.block, objectId), node: c.node })),
-    nodes,
-    client,
-    true,
-  );
-}
-
-/** Deletes everything of an object, best effort: parts, manifests and coded blocks. */
-async function deleteObject(
-  module: CodingModule,
-  nodes: readonly string[],
-  objectId: string,
-  client: DataNodeClientOptions | undefined,
-): Promise<void> {
-  const blocks = [
-    ...module.coded.map((c) => ({ block: expandBlockName(c.block, objectId), node: c.node })),
-    ...module.parts.flatMap((p) =>
-      p.nodes.map((node) => ({ block: expandBlockName(p.block, objectId), node }))
-    ),
-    ...nodes.map((_, node) => ({ block: manifestBlockId(objectId), node })),
-  ];
-  await deleteBlocks(blocks, nodes, client, false).catch(() => {});
-}
-
-async function deleteBlocks(
-  blocks: readonly { block: string; node: number }[],
-  nodes: readonly string[],
-  client: DataNodeClientOptions | undefined,
-  strict: boolean,
-): Promise<void> {
-  const results = await Promise.allSettled(blocks.map(async ({ block, node }) => {
-    using connection = await DataNodeClient.connect(nodes[node]!, client);
-    await connection.delete(block);
-  }));
-  if (!strict) return;
-  const failed = results.find((r) =>
-    r.status === "rejected" && !isCdfsError(r.reason, "NOT_FOUND")
-  ) as PromiseRejectedResult | undefined;
-  if (failed !== undefined) throw failed.reason;
-}
-
-/** Flushes dirty pages so that no write-back of earlier work lands in the next encode. */
-async function flushDirtyPages(): Promise<void> {
-  try {
-    await new Deno.Command("sync", { stdout: "null", stderr: "null" }).output();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-/** A file of `size` bytes: one random MiB, repeated (no layer of cdfs compresses data). */
-async function writeRandomFile(path: string, size: number): Promise<void> {
-  const pattern = new Uint8Array(Math.min(size, 1 << 20));
-  // getRandomValues fills at most 64 KiB per call.
-  for (let at = 0; at < pattern.length; at += 65536) {
-    crypto.getRandomValues(pattern.subarray(at, at + 65536));
-  }
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  for (let at = 0; at < size;) {
-    const from = at % pattern.length;
-    at += await file.write(pattern.subarray(from, Math.min(pattern.length, from + size - at)));
   }
 }
 

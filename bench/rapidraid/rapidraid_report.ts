@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { NodeLink } from "../../src/emulation/link_spec.ts";
-import { formatCount, pluralNoun } from "../../src/format/count.ts";
+import { formatCount } from "../../src/format/count.ts";
+import { type BenchSetting, describeSetting } from "../common/cluster_session.ts";
 import {
   type EncodeTimeBar,
   encodeTimeChart,
@@ -24,24 +24,6 @@ import {
   SCHEMES,
 } from "./rapidraid.ts";
 import { closestToMedian, type Spread, spreadOf } from "../common/stats.ts";
-
-/**
- * A network setting the encodes were measured in.
- *
- * @example
- * ```ts
- * import type { BenchSetting } from "./rapidraid_report.ts";
- * const setting: BenchSetting = { label: "loopback", kind: "loopback" };
- * ```
- */
-export interface BenchSetting {
-  /** Its name in tables and charts. */
-  readonly label: string;
-  /** Loopback nodes started by the bench, an emulated network it started, or a given cluster. */
-  readonly kind: "loopback" | "netns" | "cluster";
-  /** Every node's link, when known (for the link-limited ideals). */
-  readonly links?: readonly NodeLink[];
-}
 
 /**
  * One setting and what was measured in it.
@@ -232,7 +214,7 @@ export function formatResultsMarkdown(results: RapidraidBenchResults): string {
   const first = results.settings[0]?.measurement;
   const partBytes = first?.partBytes ?? Math.ceil(o.objectBytes / 11);
   const settings = results.settings.map(({ setting }) =>
-    `- ${setting.label}: ${describe(setting)}`
+    `- ${setting.label}: ${describeSetting(setting)}`
   );
   return [
     "# cdfs bench rapidraid",
@@ -257,30 +239,6 @@ export function formatResultsMarkdown(results: RapidraidBenchResults): string {
     "CPU busy: the whole machine's, all cores, median (max) over the runs.",
     "",
   ].join("\n");
-}
-
-function describe(setting: BenchSetting): string {
-  const where = {
-    loopback: "16 DataNodes on 127.0.0.1, no link emulation (the CPUs are the limit)",
-    netns: "16 DataNodes in network namespaces behind emulated links",
-    cluster: "a given cluster",
-  }[setting.kind];
-  if (setting.links === undefined) return where;
-  const kinds = new Map<string, number[]>();
-  setting.links.forEach((l, i) => {
-    const rate = l.link.rateBitsPerSecond === undefined
-      ? "unshaped"
-      : `${l.link.rateBitsPerSecond / 1e6} Mbit/s`;
-    const text = `${rate}, ${l.link.delayMs} ms` +
-      (l.link.jitterMs > 0 ? ` ± ${l.link.jitterMs} ms` : "");
-    kinds.set(text, [...(kinds.get(text) ?? []), i]);
-  });
-  const links = [...kinds].map(([text, nodes]) =>
-    kinds.size === 1
-      ? `every node ${text}`
-      : `${pluralNoun(nodes.length, "node")} ${nodes.join(", ")}: ${text}`
-  );
-  return `${where}; ${links.join("; ")}`;
 }
 
 /**

@@ -1,70 +1,26 @@
 /**
- * The whole `cdfs bench rapidraid` session: for every network setting, a cluster to measure on,
- * the measurement ({@linkcode measureOnCluster}), and the cluster gone again, whatever happens.
- *
- * - Loopback: 16 DataNodes started from this process ({@linkcode LocalCluster}), measured from
- *   this process, stopped in a `finally`.
- * - Emulated network: the nodes live in network namespaces that only the cluster's hub
- *   namespace reaches, so the measuring client must run there. This process starts the
- *   cluster as a child (`cdfs cluster up --netns ... --detach --json`), runs the measurement as
- *   a second child inside the hub (`ip netns exec HUB cdfs bench rapidraid --cluster FILE
- *   --json-to FILE`), reads the JSON that child wrote, and always takes the cluster down
- *   (`cdfs cluster down`, which also removes the namespaces and relays). An abort (Ctrl-C)
- *   ends the children it started, by pid, before the cluster goes down.
- * - A given cluster (`--cluster FILE`): measured from this process, or, when its nodes are in
- *   an emulated network and this process is not in its hub, from a child in the hub.
+ * The whole `cdfs bench rapidraid` session: for every network setting, a cluster to measure on
+ * (`measureOnSetting` of bench/common/cluster_session.ts: loopback, an emulated network whose
+ * measuring child runs `cdfs bench rapidraid --cluster FILE --json-to FILE` in the hub, or a
+ * given cluster), the measurement ({@linkcode measureOnCluster}), and the results summarized.
  *
  * @module
  */
-import { join } from "node:path";
-import { type ClusterFile, clusterNodeAddresses } from "../../src/cluster/cluster_file.ts";
+import { clusterNodeAddresses } from "../../src/cluster/cluster_file.ts";
 import { readClusterFile } from "../../src/cluster/cluster_file_io.ts";
-import type { NodeLink } from "../../src/emulation/link_spec.ts";
-import { LocalCluster } from "../../src/cluster/local.ts";
-import { runInNamespace } from "../../src/emulation/netns_tools.ts";
 import type { NodeLauncher } from "../../src/cluster/node_process.ts";
-import { CdfsError, ERROR_CODES, type ErrorCode } from "../../src/core/errors.ts";
+import {
+  type BenchSetting,
+  measureOnSetting,
+  type SettingPlan,
+} from "../common/cluster_session.ts";
 import { machine } from "../common/machine.ts";
 import { type ClusterMeasurement, type MeasureChoices, measureOnCluster } from "./rapidraid.ts";
 import {
-  type BenchSetting,
   type RapidraidBenchResults,
   type SettingResult,
   summarizeSettings,
 } from "./rapidraid_report.ts";
-
-/**
- * How many nodes every scheme of the bench uses (RapidRAID and RS(16,11)).
- */
-export const BENCH_NODES = 16;
-
-/**
- * Where to measure, and how to get a cluster there.
- *
- * @example
- * ```ts
- * import type { SettingPlan } from "./rapidraid_session.ts";
- * const plan: SettingPlan = { kind: "loopback", label: "loopback" };
- * ```
- */
-export type SettingPlan =
-  | { readonly kind: "loopback"; readonly label: string }
-  | {
-    readonly kind: "netns";
-    readonly label: string;
-    /** Every node's link (for the ideals). */
-    readonly links: readonly NodeLink[];
-    /** The `cluster up` options that make this network (`--netns --rate ...`). */
-    readonly clusterUpArgs: readonly string[];
-  }
-  | {
-    readonly kind: "cluster";
-    readonly label: string;
-    /** The cluster file. */
-    readonly path: string;
-    /** Every node's link, when the user described them. */
-    readonly links?: readonly NodeLink[];
-  };
 
 /**
  * Options of {@linkcode runRapidraidBench}.
@@ -155,107 +111,25 @@ export async function runRapidraidBench(
   }
 }
 
-async function measureSetting(
+function measureSetting(
   plan: SettingPlan,
   index: number,
   options: RapidraidBenchOptions & { tempDir: string },
 ): Promise<ClusterMeasurement> {
-  const say = options.onProgress ?? (() => {});
-  const measure = (nodes: readonly string[]) =>
-    untilAborted(
+  return measureOnSetting(
+    plan,
+    index,
+    options,
+    (nodes, signal) =>
       measureOnCluster({
         ...options.measure,
         nodes,
         tempDir: options.tempDir,
-        onProgress: (line) => say(`  ${line}`),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onProgress: (line) => (options.onProgress ?? (() => {}))(`  ${line}`),
+        ...(signal === undefined ? {} : { signal }),
       }),
-      options.signal,
-    );
-  const name = `bench-${Deno.pid}-${index}`;
-  if (plan.kind === "loopback") {
-    say(`  starting ${BENCH_NODES} datanodes on 127.0.0.1`);
-    const cluster = await LocalCluster.start({
-      nodes: BENCH_NODES,
-      name,
-      stateRoot: options.stateRoot,
-      launcher: options.launcher,
-      tempDir: options.tempDir,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
-    try {
-      return await measure(clusterNodeAddresses(cluster.file));
-    } finally {
-      say("  stopping the datanodes");
-      await cluster.stop();
-    }
-  }
-  if (plan.kind === "cluster") {
-    const file = await readClusterFile(plan.path);
-    const hub = file.network?.hub;
-    if (hub === undefined || await currentNamespace() === hub) {
-      return await measure(clusterNodeAddresses(file));
-    }
-    return await measureInHub(file, plan.path, hub, join(options.tempDir, `${name}.json`), options);
-  }
-  say(`  starting ${BENCH_NODES} datanodes in an emulated network (cluster '${name}')`);
-  const up = await runCdfs(options, [
-    "cluster",
-    "up",
-    "--nodes",
-    String(BENCH_NODES),
-    "--name",
-    name,
-    "--state-dir",
-    options.stateRoot,
-    "--detach",
-    "--json",
-    ...plan.clusterUpArgs,
-  ], "cluster up");
-  const { clusterFile } = JSON.parse(up.split("\n", 1)[0]!) as { clusterFile: string };
-  try {
-    const file = await readClusterFile(clusterFile);
-    if (file.network === undefined) {
-      throw new CdfsError("INTERNAL", `cluster up --netns wrote a cluster without a network`);
-    }
-    return await measureInHub(
-      file,
-      clusterFile,
-      file.network.hub,
-      join(options.tempDir, `${name}.json`),
-      options,
-    );
-  } finally {
-    say(`  taking cluster '${name}' down`);
-    // Not abortable: whatever happened, the cluster goes.
-    const { signal: _, ...unabortable } = options;
-    await runCdfs(unabortable, [
-      "cluster",
-      "down",
-      "--cluster",
-      clusterFile,
-      "--state-dir",
-      options.stateRoot,
-    ], "cluster down");
-  }
-}
-
-/** Runs the measurement in a child inside the cluster's hub namespace and reads its JSON. */
-async function measureInHub(
-  file: ClusterFile,
-  path: string,
-  hub: string,
-  jsonTo: string,
-  options: RapidraidBenchOptions,
-): Promise<ClusterMeasurement> {
-  (options.onProgress ?? (() => {}))(`  measuring from the hub namespace ${hub}`);
-  const args = [...options.launcher.args, ...measureArguments(path, jsonTo, options.measure)];
-  await waitForChild(
-    runInNamespace(hub, options.launcher.command, args, childStreams()),
-    `the measurement in ${hub} (cluster '${file.name}')`,
-    options,
+    (clusterFile, jsonTo) => measureArguments(clusterFile, jsonTo, options.measure),
   );
-  return JSON.parse(await Deno.readTextFile(jsonTo)) as ClusterMeasurement;
 }
 
 /**
@@ -301,123 +175,6 @@ export function measureArguments(
     "--warm-ups",
     String(measure.warmUps),
   ];
-}
-
-/** Runs `cdfs ARGS` to its end and returns its standard output. */
-async function runCdfs(
-  options: Omit<RapidraidBenchOptions, "signal"> & { signal?: AbortSignal },
-  args: readonly string[],
-  what: string,
-): Promise<string> {
-  const child = new Deno.Command(options.launcher.command, {
-    args: [...options.launcher.args, ...args],
-    ...childStreams(),
-  }).spawn();
-  return await waitForChild(child, what, options);
-}
-
-function childStreams(): Pick<Deno.CommandOptions, "stdin" | "stdout" | "stderr"> {
-  return { stdin: "null", stdout: "piped", stderr: "piped" };
-}
-
-/**
- * Waits for a child, forwarding its standard error as progress lines and ending it (SIGTERM)
- * on abort; a failure is re-thrown with the child's own error line.
- */
-async function waitForChild(
-  child: Deno.ChildProcess,
-  what: string,
-  options: { onProgress?: (line: string) => void; signal?: AbortSignal },
-): Promise<string> {
-  const say = options.onProgress ?? (() => {});
-  const stop = () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // It has exited already.
-    }
-  };
-  options.signal?.addEventListener("abort", stop);
-  const lastError: string[] = [];
-  try {
-    const [stdout] = await Promise.all([
-      new Response(child.stdout).text(),
-      (async () => {
-        let rest = "";
-        for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
-          const lines = (rest + text).split("\n");
-          rest = lines.pop()!;
-          for (const line of lines) {
-            if (line.startsWith("cdfs: error: ")) lastError.push(line);
-            else if (line.trim() !== "") say(`  ${line}`);
-          }
-        }
-        if (rest.startsWith("cdfs: error: ")) lastError.push(rest);
-      })(),
-    ]);
-    const status = await child.status;
-    if (!status.success) {
-      // Ended by the abort: that, not the child's exit, is the error.
-      options.signal?.throwIfAborted();
-      throw childError(what, lastError.at(-1), status);
-    }
-    // A child that succeeded counts even after an abort: a cluster it started must be taken
-    // down by the caller.
-    return stdout;
-  } finally {
-    options.signal?.removeEventListener("abort", stop);
-  }
-}
-
-/** A child's `cdfs: error: MESSAGE (CODE)` line as an error of that code. */
-function childError(what: string, line: string | undefined, status: Deno.CommandStatus): CdfsError {
-  if (line === undefined) {
-    return new CdfsError(
-      "UNAVAILABLE",
-      `${what} failed (${status.signal === null ? `exit ${status.code}` : status.signal})`,
-    );
-  }
-  const text = line.slice("cdfs: error: ".length);
-  const match = /^(.*) \(([A-Z_]+)\)$/.exec(text);
-  const code = match !== null && (ERROR_CODES as readonly string[]).includes(match[2]!)
-    ? match[2] as ErrorCode
-    : status.code === 2
-    ? "USAGE"
-    : "UNAVAILABLE";
-  return new CdfsError(code, match?.[1] ?? text);
-}
-
-/** This process's network namespace by name (`ip netns identify`), if it has one. */
-async function currentNamespace(): Promise<string | undefined> {
-  for (const ip of ["ip", "/usr/sbin/ip", "/sbin/ip"]) {
-    try {
-      const result = await new Deno.Command(ip, {
-        args: ["netns", "identify", String(Deno.pid)],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      const name = new TextDecoder().decode(result.stdout).trim();
-      return result.success && name !== "" ? name : undefined;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-  return undefined;
-}
-
-/**
- * A promise that rejects as soon as the signal fires (the work may go on until what it runs on
- * is stopped; its own failure is then ignored).
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  work.catch(() => {});
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**

@@ -9,7 +9,7 @@
 import { readClusterFile } from "../../src/cluster/cluster_file_io.ts";
 import { CdfsError } from "../../src/core/errors.ts";
 import type { NodeLink } from "../../src/emulation/link_spec.ts";
-import type { SettingPlan } from "./rapidraid_session.ts";
+import type { SettingPlan } from "../common/cluster_session.ts";
 
 /**
  * The share of the nodes `--congest RATE:DELAY[:JITTER]` congests when it names none.

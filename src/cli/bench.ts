@@ -14,7 +14,6 @@
  *
  * @module
  */
-import type { NodeLink } from "../emulation/link_spec.ts";
 import { selfLauncher } from "../cluster/node_process.ts";
 import { defaultOutDir, shortPath } from "../../bench/common/out_dir.ts";
 import {
@@ -23,11 +22,7 @@ import {
   parseSchemes,
 } from "../../bench/rapidraid/rapidraid.ts";
 import { formatSummaryTable, writeResults } from "../../bench/rapidraid/rapidraid_report.ts";
-import {
-  BENCH_NODES,
-  measureToJsonFile,
-  runRapidraidBench,
-} from "../../bench/rapidraid/rapidraid_session.ts";
+import { measureToJsonFile, runRapidraidBench } from "../../bench/rapidraid/rapidraid_session.ts";
 import { DEFAULT_CONGEST_SHARE, planSettings } from "../../bench/rapidraid/rapidraid_settings.ts";
 import {
   formatNamenodeTables,
@@ -45,7 +40,9 @@ import {
   parseSize,
   stringOption,
 } from "./command.ts";
-import { NETNS_OPTIONS, netnsLinks } from "./netns_options.ts";
+import { NETNS_OPTIONS } from "./netns_options.ts";
+import { describedLinks, linkChoices, untilInterrupted } from "./bench_options.ts";
+import { benchRepairCommand } from "./bench_repair.ts";
 import { chunkSizeOptionDef, clusterOption, STATE_DIR_OPTION } from "./options.ts";
 
 /** The step size by default: small enough that the 16-hop pipeline fill stays a small part of
@@ -230,10 +227,14 @@ export const benchNamenodeCommand: Command = {
  * @example
  * ```ts
  * import { BENCH_COMMANDS } from "./bench.ts";
- * console.log(BENCH_COMMANDS.map((c) => c.name)); // [ "bench rapidraid", "bench namenode" ]
+ * console.log(BENCH_COMMANDS.map((c) => c.name)); // [ "bench rapidraid", "bench namenode", "bench repair" ]
  * ```
  */
-export const BENCH_COMMANDS: readonly Command[] = [benchRapidraidCommand, benchNamenodeCommand];
+export const BENCH_COMMANDS: readonly Command[] = [
+  benchRapidraidCommand,
+  benchNamenodeCommand,
+  benchRepairCommand,
+];
 
 async function runBenchNamenode(ctx: CliContext, args: ParsedArgs): Promise<number> {
   if (args.positionals.length > 0) {
@@ -255,33 +256,6 @@ async function runBenchNamenode(ctx: CliContext, args: ParsedArgs): Promise<numb
     ctx.out(formatNamenodeTables(results));
     say(`wrote ${files.map((f) => shortPath(f, Deno.cwd())).join(", ")}`);
   });
-}
-
-/**
- * Runs a bench until it ends (exit 0) or SIGINT or SIGTERM aborts `signal` (exit 130, after
- * `interrupted: <stopped>`); any other error is thrown.
- */
-async function untilInterrupted(
-  say: (line: string) => void,
-  stopped: string,
-  run: (signal: AbortSignal) => Promise<void>,
-): Promise<number> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new CdfsError("UNAVAILABLE", "interrupted"));
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  try {
-    await run(abort.signal);
-    return 0;
-  } catch (error) {
-    if (abort.signal.aborted) {
-      say(`interrupted: ${stopped}`);
-      return 130;
-    }
-    throw error;
-  } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-  }
 }
 
 /**
@@ -413,42 +387,4 @@ export function parseMeasureChoices(args: ParsedArgs): MeasureChoices {
   };
   checkMeasureCounts(choices);
   return choices;
-}
-
-/** The link options as given (`--rate`, `--delay`, `--jitter`, `--congest`, `--seed`). */
-function linkChoices(
-  args: ParsedArgs,
-): { rate?: string; delay?: string; jitter?: string; congest?: string; seed?: string } {
-  const choices: {
-    rate?: string;
-    delay?: string;
-    jitter?: string;
-    congest?: string;
-    seed?: string;
-  } = {};
-  for (const name of ["rate", "delay", "jitter", "congest", "seed"] as const) {
-    const value = stringOption(args, name);
-    if (value !== undefined) choices[name] = value;
-  }
-  return choices;
-}
-
-/**
- * `cluster up --netns`'s links for these options (and its check that this machine can emulate
- * them, unless `support` says otherwise).
- */
-async function describedLinks(
-  args: ParsedArgs,
-  congest: string | undefined,
-  support?: Parameters<typeof netnsLinks>[2],
-): Promise<NodeLink[] | undefined> {
-  const { congest: _, ...values } = args.values;
-  return await netnsLinks(
-    {
-      values: { ...values, netns: true, ...(congest === undefined ? {} : { congest }) },
-      positionals: [],
-    },
-    BENCH_NODES,
-    support,
-  );
 }

@@ -64,10 +64,10 @@ export async function createFile(
   const adding = new Set(request.layout.roles.map((r) => roleKey(r.role)));
   const needs = layoutNeeds(request.layout, adding, blockLength);
   for (let attempt = 1;; attempt++) {
-    const dir = await state.directory();
-    const chosen = placed(
+    const { dir, chosen } = await placeFromDirectory(
+      state,
       what,
-      () => placeNodes({ needs, nodes: state.space(dir.nodes), random: state.random }),
+      (dir) => placeNodes({ needs, nodes: state.space(dir.nodes), random: state.random }),
     );
     let file: FileRecord;
     try {
@@ -306,15 +306,18 @@ export async function addBlocks(
   for (let attempt = 1;; attempt++) {
     const before = await state.store.getFileById(request.fileId);
     const plan = planAdd(before, request.layout, request.blockLength);
-    const dir = await state.directory();
-    const chosen = placed(`file ${quoteForMessage(before.name)}`, () =>
-      placeNodes({
-        needs: plan.needs,
-        nodes: state.space(dir.nodes),
-        assigned: plan.assigned,
-        exclude: before.blocks.map((b) => b.node),
-        random: state.random,
-      }));
+    const { dir, chosen } = await placeFromDirectory(
+      state,
+      `file ${quoteForMessage(before.name)}`,
+      (dir) =>
+        placeNodes({
+          needs: plan.needs,
+          nodes: state.space(dir.nodes),
+          assigned: plan.assigned,
+          exclude: before.blocks.map((b) => b.node),
+          random: state.random,
+        }),
+    );
     let file: FileRecord;
     try {
       file = await state.store.addBlocks(
@@ -441,6 +444,28 @@ function logAdded(state: NameNodeState, file: FileRecord, count: number): void {
 }
 
 /** Runs a placement, naming the file in its error. */
+/**
+ * The datanode directory and a placement made from it. Too few live datanodes in a cached
+ * directory may only mean that it does not know yet of a datanode that registered or came back
+ * through another namenode on the same store (its TTL): the store's records are read once more
+ * before the placement is refused.
+ */
+async function placeFromDirectory<T>(
+  state: NameNodeState,
+  what: string,
+  place: (dir: Awaited<ReturnType<NameNodeState["directory"]>>) => T,
+): Promise<{ dir: Awaited<ReturnType<NameNodeState["directory"]>>; chosen: T }> {
+  const dir = await state.directory();
+  try {
+    return { dir, chosen: placed(what, () => place(dir)) };
+  } catch (error) {
+    if (!isCdfsError(error, "UNAVAILABLE")) throw error;
+    state.forgetDirectory();
+    const fresh = await state.directory();
+    return { dir: fresh, chosen: placed(what, () => place(fresh)) };
+  }
+}
+
 function placed<T>(what: string, place: () => T): T {
   try {
     return place();

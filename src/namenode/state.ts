@@ -21,7 +21,10 @@
  * the cache is older than its TTL (default 1 s, at most a quarter of `deadAfterMs`). A stale
  * entry can only make placement choose a node that just died: the store's own check (on etcd
  * the transaction's condition on the node's liveness key; on SQLite the node's record, read in
- * the transaction) refuses it with `CONFLICT`, and the op drops the cache and places again.
+ * the transaction) refuses it with `CONFLICT`, and the op drops the cache and places again. A
+ * datanode that registered (or came back) through another namenode is missing from the cache
+ * until its TTL: a placement that finds too few live datanodes reads the records once more
+ * before it refuses (`file_ops.ts`).
  *
  * @module
  */

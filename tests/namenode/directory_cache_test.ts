@@ -147,6 +147,22 @@ async function twoNamenodes(meta: string, ttlMs: number): Promise<void> {
       layout: FOUR,
     });
     assert.equal(again.file.blocks.length, 4);
+    // A datanode registered through B a moment ago is not in A's cache yet; a placement that
+    // needs it reads the store's records once more instead of refusing.
+    await viaB.register(node(4));
+    const five = await viaA.createFile({
+      name: "five",
+      code: "replication",
+      length: 1,
+      layout: { n: 5, roles: [{ role: { kind: "part", index: 0 }, nodes: [0, 1, 2, 3, 4] }] },
+    });
+    assert.deepEqual(five.file.blocks.map((b) => b.node).sort(), [
+      "dn0",
+      "dn1",
+      "dn2",
+      "dn3",
+      "dn4",
+    ]);
   } finally {
     viaA.close();
     viaB.close();

@@ -10,7 +10,6 @@ import { isCdfsError } from "../../src/core/errors.ts";
 import type { CodingRequest } from "../../src/protocol/requests.ts";
 import { replicationModule } from "../../coding/replication.ts";
 import { randomBytes } from "../helpers/bytes.ts";
-import { ReplyDropper } from "../helpers/reply_dropper.ts";
 import { retrieveBlock, startCluster, statBlock } from "../helpers/in_process_cluster.ts";
 
 const CHUNK = 4096;
@@ -63,23 +62,4 @@ Deno.test("the same CODING run id twice: the first outcome, no second output", a
     copyRequest(cluster.nodes, { run: "ffeeddccbbaa99887766554433221100" }),
   );
   assert.notEqual(fresh.committed[0]!.digest, result.committed[0]!.digest);
-});
-
-Deno.test("runCoding whose committed reply was lost asks again and reports the first commit", async () => {
-  await using cluster = await startCluster(2, { modules: [module] });
-  const [node0, node1] = cluster.nodes as [string, string];
-  const data = randomBytes(3 * CHUNK);
-  await storePart(node0, data);
-  await using relay = ReplyDropper.start(node1);
-  // The node commits; its committed reply never reaches the client.
-  relay.drop(1, undefined, (payload) => payload.includes('"committed"'));
-  using client = await DataNodeClient.connect(relay.address);
-  const result = await runCoding(client, copyRequest(cluster.nodes));
-  assert.equal(relay.dropped, 1);
-  assert.equal(relay.accepted, 2, "one connection for the run, one to ask again");
-  const stat = (await statBlock(node1, "obj.coded1"))!;
-  assert.deepEqual(result.committed.map((b) => [b.block, b.length, b.digest]), [
-    ["obj.coded1", data.length, stat.digest],
-  ]);
-  assert.deepEqual(await retrieveBlock(node1, "obj.coded1"), data);
 });

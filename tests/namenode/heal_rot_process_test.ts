@@ -48,13 +48,9 @@ async function scrubState(address: string): Promise<{ pass: number; running: boo
   return { pass: scrub.pass, running: scrub.running };
 }
 
-// Ignored until its open failure is understood (issue 14): a fresh-clone run saw its reader stop
-// before the heal ended ("timed out waiting for a round of reads begun after the flip"), i.e. a
-// read during the heal probably failed; it passed in the runs before. Not loosened: to be fixed.
 Deno.test({
   name:
     "heal, processes: 5 blocks rotten on disk are found by the scrub, quarantined, and rebuilt by the namenode with no command; every read byte-identical throughout",
-  ignore: true,
 }, async () => {
   const started = Date.now();
   const work = await Deno.makeTempDir({ prefix: "cdfs-heal-rot-" });
@@ -132,8 +128,14 @@ Deno.test({
       }
       return rounds;
     };
+    // A failed read ends the reader: every wait below fails with that read's error at once.
+    let readFailure: unknown = undefined;
+    const readerFailed = () => {
+      if (readFailure !== undefined) throw readFailure;
+      return false;
+    };
     reader = readAll();
-    reader.catch(() => {}); // awaited below; a failed read fails the test there
+    reader.catch((error) => readFailure = error ?? new Error("a read failed"));
 
     // The flip: one byte each, the scrub's pass number noted after it.
     const roundsAtFlip = rounds;
@@ -152,6 +154,7 @@ Deno.test({
     await waitFor(
       "one scrub pass begun after the flip finished on each flipped datanode",
       async () => {
+        readerFailed();
         const now = await Promise.all(victims.map((v) => scrubState(datanodes[v.node]!.address)));
         return now.every((s, i) =>
           s.pass >= passes[i]!.pass + 2 || (s.pass === passes[i]!.pass + 1 && !s.running)
@@ -171,13 +174,13 @@ Deno.test({
     // Repaired with no command: every file healthy, every block on a live datanode.
     await waitFor(
       "every file healthy again",
-      async () => (await fsckStatuses(address)).every((s) => s === "healthy"),
+      async () => readerFailed() || (await fsckStatuses(address)).every((s) => s === "healthy"),
       60_000,
     );
     // At least one whole round of reads begun after the flip (reads ran all along the heal).
     await waitFor(
       "a round of reads begun after the flip",
-      () => rounds >= roundsAtFlip + 2,
+      () => readerFailed() || rounds >= roundsAtFlip + 2,
       60_000,
     );
     reading = false;

@@ -26,11 +26,10 @@ import {
 } from "./state.ts";
 import {
   corruptOf,
-  damagedBlocks,
   explainLoss,
-  markCorrupt,
   refuseNeverEncoded,
   relocate,
+  setAsideUnusable,
 } from "./survivors.ts";
 import { checkTarget, type ObjectTarget } from "./target.ts";
 
@@ -166,13 +165,16 @@ export async function decodeObject(options: DecodeOptions): Promise<DecodeResult
         await runDecodePlan(options, manifest, plan, runId, runs, temp, digest);
       } catch (error) {
         digest.close();
-        const found = await damagedBlocks(options, runs.errors, plan.used, blocks);
-        if (found.length === 0) throw error;
-        for (const block of found) {
-          corrupt.push(block);
-          blocks[block.index] = markCorrupt(blocks[block.index]!, block.reason);
-          options.onCorrupt?.(block);
-        }
+        if (
+          !await setAsideUnusable(
+            options,
+            runs.errors,
+            plan.used,
+            blocks,
+            corrupt,
+            options.onCorrupt,
+          )
+        ) throw error;
         // Nothing of the stopped run is kept: the next one writes every byte again.
         await Deno.truncate(temp, 0);
         continue;

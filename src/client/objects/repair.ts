@@ -22,11 +22,10 @@ import {
 } from "./state.ts";
 import {
   corruptOf,
-  damagedBlocks,
   explainLoss,
-  markCorrupt,
   refuseNeverEncoded,
   relocate,
+  setAsideUnusable,
 } from "./survivors.ts";
 import { checkTarget, type ObjectTarget } from "./target.ts";
 
@@ -204,13 +203,9 @@ export async function repairBlock(options: RepairOptions): Promise<RepairResult>
     try {
       await runs.settle();
     } catch (error) {
-      const found = await damagedBlocks(options, runs.errors, used, blocks);
-      if (found.length === 0) throw error;
-      for (const damaged of found) {
-        corrupt.push(damaged);
-        blocks[damaged.index] = markCorrupt(blocks[damaged.index]!, damaged.reason);
-        options.onCorrupt?.(damaged);
-      }
+      if (
+        !await setAsideUnusable(options, runs.errors, used, blocks, corrupt, options.onCorrupt)
+      ) throw error;
       continue;
     }
     const { length, committed } = await run;

@@ -1,7 +1,8 @@
 /**
  * What decode and repair share about the coded blocks that survive: reads placed where each
- * block lives now ({@linkcode relocate}), the damaged blocks a failed run read
- * ({@linkcode damagedBlocks}), and the words for an object that cannot be rebuilt.
+ * block lives now ({@linkcode relocate}), the damaged or vanished blocks a failed run read
+ * ({@linkcode damagedBlocks}, {@linkcode setAsideUnusable}), and the words for an object that
+ * cannot be rebuilt.
  *
  * @module
  */
@@ -110,6 +111,60 @@ export async function damagedBlocks(
     4,
   );
   return checks.filter((c) => c !== undefined);
+}
+
+/** The block store's words for a block it does not hold: `block '<id>' does not exist`. */
+const STORE_MISSING = /block '([^']+)' does not exist/g;
+
+/**
+ * Sets aside the coded blocks a failed run could not use, so that the next run plans without
+ * them: those gone since the survey (a NOT_FOUND of the run names them: a scrub quarantined
+ * the block, or a repair moved it, between the survey and the read), marked missing, and the
+ * damaged ones ({@linkcode damagedBlocks}), marked corrupt, added to `corrupt` and told to
+ * `onCorrupt`. Each call that returns true removes at least one used block from the
+ * candidates, so a decode or repair retrying on it ends.
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
+ * ```ts ignore
+ * import { setAsideUnusable } from "./survivors.ts";
+ * if (!(await setAsideUnusable(target, runs.errors, plan.used, blocks, corrupt))) throw error;
+ * ```
+ *
+ * @param target Module, nodes, object, client options.
+ * @param errors The errors of the failed run.
+ * @param used The indices of the coded blocks the run read.
+ * @param blocks The state of every coded block, updated in place.
+ * @param corrupt The damaged blocks found so far, appended to.
+ * @param onCorrupt Told of each damaged block found.
+ * @returns Whether any block was set aside (false: the run failed for another reason).
+ */
+export async function setAsideUnusable(
+  target: ObjectTarget,
+  errors: readonly unknown[],
+  used: readonly number[],
+  blocks: CodedBlockState[],
+  corrupt: CorruptBlock[],
+  onCorrupt?: (block: CorruptBlock) => void,
+): Promise<boolean> {
+  const byId = new Map(used.map((i) => [blocks[i]!.block, i]));
+  let setAside = 0;
+  for (const report of errors.filter((e): e is CdfsError => isCdfsError(e, "NOT_FOUND"))) {
+    for (const match of report.message.matchAll(STORE_MISSING)) {
+      const index = byId.get(match[1]!);
+      if (index === undefined || !blocks[index]!.present) continue;
+      const { length: _length, ...rest } = blocks[index]!;
+      blocks[index] = { ...rest, present: false, reason: `gone since the survey (${match[0]})` };
+      setAside++;
+    }
+  }
+  for (const damaged of await damagedBlocks(target, errors, used, blocks)) {
+    corrupt.push(damaged);
+    blocks[damaged.index] = markCorrupt(blocks[damaged.index]!, damaged.reason);
+    onCorrupt?.(damaged);
+    setAside++;
+  }
+  return setAside > 0;
 }
 
 /**

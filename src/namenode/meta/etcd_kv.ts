@@ -14,6 +14,7 @@
  */
 import { Buffer } from "node:buffer";
 import {
+  castGrpcError,
   ClientClosedError,
   CompareResult,
   CompareTarget,
@@ -471,7 +472,9 @@ export class EtcdKv {
       try {
         return await new Promise<{ TTL: string }>((resolve, reject) => {
           stream.on("data", resolve);
-          stream.on("error", reject);
+          // A stream's errors come raw from gRPC (the client casts only unary calls' errors):
+          // cast, a member down (14 UNAVAILABLE) is transient and the retry goes to another.
+          stream.on("error", (error: Error) => reject(castGrpcError(error)));
           stream.write({ ID: leaseId });
         });
       } finally {

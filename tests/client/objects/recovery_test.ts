@@ -10,6 +10,7 @@
  * block have already gone down the run.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { encodeManifest, manifestBlockId } from "../../../src/client/objects/manifest.ts";
 import { archiveObject } from "../../../src/client/objects/archive.ts";
 import { decodeObject } from "../../../src/client/objects/decode.ts";
@@ -80,6 +81,20 @@ function replicas(module: CodingModule, objectId: string): [number, string][] {
   return module.parts.flatMap((p, j) =>
     p.nodes.map((node): [number, string] => [node, `${objectId}.part${j}`])
   );
+}
+
+/** The ops of a cluster whose node `node` refuses every read of `block` with `error`. */
+function refusingReads(node: number, block: string, error: CdfsError) {
+  return (n: number) =>
+    n !== node ? undefined : STANDARD_OPS.map((op) =>
+      op.op !== "RETRIEVE" ? op : {
+        ...op,
+        run(ctx: Parameters<typeof op.run>[0], raw: Parameters<typeof op.run>[1]) {
+          if (raw.block !== block) return op.run(ctx, raw);
+          return Promise.reject(error);
+        },
+      }
+    );
 }
 
 Deno.test("damaged, lost, moved and archived coded blocks on 16 datanodes", async (t) => {
@@ -413,16 +428,7 @@ Deno.test("a CORRUPT that names no block: the blocks read are checked, the damag
   const rapidraid = await loadCodingModule("rapidraid");
   // Node 4 refuses every read of odd.coded4 with a CORRUPT in words no parser knows.
   await using cluster = await startCluster(16, {
-    ops: (node) =>
-      node !== 4 ? undefined : STANDARD_OPS.map((op) =>
-        op.op !== "RETRIEVE" ? op : {
-          ...op,
-          run(ctx, raw) {
-            if (raw.block !== "odd.coded4") return op.run(ctx, raw);
-            return Promise.reject(new CdfsError("CORRUPT", "the disk returned garbage"));
-          },
-        }
-      ),
+    ops: refusingReads(4, "odd.coded4", new CdfsError("CORRUPT", "the disk returned garbage")),
   });
   const work = await Deno.makeTempDir({ prefix: "cdfs-recovery-" });
   try {
@@ -439,6 +445,64 @@ Deno.test("a CORRUPT that names no block: the blocks read are checked, the damag
     assert.deepEqual(result.corrupt.map((c) => [c.index, c.node]), [[4, 4]]);
     assert.match(result.corrupt[0]!.reason, /the disk returned garbage/);
     assert.equal(result.attempts, 2);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("a block gone between the survey and the read (quarantined, moved): decode and repair plan again without it", async () => {
+  const rapidraid = await loadCodingModule("rapidraid");
+  // Node 3 still lists gone.coded3 (the survey sees it) but no longer has it when a run reads
+  // it: what a scrub quarantining the block between the two does.
+  await using cluster = await startCluster(16, {
+    ops: refusingReads(
+      3,
+      "gone.coded3",
+      new CdfsError("NOT_FOUND", "block 'gone.coded3' does not exist"),
+    ),
+  });
+  const work = await Deno.makeTempDir({ prefix: "cdfs-recovery-" });
+  try {
+    const bytes = await putObject(cluster, rapidraid, work, "gone");
+    const target = { module: rapidraid, nodes: cluster.nodes, objectId: "gone" };
+    const output = `${work}/gone.out`;
+    const seen: CorruptBlock[] = [];
+    const result = await decodeObject({
+      ...target,
+      output,
+      chunkSize: CHUNK,
+      onCorrupt: (block) => void seen.push(block),
+    });
+    assert.deepEqual(await Deno.readFile(output), bytes);
+    assert.equal(result.attempts, 2, "the first plan read block 3, the second did not");
+    assert.equal(result.used.includes(3), false);
+    assert.equal(result.blocks[3]!.present, false);
+    assert.match(
+      result.blocks[3]!.reason!,
+      /gone since the survey \(block 'gone\.coded3' does not exist\)/,
+    );
+    assert.deepEqual(result.corrupt, [], "a vanished block is not called corrupt");
+    assert.deepEqual(seen, []);
+    // The coordinator's own block (node 0 in the first plan), a local read, gone just after
+    // the survey.
+    const here = await putObject(cluster, rapidraid, work, "here");
+    const local = await decodeObject({
+      module: rapidraid,
+      nodes: cluster.nodes,
+      objectId: "here",
+      output: `${work}/here.out`,
+      chunkSize: CHUNK,
+      onSurvey: () => Deno.removeSync(join(cluster.dirs[0]!, "blocks", "here.coded0")),
+    });
+    assert.deepEqual(await Deno.readFile(`${work}/here.out`), here);
+    assert.equal(local.attempts, 2);
+    assert.equal(local.used.includes(0), false);
+    // A repair of another block whose first plan reads block 3 plans again the same way.
+    await deleteBlock(cluster.nodes[0]!, "gone.coded0");
+    const repaired = await repairBlock({ ...target, block: 0, chunkSize: CHUNK });
+    assert.equal(repaired.block, "gone.coded0");
+    assert.equal(repaired.used.includes(3), false);
+    assert.equal(repaired.attempts, 2, "its first plan read block 3");
   } finally {
     await Deno.remove(work, { recursive: true });
   }

@@ -23,7 +23,7 @@ import {
 } from "../../bench/rapidraid/rapidraid.ts";
 import { formatSummaryTable, writeResults } from "../../bench/rapidraid/rapidraid_report.ts";
 import { measureToJsonFile, runRapidraidBench } from "../../bench/rapidraid/rapidraid_session.ts";
-import { DEFAULT_CONGEST_SHARE, planSettings } from "../../bench/rapidraid/rapidraid_settings.ts";
+import { DEFAULT_CONGEST_SHARE } from "../../bench/rapidraid/rapidraid_settings.ts";
 import {
   formatNamenodeTables,
   type NamenodeBenchOptions,
@@ -31,7 +31,7 @@ import {
   writeNamenodeResults,
 } from "../../bench/namenode/namenode.ts";
 import { CdfsError } from "../core/errors.ts";
-import { clusterStateRoot, optionalClusterPath } from "./cluster_options.ts";
+import { clusterStateRoot } from "./cluster_options.ts";
 import {
   type CliContext,
   type Command,
@@ -40,10 +40,9 @@ import {
   parseSize,
   stringOption,
 } from "./command.ts";
-import { NETNS_OPTIONS } from "./netns_options.ts";
-import { describedLinks, linkChoices, untilInterrupted } from "./bench_options.ts";
+import { clusterBenchOptions, runClusterBench, untilInterrupted } from "./bench_options.ts";
 import { benchRepairCommand } from "./bench_repair.ts";
-import { chunkSizeOptionDef, clusterOption, STATE_DIR_OPTION } from "./options.ts";
+import { chunkSizeOptionDef, STATE_DIR_OPTION } from "./options.ts";
 
 /** The step size by default: small enough that the 16-hop pipeline fill stays a small part of
  * a 64 MiB encode at 200 Mbit/s (16 × 256 KiB / rate = 0.17 s next to 0.24 s of transfer). */
@@ -105,30 +104,13 @@ export const benchRapidraidCommand: Command = {
       description: "where the results go",
       default: "bench/out/rapidraid in the source tree, else ./cdfs-bench-rapidraid",
     },
-    ...NETNS_OPTIONS,
     // The same options as cluster up's, but here they describe the measured settings.
-    netns: {
-      ...NETNS_OPTIONS.netns!,
-      description: "16 nodes in network namespaces behind emulated links (root; see " +
-        "'cdfs cluster up --help'); the client runs in the hub",
-    },
-    congest: {
-      ...NETNS_OPTIONS.congest!,
-      value: "[P%:]RATE:DELAY[:JITTER]",
-      description: "--netns: also measure the congested variant, these settings on P% of the " +
+    ...clusterBenchOptions(
+      "--netns: also measure the congested variant, these settings on P% of the " +
         `nodes (default ${DEFAULT_CONGEST_SHARE}); the paper: 500mbit:100ms:10ms`,
-    },
-    ...clusterOption(
       "measure on this running cluster instead (an emulated one from its hub); " +
         "--rate/--delay/--jitter/--congest then describe its links, for the link-limited ideals",
-      { env: false },
     ),
-    ...STATE_DIR_OPTION,
-    "json-to": {
-      type: "string",
-      value: "FILE",
-      description: "internal: measure on --cluster only, write the raw JSON there",
-    },
   },
   arguments: [],
   examples: [
@@ -319,46 +301,13 @@ export function parseNamenodeChoices(
 }
 
 async function runBenchRapidraid(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  if (args.positionals.length > 0) {
-    throw new CdfsError("USAGE", `unexpected argument '${args.positionals[0]}'`);
-  }
-  const measure = parseMeasureChoices(args);
-  const say = (line: string) => ctx.err(`${line}\n`);
-  const clusterPath = optionalClusterPath(ctx, args, { fromEnv: false });
-  const jsonTo = stringOption(args, "json-to");
-  if (jsonTo !== undefined) {
-    // The measuring child of an emulated setting: measure, write the raw JSON, nothing else.
-    if (clusterPath === undefined) throw new CdfsError("USAGE", "--json-to needs --cluster");
-    await measureToJsonFile({ clusterPath, measure, jsonTo, onProgress: say });
-    return 0;
-  }
-  const settings = await planSettings(
-    {
-      netns: args.values.netns === true,
-      ...linkChoices(args),
-      ...(clusterPath === undefined ? {} : { clusterPath }),
-    },
-    (congest, checkSupport) =>
-      describedLinks(
-        args,
-        congest,
-        checkSupport ? undefined : () => Promise.resolve({ ok: true as const }),
-      ),
-  );
-  const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd());
-
-  return await untilInterrupted(say, "the clusters the bench started are down", async (signal) => {
-    const results = await runRapidraidBench({
-      settings,
-      measure,
-      launcher: selfLauncher(ctx.env),
-      stateRoot: clusterStateRoot(ctx, args),
-      onProgress: say,
-      signal,
-    });
-    const files = await writeResults(out, results);
-    ctx.out(formatSummaryTable(results.summary));
-    say(`wrote ${files.map((f) => shortPath(f, Deno.cwd())).join(", ")}`);
+  return await runClusterBench(ctx, args, {
+    outName: "rapidraid",
+    parse: parseMeasureChoices,
+    toJsonFile: measureToJsonFile,
+    run: runRapidraidBench,
+    write: writeResults,
+    table: (results) => formatSummaryTable(results.summary),
   });
 }
 

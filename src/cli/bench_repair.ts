@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { defaultOutDir, shortPath } from "../../bench/common/out_dir.ts";
 import {
   checkRepairCounts,
   DEFAULT_REPAIR_CODES,
@@ -16,11 +15,7 @@ import {
 import { formatRepairTable, writeRepairResults } from "../../bench/repair/repair_report.ts";
 import { repairsToJsonFile, runRepairBench } from "../../bench/repair/repair_session.ts";
 import { BENCH_NODES } from "../../bench/common/cluster_session.ts";
-import { planSettings } from "../../bench/rapidraid/rapidraid_settings.ts";
-import { selfLauncher } from "../cluster/node_process.ts";
-import { CdfsError } from "../core/errors.ts";
-import { describedLinks, linkChoices, untilInterrupted } from "./bench_options.ts";
-import { clusterStateRoot, optionalClusterPath } from "./cluster_options.ts";
+import { clusterBenchOptions, runClusterBench } from "./bench_options.ts";
 import {
   type CliContext,
   type Command,
@@ -28,8 +23,6 @@ import {
   type ParsedArgs,
   stringOption,
 } from "./command.ts";
-import { NETNS_OPTIONS } from "./netns_options.ts";
-import { clusterOption, STATE_DIR_OPTION } from "./options.ts";
 
 /**
  * `bench repair`.
@@ -80,26 +73,10 @@ export const benchRepairCommand: Command = {
       description: "where the results go",
       default: "bench/out/repair in the source tree, else ./cdfs-bench-repair",
     },
-    ...NETNS_OPTIONS,
-    netns: {
-      ...NETNS_OPTIONS.netns!,
-      description: "16 nodes in network namespaces behind emulated links (root; see " +
-        "'cdfs cluster up --help'); the client runs in the hub",
-    },
-    congest: {
-      ...NETNS_OPTIONS.congest!,
-      value: "[P%:]RATE:DELAY[:JITTER]",
-      description: "--netns: also measure the congested variant, as in 'bench rapidraid'",
-    },
-    ...clusterOption("measure on this running cluster instead (an emulated one from its hub)", {
-      env: false,
-    }),
-    ...STATE_DIR_OPTION,
-    "json-to": {
-      type: "string",
-      value: "FILE",
-      description: "internal: measure on --cluster only, write the raw JSON there",
-    },
+    ...clusterBenchOptions(
+      "--netns: also measure the congested variant, as in 'bench rapidraid'",
+      "measure on this running cluster instead (an emulated one from its hub)",
+    ),
   },
   arguments: [],
   examples: [
@@ -137,43 +114,12 @@ export async function parseRepairChoices(args: ParsedArgs): Promise<RepairChoice
 }
 
 async function runBenchRepair(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  if (args.positionals.length > 0) {
-    throw new CdfsError("USAGE", `unexpected argument '${args.positionals[0]}'`);
-  }
-  const measure = await parseRepairChoices(args);
-  const say = (line: string) => ctx.err(`${line}\n`);
-  const clusterPath = optionalClusterPath(ctx, args, { fromEnv: false });
-  const jsonTo = stringOption(args, "json-to");
-  if (jsonTo !== undefined) {
-    if (clusterPath === undefined) throw new CdfsError("USAGE", "--json-to needs --cluster");
-    await repairsToJsonFile({ clusterPath, measure, jsonTo, onProgress: say });
-    return 0;
-  }
-  const settings = await planSettings(
-    {
-      netns: args.values.netns === true,
-      ...linkChoices(args),
-      ...(clusterPath === undefined ? {} : { clusterPath }),
-    },
-    (congest, checkSupport) =>
-      describedLinks(
-        args,
-        congest,
-        checkSupport ? undefined : () => Promise.resolve({ ok: true as const }),
-      ),
-  );
-  const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd(), "repair");
-  return await untilInterrupted(say, "the clusters the bench started are down", async (signal) => {
-    const results = await runRepairBench({
-      settings,
-      measure,
-      launcher: selfLauncher(ctx.env),
-      stateRoot: clusterStateRoot(ctx, args),
-      onProgress: say,
-      signal,
-    });
-    const files = await writeRepairResults(out, results);
-    ctx.out(formatRepairTable(results.summary));
-    say(`wrote ${files.map((f) => shortPath(f, Deno.cwd())).join(", ")}`);
+  return await runClusterBench(ctx, args, {
+    outName: "repair",
+    parse: parseRepairChoices,
+    toJsonFile: repairsToJsonFile,
+    run: runRepairBench,
+    write: writeRepairResults,
+    table: (results) => formatRepairTable(results.summary),
   });
 }

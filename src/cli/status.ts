@@ -6,9 +6,9 @@
  * @module
  */
 import { CdfsError } from "../core/errors.ts";
-import { formatBytes } from "../format/bytes.ts";
 import { formatColumns } from "../format/columns.ts";
 import type { StatusReport } from "../namenode/status.ts";
+import { NODE_COLUMNS, type NodeCellStyle } from "../namenode/status_columns.ts";
 import type { CliContext, Command, ParsedArgs } from "./command.ts";
 import { printJson } from "./json_line.ts";
 import { connectNamenode, NAMENODE_OPTIONS } from "./namenode_option.ts";
@@ -16,6 +16,12 @@ import { jsonOption } from "./options.ts";
 
 /** How many recent events the text shows (the JSON has all the namenode sent). */
 const SHOWN_EVENTS = 10;
+
+/** How the text writes a heartbeat's age and a missing value in the datanode table. */
+const TEXT_STYLE: NodeCellStyle = {
+  age: (ms) => `${(ms / 1000).toFixed(1)} s ago`,
+  missing: "-",
+};
 
 /**
  * The `status` command.
@@ -85,32 +91,8 @@ export function statusText(report: StatusReport): string {
   if (report.nodes.length > 0) {
     lines.push("datanodes:");
     lines.push(...indent([
-      [
-        "id",
-        "address",
-        "state",
-        "capacity",
-        "free",
-        "blocks",
-        "heartbeat",
-        "requests",
-        "in",
-        "out",
-      ],
-      ...report.nodes.map((n) => [
-        n.node,
-        n.address,
-        n.state,
-        formatBytes(n.capacity),
-        formatBytes(n.free),
-        String(n.blocks),
-        `${(n.heartbeatAgeMs / 1000).toFixed(1)} s ago`,
-        ...(n.traffic === null ? [n.trafficError ?? "-", "", ""] : [
-          String(n.traffic.requests),
-          formatBytes(n.traffic.bytesIn),
-          formatBytes(n.traffic.bytesOut),
-        ]),
-      ]),
+      NODE_COLUMNS.map((column) => column.title),
+      ...report.nodes.map((n) => NODE_COLUMNS.map((column) => column.cell(n, TEXT_STYLE).text)),
     ], 3));
   }
   if (report.endangered.length > 0) {

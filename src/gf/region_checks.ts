@@ -1,6 +1,6 @@
 /**
- * The argument checks every GF(2^8) region kernel makes, so the reference and the WebAssembly
- * kernels reject exactly the same calls with the same messages.
+ * The argument checks every GF(2^8) region kernel makes, so the reference, the WebAssembly and
+ * the ISA-L kernels reject exactly the same calls with the same messages.
  *
  * @module
  */
@@ -86,4 +86,37 @@ export function checkDotProduct(
       throw new RangeError(`region lengths differ: ${n} bytes and ${r.length} bytes`);
     }
   }
+}
+
+/**
+ * Checks a dot product's arguments ({@linkcode checkDotProduct}) and does the calls that need
+ * no kernel: with empty regions or no outputs nothing, with no inputs the outputs zeroed.
+ *
+ * @example
+ * ```ts
+ * import { startDotProduct } from "./region_checks.ts";
+ * const out = Uint8Array.of(7, 7);
+ * console.log(startDotProduct([out], [new Uint8Array(0)], [])); // 0
+ * console.log(out); // Uint8Array(2) [ 0, 0 ]
+ * ```
+ *
+ * @param outs The output regions.
+ * @param coeffs The coefficient matrix.
+ * @param ins The input regions.
+ * @returns The regions' length when a kernel still has work to do, else 0 (the call is done).
+ * @throws {RangeError} Naming the shape or length that does not fit.
+ */
+export function startDotProduct(
+  outs: readonly Uint8Array[],
+  coeffs: Matrix,
+  ins: readonly Uint8Array[],
+): number {
+  checkDotProduct(outs, coeffs, ins);
+  const n = outs[0]?.length ?? 0;
+  if (n === 0) return 0;
+  if (ins.length === 0) {
+    for (const out of outs) out.fill(0);
+    return 0;
+  }
+  return n;
 }

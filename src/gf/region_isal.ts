@@ -39,7 +39,7 @@
  */
 
 import type { Matrix, RegionKernels } from "./region.ts";
-import { checkCoefficient, checkDotProduct, checkSameLength } from "./region_checks.ts";
+import { checkCoefficient, checkSameLength, startDotProduct } from "./region_checks.ts";
 
 /**
  * The shared library looked for when no path is given: Debian's `libisal2` package.
@@ -318,13 +318,8 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
     coeffs: Matrix,
     ins: readonly Uint8Array[],
   ): void => {
-    checkDotProduct(outs, coeffs, ins);
-    const n = outs[0]?.length ?? 0;
+    const n = startDotProduct(outs, coeffs, ins);
     if (n === 0) return;
-    if (ins.length === 0) {
-      for (const out of outs) out.fill(0);
-      return;
-    }
     // ec_encode_data redoes an overlapping last vector from its inputs: an output that is
     // also an input would have changed under it.
     if (!fits(n) || outs.some((out) => ins.some((input) => overlaps(out, input)))) {

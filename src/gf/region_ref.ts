@@ -20,7 +20,7 @@
 
 import { MUL_TABLE } from "./gf256.ts";
 import type { Matrix, RegionKernels } from "./region.ts";
-import { checkCoefficient, checkDotProduct, checkSameLength } from "./region_checks.ts";
+import { checkCoefficient, checkSameLength, startDotProduct } from "./region_checks.ts";
 
 /** Below this many bytes a word loop does not pay for its table and views. */
 const WORD_THRESHOLD = 64;
@@ -194,14 +194,8 @@ export function dotProduct(
   coeffs: Matrix,
   ins: readonly Uint8Array[],
 ): void {
-  checkDotProduct(outs, coeffs, ins);
-  const first = outs[0] ?? ins[0];
-  if (first === undefined) return;
-  const n = first.length;
-  if (ins.length === 0) {
-    for (const out of outs) out.fill(0);
-    return;
-  }
+  const n = startDotProduct(outs, coeffs, ins);
+  if (n === 0) return;
   for (let start = 0; start < n; start += DOT_CHUNK) {
     const end = Math.min(n, start + DOT_CHUNK);
     const inSlices = ins.map((r) => r.subarray(start, end));

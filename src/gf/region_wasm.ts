@@ -24,7 +24,7 @@
 
 import { nibbleTables } from "./gf256.ts";
 import type { Matrix, RegionKernels } from "./region.ts";
-import { checkCoefficient, checkDotProduct, checkSameLength } from "./region_checks.ts";
+import { checkCoefficient, checkSameLength, startDotProduct } from "./region_checks.ts";
 import { RELAXED_SIMD_BASE64, SIMD_BASE64, wasmBytes } from "./wasm/gf_kernels_wasm.ts";
 
 /**
@@ -456,13 +456,8 @@ export function createWasmKernels(
     coeffs: Matrix,
     ins: readonly Uint8Array[],
   ): void => {
-    checkDotProduct(outs, coeffs, ins);
-    const n = outs[0]?.length ?? 0;
+    const n = startDotProduct(outs, coeffs, ins);
     if (n === 0) return;
-    if (ins.length === 0) {
-      for (const out of outs) out.fill(0);
-      return;
-    }
     const outAt = outs.map(offsetOf);
     const inAt = ins.map(offsetOf);
     if (outAt.every((at) => at >= 0) && inAt.every((at) => at >= 0)) {

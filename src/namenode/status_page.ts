@@ -7,9 +7,14 @@
  *
  * @module
  */
-import { formatBytes } from "../format/bytes.ts";
 import type { NameNodeLogRecord } from "./log.ts";
 import type { NodeStatus, StatusReport } from "./status.ts";
+import {
+  NODE_COLUMNS,
+  type NodeCellStyle,
+  type NodeColumn,
+  SCRUB_COLUMN,
+} from "./status_columns.ts";
 
 /** How often the page fetches a new rendering, ms. */
 export const PAGE_REFRESH_MS = 2_000;
@@ -53,32 +58,17 @@ function age(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
+/** The page's datanode columns: the shared ones, then scrub. */
+const PAGE_NODE_COLUMNS: readonly NodeColumn[] = [...NODE_COLUMNS, SCRUB_COLUMN];
+
+const PAGE_STYLE: NodeCellStyle = { age, missing: "—" };
+
 function nodeRow(n: NodeStatus): string {
-  const done = n.scrub === null
-    ? ""
-    : n.scrub.totalBytes === null
-    ? `${formatBytes(n.scrub.checkedBytes)}`
-    : `${
-      n.scrub.totalBytes > 0 ? Math.floor(100 * n.scrub.checkedBytes / n.scrub.totalBytes) : 100
-    }%`;
-  const scrub = n.scrub === null
-    ? "—"
-    : `${done} of pass ${n.scrub.passes + 1}, ${n.scrub.corrupt} corrupt`;
-  const traffic = n.traffic === null
-    ? [cell(n.trafficError ?? "—", "muted"), cell(""), cell("")]
-    : [
-      cell(n.traffic.requests, "num"),
-      cell(formatBytes(n.traffic.bytesIn), "num"),
-      cell(
-        formatBytes(n.traffic.bytesOut),
-        "num",
-      ),
-    ];
-  return `<tr data-node="${escapeHtml(n.node)}" data-state="${n.state}">` +
-    cell(n.node) + cell(n.address) + cell(n.state, n.state) +
-    cell(formatBytes(n.capacity), "num") + cell(formatBytes(n.free), "num") +
-    cell(n.blocks, "num") + cell(age(n.heartbeatAgeMs), "num") + traffic.join("") + cell(scrub) +
-    "</tr>";
+  const cells = PAGE_NODE_COLUMNS.map((column) => {
+    const { text, cls } = column.cell(n, PAGE_STYLE);
+    return cell(text, cls);
+  });
+  return `<tr data-node="${escapeHtml(n.node)}" data-state="${n.state}">${cells.join("")}</tr>`;
 }
 
 function eventRow(record: NameNodeLogRecord): string {
@@ -137,23 +127,7 @@ export function renderStatusFragment(report: StatusReport): string {
       count("files-unknown", f.unknown, "unknown", f.unknown > 0 ? "warn" : "")
     }</p>`,
     "<h2>Datanodes</h2>",
-    table(
-      "nodes",
-      [
-        "id",
-        "address",
-        "state",
-        "capacity",
-        "free",
-        "blocks",
-        "heartbeat",
-        "requests",
-        "in",
-        "out",
-        "scrub",
-      ],
-      report.nodes.map(nodeRow),
-    ),
+    table("nodes", PAGE_NODE_COLUMNS.map((column) => column.title), report.nodes.map(nodeRow)),
     "<h2>Files in danger</h2>",
     report.endangered.length === 0
       ? '<p class="muted" id="endangered-none">every file is healthy</p>'

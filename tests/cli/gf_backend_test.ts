@@ -3,23 +3,8 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { formatMetrics } from "../../src/datanode/metrics_http.ts";
 import { parseResponse } from "../../src/protocol/response_validation.ts";
 import { TrafficCounters } from "../../src/datanode/traffic.ts";
-import { openIsal } from "../../src/gf/region_isal.ts";
 import { DataNodeProcess } from "../helpers/datanode_process.ts";
-
-/** Why ISA-L is not here, or null when it is. */
-function missing(): string | null {
-  try {
-    openIsal();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const noIsal = missing();
-/** A test's name, with the reason it is skipped where ISA-L is absent. */
-function named(name: string): string {
-  return noIsal === null ? name : `${name}: skipped: ISA-L is not available: ${noIsal}`;
-}
+import { isalNamed, noIsal } from "../helpers/isal.ts";
 
 /** The node's `gf-backend` log records and what its PING reports. */
 async function backendOf(node: DataNodeProcess): Promise<{ logged: string[]; ping: unknown }> {
@@ -32,7 +17,7 @@ async function backendOf(node: DataNodeProcess): Promise<{ logged: string[]; pin
 }
 
 Deno.test({
-  name: named("cli datanode serve --gf-backend isal: logs it once and PING reports isal"),
+  name: isalNamed("cli datanode serve --gf-backend isal: logs it once and PING reports isal"),
   ignore: noIsal !== null,
   async fn() {
     await using node = await DataNodeProcess.start({ args: ["--gf-backend", "isal"] });

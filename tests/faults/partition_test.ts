@@ -16,7 +16,7 @@ import { DelayRelay } from "../../src/emulation/relay.ts";
 import type { Sleeper } from "../../src/emulation/precise_timer.ts";
 import { randomBytes } from "../helpers/bytes.ts";
 import { runCdfs } from "../helpers/cli.ts";
-import { startCluster } from "../helpers/in_process_cluster.ts";
+import { type InProcessCluster, startCluster } from "../helpers/in_process_cluster.ts";
 import { tempDir } from "../helpers/temp_dir.ts";
 import { DigestBook, scanBlocks } from "./_scan.ts";
 
@@ -66,11 +66,11 @@ function cuttableRelay(port: number, sleeper: CuttingSleeper): DelayRelay {
   });
 }
 
-/** Runs a command, failing the test if it has not ended within HANG_MS. */
-async function withinBound<T>(what: string, work: Promise<T>): Promise<T> {
+/** Runs a command, failing the test if it has not ended within `bound` ms (HANG_MS). */
+async function withinBound<T>(what: string, work: Promise<T>, bound = HANG_MS): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no end within ${HANG_MS} ms`)), HANG_MS);
+    timer = setTimeout(() => reject(new Error(`${what}: no end within ${bound} ms`)), bound);
   });
   try {
     return await Promise.race([work, hang]);
@@ -79,60 +79,17 @@ async function withinBound<T>(what: string, work: Promise<T>): Promise<T> {
   }
 }
 
-for (const mode of ["pull", "push"] as const) {
-  Deno.test({
-    name: `partition: node ${CUT} cut mid-pipeline in a ${mode} encode fails naming it, no hang`,
-  }, async (t) => {
-    await using cluster = await startCluster(16);
-    await using dir = await tempDir("cdfs-partition-");
-    const sleeper = new CuttingSleeper();
-    await using relay = cuttableRelay(Number(cluster.nodes[CUT]!.split(":")[1]), sleeper);
-    const cut = `127.0.0.1:${relay.addr.port}`;
-    const nodes = cluster.nodes.map((n, i) => i === CUT ? cut : n);
-    const input = join(dir.path, "input");
-    await Deno.writeFile(input, randomBytes(512 * 1024));
-    const common = ["--nodes", nodes.join(","), "--chunk-size", "16K"];
-    const put = await runCdfs([
-      "object",
-      "put-parts",
-      "--code",
-      "rapidraid",
-      ...common,
-      input,
-      "o",
-    ]);
-    assert.equal(put.code, 0, put.err);
-
-    // The cut comes a few chunks into the encode: the pipeline is under way.
-    sleeper.cutAfter(6);
-    const started = performance.now();
-    const encode = await withinBound(
-      "encode",
-      runCdfs([
-        "object",
-        "encode",
-        ...common,
-        "--timeout",
-        `${STALL_MS}ms`,
-        ...(mode === "push" ? ["--push"] : []),
-        "o",
-      ]),
-    );
-    const tookMs = performance.now() - started;
-    assert.equal(encode.code, 1, encode.out);
-    assert.ok(encode.err.includes(cut), `the error names ${cut}: ${encode.err}`);
-    assert.match(encode.err, /TIMEOUT|UNAVAILABLE|stall|sent nothing|timed out/i, encode.err);
-    // No coded block of the failed run is visible, on any node.
-    sleeper.close();
-    const report = await scanBlocks(cluster.nodes, new DigestBook(), "o.coded");
-    assert.deepEqual([report.blocks, report.problems], [0, []]);
-    await t.step(`failed after ${Math.round(tookMs)} ms: ${encode.err.trim()}`, () => {});
-  });
-}
-
-// The manifest read that finds an object's module (no --code) was once left at the default
-// 60 s idle timeout: a node cut just after the handshake held the whole command that long.
-Deno.test("partition: a node cut after the handshake holds no command past --timeout", async () => {
+/**
+ * 16 in-process datanodes, node CUT reached through a relay that is not cut yet, and object "o"
+ * of `bytes` random bytes put as RapidRAID parts through it; `common` are the options naming
+ * the nodes (CUT by its relay, `cut`). Everything is stopped once `test` has ended.
+ */
+async function withObjectBehindCut(
+  bytes: number,
+  test: (
+    setup: { cluster: InProcessCluster; sleeper: CuttingSleeper; cut: string; common: string[] },
+  ) => Promise<void>,
+): Promise<void> {
   await using cluster = await startCluster(16);
   await using dir = await tempDir("cdfs-partition-");
   const sleeper = new CuttingSleeper();
@@ -140,23 +97,61 @@ Deno.test("partition: a node cut after the handshake holds no command past --tim
   const cut = `127.0.0.1:${relay.addr.port}`;
   const nodes = cluster.nodes.map((n, i) => i === CUT ? cut : n);
   const input = join(dir.path, "input");
-  await Deno.writeFile(input, randomBytes(64 * 1024));
+  await Deno.writeFile(input, randomBytes(bytes));
   const common = ["--nodes", nodes.join(","), "--chunk-size", "16K"];
   const put = await runCdfs(["object", "put-parts", "--code", "rapidraid", ...common, input, "o"]);
   assert.equal(put.code, 0, put.err);
-  // The handshake of the command's first connection to the node passes; what follows does not.
-  sleeper.cutAfter(3);
-  const bound = 20_000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const encode = await Promise.race([
-    runCdfs(["object", "encode", ...common, "--timeout", `${STALL_MS}ms`, "o"]),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`encode: no end within ${bound} ms`)), bound);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  assert.equal(encode.code, 1, encode.out);
-  assert.ok(encode.err.includes(cut), `the error names ${cut}: ${encode.err}`);
-  sleeper.close();
+  await test({ cluster, sleeper, cut, common });
+}
+
+for (const mode of ["pull", "push"] as const) {
+  Deno.test({
+    name: `partition: node ${CUT} cut mid-pipeline in a ${mode} encode fails naming it, no hang`,
+  }, async (t) => {
+    await withObjectBehindCut(512 * 1024, async ({ cluster, sleeper, cut, common }) => {
+      // The cut comes a few chunks into the encode: the pipeline is under way.
+      sleeper.cutAfter(6);
+      const started = performance.now();
+      const encode = await withinBound(
+        "encode",
+        runCdfs([
+          "object",
+          "encode",
+          ...common,
+          "--timeout",
+          `${STALL_MS}ms`,
+          ...(mode === "push" ? ["--push"] : []),
+          "o",
+        ]),
+      );
+      const tookMs = performance.now() - started;
+      assert.equal(encode.code, 1, encode.out);
+      assert.ok(encode.err.includes(cut), `the error names ${cut}: ${encode.err}`);
+      assert.match(encode.err, /TIMEOUT|UNAVAILABLE|stall|sent nothing|timed out/i, encode.err);
+      // No coded block of the failed run is visible, on any node.
+      sleeper.close();
+      const report = await scanBlocks(cluster.nodes, new DigestBook(), "o.coded");
+      assert.deepEqual([report.blocks, report.problems], [0, []]);
+      await t.step(`failed after ${Math.round(tookMs)} ms: ${encode.err.trim()}`, () => {});
+    });
+  });
+}
+
+// The manifest read that finds an object's module (no --code) was once left at the default
+// 60 s idle timeout: a node cut just after the handshake held the whole command that long.
+Deno.test("partition: a node cut after the handshake holds no command past --timeout", async () => {
+  await withObjectBehindCut(64 * 1024, async ({ sleeper, cut, common }) => {
+    // The handshake of the command's first connection to the node passes; what follows does not.
+    sleeper.cutAfter(3);
+    const encode = await withinBound(
+      "encode",
+      runCdfs(["object", "encode", ...common, "--timeout", `${STALL_MS}ms`, "o"]),
+      20_000,
+    );
+    assert.equal(encode.code, 1, encode.out);
+    assert.ok(encode.err.includes(cut), `the error names ${cut}: ${encode.err}`);
+    sleeper.close();
+  });
 });
 
 Deno.test(`partition: a STORE to a node cut mid-transfer fails with TIMEOUT naming it`, async () => {

@@ -8,23 +8,8 @@ import {
   selfCheck,
 } from "../../src/gf/backend.ts";
 import type { RegionKernels } from "../../src/gf/region.ts";
-import { openIsal } from "../../src/gf/region_isal.ts";
 import { referenceKernels } from "../../src/gf/region_ref.ts";
-
-/** Why ISA-L is not here, or null when it is. */
-function missing(): string | null {
-  try {
-    openIsal();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const noIsal = missing();
-/** A test's name, with the reason it is skipped where ISA-L is absent. */
-function named(name: string): string {
-  return noIsal === null ? name : `${name}: skipped: ISA-L is not available: ${noIsal}`;
-}
+import { isalNamed, noIsal } from "../helpers/isal.ts";
 
 /** Runs `fn` and puts the process back on the default backend. */
 function withBackend(fn: () => void): void {
@@ -65,7 +50,7 @@ Deno.test("gf backend: forcing wasm and ts gives those kernels", () => {
 });
 
 Deno.test({
-  name: named(
+  name: isalNamed(
     "gf backend: forcing isal, and auto, give ISA-L over the arena (built once per arena)",
   ),
   ignore: noIsal !== null,
@@ -103,7 +88,7 @@ Deno.test("gf backend: a missing library makes auto fall back to wasm with one l
 });
 
 Deno.test({
-  name: named("gf backend: the self-check rejects a wrong ISA-L kernel, and auto falls back"),
+  name: isalNamed("gf backend: the self-check rejects a wrong ISA-L kernel, and auto falls back"),
   ignore: noIsal !== null,
   fn() {
     withBackend(() => {

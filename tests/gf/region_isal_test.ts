@@ -1,106 +1,45 @@
 import assert from "node:assert/strict";
 import { WasmArena } from "../../src/buffer/arena.ts";
-import type { Matrix, RegionKernels } from "../../src/gf/region.ts";
-import { createIsalKernels, type IsalLibrary, openIsal } from "../../src/gf/region_isal.ts";
+import type { RegionKernels } from "../../src/gf/region.ts";
+import { createIsalKernels } from "../../src/gf/region_isal.ts";
 import { referenceKernels as ref } from "../../src/gf/region_ref.ts";
+import { isal, isalNamed, noIsal } from "../helpers/isal.ts";
 import {
   assertSameBytes,
+  checkDotProductShapes,
+  checkInPlace,
+  checkTwoRegionOps,
   coefficients,
   fillRandom,
-  LENGTHS,
-  LOOP_EDGES,
   random,
-  SHIFTS,
+  unaligned,
 } from "./_region_cases.ts";
 
-/** ISA-L, or why it is not here (the tests below are then skipped, saying so). */
-function library(): IsalLibrary | string {
-  try {
-    return openIsal();
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const isal = library();
-const ignore = typeof isal === "string";
-/** A test's name, with the reason it is skipped where ISA-L is absent. */
-function named(name: string): string {
-  return typeof isal !== "string" ? name : `${name}: skipped: ISA-L is not available: ${isal}`;
-}
+const ignore = noIsal !== null;
 
 function setup(maxBytes = 128 << 20): { arena: WasmArena; k: RegionKernels; wasm: RegionKernels } {
   const arena = new WasmArena({ maxBytes });
   const wasm = arena.kernels;
-  return { arena, wasm, k: createIsalKernels(isal as IsalLibrary, wasm) };
-}
-
-/** An arena region of `n` bytes starting `shift` bytes past a 64-byte boundary. */
-function unaligned(arena: WasmArena, n: number, shift: number): Uint8Array {
-  return arena.alloc(n + shift).subarray(shift);
+  return { arena, wasm, k: createIsalKernels(isal!, wasm) };
 }
 
 Deno.test({
-  name: named("isal: xor, mul, mulAdd equal WASM and TS at every length and offset (pool views)"),
+  name: isalNamed(
+    "isal: xor, mul, mulAdd equal WASM and TS at every length and offset (pool views)",
+  ),
   ignore,
   fn() {
     const { arena, k, wasm } = setup();
     assert.equal(k.name, "isal-ffi");
-    const next = random(0x15a1);
-    for (const n of LENGTHS) {
-      for (const [dstShift, srcShift] of SHIFTS) {
-        const src = unaligned(arena, n, srcShift);
-        const dst = unaligned(arena, n, dstShift);
-        const viaWasm = unaligned(arena, n, dstShift);
-        fillRandom(src, next);
-        for (const c of coefficients(next)) {
-          const what = `n=${n} c=${c} shifts=${dstShift},${srcShift}`;
-          for (const op of ["mulAdd", "mul"] as const) {
-            fillRandom(dst, next);
-            viaWasm.set(dst);
-            const expected = dst.slice();
-            ref[op](expected, c, src.slice());
-            wasm[op](viaWasm, c, src);
-            k[op](dst, c, src);
-            assertSameBytes(dst, expected, `${op} ${what} (ts)`);
-            assertSameBytes(dst, viaWasm, `${op} ${what} (wasm)`);
-          }
-        }
-        fillRandom(dst, next);
-        viaWasm.set(dst);
-        const expected = dst.slice();
-        ref.xor(expected, src.slice());
-        wasm.xor(viaWasm, src);
-        k.xor(dst, src);
-        assertSameBytes(dst, expected, `xor n=${n} (ts)`);
-        assertSameBytes(dst, viaWasm, `xor n=${n} (wasm)`);
-      }
-    }
+    checkTwoRegionOps({ k, arena, also: wasm }, 0x15a1);
   },
 });
 
 Deno.test({
-  name: named("isal: dst === src, aligned and not"),
+  name: isalNamed("isal: dst === src, aligned and not"),
   ignore,
   fn() {
-    const { arena, k } = setup();
-    const next = random(7);
-    for (const n of [17, 64, 129, ...LOOP_EDGES, 4095, 4096, 65536 + 7]) {
-      for (const shift of [0, 1, 32]) {
-        const r = unaligned(arena, n, shift);
-        for (const c of coefficients(next)) {
-          fillRandom(r, next);
-          const expected = r.slice();
-          ref.mulAdd(expected, c, expected);
-          k.mulAdd(r, c, r);
-          assertSameBytes(r, expected, `mulAdd n=${n} c=${c} shift=${shift}`);
-          ref.mul(expected, c, expected);
-          k.mul(r, c, r);
-          assertSameBytes(r, expected, `mul n=${n} c=${c} shift=${shift}`);
-        }
-        k.xor(r, r);
-        assertSameBytes(r, new Uint8Array(n), `xor n=${n}`);
-      }
-    }
+    checkInPlace(setup());
   },
 });
 
@@ -108,7 +47,9 @@ Deno.test({
 // in place too. ISA-L given them as two regions computed the last vector wrong (a RapidRAID
 // coded block differed in its last 64 bytes before this was told by address).
 Deno.test({
-  name: named("isal: two views of the same bytes are in place; an output that is also an input"),
+  name: isalNamed(
+    "isal: two views of the same bytes are in place; an output that is also an input",
+  ),
   ignore,
   fn() {
     const { arena, k } = setup();
@@ -145,55 +86,23 @@ Deno.test({
 });
 
 Deno.test({
-  name: named("isal: dotProduct equals WASM and TS for every shape, pool views and foreign ones"),
+  name: isalNamed(
+    "isal: dotProduct equals WASM and TS for every shape, pool views and foreign ones",
+  ),
   ignore,
   fn() {
     const { arena, k, wasm } = setup(512 << 20);
-    const next = random(0xd07);
-    const shapes = [[1, 1], [5, 11], [4, 10], [8, 3], [3, 8], [9, 2], [17, 4], [40, 70]];
-    for (const [m, kIns] of shapes as [number, number][]) {
-      const lengths = m * kIns > 100 ? [0, 1, 64, 4095] : [0, 1, 15, 16, 17, 63, 64, 65, 200, 4095];
-      if (m === 5 && kIns === 11) lengths.push(1 << 20);
-      for (const n of lengths) {
-        // Every third input lives outside the arena: ISA-L takes any view.
-        const ins = Array.from(
-          { length: kIns },
-          (_, j) =>
-            j % 3 === 2
-              ? new Uint8Array(n + 8).subarray(j % 4, j % 4 + n)
-              : unaligned(arena, n, j % 4),
-        );
-        ins.forEach((r) => fillRandom(r, next));
-        const outs = Array.from({ length: m }, (_, i) => unaligned(arena, n, (i * 3) % 5));
-        outs.forEach((r) => fillRandom(r, next));
-        const coeffs: Matrix = Array.from({ length: m }, () => {
-          const row = new Uint8Array(kIns);
-          fillRandom(row, next);
-          return row;
-        });
-        coeffs[0]![0] = 0;
-        if (kIns > 1) coeffs[0]![1] = 1;
-        const expected = outs.map(() => new Uint8Array(n));
-        ref.dotProduct(expected, coeffs, ins.map((r) => r.slice()));
-        const viaWasm = outs.map(() => new Uint8Array(n));
-        wasm.dotProduct(viaWasm, coeffs, ins);
-        // Twice: the second call takes the matrix's tables from the cache.
-        for (const round of [1, 2]) {
-          outs.forEach((r) => fillRandom(r, next));
-          k.dotProduct(outs, coeffs, ins);
-          outs.forEach((out, i) => {
-            const what = `(${m},${kIns}) n=${n} out ${i} round ${round}`;
-            assertSameBytes(out, expected[i]!, `${what} (ts)`);
-            assertSameBytes(out, viaWasm[i]!, `${what} (wasm)`);
-          });
-        }
-      }
-    }
+    checkDotProductShapes({ k, arena, also: wasm }, {
+      // Every third input lives outside the arena: ISA-L takes any view.
+      input: (arena, n, j) =>
+        j % 3 === 2 ? new Uint8Array(n + 8).subarray(j % 4, j % 4 + n) : unaligned(arena, n, j % 4),
+      rounds: 2, // the second call takes the matrix's tables from the cache
+    });
   },
 });
 
 Deno.test({
-  name: named("isal: the table cache keeps matrices of different shapes apart"),
+  name: isalNamed("isal: the table cache keeps matrices of different shapes apart"),
   ignore,
   fn() {
     const { arena, k } = setup(8 << 20);
@@ -220,7 +129,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: named("isal: invalid arguments throw RangeError like the reference"),
+  name: isalNamed("isal: invalid arguments throw RangeError like the reference"),
   ignore,
   fn() {
     const { k } = setup(4 << 20);

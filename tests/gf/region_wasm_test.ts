@@ -15,18 +15,15 @@ import {
 import { RELAXED_SIMD_BASE64, SIMD_BASE64, wasmBytes } from "../../src/gf/wasm/gf_kernels_wasm.ts";
 import {
   assertSameBytes,
-  coefficients,
+  checkDotProductShapes,
+  checkInPlace,
+  checkTwoRegionOps,
   fillRandom,
-  LENGTHS,
-  LOOP_EDGES,
   random,
+  unaligned,
 } from "./_region_cases.ts";
 
 const VARIANTS: readonly WasmKernelVariant[] = ["relaxed-simd", "simd"];
-/** An arena region of `n` bytes starting `shift` bytes past a 64-byte boundary. */
-function unaligned(arena: WasmArena, n: number, shift: number): Uint8Array {
-  return arena.alloc(n + shift).subarray(shift);
-}
 
 function arenaFor(variant: WasmKernelVariant, maxBytes = 128 << 20): WasmArena {
   return new WasmArena({ maxBytes, kernelVariant: variant });
@@ -46,86 +43,17 @@ for (const variant of VARIANTS) {
 
   Deno.test(`${variant}: xor, mul, mulAdd equal the reference at every length and offset`, () => {
     const arena = arenaFor(variant);
-    const k = arena.kernels;
-    const next = random(0x5eed + variant.length);
-    for (const n of LENGTHS) {
-      for (const [dstShift, srcShift] of [[0, 0], [1, 3], [3, 1]] as const) {
-        const src = unaligned(arena, n, srcShift);
-        const dst = unaligned(arena, n, dstShift);
-        fillRandom(src, next);
-        for (const c of coefficients(next)) {
-          const what = `n=${n} c=${c} shifts=${dstShift},${srcShift}`;
-          fillRandom(dst, next);
-          const expected = dst.slice();
-          ref.mulAdd(expected, c, src.slice());
-          k.mulAdd(dst, c, src);
-          assertSameBytes(dst, expected, `mulAdd ${what}`);
-
-          ref.mul(expected, c, src.slice());
-          k.mul(dst, c, src);
-          assertSameBytes(dst, expected, `mul ${what}`);
-        }
-        fillRandom(dst, next);
-        const expected = dst.slice();
-        ref.xor(expected, src.slice());
-        k.xor(dst, src);
-        assertSameBytes(dst, expected, `xor n=${n}`);
-      }
-    }
+    checkTwoRegionOps({ k: arena.kernels, arena }, 0x5eed + variant.length);
   });
 
   Deno.test(`${variant}: dst === src`, () => {
     const arena = arenaFor(variant);
-    const k = arena.kernels;
-    const next = random(7);
-    for (const n of [17, 129, ...LOOP_EDGES, 4095, 65536 + 7]) {
-      const r = unaligned(arena, n, 1);
-      for (const c of coefficients(next)) {
-        fillRandom(r, next);
-        const expected = r.slice();
-        ref.mulAdd(expected, c, expected);
-        k.mulAdd(r, c, r);
-        assertSameBytes(r, expected, `mulAdd n=${n} c=${c}`);
-        ref.mul(expected, c, expected);
-        k.mul(r, c, r);
-        assertSameBytes(r, expected, `mul n=${n} c=${c}`);
-      }
-      k.xor(r, r);
-      assertSameBytes(r, new Uint8Array(n), `xor n=${n}`);
-    }
+    checkInPlace({ k: arena.kernels, arena });
   });
 
   Deno.test(`${variant}: dotProduct equals the reference for every shape`, () => {
     const arena = arenaFor(variant, 512 << 20);
-    const k = arena.kernels;
-    const next = random(0xd07);
-    // (9, 2) and (17, 4) need several output groups; (40, 70) splits the call in the kernels'
-    // parameter area (outputs beyond 32, and inputs beyond 64 that accumulate).
-    const shapes = [[1, 1], [5, 11], [4, 10], [8, 3], [3, 8], [9, 2], [17, 4], [40, 70]];
-    for (const [m, kIns] of shapes as [number, number][]) {
-      const lengths = m * kIns > 100 ? [0, 1, 64, 4095] : [0, 1, 15, 16, 17, 63, 64, 65, 200, 4095];
-      if (m === 5 && kIns === 11) lengths.push(1 << 20);
-      for (const n of lengths) {
-        const ins = Array.from({ length: kIns }, (_, j) => unaligned(arena, n, j % 4));
-        ins.forEach((r) => fillRandom(r, next));
-        const outs = Array.from({ length: m }, (_, i) => unaligned(arena, n, (i * 3) % 5));
-        outs.forEach((r) => fillRandom(r, next)); // stale bytes must be overwritten
-        const coeffs: Matrix = Array.from({ length: m }, () => {
-          const row = new Uint8Array(kIns);
-          fillRandom(row, next);
-          return row;
-        });
-        coeffs[0]![0] = 0;
-        if (kIns > 1) coeffs[0]![1] = 1;
-        if (m > 1) coeffs[1]![0] = 255;
-        const expected = outs.map(() => new Uint8Array(n));
-        ref.dotProduct(expected, coeffs, ins.map((r) => r.slice()));
-        k.dotProduct(outs, coeffs, ins);
-        outs.forEach((out, i) =>
-          assertSameBytes(out, expected[i]!, `(${m},${kIns}) n=${n} out ${i}`)
-        );
-      }
-    }
+    checkDotProductShapes({ k: arena.kernels, arena });
   });
 
   Deno.test(`${variant}: dotProduct for every output group and input count`, () => {

@@ -1,8 +1,9 @@
 /**
  * Helpers of the tests that run a `cdfs namenode serve` child and `cdfs datanode serve`
- * children (auto_repair_process_test.ts, heal_process_test.ts): start and stop the namenode,
+ * children (auto_repair_process_test.ts, heal_*_process_test.ts): start and stop the namenode,
  * start the datanodes registered with it, read its JSON log, run `cdfs` against it, read every
- * file's fsck status, put a file of random bytes.
+ * file's fsck status, put a file of random bytes; or all of it at once in a work directory
+ * ({@linkcode startProcesses}).
  *
  * @module
  */
@@ -166,4 +167,100 @@ export async function putRandomFile(
   await cdfs(namenode, "put", "--code", code, path, name);
   if (archive) await cdfs(namenode, "archive", name);
   return path;
+}
+
+/**
+ * Options of `namenode serve` that make it act within seconds: heartbeats every 300 ms, a
+ * datanode dead after 5 s of silence, repairs started at once.
+ */
+export const QUICK_NAMENODE_ARGS: readonly string[] = [
+  "--heartbeat-interval",
+  "300ms",
+  "--dead-after",
+  "5s",
+  "--repair-delay",
+  "0s",
+];
+
+/** Options of {@linkcode startProcesses}. */
+export interface ProcessesOptions {
+  /** The prefix of the work directory's name. */
+  readonly prefix: string;
+  /** How many datanodes: `dn0`, `dn1`, ... with data directories `WORK/dn<i>`. */
+  readonly datanodes: number;
+  /** Options of `namenode serve`. */
+  readonly namenodeArgs?: string[];
+  /** Options of every `datanode serve`. */
+  readonly datanodeArgs?: string[];
+}
+
+/** A namenode child on `sqlite:WORK/meta.db` and its datanode children, stopped on dispose. */
+export interface Processes extends AsyncDisposable {
+  /** The work directory (removed on dispose). */
+  readonly work: string;
+  /** The metadata store, `sqlite:WORK/meta.db`. */
+  readonly meta: string;
+  /** The namenode's JSON log, `WORK/namenode.log`. */
+  readonly log: string;
+  /** The namenode's `HOST:PORT` (kept across {@linkcode Processes.restartNameNode}). */
+  readonly address: string;
+  /** The namenode child running now. */
+  readonly namenode: StartedNameNode;
+  /** The datanodes' data directories, `dn<i>`'s at `i`. */
+  readonly dataDirs: readonly string[];
+  /** The datanodes, `dn<i>` at `i`; a test may replace one (a restarted node is stopped too). */
+  readonly datanodes: (DataNodeProcess | null)[];
+  /**
+   * Stops the namenode and starts it again on the same store, log and address.
+   *
+   * @param args The new child's options of `namenode serve`.
+   */
+  restartNameNode(args: string[]): Promise<void>;
+}
+
+/**
+ * Makes a work directory and starts `cdfs namenode serve` in it (store `sqlite:WORK/meta.db`,
+ * log `WORK/namenode.log`, on a free loopback port) and `datanodes` datanodes registered with
+ * it. Disposing stops every child and removes the directory; a failed start does so first.
+ *
+ * @param options What to start.
+ * @returns The processes, every datanode registered.
+ */
+export async function startProcesses(options: ProcessesOptions): Promise<Processes> {
+  const work = await Deno.makeTempDir({ prefix: options.prefix });
+  const meta = `sqlite:${join(work, "meta.db")}`;
+  const log = join(work, "namenode.log");
+  const dataDirs = Array.from({ length: options.datanodes }, (_, i) => join(work, `dn${i}`));
+  const datanodes: (DataNodeProcess | null)[] = [];
+  let namenode: StartedNameNode | null = null;
+  const dispose = async () => {
+    await Promise.all(datanodes.map((node) => node?.[Symbol.asyncDispose]()));
+    if (namenode !== null) await stopNameNode(namenode.child);
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  };
+  try {
+    namenode = await startNameNode(meta, log, "127.0.0.1:0", options.namenodeArgs);
+    await startDataNodes(namenode.address, dataDirs, datanodes, options.datanodeArgs);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const address = namenode.address;
+  return {
+    work,
+    meta,
+    log,
+    address,
+    get namenode() {
+      return namenode!;
+    },
+    dataDirs,
+    datanodes,
+    async restartNameNode(args) {
+      await stopNameNode(namenode!.child);
+      namenode = null;
+      namenode = await startNameNode(meta, log, address, args);
+    },
+    [Symbol.asyncDispose]: dispose,
+  };
 }

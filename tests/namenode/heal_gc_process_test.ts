@@ -17,16 +17,14 @@ import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
 import { layoutOfModule } from "../../src/namenode/layout.ts";
-import type { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { statBlock } from "../helpers/in_process_cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {
   cdfs,
   logRecords,
   putRandomFile,
-  startDataNodes,
-  startNameNode,
-  stopNameNode,
+  QUICK_NAMENODE_ARGS,
+  startProcesses,
 } from "./_processes.ts";
 
 const GRACE_MS = 6_000;
@@ -37,89 +35,73 @@ async function store(address: string, block: string, bytes: Uint8Array): Promise
 }
 
 Deno.test("heal, processes: a crashed put's blocks and a stray block are removed by the periodic GC after --gc-grace, never before; a file's blocks never", async () => {
-  const work = await Deno.makeTempDir({ prefix: "cdfs-heal-gc-" });
-  const log = join(work, "namenode.log");
-  const namenode = await startNameNode(`sqlite:${join(work, "meta.db")}`, log, "127.0.0.1:0", [
-    "--heartbeat-interval",
-    "300ms",
-    "--dead-after",
-    "5s",
-    "--repair-delay",
-    "0s",
-    "--gc-grace",
-    `${GRACE_MS / 1000}s`,
-  ]);
-  const address = namenode.address;
-  const dataDirs = Array.from({ length: 4 }, (_, i) => join(work, `dn${i}`));
-  const datanodes: (DataNodeProcess | null)[] = [];
-  try {
-    await startDataNodes(address, dataDirs, datanodes);
-    const source = await putRandomFile(address, work, "keep", "replication", 50_000, true);
-    using client = await NameNodeClient.connect(address);
-    const kept = (await client.getFile("keep")).blocks.filter((b) => b.state === "stored");
+  await using processes = await startProcesses({
+    prefix: "cdfs-heal-gc-",
+    datanodes: 4,
+    namenodeArgs: [...QUICK_NAMENODE_ARGS, "--gc-grace", `${GRACE_MS / 1000}s`],
+  });
+  const { work, log, address, datanodes } = processes;
+  const source = await putRandomFile(address, work, "keep", "replication", 50_000, true);
+  using client = await NameNodeClient.connect(address);
+  const kept = (await client.getFile("keep")).blocks.filter((b) => b.state === "stored");
 
-    // A crashed put: the file created, two copies stored, then nothing.
-    const module = await loadCodingModule("replication");
-    const created = await client.createFile({
-      name: "half",
-      code: "replication",
-      length: 4000,
-      layout: layoutOfModule(module, "parts"),
-      blockLength: 4000,
-    });
-    const written = created.file.blocks.slice(0, 2);
-    for (const b of written) await store(b.address!, b.block, new Uint8Array(4000).fill(7));
-    // A block of no file (a put that died before its CREATE_FILE was answered, say).
-    const stray = { block: "f999.part0", address: datanodes[0]!.address, node: "dn0" };
-    await store(stray.address, stray.block, new Uint8Array(100).fill(9));
-    let firstSeen = NaN;
-    await waitFor("the stray block reported", async () => {
-      const { orphans } = await client.orphans({ graceMs: 0 });
-      const o = orphans.find((o) => o.block === stray.block && o.node === stray.node);
-      if (o !== undefined) firstSeen = Date.parse(o.firstSeen);
-      return o !== undefined;
-    }, 30_000);
-    const createdAt = Date.parse(created.file.created);
+  // A crashed put: the file created, two copies stored, then nothing.
+  const module = await loadCodingModule("replication");
+  const created = await client.createFile({
+    name: "half",
+    code: "replication",
+    length: 4000,
+    layout: layoutOfModule(module, "parts"),
+    blockLength: 4000,
+  });
+  const written = created.file.blocks.slice(0, 2);
+  for (const b of written) await store(b.address!, b.block, new Uint8Array(4000).fill(7));
+  // A block of no file (a put that died before its CREATE_FILE was answered, say).
+  const stray = { block: "f999.part0", address: datanodes[0]!.address, node: "dn0" };
+  await store(stray.address, stray.block, new Uint8Array(100).fill(9));
+  let firstSeen = NaN;
+  await waitFor("the stray block reported", async () => {
+    const { orphans } = await client.orphans({ graceMs: 0 });
+    const o = orphans.find((o) => o.block === stray.block && o.node === stray.node);
+    if (o !== undefined) firstSeen = Date.parse(o.firstSeen);
+    return o !== undefined;
+  }, 30_000);
+  const createdAt = Date.parse(created.file.created);
 
-    // Never before the grace: every look until a second before it finds them all.
-    const deadline = Math.min(firstSeen, createdAt) + GRACE_MS - 1_000;
-    let looks = 0;
-    while (Date.now() < deadline) {
-      for (const b of [...written, stray]) {
-        assert.ok(
-          await statBlock(b.address!, b.block),
-          `${b.block} on ${b.node} removed ${deadline + 1_000 - Date.now()} ms before its grace`,
-        );
-      }
-      looks++;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.ok(looks >= 1);
-    // After it: gone, each with its record; the pending file aborted.
-    await waitFor("the orphans removed", async () => {
-      for (const b of [...written, stray]) {
-        if (await statBlock(b.address!, b.block)) return false;
-      }
-      return true;
-    }, 30_000);
-    await waitFor("the removals logged", async () => {
-      const removed = (await logRecords(log)).filter((r) => r.event === "gc-removed");
-      return [...written, stray].every((b) =>
-        removed.some((r) => r.block === b.block && r.node === b.node)
+  // Never before the grace: every look until a second before it finds them all.
+  const deadline = Math.min(firstSeen, createdAt) + GRACE_MS - 1_000;
+  let looks = 0;
+  while (Date.now() < deadline) {
+    for (const b of [...written, stray]) {
+      assert.ok(
+        await statBlock(b.address!, b.block),
+        `${b.block} on ${b.node} removed ${deadline + 1_000 - Date.now()} ms before its grace`,
       );
-    }, 30_000);
-    await assert.rejects(
-      client.getFileById(created.file.fileId),
-      (e) => isCdfsError(e, "NOT_FOUND"),
-    );
-    // The committed file: every copy where it was, byte-identical.
-    for (const b of kept) assert.ok(await statBlock(b.address!, b.block), `${b.block} kept`);
-    const copy = join(work, "keep.get");
-    await cdfs(address, "get", "keep", "-o", copy);
-    assert.deepEqual(await Deno.readFile(copy), await Deno.readFile(source));
-  } finally {
-    await Promise.all(datanodes.map((node) => node?.[Symbol.asyncDispose]()));
-    await stopNameNode(namenode.child);
-    await Deno.remove(work, { recursive: true }).catch(() => {});
+    }
+    looks++;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  assert.ok(looks >= 1);
+  // After it: gone, each with its record; the pending file aborted.
+  await waitFor("the orphans removed", async () => {
+    for (const b of [...written, stray]) {
+      if (await statBlock(b.address!, b.block)) return false;
+    }
+    return true;
+  }, 30_000);
+  await waitFor("the removals logged", async () => {
+    const removed = (await logRecords(log)).filter((r) => r.event === "gc-removed");
+    return [...written, stray].every((b) =>
+      removed.some((r) => r.block === b.block && r.node === b.node)
+    );
+  }, 30_000);
+  await assert.rejects(
+    client.getFileById(created.file.fileId),
+    (e) => isCdfsError(e, "NOT_FOUND"),
+  );
+  // The committed file: every copy where it was, byte-identical.
+  for (const b of kept) assert.ok(await statBlock(b.address!, b.block), `${b.block} kept`);
+  const copy = join(work, "keep.get");
+  await cdfs(address, "get", "keep", "-o", copy);
+  assert.deepEqual(await Deno.readFile(copy), await Deno.readFile(source));
 });

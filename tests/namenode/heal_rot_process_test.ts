@@ -24,7 +24,6 @@ import { readFile } from "../../src/client/files/read.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
 import { QUARANTINE_DIR, quarantinedFiles } from "../../src/store/quarantine.ts";
-import type { DataNodeProcess } from "../helpers/datanode_process.ts";
 import { flipBlockBytes, retrieveBlock, statBlock } from "../helpers/in_process_cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
 import {
@@ -32,9 +31,8 @@ import {
   fsckStatuses,
   logRecords,
   putRandomFile,
-  startDataNodes,
-  startNameNode,
-  stopNameNode,
+  QUICK_NAMENODE_ARGS,
+  startProcesses,
 } from "./_processes.ts";
 
 const DATANODES = 17;
@@ -53,29 +51,16 @@ Deno.test({
     "heal, processes: 5 blocks rotten on disk are found by the scrub, quarantined, and rebuilt by the namenode with no command; every read byte-identical throughout",
 }, async () => {
   const started = Date.now();
-  const work = await Deno.makeTempDir({ prefix: "cdfs-heal-rot-" });
-  const log = join(work, "namenode.log");
-  const namenode = await startNameNode(`sqlite:${join(work, "meta.db")}`, log, "127.0.0.1:0", [
-    "--heartbeat-interval",
-    "300ms",
-    "--dead-after",
-    "5s",
-    "--repair-delay",
-    "0s",
-    "--no-auto-gc",
-  ]);
-  const address = namenode.address;
-  const dataDirs = Array.from({ length: DATANODES }, (_, i) => join(work, `dn${i}`));
-  const datanodes: (DataNodeProcess | null)[] = [];
+  await using processes = await startProcesses({
+    prefix: "cdfs-heal-rot-",
+    datanodes: DATANODES,
+    namenodeArgs: [...QUICK_NAMENODE_ARGS, "--no-auto-gc"],
+    datanodeArgs: ["--scrub-rate", "64MiB/s", "--scrub-pause", "200ms"],
+  });
+  const { work, log, address, dataDirs, datanodes } = processes;
   let reading = true;
   let reader: Promise<number> | null = null;
   try {
-    await startDataNodes(address, dataDirs, datanodes, [
-      "--scrub-rate",
-      "64MiB/s",
-      "--scrub-pause",
-      "200ms",
-    ]);
     const sources = new Map<string, Uint8Array>();
     const put = async (name: string, code: string, bytes: number, archive: boolean) => {
       const path = await putRandomFile(address, work, name, code, bytes, archive);
@@ -233,8 +218,5 @@ Deno.test({
   } finally {
     reading = false;
     await reader?.catch(() => {});
-    await Promise.all(datanodes.map((node) => node?.[Symbol.asyncDispose]()));
-    await stopNameNode(namenode.child);
-    await Deno.remove(work, { recursive: true }).catch(() => {});
   }
 });

@@ -184,3 +184,51 @@ Deno.test("auto repair: a failed repair waits for its backoff, then is tried aga
   await readFile({ file, module: rapidraid, output, chunkSize: CHUNK });
   assert.deepEqual(await Deno.readFile(output), bytes);
 });
+
+Deno.test("auto repair: a round that fails is logged as an error, unless stop() cut it short", async () => {
+  // A namenode whose FSCK hangs until `fail` is called, then fails as a closed connection does.
+  const hanging = () => {
+    let fail = () => {};
+    let asked = () => {};
+    const askedFor = new Promise<void>((resolve) => asked = resolve);
+    const failed = new Promise<never>((_, reject) =>
+      fail = () => reject(new CdfsError("UNAVAILABLE", "connection closed while reading a reply"))
+    );
+    failed.catch(() => {});
+    const namenode = {
+      async *health() {
+        asked();
+        yield await failed;
+      },
+    } as unknown as ConstructorParameters<typeof AutoRepair>[0]["namenode"];
+    return { namenode, askedFor, fail: () => fail() };
+  };
+  const errorsOf = async (stopFirst: boolean) => {
+    const records: NameNodeLogRecord[] = [];
+    const { namenode, askedFor, fail } = hanging();
+    const loop = new AutoRepair({
+      namenode,
+      log: new DecisionLog("nn-test", (r) => records.push(r)),
+      rate: 1 << 30,
+      intervalMs: 60_000,
+    });
+    loop.start();
+    await askedFor;
+    const stopping = stopFirst ? loop.stop() : null;
+    fail();
+    if (stopping === null) {
+      // Let the failed round be logged, then stop the loop while it sleeps.
+      while (!records.some((r) => r.event === "error")) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await loop.stop();
+    } else {
+      await stopping;
+    }
+    return records.filter((r) => r.event === "error").map((r) => String(r.message));
+  };
+  assert.deepEqual(await errorsOf(false), [
+    "repair round failed: connection closed while reading a reply",
+  ]);
+  assert.deepEqual(await errorsOf(true), []);
+});

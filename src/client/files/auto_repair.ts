@@ -232,6 +232,9 @@ export class AutoRepair implements RepairQueueSource {
       try {
         await this.runOnce();
       } catch (error) {
+        // A round cut short by stop() (the namenode closing the loop's connection as it stops)
+        // is not a failure: the process is stopping, and its log must end with 'stopped'.
+        if (this.#stopped) break;
         this.#options.log.emit("error", { message: `repair round failed: ${errorMessage(error)}` });
       }
       if (!this.#woken) await this.#sleep(interval);

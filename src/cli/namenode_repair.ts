@@ -1,14 +1,14 @@
 /**
  * The automatic repair and garbage collection of `cdfs namenode serve` (docs/namenode.md §12):
- * its options (`--no-auto-repair`, `--repair-rate`, `--repair-delay`, `--gc-grace`,
- * `--no-auto-gc`) and the
+ * its options (`--no-auto-repair`, `--repair-rate`, `--repair-delay`, `--repair-concurrency`,
+ * `--gc-grace`, `--no-auto-gc`) and the
  * wiring of the loop (`src/client/files/auto_repair.ts`) to the server: a connection of its
  * own to the namenode, the namenode's log, a wake-up whenever the namenode marks a datanode
  * dead or hears of missing blocks, and the queue attached for `repairQueueSnapshot()`.
  *
  * @module
  */
-import { AutoRepair } from "../client/files/auto_repair.ts";
+import { AutoRepair, DEFAULT_REPAIR_CONCURRENCY } from "../client/files/auto_repair.ts";
 import { CdfsError } from "../core/errors.ts";
 import { formatBytes } from "../format/bytes.ts";
 import { NameNodeClient } from "../namenode/client.ts";
@@ -16,7 +16,13 @@ import { DecisionLog, type NameNodeLogSink } from "../namenode/log.ts";
 import { DEFAULT_REPAIR_RATE } from "../namenode/repair_rate.ts";
 import type { NameNodeServer } from "../namenode/server.ts";
 import { parseDuration } from "../emulation/link_spec.ts";
-import { type OptionSpec, type ParsedArgs, parseSize, stringOption } from "./command.ts";
+import {
+  integerOption,
+  type OptionSpec,
+  type ParsedArgs,
+  parseSize,
+  stringOption,
+} from "./command.ts";
 
 /** The default `--repair-delay`: a minute, more than a datanode takes to restart. */
 export const DEFAULT_REPAIR_DELAY_MS = 60_000;
@@ -52,6 +58,12 @@ export const AUTO_REPAIR_OPTIONS: OptionSpec = {
       "is only restarting comes back meanwhile), e.g. 0s, 90s or 600s",
     default: `${DEFAULT_REPAIR_DELAY_MS / 1000}s`,
   },
+  "repair-concurrency": {
+    type: "string",
+    value: "N",
+    description: "how many files are repaired at once (they start most endangered first)",
+    default: String(DEFAULT_REPAIR_CONCURRENCY),
+  },
   "gc-grace": {
     type: "string",
     value: "DURATION",
@@ -71,7 +83,13 @@ export const AUTO_REPAIR_OPTIONS: OptionSpec = {
  * @example
  * ```ts
  * import type { AutoRepairSettings } from "./namenode_repair.ts";
- * const s: AutoRepairSettings = { repair: true, rate: 20 << 20, gcGraceMs: 3_600_000, delayMs: 0 };
+ * const s: AutoRepairSettings = {
+ *   repair: true,
+ *   rate: 20 << 20,
+ *   gcGraceMs: 3_600_000,
+ *   delayMs: 0,
+ *   concurrency: 4,
+ * };
  * ```
  */
 export interface AutoRepairSettings {
@@ -83,6 +101,8 @@ export interface AutoRepairSettings {
   readonly gcGraceMs: number | null;
   /** How long a file stays queued before its repair starts. */
   readonly delayMs: number;
+  /** How many files are repaired at once. */
+  readonly concurrency: number;
 }
 
 /**
@@ -97,7 +117,8 @@ export interface AutoRepairSettings {
  *
  * @param args The parsed arguments.
  * @returns The settings.
- * @throws {CdfsError} `USAGE` for a malformed or zero rate, or a grace under 1 s.
+ * @throws {CdfsError} `USAGE` for a malformed or zero rate, a grace under 1 s, or a
+ * concurrency that is not a positive integer.
  */
 export function autoRepairSettings(args: ParsedArgs): AutoRepairSettings {
   const rateText = stringOption(args, "repair-rate");
@@ -121,7 +142,15 @@ export function autoRepairSettings(args: ParsedArgs): AutoRepairSettings {
   const delayMs = delayText === undefined
     ? DEFAULT_REPAIR_DELAY_MS
     : Math.round(parseDuration(delayText, "--repair-delay"));
-  return { repair: args.values["no-auto-repair"] !== true, rate, gcGraceMs, delayMs };
+  const concurrency = integerOption(args, "repair-concurrency", DEFAULT_REPAIR_CONCURRENCY);
+  if (concurrency < 1) throw new CdfsError("USAGE", "--repair-concurrency must be at least 1");
+  return {
+    repair: args.values["no-auto-repair"] !== true,
+    rate,
+    gcGraceMs,
+    delayMs,
+    concurrency,
+  };
 }
 
 /**
@@ -194,6 +223,7 @@ export async function startAutoRepair(
     gcGraceMs: settings.gcGraceMs,
     repair: settings.repair,
     delayMs: settings.delayMs,
+    concurrency: settings.concurrency,
   });
   server.attachRepairQueue(settings.repair ? loop : null);
   started(loop);

@@ -4,8 +4,9 @@
  * the bytes it sent, the target the bytes it wrote); a charge may overdraw a bucket. The next
  * repair starts only once no bucket is overdrawn ({@linkcode RepairRateLimiter.delayMs}), so
  * over any stretch of repairs no datanode moves more than `rate` bytes per second plus one
- * second's burst and one repair's bytes. A single repair itself runs at full speed: the pace
- * is kept between repairs (one file at a time), not inside the datanodes' coding runs.
+ * second's burst and the bytes of the repairs that run at once (`--repair-concurrency`, charged
+ * as each finishes). A repair itself runs at full speed: the pace is kept between repairs, not
+ * inside the datanodes' coding runs.
  *
  * The clock is injected, so the limiter is tested without waiting.
  *

@@ -232,3 +232,63 @@ Deno.test("auto repair: a round that fails is logged as an error, unless stop() 
   ]);
   assert.deepEqual(await errorsOf(true), []);
 });
+
+Deno.test("auto repair: up to `concurrency` files are repaired at once, started in repair order", async () => {
+  await using files = await startFileCluster(18);
+  await using dir = await tempDir("cdfs-auto-repair-");
+  const names = ["f0", "f1", "f2"];
+  const bytes = new Map<string, Uint8Array>();
+  for (const name of names) {
+    bytes.set(name, await store(files, dir.path, name, rapidraid, 11 * 2 * CHUNK, true));
+  }
+  // A datanode holding a coded block of every file (16 of 18 datanodes hold one of each).
+  const holders = await Promise.all(
+    names.map((n) => files.client.getFile(n).then((f) => new Set(f.blocks.map((b) => b.node)))),
+  );
+  const victim = Array.from({ length: 18 }, (_, i) => i)
+    .find((i) => holders.every((h) => h.has(files.id(i))));
+  assert.ok(victim !== undefined, "a datanode holding a block of every file");
+  await files.kill([victim]);
+
+  const roundWith = async (concurrency: number) => {
+    const records: NameNodeLogRecord[] = [];
+    const loop = new AutoRepair({
+      namenode: files.client,
+      log: new DecisionLog("nn-test", (r) => records.push(r)),
+      rate: 1 << 30,
+      chunkSize: CHUNK,
+      concurrency,
+    });
+    const round = await loop.runOnce();
+    return { round, records: records.filter((r) => /^repair-(started|finished)$/.test(r.event)) };
+  };
+  // Two at once: the second starts before the first finishes, the third only after one did.
+  const { round, records } = await roundWith(2);
+  assert.deepEqual(round.failed, []);
+  assert.deepEqual([...round.repaired].sort(), names);
+  const events = records.map((r) => r.event.slice("repair-".length));
+  assert.deepEqual(events.slice(0, 3), ["started", "started", "finished"], events.join(" "));
+  assert.equal(events.filter((e) => e === "finished").length, 3);
+  for (const name of names) {
+    const file = await files.client.getFile(name);
+    assert.ok(file.blocks.every((b) => b.alive), `${name}: every block on a live node`);
+    const output = `${dir.path}/${name}.out`;
+    await readFile({ file, module: rapidraid, output, chunkSize: CHUNK });
+    assert.deepEqual(await Deno.readFile(output), bytes.get(name), name);
+  }
+
+  // One at a time: each repair starts after the one before it finished.
+  const holding = await Promise.all(
+    names.map((n) => files.client.getFile(n).then((f) => new Set(f.blocks.map((b) => b.node)))),
+  );
+  const next = Array.from({ length: 18 }, (_, i) => i)
+    .find((i) => i !== victim && holding.every((h) => h.has(files.id(i))));
+  assert.ok(next !== undefined, "another datanode holding a block of every file");
+  await files.kill([next]);
+  const one = await roundWith(1);
+  assert.equal(one.round.repaired.length, 3);
+  assert.deepEqual(
+    one.records.map((r) => r.event),
+    names.flatMap(() => ["repair-started", "repair-finished"]),
+  );
+});

@@ -6,9 +6,11 @@
  * Each **round** reads the health of every file (FSCK, paged) and recomputes the queue from it:
  * a file with unavailable copies (its datanode dead, or reported missing) is queued, a file
  * healthy again or deleted leaves the queue. So the queue needs no storage of its own: a
- * namenode that restarts (SQLite or etcd) finds the same files in its first round. Files are
- * repaired one at a time, the most endangered first (`orderRepairQueue`: the fewest copies to
- * spare beyond what decoding needs), each with {@linkcode repairFile}, exactly what
+ * namenode that restarts (SQLite or etcd) finds the same files in its first round. Repairs
+ * start in order, the most endangered first (`orderRepairQueue`: the fewest copies to spare
+ * beyond what decoding needs), up to `concurrency` files at once (a repair's fixed costs, the
+ * namenode's records and the run's set-up, overlap the others' transfers), each with
+ * {@linkcode repairFile}, exactly what
  * `cdfs repair NAME` runs: coded blocks rebuilt by derived repair programs, parts
  * re-replicated, onto live datanodes chosen by the layout rules of `spare.ts`, each rebuilt copy
  * recorded with MOVE_BLOCK. Before each repair the loop waits until the per-datanode rate
@@ -74,6 +76,11 @@ export interface AutoRepairOptions {
    * it marks a down OSD out).
    */
   readonly delayMs?: number;
+  /**
+   * How many files are repaired at once (default {@linkcode DEFAULT_REPAIR_CONCURRENCY}); they
+   * start in repair order.
+   */
+  readonly concurrency?: number;
   /** How often a round runs without being woken (default 5 s). */
   readonly intervalMs?: number;
   /** The grace of the periodic garbage collection; null or absent: no garbage collection. */
@@ -89,6 +96,19 @@ export interface AutoRepairOptions {
   /** Connect and frame timeouts of the datanode connections. */
   readonly client?: DataNodeClientOptions;
 }
+
+/**
+ * How many files the loop repairs at once by default: a repair spends much of its time on
+ * fixed costs (the namenode's records, setting up the run on every node it reads, the commit),
+ * which a few repairs at once overlap with each other's transfers.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_REPAIR_CONCURRENCY } from "./auto_repair.ts";
+ * console.log(DEFAULT_REPAIR_CONCURRENCY); // 4
+ * ```
+ */
+export const DEFAULT_REPAIR_CONCURRENCY = 4;
 
 /** A queued file and what the loop remembers of it. */
 interface Entry {
@@ -151,6 +171,10 @@ export class AutoRepair implements RepairQueueSource {
    * @param options Namenode, log, rate, periods.
    */
   constructor(options: AutoRepairOptions) {
+    const concurrency = options.concurrency ?? DEFAULT_REPAIR_CONCURRENCY;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`repair concurrency must be a positive integer, got ${concurrency}`);
+    }
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.limiter = new RepairRateLimiter(options.rate, this.#now);
@@ -262,11 +286,14 @@ export class AutoRepair implements RepairQueueSource {
     await this.#refresh();
     const repaired: string[] = [];
     const failed: string[] = [];
+    const limit = this.#options.concurrency ?? DEFAULT_REPAIR_CONCURRENCY;
+    const running = new Set<Promise<void>>();
     for (const entry of orderRepairQueue([...this.#queue.values()])) {
       if (this.#stopped) break;
       if (entry.state === "lost") continue;
       if (entry.retryAt !== null && entry.retryAt > this.#now()) continue;
       if (this.#now() - entry.queuedAt < (this.#options.delayMs ?? 0)) continue;
+      while (running.size >= limit) await Promise.race(running);
       // The rate limit: no datanode over its budget when a repair starts.
       for (let wait = this.limiter.delayMs(); wait > 0; wait = this.limiter.delayMs()) {
         if (this.#stopped) break;
@@ -274,9 +301,12 @@ export class AutoRepair implements RepairQueueSource {
         this.#woken = false;
       }
       if (this.#stopped) break;
-      if (await this.#repair(entry)) repaired.push(entry.name);
-      else failed.push(entry.name);
+      const repair: Promise<void> = this.#repair(entry).then((done) => {
+        (done ? repaired : failed).push(entry.name);
+      }).finally(() => running.delete(repair));
+      running.add(repair);
     }
+    await Promise.all(running);
     const removed = await this.#gcWhenDue();
     return { repaired, failed, removed };
   }

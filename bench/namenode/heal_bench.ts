@@ -45,6 +45,7 @@ import { NodeChild, selfLauncher } from "../../src/cluster/node_process.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
 import type { FileView } from "../../src/namenode/responses.ts";
+import { cpuSecondsBetween, processCpuTimes } from "../common/machine.ts";
 import { repoPath } from "../common/paths.ts";
 
 /** What the command line asks for. */
@@ -247,11 +248,17 @@ async function main(settings: HealBenchSettings): Promise<void> {
       return datanodes.some((d) => d.node === victim && d.state === "dead");
     }, 60_000);
     const dead = performance.now();
+    const deadAt = Date.now();
+    const livePids = nodes.filter((n) => n.id !== victim).map((n) => n.child.pid);
+    const cpuOfNodes = () => Promise.all(livePids.map(processCpuTimes));
+    const cpuDead = await cpuOfNodes();
     await until("every file healthy", async () => {
       const health = await Array.fromAsync(client.health());
       return health.every((h) => h.status === "healthy");
     }, 24 * 3_600_000);
     const healed = performance.now();
+    const healedAt = Date.now();
+    const cpuHealed = await cpuOfNodes();
     const live = addresses.filter((_, i) => nodes[i]!.id !== victim);
     const after = await Promise.all(live.map(stats));
     const beforeOf = new Map(before.map((s) => [s.node, s]));
@@ -281,6 +288,9 @@ async function main(settings: HealBenchSettings): Promise<void> {
       bareBytes += await bareTransfer(file, blockLength, victim, Number(r.bytesRead));
     }
     const bare = (performance.now() - bareStart) / 1000;
+    const cpuBare = await cpuOfNodes();
+    const cpuSum = (a: Map<string, number>[], b: Map<string, number>[]) =>
+      a.reduce((sum, before, i) => sum + cpuSecondsBetween(before, b[i]!), 0);
 
     const heal = (healed - killed) / 1000;
     const result = {
@@ -300,6 +310,15 @@ async function main(settings: HealBenchSettings): Promise<void> {
       kTimesBlock: module.k * blockLength,
       repairRate: settings.repairRate,
       busiestNodeBytesPerSecond: busiest / repairSeconds,
+      // Where the heal after the dead mark went: until the first repair started (the round's
+      // FSCK of every file), the repairs, and from the last repair to fsck seeing it.
+      untilFirstRepairSeconds: (Math.min(...startedAt) - deadAt) / 1000,
+      repairSeconds,
+      afterLastRepairSeconds: (healedAt - Math.max(...endedAt)) / 1000,
+      // CPU seconds the live datanodes used: from the dead mark to healthy, and for the bare
+      // transfer (which also has the bench process, not counted, as its reader).
+      datanodeCpuHealSeconds: cpuSum(cpuDead, cpuHealed),
+      datanodeCpuBareSeconds: cpuSum(cpuHealed, cpuBare),
     };
     console.log(`| measure | value |\n| --- | --- |`);
     console.log(
@@ -308,7 +327,17 @@ async function main(settings: HealBenchSettings): Promise<void> {
     console.log(`| heal (kill to healthy) | ${heal.toFixed(2)} s |`);
     console.log(`| heal after the dead mark | ${result.healAfterDeadSeconds.toFixed(2)} s |`);
     console.log(
+      `| of which: to the first repair, repairs, to fsck healthy | ${
+        result.untilFirstRepairSeconds.toFixed(2)
+      } s, ${repairSeconds.toFixed(2)} s, ${result.afterLastRepairSeconds.toFixed(2)} s |`,
+    );
+    console.log(
       `| bare transfer of ${(bareBytes / 2 ** 20).toFixed(1)} MiB | ${bare.toFixed(2)} s |`,
+    );
+    console.log(
+      `| datanodes' CPU, heal after the dead mark / bare transfer | ${
+        result.datanodeCpuHealSeconds.toFixed(2)
+      } s / ${result.datanodeCpuBareSeconds.toFixed(2)} s |`,
     );
     console.log(
       `| ratio (heal after dead / bare) | ${result.ratio.toFixed(2)} (target <= 2: ${

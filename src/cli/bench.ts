@@ -24,12 +24,7 @@ import {
 import { formatSummaryTable, writeResults } from "../../bench/rapidraid/rapidraid_report.ts";
 import { measureToJsonFile, runRapidraidBench } from "../../bench/rapidraid/rapidraid_session.ts";
 import { DEFAULT_CONGEST_SHARE } from "../../bench/rapidraid/rapidraid_settings.ts";
-import {
-  formatNamenodeTables,
-  type NamenodeBenchOptions,
-  runNamenodeBench,
-  writeNamenodeResults,
-} from "../../bench/namenode/namenode.ts";
+import type { NamenodeBenchOptions } from "../../bench/namenode/namenode.ts";
 import { CdfsError } from "../core/errors.ts";
 import { clusterStateRoot } from "./cluster_options.ts";
 import {
@@ -225,6 +220,11 @@ async function runBenchNamenode(ctx: CliContext, args: ParsedArgs): Promise<numb
   const options = parseNamenodeChoices(args);
   const out = stringOption(args, "out") ?? defaultOutDir(Deno.cwd(), "namenode");
   const say = (line: string) => ctx.err(`${line}\n`);
+  // Loaded here, not at start: it brings the etcd client (etcd3 and gRPC, ~95 ms to load),
+  // which no other command needs.
+  const { formatNamenodeTables, runNamenodeBench, writeNamenodeResults } = await import(
+    "../../bench/namenode/namenode.ts"
+  );
   return await untilInterrupted(say, "what the bench started is stopped", async (signal) => {
     const results = await runNamenodeBench({
       ...options,

@@ -128,3 +128,36 @@ Deno.test("main.ts reports errors as one line without a stack trace", async () =
   assert.equal(stderr.trim().split("\n").length, 1, stderr);
   assert.match(stderr, /^cdfs: error: unknown command/);
 });
+
+Deno.test("every command starts without loading the etcd client: it is imported only where used", async () => {
+  // `deno info --json` lists each module's dependencies, dynamic ones marked `isDynamic`.
+  const main = new URL("../../main.ts", import.meta.url);
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", main.pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(info.code, 0, new TextDecoder().decode(info.stderr));
+  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
+    modules: {
+      specifier: string;
+      dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[];
+    }[];
+  };
+  const modules = new Map(graph.modules.map((m) => [m.specifier, m]));
+  // The modules main.ts loads at start: its static imports, transitively.
+  const loaded = new Set<string>();
+  const walk = (specifier: string) => {
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
+    for (const dep of modules.get(specifier)?.dependencies ?? []) {
+      if (dep.isDynamic !== true && dep.code?.specifier !== undefined) walk(dep.code.specifier);
+    }
+  };
+  walk(main.href);
+  assert.ok(loaded.size > 100, `${loaded.size} modules: the walk followed main.ts's imports`);
+  const etcd = [...loaded].filter((s) => /etcd3|grpc|\/etcd_store\.ts$/.test(s));
+  assert.deepEqual(etcd, [], "loaded at every start: " + etcd.join(", "));
+  // Still in the program, behind a dynamic import (so `deno compile` includes it).
+  assert.ok(modules.has(new URL("../../src/namenode/meta/etcd_store.ts", import.meta.url).href));
+});

@@ -5,7 +5,7 @@
  * @module
  */
 import { CdfsError } from "../../core/errors.ts";
-import { EtcdMetadataStore, type EtcdStoreOptions } from "./etcd_store.ts";
+import type { EtcdStoreOptions } from "./etcd_store.ts";
 import { SqliteMetadataStore, type SqliteStoreOptions } from "./sqlite_store.ts";
 import type { MetadataStore } from "./store.ts";
 
@@ -88,7 +88,10 @@ export async function openMetadataStore(
   options: SqliteStoreOptions & EtcdStoreOptions = {},
 ): Promise<MetadataStore> {
   const parsed = typeof spec === "string" ? parseMetaSpec(spec) : spec;
-  return parsed.kind === "sqlite"
-    ? SqliteMetadataStore.open(parsed.path, options)
-    : await EtcdMetadataStore.open(parsed.hosts, options);
+  if (parsed.kind === "sqlite") return SqliteMetadataStore.open(parsed.path, options);
+  // Imported only here: the etcd client (etcd3 and gRPC) takes ~95 ms to load, which every
+  // cdfs process (each CLI command, each datanode) would pay at start for a backend that
+  // only a namenode on etcd uses.
+  const { EtcdMetadataStore } = await import("./etcd_store.ts");
+  return await EtcdMetadataStore.open(parsed.hosts, options);
 }

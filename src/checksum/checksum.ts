@@ -42,6 +42,44 @@ export interface Checksummer {
 }
 
 /**
+ * The one-shot part of a {@linkcode Checksummer}: what a frame connection needs.
+ *
+ * @example
+ * ```ts
+ * import type { OneShotChecksummer } from "./checksum.ts";
+ * const parity: OneShotChecksummer = { checksum: (b) => BigInt(b.reduce((x, y) => x ^ y, 0)) };
+ * ```
+ */
+export type OneShotChecksummer = Pick<Checksummer, "checksum">;
+
+let sharedOneShot: Promise<OneShotChecksummer> | null = null;
+
+/**
+ * The process's one-shot checksummer, made once and shared by every caller: its `checksum()`
+ * runs from start to end without yielding, so callers cannot interleave. A frame connection
+ * uses it instead of a hasher of its own, which cost each connection (client and server side)
+ * a WebAssembly instance: ~25 KiB of memory and ~50 µs to make. Incremental hashing
+ * (`start`/`update`/`finish`) spans awaits and needs {@linkcode createChecksummer}.
+ *
+ * @example
+ * ```ts
+ * import { createChecksummer, sharedChecksummer } from "./checksum.ts";
+ * const shared = await sharedChecksummer();
+ * console.log(shared === await sharedChecksummer()); // true
+ * const bytes = new Uint8Array([1, 2, 3]);
+ * console.log(shared.checksum(bytes) === (await createChecksummer()).checksum(bytes)); // true
+ * ```
+ *
+ * @returns The shared checksummer.
+ */
+export function sharedChecksummer(): Promise<OneShotChecksummer> {
+  sharedOneShot ??= createChecksummer().then((full) => ({
+    checksum: (bytes: Uint8Array) => full.checksum(bytes),
+  }));
+  return sharedOneShot;
+}
+
+/**
  * Creates a {@linkcode Checksummer} (instantiates a small WebAssembly module).
  *
  * @example

@@ -11,7 +11,11 @@
  *
  * @module
  */
-import { type Checksummer, createChecksummer, formatChecksum } from "../checksum/checksum.ts";
+import {
+  formatChecksum,
+  type OneShotChecksummer,
+  sharedChecksummer,
+} from "../checksum/checksum.ts";
 import { CdfsError, type ErrorCode } from "../core/errors.ts";
 import {
   decodeFrameHeader,
@@ -98,8 +102,8 @@ export interface WriteFrameOptions {
  * ```
  */
 export class FrameConnection extends TimedSocket {
-  /** The hasher of this connection's frames, also lent to code hashing one frame at a time. */
-  readonly checksummer: Checksummer;
+  /** The hasher of this connection's frames (the process's shared one, unless given another). */
+  readonly checksummer: OneShotChecksummer;
   /** Frame bytes read so far (whole headers and payloads). */
   bytesRead = 0;
   /** Frame bytes written so far (whole frames). */
@@ -119,13 +123,18 @@ export class FrameConnection extends TimedSocket {
   #pendingPayload: FrameHeader | null = null;
 
   /**
-   * Wraps a socket. Prefer {@linkcode FrameConnection.create}, which makes the hasher.
+   * Wraps a socket. Prefer {@linkcode FrameConnection.create}, which gives it the process's
+   * shared hasher.
    *
    * @param conn The socket.
-   * @param checksummer A hasher for this connection alone.
+   * @param checksummer The hasher of its frames.
    * @param options Timeouts.
    */
-  constructor(conn: Deno.Conn, checksummer: Checksummer, options: FrameConnectionOptions = {}) {
+  constructor(
+    conn: Deno.Conn,
+    checksummer: OneShotChecksummer,
+    options: FrameConnectionOptions = {},
+  ) {
     const reply = (e: CdfsError) =>
       encodeErrorFrame(e.code, e.message, (b) => checksummer.checksum(b));
     super(conn, options.sendTimeoutError ? { ...options, timeoutReply: reply } : options);
@@ -153,7 +162,7 @@ export class FrameConnection extends TimedSocket {
     conn: Deno.Conn,
     options: FrameConnectionOptions = {},
   ): Promise<FrameConnection> {
-    return new FrameConnection(conn, await createChecksummer(), options);
+    return new FrameConnection(conn, await sharedChecksummer(), options);
   }
 
   /**

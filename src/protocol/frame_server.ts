@@ -26,7 +26,7 @@
  * @module
  */
 import { formatNodeAddress } from "../core/address.ts";
-import { type Checksummer, createChecksummer } from "../checksum/checksum.ts";
+import { sharedChecksummer } from "../checksum/checksum.ts";
 import { CdfsError } from "../core/errors.ts";
 import { FrameConnection, type FrameConnectionOptions } from "./connection.ts";
 import { encodeErrorFrame } from "./error_body.ts";
@@ -163,7 +163,6 @@ export class FrameServer<R extends RequestState> {
   readonly #maxConnections: number;
   readonly #refusing = new Set<Promise<void>>();
   #refused = 0;
-  #checksummer: Promise<Checksummer> | null = null;
   /** When accept failures and refusals were last reported, and how many were not since. */
   readonly #reports = {
     accept: { at: -Infinity, quiet: 0 },
@@ -358,8 +357,7 @@ export class FrameServer<R extends RequestState> {
     const timed = new TimedSocket(socket, { frameTimeoutMs: REFUSE_LINGER_MS });
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      this.#checksummer ??= createChecksummer();
-      const checksummer = await this.#checksummer;
+      const checksummer = await sharedChecksummer();
       const frame = encodeErrorFrame(
         "BUSY",
         `the node serves its limit of ${this.#maxConnections} connections; retry later`,

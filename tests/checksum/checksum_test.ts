@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createXXHash64 } from "hash-wasm";
 import { WasmArena } from "../../src/buffer/arena.ts";
+import { randomBytes } from "../helpers/bytes.ts";
 import {
   blockDigest,
   type ChecksumMemory,
@@ -8,6 +9,7 @@ import {
   formatChecksum,
   hashInPlace,
   parseChecksum,
+  sharedChecksummer,
 } from "../../src/checksum/checksum.ts";
 
 /** An independent reference: hash-wasm's one-shot xxh64 on a copy of the bytes. */
@@ -138,4 +140,25 @@ Deno.test("formatChecksum and parseChecksum round-trip and reject other text", (
   for (const bad of ["", "ff", "00000000000000FF", "0x00000000000000f", "00000000000000ff0"]) {
     assert.throws(() => parseChecksum(bad), RangeError, bad);
   }
+});
+
+Deno.test("the shared one-shot checksummer: one for the process, the same values as a fresh hasher", async () => {
+  const shared = await sharedChecksummer();
+  assert.equal(await sharedChecksummer(), shared, "made once");
+  const arena = new WasmArena({ maxBytes: 1 << 20 });
+  hashInPlace(arena);
+  for (const length of [0, 1, 31, 32, 33, 4096, 65_537]) {
+    const bytes = randomBytes(length);
+    assert.equal(shared.checksum(bytes), referenceXxh64(bytes), `${length} bytes`);
+    const inArena = arena.alloc(Math.max(1, length)).subarray(0, length);
+    inArena.set(bytes);
+    assert.equal(shared.checksum(inArena), referenceXxh64(bytes), `${length} bytes in place`);
+  }
+  // An incremental hash under way elsewhere is not disturbed by one-shot calls in between.
+  const incremental = await createChecksummer();
+  incremental.start();
+  incremental.update(Uint8Array.of(1, 2));
+  shared.checksum(Uint8Array.of(9, 9, 9));
+  incremental.update(Uint8Array.of(3));
+  assert.equal(incremental.finish(), referenceXxh64(Uint8Array.of(1, 2, 3)));
 });

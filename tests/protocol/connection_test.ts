@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createChecksummer } from "../../src/checksum/checksum.ts";
+import { createChecksummer, sharedChecksummer } from "../../src/checksum/checksum.ts";
 import { BufferPool } from "../../src/buffer/pool.ts";
 import { WasmArena } from "../../src/buffer/arena.ts";
 import { CdfsError, type ErrorCode } from "../../src/core/errors.ts";
@@ -51,6 +51,20 @@ Deno.test("handshake succeeds both ways and JSON frames round trip", async () =>
     assert.equal(await pair.server.readJsonFrame(FRAME_TYPE.REQUEST), null);
   } finally {
     pair.close();
+  }
+});
+
+Deno.test("connections share the process's checksummer: no hasher (WebAssembly instance) of their own", async () => {
+  const first = await framePair();
+  const second = await framePair();
+  try {
+    const shared = await sharedChecksummer();
+    for (const conn of [first.client, first.server, second.client, second.server]) {
+      assert.equal(conn.checksummer, shared);
+    }
+  } finally {
+    first.close();
+    second.close();
   }
 });
 

@@ -1,12 +1,14 @@
 /**
  * The limiter behind `namenode serve --repair-rate`: a token bucket per datanode, in bytes.
- * Every repair is charged after it ran, to each datanode it moved bytes through (each source
- * the bytes it sent, the target the bytes it wrote); a charge may overdraw a bucket. The next
- * repair starts only once no bucket is overdrawn ({@linkcode RepairRateLimiter.delayMs}), so
- * over any stretch of repairs no datanode moves more than `rate` bytes per second plus one
- * second's burst and the bytes of the repairs that run at once (`--repair-concurrency`, charged
- * as each finishes). A repair itself runs at full speed: the pace is kept between repairs, not
- * inside the datanodes' coding runs.
+ * A repair reserves, as it starts, what it may move through each datanode (the repair loop's
+ * estimate), and when it ends the reservation is given back ({@linkcode RepairRateLimiter.refund})
+ * and it is charged what it moved through each one (each source the bytes it sent, the target
+ * the bytes it wrote); either may overdraw a bucket. The next repair starts only once no bucket
+ * is overdrawn ({@linkcode RepairRateLimiter.delayMs}), so repairs running at once
+ * (`--repair-concurrency`) do not all start on the same budget, and over any stretch of repairs
+ * no datanode moves more than `rate` bytes per second plus one second's burst and the bytes of
+ * one repair. A repair itself runs at full speed: the pace is kept between repairs, not inside
+ * the datanodes' coding runs.
  *
  * The clock is injected, so the limiter is tested without waiting.
  *
@@ -66,6 +68,27 @@ export class RepairRateLimiter {
   charge(node: string, bytes: number): void {
     const bucket = this.#refill(node);
     bucket.tokens -= Math.max(0, bytes);
+  }
+
+  /**
+   * Gives back bytes taken earlier (a reservation that is replaced by the real charge), up to a
+   * full bucket.
+   *
+   * @example
+   * ```ts
+   * import { RepairRateLimiter } from "./repair_rate.ts";
+   * const limiter = new RepairRateLimiter(1000, () => 0);
+   * limiter.charge("dn1", 3000);
+   * limiter.refund("dn1", 2500);
+   * console.log(limiter.available("dn1")); // 500
+   * ```
+   *
+   * @param node The datanode.
+   * @param bytes The bytes to give back.
+   */
+  refund(node: string, bytes: number): void {
+    const bucket = this.#refill(node);
+    bucket.tokens = Math.min(this.burst, bucket.tokens + Math.max(0, bytes));
   }
 
   /**

@@ -292,3 +292,45 @@ Deno.test("auto repair: up to `concurrency` files are repaired at once, started 
     names.flatMap(() => ["repair-started", "repair-finished"]),
   );
 });
+
+Deno.test("auto repair: a repair reserves its budget as it starts, so repairs at once do not all start on the same budget", async () => {
+  await using files = await startFileCluster(18);
+  await using dir = await tempDir("cdfs-auto-repair-");
+  const names = ["r0", "r1"];
+  for (const name of names) await store(files, dir.path, name, rapidraid, 11 * 2 * CHUNK, true);
+  const holders = await Promise.all(
+    names.map((n) => files.client.getFile(n).then((f) => new Set(f.blocks.map((b) => b.node)))),
+  );
+  const victim = Array.from({ length: 18 }, (_, i) => i)
+    .find((i) => holders.every((h) => h.has(files.id(i))));
+  assert.ok(victim !== undefined, "a datanode holding a block of every file");
+  await files.kill([victim]);
+  const records: NameNodeLogRecord[] = [];
+  // A budget of 4 KiB/s against a reservation of one 8 KiB block per source: the first repair
+  // overdraws every bucket it may read from as it starts, so the second waits (about 1 s and
+  // more once the first is charged), although 4 could run at once.
+  const loop = new AutoRepair({
+    namenode: files.client,
+    log: new DecisionLog("nn-test", (r) => records.push(r)),
+    rate: 4 * 1024,
+    chunkSize: CHUNK,
+    concurrency: 4,
+  });
+  const round = await loop.runOnce();
+  assert.deepEqual([...round.repaired].sort(), names);
+  const events = records.filter((r) => /^repair-(started|finished)$/.test(r.event))
+    .map((r) => r.event);
+  assert.deepEqual(events, [
+    "repair-started",
+    "repair-finished",
+    "repair-started",
+    "repair-finished",
+  ]);
+  // Every reservation was given back: what is left charged is what the repairs moved.
+  const finished = records.filter((r) => r.event === "repair-finished");
+  const moved = finished.reduce(
+    (s, f) => s + (f.bytesRead as number) + (f.bytesWritten as number),
+    0,
+  );
+  assert.ok(moved > 0);
+});

@@ -47,7 +47,7 @@ import { RepairRateLimiter } from "../../namenode/repair_rate.ts";
 import type { FileHealth, FileView } from "../../namenode/responses.ts";
 import type { DataNodeClientOptions } from "../node_connection.ts";
 import { errorMessage } from "../objects/error_message.ts";
-import { checkFileCode } from "./file_target.ts";
+import { checkFileCode, filePartLength } from "./file_target.ts";
 import { collectGarbage } from "./gc.ts";
 import { repairFile, type RepairFileResult } from "./repair.ts";
 
@@ -301,10 +301,18 @@ export class AutoRepair implements RepairQueueSource {
         this.#woken = false;
       }
       if (this.#stopped) break;
-      const repair: Promise<void> = this.#repair(entry).then((done) => {
+      // The next start waits for this repair's reservation (or its end), so that the limiter
+      // sees what this one will use.
+      let reserved!: () => void;
+      const reservation = new Promise<void>((resolve) => reserved = resolve);
+      const repair: Promise<void> = this.#repair(entry, reserved).then((done) => {
         (done ? repaired : failed).push(entry.name);
-      }).finally(() => running.delete(repair));
+      }).finally(() => {
+        reserved();
+        running.delete(repair);
+      });
       running.add(repair);
+      await reservation;
     }
     await Promise.all(running);
     const removed = await this.#gcWhenDue();
@@ -385,8 +393,11 @@ export class AutoRepair implements RepairQueueSource {
     return module;
   }
 
-  /** Repairs one file; says whether every copy was rebuilt. */
-  async #repair(entry: Entry): Promise<boolean> {
+  /**
+   * Repairs one file; says whether every copy was rebuilt. `reserved` is called once its
+   * budget is reserved with the rate limiter (or it failed before).
+   */
+  async #repair(entry: Entry, reserved: () => void): Promise<boolean> {
     const { log } = this.#options;
     const started = this.#now();
     entry.state = "repairing";
@@ -405,6 +416,8 @@ export class AutoRepair implements RepairQueueSource {
       const file = await this.#options.namenode.getFile(entry.name);
       const module = await this.#module(file.code);
       checkFileCode(file, module);
+      using _reservation = this.#reserve(file, filePartLength(file, module) * entry.unavailable);
+      reserved();
       const result = await repairFile({
         namenode: this.#options.namenode,
         file,
@@ -446,6 +459,19 @@ export class AutoRepair implements RepairQueueSource {
       retryInMs: delay,
     });
     return false;
+  }
+
+  /**
+   * Reserves with the rate limiter what a repair may move through each datanode before it
+   * starts: `bytes` (a copy's length times the copies to rebuild) on every live datanode
+   * holding a copy of the file, its possible sources. Repairs started while this one runs then
+   * see the budget it will use; disposing of the result gives the reservation back, once the
+   * real bytes are charged (or the repair failed).
+   */
+  #reserve(file: FileView, bytes: number): Disposable {
+    const sources = [...new Set(file.blocks.filter((b) => b.alive).map((b) => b.node))];
+    for (const node of sources) this.limiter.charge(node, bytes);
+    return { [Symbol.dispose]: () => sources.forEach((n) => this.limiter.refund(n, bytes)) };
   }
 
   /**

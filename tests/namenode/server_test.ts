@@ -108,6 +108,36 @@ Deno.test("datanodes register, heartbeat and report; another address under the s
   assert.ok(pages >= 3, `5000 orphans in ${pages} pages`);
 });
 
+Deno.test("a datanode is marked dead just after its silence passes --dead-after, not a check period later", async () => {
+  // A period (3 s) far longer than the silence (400 ms): only the first check waits for it.
+  await using nn = await servingNameNode({ deadAfterMs: 400, checkIntervalMs: 3_000 }, 2);
+  const { client, records } = nn;
+  const beat = setInterval(() => client.heartbeat("dn0", { free: 1 << 30 }).catch(() => {}), 50);
+  try {
+    // dn1 is silent from the start: the first check, one period in, marks it.
+    await waitFor("dn1 marked dead", () => events(records, "datanode-dead").length > 0, 10_000);
+    // dn2 joins right after that check and falls silent at once: it is marked about 400 ms
+    // later, by a check timed on the silences, not at the next period (3 s after the last).
+    await client.register({
+      id: "dn2",
+      address: "127.0.0.1:20002",
+      capacity: 1 << 30,
+      free: 1 << 30,
+    });
+    await waitFor(
+      "dn2 marked dead",
+      () => events(records, "datanode-dead").some((r) => r.node === "dn2"),
+      10_000,
+    );
+  } finally {
+    clearInterval(beat);
+  }
+  const dn2 = events(records, "datanode-dead").find((r) => r.node === "dn2")!;
+  assert.ok((dn2.silentMs as number) > 400, JSON.stringify(dn2));
+  assert.ok((dn2.silentMs as number) < 1_600, `marked ${dn2.silentMs} ms after its last word`);
+  assert.deepEqual(events(records, "datanode-dead").map((r) => r.node), ["dn1", "dn2"]);
+});
+
 Deno.test("a silent datanode is marked dead by the background loop; GET_FILE shows its blocks on a dead node", async () => {
   await using nn = await servingNameNode({ deadAfterMs: 300, checkIntervalMs: 50 }, 2);
   const { client, records } = nn;

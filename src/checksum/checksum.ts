@@ -46,13 +46,13 @@ export interface Checksummer {
  *
  * @example
  * ```ts
- * import type { OneShotChecksummer } from "./checksum.ts";
- * const parity: OneShotChecksummer = { checksum: (b) => BigInt(b.reduce((x, y) => x ^ y, 0)) };
+ * import type { OneShotHasher } from "./checksum.ts";
+ * const parity: OneShotHasher = { checksum: (b) => BigInt(b.reduce((x, y) => x ^ y, 0)) };
  * ```
  */
-export type OneShotChecksummer = Pick<Checksummer, "checksum">;
+export type OneShotHasher = Pick<Checksummer, "checksum">;
 
-let sharedOneShot: Promise<OneShotChecksummer> | null = null;
+let sharedOneShot: Promise<OneShotHasher> | null = null;
 
 /**
  * The process's one-shot checksummer, made once and shared by every caller: its `checksum()`
@@ -72,7 +72,7 @@ let sharedOneShot: Promise<OneShotChecksummer> | null = null;
  *
  * @returns The shared checksummer.
  */
-export function sharedChecksummer(): Promise<OneShotChecksummer> {
+export function sharedChecksummer(): Promise<OneShotHasher> {
   sharedOneShot ??= createChecksummer().then((full) => ({
     checksum: (bytes: Uint8Array) => full.checksum(bytes),
   }));

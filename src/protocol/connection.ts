@@ -11,11 +11,7 @@
  *
  * @module
  */
-import {
-  formatChecksum,
-  type OneShotChecksummer,
-  sharedChecksummer,
-} from "../checksum/checksum.ts";
+import { formatChecksum, type OneShotHasher, sharedChecksummer } from "../checksum/checksum.ts";
 import { CdfsError, type ErrorCode } from "../core/errors.ts";
 import {
   decodeFrameHeader,
@@ -103,7 +99,7 @@ export interface WriteFrameOptions {
  */
 export class FrameConnection extends TimedSocket {
   /** The hasher of this connection's frames (the process's shared one, unless given another). */
-  readonly checksummer: OneShotChecksummer;
+  readonly checksummer: OneShotHasher;
   /** Frame bytes read so far (whole headers and payloads). */
   bytesRead = 0;
   /** Frame bytes written so far (whole frames). */
@@ -123,18 +119,13 @@ export class FrameConnection extends TimedSocket {
   #pendingPayload: FrameHeader | null = null;
 
   /**
-   * Wraps a socket. Prefer {@linkcode FrameConnection.create}, which gives it the process's
-   * shared hasher.
+   * Wraps a socket. Prefer {@linkcode FrameConnection.create}, which gives it the shared hasher.
    *
    * @param conn The socket.
    * @param checksummer The hasher of its frames.
    * @param options Timeouts.
    */
-  constructor(
-    conn: Deno.Conn,
-    checksummer: OneShotChecksummer,
-    options: FrameConnectionOptions = {},
-  ) {
+  constructor(conn: Deno.Conn, checksummer: OneShotHasher, options: FrameConnectionOptions = {}) {
     const reply = (e: CdfsError) =>
       encodeErrorFrame(e.code, e.message, (b) => checksummer.checksum(b));
     super(conn, options.sendTimeoutError ? { ...options, timeoutReply: reply } : options);

@@ -268,6 +268,14 @@ export class NodeRelay {
   }
 
   /**
+   * What the relay wrote on standard error (the end of it), once it has exited: why it ended
+   * without its `stats` line, when it did.
+   */
+  get errorOutput(): Promise<string> {
+    return this.#stderr;
+  }
+
+  /**
    * Starts node `index`'s relay in its namespace and waits until it listens.
    *
    * @param nodes Every node of the network.

@@ -41,6 +41,24 @@ async function store(
 }
 
 /** A fake clock for the loop (backoff, rate limiter). */
+/**
+ * The index of a live datanode holding a copy of every one of `names` (of 18; placement is
+ * random), other than `except`: killing it degrades them all.
+ */
+async function holderOfEvery(
+  files: FileCluster,
+  names: readonly string[],
+  except?: number,
+): Promise<number> {
+  const holders = await Promise.all(
+    names.map((n) => files.client.getFile(n).then((f) => new Set(f.blocks.map((b) => b.node)))),
+  );
+  const index = Array.from({ length: 18 }, (_, i) => i)
+    .find((i) => i !== except && holders.every((h) => h.has(files.id(i))));
+  assert.ok(index !== undefined, "a datanode holding a block of every file");
+  return index;
+}
+
 function fakeClock() {
   let now = 1_000_000;
   return { now: () => now, advance: (ms: number) => now += ms };
@@ -242,12 +260,7 @@ Deno.test("auto repair: up to `concurrency` files are repaired at once, started 
     bytes.set(name, await store(files, dir.path, name, rapidraid, 11 * 2 * CHUNK, true));
   }
   // A datanode holding a coded block of every file (16 of 18 datanodes hold one of each).
-  const holders = await Promise.all(
-    names.map((n) => files.client.getFile(n).then((f) => new Set(f.blocks.map((b) => b.node)))),
-  );
-  const victim = Array.from({ length: 18 }, (_, i) => i)
-    .find((i) => holders.every((h) => h.has(files.id(i))));
-  assert.ok(victim !== undefined, "a datanode holding a block of every file");
+  const victim = await holderOfEvery(files, names);
   await files.kill([victim]);
 
   const roundWith = async (concurrency: number) => {
@@ -278,13 +291,7 @@ Deno.test("auto repair: up to `concurrency` files are repaired at once, started 
   }
 
   // One at a time: each repair starts after the one before it finished.
-  const holding = await Promise.all(
-    names.map((n) => files.client.getFile(n).then((f) => new Set(f.blocks.map((b) => b.node)))),
-  );
-  const next = Array.from({ length: 18 }, (_, i) => i)
-    .find((i) => i !== victim && holding.every((h) => h.has(files.id(i))));
-  assert.ok(next !== undefined, "another datanode holding a block of every file");
-  await files.kill([next]);
+  await files.kill([await holderOfEvery(files, names, victim)]);
   const one = await roundWith(1);
   assert.equal(one.round.repaired.length, 3);
   assert.deepEqual(
@@ -298,13 +305,7 @@ Deno.test("auto repair: a repair reserves its budget as it starts, so repairs at
   await using dir = await tempDir("cdfs-auto-repair-");
   const names = ["r0", "r1"];
   for (const name of names) await store(files, dir.path, name, rapidraid, 11 * 2 * CHUNK, true);
-  const holders = await Promise.all(
-    names.map((n) => files.client.getFile(n).then((f) => new Set(f.blocks.map((b) => b.node)))),
-  );
-  const victim = Array.from({ length: 18 }, (_, i) => i)
-    .find((i) => holders.every((h) => h.has(files.id(i))));
-  assert.ok(victim !== undefined, "a datanode holding a block of every file");
-  await files.kill([victim]);
+  await files.kill([await holderOfEvery(files, names)]);
   const records: NameNodeLogRecord[] = [];
   // A budget of 4 KiB/s against a reservation of one 8 KiB block per source: the first repair
   // overdraws every bucket it may read from as it starts, so the second waits (about 1 s and

@@ -154,6 +154,8 @@ export class AutoRepair implements RepairQueueSource {
   /** The rate limiter repairs are paced by. */
   readonly limiter: RepairRateLimiter;
   readonly #options: AutoRepairOptions;
+  /** How many files are repaired at once (checked once, here). */
+  readonly #concurrency: number;
   readonly #now: () => number;
   readonly #queue = new Map<number, Entry>();
   readonly #modules = new Map<string, Promise<CodingModule>>();
@@ -175,6 +177,7 @@ export class AutoRepair implements RepairQueueSource {
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new RangeError(`repair concurrency must be a positive integer, got ${concurrency}`);
     }
+    this.#concurrency = concurrency;
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.limiter = new RepairRateLimiter(options.rate, this.#now);
@@ -286,14 +289,13 @@ export class AutoRepair implements RepairQueueSource {
     await this.#refresh();
     const repaired: string[] = [];
     const failed: string[] = [];
-    const limit = this.#options.concurrency ?? DEFAULT_REPAIR_CONCURRENCY;
     const running = new Set<Promise<void>>();
     for (const entry of orderRepairQueue([...this.#queue.values()])) {
       if (this.#stopped) break;
       if (entry.state === "lost") continue;
       if (entry.retryAt !== null && entry.retryAt > this.#now()) continue;
       if (this.#now() - entry.queuedAt < (this.#options.delayMs ?? 0)) continue;
-      while (running.size >= limit) await Promise.race(running);
+      while (running.size >= this.#concurrency) await Promise.race(running);
       // The rate limit: no datanode over its budget when a repair starts.
       for (let wait = this.limiter.delayMs(); wait > 0; wait = this.limiter.delayMs()) {
         if (this.#stopped) break;

@@ -424,11 +424,15 @@ async function runServe(ctx: CliContext, args: ParsedArgs): Promise<number> {
       }
       await server.finished;
     } finally {
-      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-      // After the server: the blocks its last requests stored or deleted are reported too.
-      await reporter?.stop();
-      membership?.close();
-      await metrics?.shutdown();
+      try {
+        // After the server: the blocks its last requests stored or deleted are reported too.
+        await reporter?.stop();
+        membership?.close();
+        await metrics?.shutdown();
+      } finally {
+        // Only now: a signal with no listener would kill the process before its last reports.
+        for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      }
     }
     return 0;
   } finally {

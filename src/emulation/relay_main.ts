@@ -245,15 +245,20 @@ export async function runRelayProcess(
   if (io.signal?.aborted) stop();
   if (settings.exitWithStdin && io.stdin !== undefined) watchForEnd(io.stdin).then(stop, stop);
   try {
-    await relay.ready;
-    io.out(`listening ${formatNodeAddress(relay.addr)}\n`);
-    await stopped;
+    try {
+      await relay.ready;
+      io.out(`listening ${formatNodeAddress(relay.addr)}\n`);
+      await stopped;
+    } finally {
+      io.signal?.removeEventListener("abort", onSignal);
+      await relay.close();
+    }
+    io.out(`stats ${JSON.stringify(relay.stats)}\n`);
   } finally {
+    // Only now: a signal with no listener kills the process, and a launcher may well send
+    // SIGTERM while the relay is already stopping (its standard input ended first).
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-    io.signal?.removeEventListener("abort", onSignal);
-    await relay.close();
   }
-  io.out(`stats ${JSON.stringify(relay.stats)}\n`);
   return 0;
 }
 

@@ -14,7 +14,9 @@
  * after a lingering close so the ERROR is not lost to a TCP reset.
  *
  * Pressure: at most `maxConnections` connections are served at once; one more is accepted all
- * the same, told `BUSY` in an ERROR frame and closed (never left in the listen backlog). A
+ * the same, told `BUSY` in an ERROR frame and closed (never left in the listen backlog), unless
+ * a connection that has sent nothing yet gives up its slot to it (the one that has waited
+ * longest is told `BUSY` instead): silent connections cannot lock out real clients. A
  * minimum data rate cuts off peers that trickle a frame, and a connection that times out is
  * told `TIMEOUT` in an ERROR frame before it is closed. Accept failures and refusals are
  * reported at most once per {@linkcode PRESSURE_REPORT_INTERVAL_MS}, with the count of those
@@ -97,6 +99,8 @@ class Session implements ServerConnection {
   /** Waiting for the handshake or the next request: may be closed at once on shutdown. */
   idle = true;
   closing = false;
+  /** Its slot was taken back for a newcomer before it sent its preamble (told BUSY). */
+  evicted = false;
   readonly abort = new AbortController();
   #readMark = 0;
   #writtenMark = 0;
@@ -162,6 +166,10 @@ export class FrameServer<R extends RequestState> {
   #resolveFinished!: () => void;
   readonly #maxConnections: number;
   readonly #refusing = new Set<Promise<void>>();
+  /** Sessions waiting for their client's preamble, the longest-waiting first. */
+  readonly #awaitingPreamble = new Set<Session>();
+  /** Evicted sessions still closing: they no longer count against the cap. */
+  #evicting = 0;
   #refused = 0;
   /** When accept failures and refusals were last reported, and how many were not since. */
   readonly #reports = {
@@ -309,7 +317,7 @@ export class FrameServer<R extends RequestState> {
         socket.close();
         break;
       }
-      if (this.#sessions.size >= this.#maxConnections) {
+      if (this.#sessions.size - this.#evicting >= this.#maxConnections && !this.#evictOne()) {
         this.#refuse(socket);
         // Each refusal holds a descriptor for a moment: a storm is refused at that pace.
         if (this.#refusing.size >= MAX_REFUSING) await Promise.race(this.#refusing);
@@ -338,19 +346,51 @@ export class FrameServer<R extends RequestState> {
    * client reads it where it expects the preamble), then a short lingering close.
    */
   #refuse(socket: NodeConn): void {
-    this.#refused++;
     let peer = "?";
     try {
       peer = formatNodeAddress(socket.remoteAddr);
     } catch {
       // Not needed to refuse it.
     }
-    const quiet = this.#shouldReport("refused");
-    if (quiet !== null) this.#handler.refused?.(peer, this.#maxConnections, quiet);
+    this.#countRefusal(peer);
     const refusal: Promise<void> = this.#sayBusy(socket).finally(() =>
       this.#refusing.delete(refusal)
     );
     this.#refusing.add(refusal);
+  }
+
+  /** Counts a connection turned away at the cap, and reports it unless one was lately. */
+  #countRefusal(peer: string): void {
+    this.#refused++;
+    const quiet = this.#shouldReport("refused");
+    if (quiet !== null) this.#handler.refused?.(peer, this.#maxConnections, quiet);
+  }
+
+  /**
+   * At the cap, takes back the slot of the connection that has waited longest for its
+   * client's preamble, for a newcomer: a real client sends its preamble as soon as it
+   * connects, so connections that say nothing (a storm of them) cannot lock the node's real
+   * clients and peers out. The one evicted is told BUSY (the client retries). Connections past
+   * their preamble keep their slots: when all are, the newcomer is refused instead.
+   *
+   * @returns Whether a slot was freed.
+   */
+  #evictOne(): boolean {
+    for (const session of this.#awaitingPreamble) {
+      this.#awaitingPreamble.delete(session);
+      const busy = new CdfsError("BUSY", this.#busyMessage());
+      const conn = session.conn;
+      if (session.closing || conn === null || !conn.silent || !conn.cutShort(busy)) continue;
+      session.evicted = true;
+      this.#evicting++;
+      this.#countRefusal(session.peer);
+      return true;
+    }
+    return false;
+  }
+
+  #busyMessage(): string {
+    return `the node serves its limit of ${this.#maxConnections} connections; retry later`;
   }
 
   async #sayBusy(socket: NodeConn): Promise<void> {
@@ -360,7 +400,7 @@ export class FrameServer<R extends RequestState> {
       const checksummer = await sharedChecksummer();
       const frame = encodeErrorFrame(
         "BUSY",
-        `the node serves its limit of ${this.#maxConnections} connections; retry later`,
+        this.#busyMessage(),
         (payload) => checksummer.checksum(payload),
       );
       const write = async () => {
@@ -393,6 +433,8 @@ export class FrameServer<R extends RequestState> {
           // Closed already, by the FrameConnection.
         }
         this.#sessions.delete(session);
+        this.#awaitingPreamble.delete(session);
+        if (session.evicted) this.#evicting--;
         this.#tasks.delete(task);
       });
     this.#tasks.add(task);
@@ -418,14 +460,19 @@ export class FrameServer<R extends RequestState> {
     const conn = await FrameConnection.create(session.socket, this.#connectionOptions);
     session.conn = conn;
     if (session.closing) return;
+    // Until its preamble is in, the connection's slot may go to a newcomer (#evictOne).
+    this.#awaitingPreamble.add(session);
     try {
       if (!await conn.serverHandshake()) return;
     } catch (error) {
-      // serverHandshake has answered a bad preamble and closed; a timeout closed it too.
-      if (!session.closing) {
+      // serverHandshake has answered a bad preamble and closed; a timeout closed it too; an
+      // evicted one was counted as refused.
+      if (!session.closing && !session.evicted) {
         this.#outcome(session, null, null, this.#failureOf(session, error), started);
       }
       return;
+    } finally {
+      this.#awaitingPreamble.delete(session);
     }
     while (!this.#draining && await this.#serveRequest(session, conn));
   }

@@ -29,6 +29,9 @@ import { closedWithoutNotify } from "./tls.ts";
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
+/** How long the last word of a timed-out connection waits for the peer to close, 250 ms. */
+const LAST_WORD_LINGER_MS = 250;
+
 /**
  * The default frame timeout, 30 s.
  */
@@ -105,10 +108,14 @@ export class TimedSocket {
   #timedOut: CdfsError | null = null;
   /** When bytes last arrived from the peer (`performance.now()`): it is alive. */
   #lastHeard = performance.now();
+  /** Whether any byte has come from the peer. */
+  #everHeard = false;
   #readDeadline = 0;
   #writeDeadline = 0;
   #prefetch: Promise<number | null> | null = null;
   #prefetchSettled = false;
+  /** Ends the wait under way now, as its timeout would (see {@linkcode TimedSocket.cutShort}). */
+  #endWait: ((error: CdfsError) => void) | null = null;
 
   /**
    * Wraps a socket.
@@ -182,12 +189,40 @@ export class TimedSocket {
     return this.#closed || this.#timedOut !== null;
   }
 
+  /** Whether no byte has come from the peer yet (a server waits for its preamble). */
+  get silent(): boolean {
+    return !this.#everHeard;
+  }
+
   /**
    * Whether a background read started by {@linkcode TimedSocket.prefetchInto} has finished:
    * the peer sent something (or closed) while this side was still writing.
    */
   get peerSentData(): boolean {
     return this.#prefetchSettled;
+  }
+
+  /**
+   * Ends the wait under way now, as if its time were up, with `error` in place of `TIMEOUT`:
+   * the peer is told `error` (the timeout reply, when there is one and no write is under way),
+   * the socket is closed, and the wait throws `error`. A server uses it to take back the slot
+   * of a connection that is still waiting for its peer's first word when a newcomer needs it.
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs a connection waiting for its peer (`conn`).
+   * ```ts ignore
+   * import { CdfsError } from "../core/errors.ts";
+   * conn.cutShort(new CdfsError("BUSY", "the node serves its limit of connections"));
+   * ```
+   *
+   * @param error What the wait throws and the peer is told.
+   * @returns Whether a wait was under way (false: nothing was done).
+   */
+  cutShort(error: CdfsError): boolean {
+    const end = this.#endWait;
+    if (end === null || this.closed) return false;
+    end(error);
+    return true;
   }
 
   /**
@@ -264,7 +299,7 @@ export class TimedSocket {
     const read = this.conn.read(view);
     read.then(
       (n) => {
-        if (n !== null) this.#lastHeard = performance.now();
+        if (n !== null) this.#heard(performance.now());
         this.#prefetchSettled = true;
       },
       () => this.#prefetchSettled = true,
@@ -310,7 +345,7 @@ export class TimedSocket {
     });
     const n = await this.#withTimeout(read, this.#idleTimeoutMs, "waiting for a frame", "idle");
     const now = performance.now();
-    if (n !== null) this.#lastHeard = now;
+    if (n !== null) this.#heard(now);
     this.#readDeadline = now + this.#frameTimeoutMs;
     return n;
   }
@@ -356,7 +391,7 @@ export class TimedSocket {
           `connection closed in the middle of ${what} (${filled} of ${view.length} bytes)`,
         );
       }
-      this.#lastHeard = performance.now();
+      this.#heard(performance.now());
       filled += n;
     }
   }
@@ -408,24 +443,43 @@ export class TimedSocket {
   }
 
   /**
-   * Writes `bytes` (at most a second is spent on it), shuts down the sending side and closes:
-   * the last word of a connection that timed out. Best effort.
+   * Writes `bytes` (at most a second is spent on it), shuts down the sending side, drains what
+   * the peer still sends until it closes or for at most 250 ms (bytes
+   * left unread would turn the close into a reset that destroys the last word), and closes:
+   * the last word of a connection that timed out or was cut short. Best effort.
+   *
+   * @param bytes The last word.
+   * @param pending The read the wait was for: it takes the first of the peer's bytes.
    */
-  async #sayLastWord(bytes: Uint8Array): Promise<void> {
+  async #sayLastWord(bytes: Uint8Array, pending: Promise<unknown>): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const write = async () => {
       let written = 0;
       while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
       await this.conn.closeWrite();
     };
+    const drain = async () => {
+      if (await pending.catch(() => null) === null) return;
+      const scratch = new Uint8Array(4096);
+      while (await this.conn.read(scratch) !== null);
+    };
+    const late = (ms: number) => new Promise((resolve) => timer = setTimeout(resolve, ms));
     try {
-      await Promise.race([write(), new Promise((resolve) => timer = setTimeout(resolve, 1000))]);
+      await Promise.race([write(), late(1000)]);
+      clearTimeout(timer);
+      await Promise.race([drain(), late(LAST_WORD_LINGER_MS)]);
     } catch {
       // The peer is gone: there is no one left to tell.
     } finally {
       clearTimeout(timer);
       this.close();
     }
+  }
+
+  /** Bytes came from the peer at `now`. */
+  #heard(now: number): void {
+    this.#lastHeard = now;
+    this.#everHeard = true;
   }
 
   #takePrefetch(): Promise<number | null> | null {
@@ -458,14 +512,26 @@ export class TimedSocket {
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let expired = false;
+    let endThisWait: ((error: CdfsError) => void) | null = null;
     const timeout = new Promise<never>((_, reject) => {
+      const end = (error: CdfsError, last: boolean) => {
+        clearTimeout(timer);
+        expired = true;
+        this.#timedOut = error;
+        const reply = last && this.#writing === 0 ? this.#timeoutReply?.(error) : undefined;
+        if (reply === undefined) {
+          reject(error);
+          this.close();
+          return;
+        }
+        void this.#sayLastWord(reply, operation).finally(() => reject(error));
+      };
       const expire = () => {
         const more = extend?.() ?? 0;
         if (more > 0) {
           timer = setTimeout(expire, more);
           return;
         }
-        expired = true;
         const limit = kind === "idle" ? this.#idleTimeoutMs : this.#frameTimeoutMs;
         const message = `${kind} timeout: nothing for ${limit} ms while ${what}`;
         const error = new CdfsError(
@@ -476,19 +542,13 @@ export class TimedSocket {
             ? message
             : `${message} (the peer neither took it nor sent anything)`,
         );
-        this.#timedOut = error;
-        const reply = extend === undefined && this.#writing === 0
-          ? this.#timeoutReply?.(error)
-          : undefined;
-        if (reply === undefined) {
-          reject(error);
-          this.close();
-          return;
-        }
-        void this.#sayLastWord(reply).finally(() => reject(error));
+        end(error, extend === undefined);
       };
       timer = setTimeout(expire, Math.max(0, ms));
+      endThisWait = (error) => end(error, true);
     });
+    // The latest wait is the one cutShort ends (a server's handshake has only one).
+    this.#endWait = endThisWait;
     timeout.catch(() => {});
     // Once the time is up, the operation's result no longer counts: wait for the close.
     const guarded = operation.then(
@@ -501,6 +561,7 @@ export class TimedSocket {
       throw this.#socketError(e, what);
     } finally {
       clearTimeout(timer);
+      if (this.#endWait === endThisWait) this.#endWait = null;
     }
   }
 

@@ -63,6 +63,17 @@ async function tempFileSizes(dataDir: string): Promise<number[]> {
   return sizes;
 }
 
+/** A datanode in this process, named dn1, serving at most `maxConnections` connections. */
+async function cappedNode(dataDir: string, maxConnections: number): Promise<DataNodeServer> {
+  return DataNodeServer.listen({
+    store: await BlockStore.open(dataDir),
+    pool: new BufferPool({ arena: new WasmArena({ maxBytes: 1 << 20 }), bufferSize: 4160 }),
+    nodeId: "dn1",
+    port: 0,
+    maxConnections,
+  });
+}
+
 Deno.test("32 slow STOREs (one 4 KiB frame, then silence) do not freeze other clients", async () => {
   // The default pool: 64 buffers. Before, each slow STORE pinned two for as long as it stayed
   // connected, and every other STORE and RETRIEVE waited for a buffer without end.
@@ -293,13 +304,7 @@ Deno.test("a request that gets no buffer in time is told BUSY; PING shows the po
 
 Deno.test("a client told BUSY at the connection cap retries with backoff and gets in", async () => {
   await using dir = await tempDir("cdfs-pressure-");
-  const server = DataNodeServer.listen({
-    store: await BlockStore.open(dir.path),
-    pool: new BufferPool({ arena: new WasmArena({ maxBytes: 1 << 20 }), bufferSize: 4160 }),
-    nodeId: "dn1",
-    port: 0,
-    maxConnections: 1,
-  });
+  const server = await cappedNode(dir.path, 1);
   const port = server.addr.port;
   try {
     const occupant = await connect(port);
@@ -315,6 +320,58 @@ Deno.test("a client told BUSY at the connection cap retries with backoff and get
       client.close();
     }
   } finally {
+    await server.shutdown(0);
+  }
+});
+
+Deno.test("silent connections give up their slots at the cap: a client gets in, the longest-silent is told BUSY", async () => {
+  await using dir = await tempDir("cdfs-pressure-");
+  const server = await cappedNode(dir.path, 3);
+  const port = server.addr.port;
+  const silent: Deno.Conn[] = [];
+  try {
+    // Three connections that never say a word fill the cap, one after the other.
+    for (let i = 0; i < 3; i++) {
+      silent.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      await waitFor(`silent connection ${i} served`, () => server.connections === i + 1, 10_000);
+    }
+    const refusedBefore = server.refused;
+    const client = await within(
+      10_000,
+      "a client at the cap",
+      DataNodeClient.connect(`127.0.0.1:${port}`),
+    );
+    try {
+      assert.equal((await client.ping()).node, "dn1");
+      // The oldest silent connection gave up its slot (told BUSY), the others kept theirs.
+      const { bytes, closed } = await readUntilClosed(silent[0]!, 10_000);
+      assert.equal(closed, true);
+      assert.equal(lastErrorCode(parseServerBytes(bytes)), "BUSY");
+      assert.equal(server.refused, refusedBefore + 1);
+      await waitFor("the evicted connection's end", () => server.connections === 3, 10_000);
+      // A client that has spoken keeps its slot: the next newcomer takes the next silent one.
+      const second = await DataNodeClient.connect(`127.0.0.1:${port}`);
+      try {
+        assert.equal((await second.ping()).node, "dn1");
+        assert.equal(
+          lastErrorCode(parseServerBytes((await readUntilClosed(silent[1]!, 10_000)).bytes)),
+          "BUSY",
+        );
+        assert.equal((await client.ping()).node, "dn1");
+      } finally {
+        second.close();
+      }
+    } finally {
+      client.close();
+    }
+  } finally {
+    for (const socket of silent) {
+      try {
+        socket.close();
+      } catch {
+        // Closed by the node.
+      }
+    }
     await server.shutdown(0);
   }
 });

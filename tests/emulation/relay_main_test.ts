@@ -113,3 +113,54 @@ Deno.test("runRelayProcess reports an address it cannot listen on as UNAVAILABLE
     busy.close();
   }
 });
+
+Deno.test("a relay process stopping on the end of its input and on SIGTERM at once still prints its counters", async () => {
+  // As a cluster launcher stops it: standard input closed and SIGTERM, whichever comes first.
+  for (let round = 0; round < 5; round++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        new URL("../../src/emulation/relay_main.ts", import.meta.url).pathname,
+        "--listen",
+        "127.0.0.1:0",
+        "--target",
+        "127.0.0.1:9",
+        "--exit-with-stdin",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const errors = new Response(child.stderr).text();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const next = await reader.read();
+      if (next.done) break;
+      text += next.value;
+    }
+    if (!/^listening 127\.0\.0\.1:\d+\n/.test(text)) {
+      assert.fail(`no 'listening' line: ${text}${await errors}`);
+    }
+    await child.stdin.getWriter().close();
+    // SIGTERM again and again while it stops: none may kill it before its counters.
+    let exited = false;
+    const status = child.status.finally(() => exited = true);
+    while (!exited) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        break; // exited meanwhile
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    for (let next = await reader.read(); !next.done; next = await reader.read()) text += next.value;
+    const { code, signal } = await status;
+    assert.match(
+      text,
+      /\nstats \{.*"accepted":0.*\}\n$/,
+      `round ${round}: exit ${code}, signal ${signal}: ${await errors}`,
+    );
+  }
+});

@@ -297,6 +297,44 @@ Deno.test("idle timeout fires when no frame starts, and closes the connection", 
   }
 });
 
+Deno.test("cutShort ends a wait at once: the peer is told the error, even one sending meanwhile", async () => {
+  const pair = await framePair({}, { sendTimeoutError: true });
+  try {
+    assert.equal(pair.server.cutShort(new CdfsError("BUSY", "no wait yet")), false);
+    const waiting = pair.server.serverHandshake();
+    assert.equal(pair.server.silent, true);
+    assert.equal(pair.server.cutShort(new CdfsError("BUSY", "the node is full")), true);
+    // The client's preamble arrives after the cut: it is drained, not left to reset the close.
+    await assert.rejects(pair.client.clientHandshake(), (e: unknown) => {
+      assert.ok(e instanceof PeerError, `expected the server's ERROR, got ${e}`);
+      assert.equal(e.code, "BUSY");
+      assert.match(e.message, /the node is full/);
+      return true;
+    });
+    await assert.rejects(waiting, cdfsError("BUSY", /the node is full/));
+    assert.equal(pair.server.closed, true);
+    assert.equal(pair.server.cutShort(new CdfsError("BUSY", "again")), false);
+  } finally {
+    pair.close();
+  }
+});
+
+Deno.test("a connection is silent until its peer's first byte", async () => {
+  const pair = await framePair();
+  try {
+    assert.equal(pair.server.silent, true);
+    const [, accepted] = await Promise.all([
+      pair.client.clientHandshake(),
+      pair.server.serverHandshake(),
+    ]);
+    assert.equal(accepted, true);
+    assert.equal(pair.server.silent, false);
+    assert.equal(pair.client.silent, false);
+  } finally {
+    pair.close();
+  }
+});
+
 Deno.test("frame timeout fires when a started frame stalls", async () => {
   const pair = await framePair({}, { idleTimeoutMs: 10_000, frameTimeoutMs: 200 });
   try {

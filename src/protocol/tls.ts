@@ -14,6 +14,7 @@
  * @module
  */
 import { CdfsError } from "../core/errors.ts";
+import { setListenerNoDelay } from "./listener_nodelay.ts";
 
 /**
  * What a TLS server needs: its certificate chain and private key, PEM.
@@ -51,7 +52,10 @@ export interface TlsClientConfig {
 export type NodeListener = Deno.TcpListener | Deno.TlsListener;
 
 /**
- * Binds a server's listener: TLS when `tls` is given, else plain TCP.
+ * Binds a server's listener: TLS when `tls` is given, else plain TCP. A TLS listener gets
+ * `TCP_NODELAY`, which its connections inherit (`listener_nodelay.ts`: Deno offers no
+ * `setNoDelay` on them, and without it a new connection's first reply waits ~40 ms); where that
+ * cannot be set the node works the same, slower to answer a new TLS connection.
  *
  * @example
  * ```ts
@@ -71,7 +75,9 @@ export function listenNode(
   tls?: TlsServerConfig,
 ): NodeListener {
   if (tls === undefined) return Deno.listen({ ...address, transport: "tcp" });
-  return Deno.listenTls({ ...address, transport: "tcp", cert: tls.cert, key: tls.key });
+  const listener = Deno.listenTls({ ...address, transport: "tcp", cert: tls.cert, key: tls.key });
+  setListenerNoDelay(listener.addr.port);
+  return listener;
 }
 
 /**

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { CdfsError } from "../core/errors.ts";
 import { defaultArena, type WasmArena } from "./arena.ts";
 
 /**
@@ -256,6 +257,49 @@ export class BufferPool {
       signal?.addEventListener("abort", waiter.onAbort, { once: true });
       this.#waiters.push(waiter);
     });
+  }
+
+  /**
+   * Lends a buffer, waiting at most `waitMs` for one: a request of a node's client or of a
+   * coding run must not wait without end behind others that may never finish (under pressure,
+   * or when runs hold buffers that each other need).
+   *
+   * @example
+   * ```ts
+   * import { BufferPool } from "./pool.ts";
+   * import { WasmArena } from "./arena.ts";
+   * const pool = new BufferPool({ arena: new WasmArena({ maxBytes: 4 << 20 }), maxBuffers: 1 });
+   * const held = await pool.acquireWithin(100);
+   * await pool.acquireWithin(10).catch((e) => console.log(e.code)); // BUSY
+   * held.release();
+   * ```
+   *
+   * @param waitMs The longest wait; undefined: as long as it takes (as {@linkcode BufferPool.acquire}).
+   * @param signal Gives up waiting when aborted.
+   * @returns A handle with a reference count of 1.
+   * @throws {CdfsError} `BUSY` when no buffer came free in time; the signal's reason when it
+   * aborts first.
+   */
+  async acquireWithin(waitMs: number | undefined, signal?: AbortSignal): Promise<PooledBuffer> {
+    if (waitMs === undefined) return await this.acquire(signal);
+    if (signal?.aborted) throw signal.reason;
+    const now = this.tryAcquire();
+    if (now !== undefined) return now;
+    const timeout = AbortSignal.timeout(waitMs);
+    try {
+      return await this.acquire(
+        signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      );
+    } catch (e) {
+      if (timeout.aborted && !signal?.aborted) {
+        throw new CdfsError(
+          "BUSY",
+          `no buffer came free within ${waitMs} ms (all ${this.capacity} of the node's buffers ` +
+            `are in use); retry later`,
+        );
+      }
+      throw e;
+    }
   }
 
   /**

@@ -111,20 +111,7 @@ export class RequestBuffers implements ChunkBufferPool {
         `a request may hold ${BUFFERS_PER_REQUEST} of the node's buffers at once`,
       );
     }
-    const timeout = AbortSignal.timeout(this.#waitMs);
-    const signal = this.#signal === undefined ? timeout : AbortSignal.any([this.#signal, timeout]);
-    try {
-      return this.#lend(await this.#pool.acquire(signal));
-    } catch (e) {
-      if (timeout.aborted && !this.#signal?.aborted) {
-        throw new CdfsError(
-          "BUSY",
-          `no buffer came free within ${this.#waitMs} ms (all ${this.#pool.capacity} of the ` +
-            `node's buffers are in use); retry later`,
-        );
-      }
-      throw e;
-    }
+    return this.#lend(await this.#pool.acquireWithin(this.#waitMs, this.#signal));
   }
 
   /**

@@ -38,6 +38,7 @@ import type { NodeListener, TlsClientConfig, TlsServerConfig } from "../protocol
 import { validateNodeId } from "../protocol/node_id.ts";
 import type { BlockStore } from "../store/block_store.ts";
 import type { MinDataRate } from "../protocol/timed_socket.ts";
+import { DEFAULT_BUFFER_WAIT_MS } from "./buffers.ts";
 import { defaultMaxConnections } from "./connection_limit.ts";
 import { OpTable, STANDARD_OPS } from "./dispatch.ts";
 import { discardLog, type LogSink, type RequestLogRecord } from "./log.ts";
@@ -350,7 +351,7 @@ export class DataNodeServer {
         maxChunkSize: this.#maxChunkSize,
         nodeId: this.nodeId,
         signal: connection.signal,
-        ...(this.#bufferWaitMs === undefined ? {} : { bufferWaitMs: this.#bufferWaitMs }),
+        bufferWaitMs: this.#bufferWaitMs ?? DEFAULT_BUFFER_WAIT_MS,
         pressure: () => this.pressure,
         block: undefined,
         bytes: 0,

@@ -33,6 +33,11 @@ import {
   writeRaw,
 } from "./_client.ts";
 import type { FrameConnection } from "../../src/protocol/connection.ts";
+import type { CodingRequest } from "../../src/protocol/requests.ts";
+import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
+import { replicationModule } from "../../coding/replication.ts";
+import { cdfsError } from "../helpers/assert_error.ts";
+import { startCluster } from "../helpers/in_process_cluster.ts";
 
 /** Resolves with `promise`, or rejects naming `what` when it takes over `ms` (a freeze). */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -374,4 +379,52 @@ Deno.test("silent connections give up their slots at the cap: a client gets in, 
     }
     await server.shutdown(0);
   }
+});
+
+Deno.test("a CODING run that gets no step buffer in time fails with BUSY naming the node, not at its stall timeout", async () => {
+  const module = replicationModule(2, "replication2");
+  await using cluster = await startCluster(2, { modules: [module], bufferWaitMs: 300 });
+  const [node0, node1] = cluster.nodes as [string, string];
+  {
+    using client = await DataNodeClient.connect(node0);
+    await client.store("obj.part0", [patternBytes(3 * 4096, 5)], { chunkSize: 4096 });
+  }
+  // Every buffer of node 1 is lent out (to requests that never finish).
+  const pool = cluster.pools[1]!;
+  const held = Array.from({ length: pool.capacity }, () => pool.tryAcquire()!);
+  try {
+    using client = await DataNodeClient.connect(node1);
+    const request: CodingRequest = {
+      op: "CODING",
+      module: module.name,
+      program: "copy1",
+      object: "obj",
+      run: "00112233445566778899aabbccddeeff",
+      nodes: [node0, node1],
+      chunkSize: 4096,
+      timeoutMs: 60_000,
+    };
+    await within(
+      30_000,
+      "the run's BUSY",
+      assert.rejects(
+        runCoding(client, request),
+        cdfsError("BUSY", /^node 1 \(127\.0\.0\.1:\d+\): .*no buffer came free within 300 ms/),
+      ),
+    );
+  } finally {
+    for (const buffer of held) buffer.release();
+  }
+  // With its buffers back, the node runs it.
+  using client = await DataNodeClient.connect(node1);
+  await runCoding(client, {
+    op: "CODING",
+    module: module.name,
+    program: "copy1",
+    object: "obj",
+    run: "ffeeddccbbaa99887766554433221100",
+    nodes: [node0, node1],
+    chunkSize: 4096,
+  });
+  assert.equal((await client.stat("obj.coded1")).length, 3 * 4096);
 });

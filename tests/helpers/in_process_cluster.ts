@@ -43,6 +43,8 @@ export interface ClusterOptions {
   scrub?: DataNodeServerOptions["scrub"];
   /** Where node i's log records go (default: nowhere). */
   log?: (node: number) => LogSink;
+  /** Every node's longest wait for a pooled buffer (default: the server's). */
+  bufferWaitMs?: number;
 }
 
 /** Running in-process datanodes. */
@@ -51,6 +53,8 @@ export interface InProcessCluster {
   readonly nodes: readonly string[];
   /** The servers (a stopped one stays in the list). */
   readonly servers: readonly DataNodeServer[];
+  /** Each node's buffer pool (64 buffers). */
+  readonly pools: readonly BufferPool[];
   /** Each node's data directory. */
   readonly dirs: readonly string[];
   /** Stops node i at once (requests under way are cut): a lost node. */
@@ -84,14 +88,16 @@ export async function startCluster(
     : new Map(options.modules.map((m) => [m.name, m]));
   const dirs: string[] = [];
   const servers: DataNodeServer[] = [];
+  const pools: BufferPool[] = [];
   const stopped = new Set<number>();
   try {
     for (let i = 0; i < count; i++) {
       dirs.push(await Deno.makeTempDir({ prefix: `cdfs-cluster-dn${i}-` }));
       const ops = options.ops?.(i, () => servers[i]!);
+      pools.push(new BufferPool({ bufferSize: maxChunkSize + 64, maxBuffers: 64 }));
       servers.push(DataNodeServer.listen({
         store: await BlockStore.open(dirs[i]!),
-        pool: new BufferPool({ bufferSize: maxChunkSize + 64, maxBuffers: 64 }),
+        pool: pools[i]!,
         nodeId: `dn${i}`,
         port: 0,
         ...(ops === undefined ? {} : { ops }),
@@ -101,6 +107,7 @@ export async function startCluster(
         ...(modules === undefined ? {} : { coding: { modules } }),
         ...(options.scrub === undefined ? {} : { scrub: options.scrub }),
         ...(options.log === undefined ? {} : { log: options.log(i) }),
+        ...(options.bufferWaitMs === undefined ? {} : { bufferWaitMs: options.bufferWaitMs }),
       }));
     }
   } catch (error) {
@@ -117,6 +124,7 @@ export async function startCluster(
   return {
     nodes: servers.map((s) => `127.0.0.1:${s.addr.port}`),
     servers,
+    pools,
     dirs,
     stop,
     blockPath,

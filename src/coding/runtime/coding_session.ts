@@ -39,6 +39,11 @@ export interface CodingSession {
   readonly maxChunkSize: number;
   /** Aborted when the node gives up on the request (its shutdown). */
   readonly signal: AbortSignal;
+  /**
+   * The longest the run waits for a pooled buffer, then `BUSY` (the node's `--buffer-wait`);
+   * absent: as long as it takes (within the run's stall timeout).
+   */
+  readonly bufferWaitMs?: number;
   /** Data bytes computed or sent so far (for the log and the progress replies). */
   bytes: number;
   /**

@@ -54,6 +54,8 @@ export interface RunContext {
   readonly length?: number;
   /** Aborts the run (waits for buffers, queues and inputs give up). */
   readonly signal?: AbortSignal;
+  /** The longest wait for a step buffer, then `BUSY` (default: as long as it takes). */
+  readonly bufferWaitMs?: number;
   /** GF(2^8) kernels (default: the configured backend's on the pool's arena, `gf/backend.ts`). */
   readonly kernels?: RegionKernels;
 }
@@ -158,6 +160,7 @@ export class PlanRun implements ProgramRun {
   readonly #plan: Plan;
   readonly #field: FieldWidth;
   readonly #pool: BufferPool;
+  readonly #bufferWaitMs: number | undefined;
   readonly #kernels: RegionKernels;
   readonly #chunkSize: number;
   /** Aborts what the current step waits for (buffers, queues) when `abort()` is called. */
@@ -215,6 +218,7 @@ export class PlanRun implements ProgramRun {
     this.#plan = plan;
     this.#field = field;
     this.#pool = context.pool;
+    this.#bufferWaitMs = context.bufferWaitMs;
     this.#kernels = context.kernels ?? kernelsFor(context.pool.arena.kernels);
     this.#chunkSize = chunkSize;
     this.#signal = context.signal === undefined
@@ -398,7 +402,8 @@ export class PlanRun implements ProgramRun {
   }
 
   async #acquire(): Promise<PooledBuffer> {
-    return this.#pool.tryAcquire() ?? await this.#pool.acquire(this.#signal);
+    return this.#pool.tryAcquire() ??
+      await this.#pool.acquireWithin(this.#bufferWaitMs, this.#signal);
   }
 
   /** The buffer of `slot`, about to be overwritten entirely: fresh unless held only here. */

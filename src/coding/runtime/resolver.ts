@@ -89,6 +89,8 @@ export interface NetworkResolverOptions {
   readonly node: number;
   /** Aborts every read and connection (the node's shutdown). */
   readonly signal: AbortSignal;
+  /** The longest wait of an input for a buffer, then `BUSY` (default: as long as it takes). */
+  readonly bufferWaitMs?: number;
   /** Timeouts of the connections to the other nodes. */
   readonly client: DataNodeClientOptions;
   /** Where the connections to the other nodes count their bytes, as the run's upstream. */
@@ -180,6 +182,7 @@ export class NetworkStreamResolver implements StreamResolver {
       pool: options.pool,
       chunkSize: this.#chunkSize,
       signal: options.signal,
+      ...(options.bufferWaitMs === undefined ? {} : { bufferWaitMs: options.bufferWaitMs }),
       committing: () => this.#committing,
       prepared: () => {
         this.#preparedInputs++;

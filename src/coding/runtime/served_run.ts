@@ -193,12 +193,16 @@ async function serveRun(
     onFrameOpen: (open) => ctx.frameOpen = open,
   });
   writer.start();
+  // A run waits for a step buffer as long as any request may (--buffer-wait), then fails BUSY:
+  // runs that hold buffers each other's steps need would otherwise wait for the stall timeout.
+  const { bufferWaitMs } = ctx;
   const resolver = new NetworkStreamResolver({
     store: ctx.store,
     pool: ctx.pool,
     request,
     node,
     signal: ctx.signal,
+    ...(bufferWaitMs === undefined ? {} : { bufferWaitMs }),
     client: services.client ?? {},
     ...(services.traffic === undefined ? {} : { traffic: services.traffic }),
     ...(services.peerFailed === undefined ? {} : { peerFailed: services.peerFailed }),
@@ -213,6 +217,7 @@ async function serveRun(
     chunkSize: request.chunkSize,
     runs: services.runs,
     signal: ctx.signal,
+    ...(bufferWaitMs === undefined ? {} : { bufferWaitMs }),
   };
   // The next node of a push chain is connected to while the inputs open.
   if (push?.next !== undefined) resolver.connectDownstream(push.next.node);

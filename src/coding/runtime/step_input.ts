@@ -42,6 +42,8 @@ export interface InputHost {
   readonly chunkSize: number;
   /** Aborts waits for buffers. */
   readonly signal: AbortSignal;
+  /** The longest wait for a buffer, then `BUSY` (default: as long as it takes). */
+  readonly bufferWaitMs?: number;
   /** Whether inputs closing now are prepared rather than aborted. */
   committing(): boolean;
   /** An input closed in commit mode: its upstream is prepared. */
@@ -305,7 +307,8 @@ export class StepInput implements CodingInput {
   /** Reads the next `length` bytes of the stream into a fresh pool buffer. */
   async #fill(length: number): Promise<PooledBuffer> {
     const pool = this.#host.pool;
-    const buffer = pool.tryAcquire() ?? await pool.acquire(this.#signal);
+    const buffer = pool.tryAcquire() ??
+      await pool.acquireWithin(this.#host.bufferWaitMs, this.#signal);
     try {
       if (this.#delivered === 0) await this.#checkAnnounced();
       const target = buffer.bytes;

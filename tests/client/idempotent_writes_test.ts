@@ -10,6 +10,8 @@ import { isCdfsError } from "../../src/core/errors.ts";
 import { randomBytes } from "../helpers/bytes.ts";
 import { retrieveBlock, startCluster, statBlock } from "../helpers/in_process_cluster.ts";
 import { ReplyDropper } from "../helpers/reply_dropper.ts";
+import { runCdfs } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp_dir.ts";
 
 const CHUNK = 4096;
 
@@ -109,4 +111,30 @@ Deno.test("a DELETE of an absent block whose reply was lost is still NOT_FOUND",
   relay.drop(1);
   await assert.rejects(client.delete("never.0"), (e) => isCdfsError(e, "NOT_FOUND"));
   assert.equal(relay.dropped, 1);
+});
+
+Deno.test("an encode whose committed reply from one node was lost succeeds: asked again, not redone", async () => {
+  await using cluster = await startCluster(16);
+  await using dir = await tempDir("cdfs-lost-commit-");
+  // Node 15 writes RS coded block 15; the client talks to it through the relay.
+  await using relay = ReplyDropper.start(cluster.nodes[15]!);
+  const nodes = cluster.nodes.map((n, i) => i === 15 ? relay.address : n);
+  const input = `${dir.path}/input`;
+  await Deno.writeFile(input, randomBytes(11 * 3 * CHUNK));
+  const common = ["--nodes", nodes.join(","), "--chunk-size", `${CHUNK}`];
+  const put = await runCdfs(["object", "put-parts", "--code", "rs", ...common, input, "o"]);
+  assert.equal(put.code, 0, put.err);
+  relay.drop(1, undefined, (payload) => payload.includes('"committed"'));
+  const encode = await runCdfs(["object", "encode", ...common, "--json", "o"]);
+  assert.equal(encode.code, 0, encode.err);
+  assert.equal(relay.dropped, 1);
+  const result = JSON.parse(encode.out);
+  const stat = (await statBlock(cluster.nodes[15]!, "o.coded15"))!;
+  const reported = result.committed.find((b: { block: string }) => b.block === "o.coded15");
+  assert.equal(reported?.digest, stat.digest);
+  // The object decodes from its coded blocks.
+  const out = `${dir.path}/out`;
+  const decode = await runCdfs(["object", "decode", ...common, "--output", out, "o"]);
+  assert.equal(decode.code, 0, decode.err);
+  assert.deepEqual(await Deno.readFile(out), await Deno.readFile(input));
 });

@@ -8,8 +8,10 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { runCoding } from "../../src/coding/runtime/coding_stream.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 import type { CodingRequest } from "../../src/protocol/requests.ts";
+import type { CodingModule } from "../../src/coding/lang/program.ts";
 import { replicationModule } from "../../coding/replication.ts";
 import { randomBytes } from "../helpers/bytes.ts";
+import { ReplyDropper } from "../helpers/reply_dropper.ts";
 import { retrieveBlock, startCluster, statBlock } from "../helpers/in_process_cluster.ts";
 
 const CHUNK = 4096;
@@ -62,4 +64,80 @@ Deno.test("the same CODING run id twice: the first outcome, no second output", a
     copyRequest(cluster.nodes, { run: "ffeeddccbbaa99887766554433221100" }),
   );
   assert.notEqual(fresh.committed[0]!.digest, result.committed[0]!.digest);
+});
+
+Deno.test("runCoding whose committed reply was lost asks again and reports the first commit", async () => {
+  await using cluster = await startCluster(2, { modules: [module] });
+  const [node0, node1] = cluster.nodes as [string, string];
+  const data = randomBytes(3 * CHUNK);
+  await storePart(node0, data);
+  await using relay = ReplyDropper.start(node1);
+  // The node commits; its committed reply never reaches the client.
+  relay.drop(1, undefined, (payload) => payload.includes('"committed"'));
+  using client = await DataNodeClient.connect(relay.address);
+  const result = await runCoding(client, copyRequest(cluster.nodes));
+  assert.equal(relay.dropped, 1);
+  assert.equal(relay.accepted, 2, "one connection for the run, one to ask again");
+  const stat = (await statBlock(node1, "obj.coded1"))!;
+  assert.deepEqual(result.committed.map((b) => [b.block, b.length, b.digest]), [
+    ["obj.coded1", data.length, stat.digest],
+  ]);
+  assert.deepEqual(await retrieveBlock(node1, "obj.coded1"), data);
+});
+
+/** Node 1 writes what it pulls from program `src` on node 0, which writes it too. */
+const chain: CodingModule = {
+  name: "chain2",
+  description: "node 0 copies its part and streams it to node 1, which copies that (test module)",
+  field: 8,
+  n: 2,
+  k: 1,
+  parts: [{ block: "{id}.part0", nodes: [0] }],
+  coded: [{ block: "{id}.coded0", node: 0 }, { block: "{id}.coded1", node: 1 }],
+  encode: "dst",
+  programs: {
+    src: {
+      node: 0,
+      streams: [{ name: "p", read: { block: "{id}.part0" } }, { name: "c", write: "{id}.coded0" }],
+      instructions: [["LOAD", "b", "p"], ["WRITE", "b", "c"]],
+      output: "b",
+    },
+    dst: {
+      node: 1,
+      streams: [{ name: "s", read: { program: "src" } }, { name: "c", write: "{id}.coded1" }],
+      instructions: [["LOAD", "b", "s"], ["WRITE", "b", "c"]],
+    },
+  },
+};
+
+Deno.test("a node whose own blocks committed but whose upstream's commit failed answers the same run again with that failure", async () => {
+  await using cluster = await startCluster(2, { modules: [chain] });
+  const [node0, node1] = cluster.nodes as [string, string];
+  const data = randomBytes(3 * CHUNK);
+  await storePart(node0, data);
+  // Node 1 pulls node 0's program through the relay, which loses node 0's committed reply.
+  await using relay = ReplyDropper.start(node0);
+  relay.drop(1, undefined, (payload) => payload.includes('"committed"'));
+  const request: CodingRequest = {
+    op: "CODING",
+    module: chain.name,
+    program: "dst",
+    object: "obj",
+    run: RUN,
+    nodes: [relay.address, node1],
+    chunkSize: CHUNK,
+  };
+  using client = await DataNodeClient.connect(node1);
+  const first = await runCoding(client, request).then(() => null, (e: unknown) => e);
+  assert.ok(isCdfsError(first), `the run failed with a node's error: ${first}`);
+  assert.match(first.message, /^node 0 \(/, first.message);
+  assert.equal(relay.dropped, 1);
+  // Node 1's own block was committed; asked again, it tells the same failure and runs nothing.
+  const created = (await statBlock(node1, "obj.coded1"))!.created;
+  const again = await runCoding(client, request).then(() => null, (e: unknown) => e);
+  assert.ok(isCdfsError(again, first.code), `asked again: ${again}`);
+  assert.equal(again.message, first.message);
+  assert.equal(relay.accepted, 1, "node 0 was not asked again");
+  assert.equal((await statBlock(node1, "obj.coded1"))!.created, created);
+  assert.deepEqual(await retrieveBlock(node1, "obj.coded1"), data);
 });

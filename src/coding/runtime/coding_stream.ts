@@ -25,7 +25,7 @@ import type {
 } from "../../protocol/responses.ts";
 import { bufferPoolFor } from "../../client/buffer_pools.ts";
 import type { DataNodeClient } from "../../client/datanode_client.ts";
-import { nameNodeError } from "../../client/node_connection.ts";
+import { isLostReply, nameNodeError } from "../../client/node_connection.ts";
 import { PullStream } from "../../client/pull_stream.ts";
 import {
   ABORT_LINGER_MS,
@@ -135,7 +135,9 @@ export interface CodingStream {
  * the node pulls what the program needs from the other nodes of `request.nodes`, writes its
  * blocks and, for a stream program, streams its output here (`onData`). When the program
  * and everything it pulled has finished, the client commits (after `onPrepared`, if given)
- * and the blocks become visible; any failure before that leaves nothing visible anywhere.
+ * and the blocks become visible; any failure before that leaves nothing visible anywhere. A
+ * commit whose reply is lost (the connection closed or broke) is asked for again with the same
+ * run id, once, for a program that does not stream back: the node reports its first commit.
  *
  * @example
  * Not run by `deno test --doc`: it needs running datanodes.
@@ -180,8 +182,9 @@ async function runAndCommit(
   handlers: CodingHandlers,
 ): Promise<CodingResult> {
   const run = await openCoding(client, request);
+  let start: CodingStartResponse;
   try {
-    const start = await run.response();
+    start = await run.response();
     handlers.onResponse?.(start);
     if (start.stream) {
       const { onData } = handlers;
@@ -193,10 +196,47 @@ async function runAndCommit(
     }
     await run.prepared(handlers.onProgress);
     await handlers.onPrepared?.();
-    const committed = await run.commit();
-    return { program: start.program, length: start.length, stream: start.stream, committed };
   } catch (e) {
     run.abort(e);
+    throw e;
+  }
+  let committed: CommittedBlock[];
+  try {
+    committed = await run.commit();
+  } catch (e) {
+    run.abort(e);
+    // A stream sent back or a pushed stream cannot be asked for again (the node answers
+    // EXISTS): only a program that writes its blocks where it runs is.
+    if (!isLostReply(e) || start.stream || request.push !== undefined) throw e;
+    committed = await commitAgain(client, request);
+  }
+  return { program: start.program, length: start.length, stream: start.stream, committed };
+}
+
+/**
+ * The COMMIT of a program went out, or may have, and no reply came: asks for the same program
+ * of the same run again, on a new connection. A node that committed it answers from its memory
+ * of the run with the blocks of the first commit, computing and writing nothing (docs/protocol.md,
+ * "the same run again"); a node that did not (the COMMIT was lost on the way, so it aborted)
+ * runs it again, and the commit makes its blocks visible as the first one would have.
+ */
+async function commitAgain(
+  client: DataNodeClient,
+  request: CodingRequest,
+): Promise<CommittedBlock[]> {
+  const again = await openCoding(client, request);
+  try {
+    const start = await again.response();
+    if (start.stream) {
+      throw nameNodeError(
+        client.address,
+        new CdfsError("BAD_REQUEST", "asked again after a lost commit, the program streams"),
+      );
+    }
+    await again.prepared();
+    return await again.commit();
+  } catch (e) {
+    again.abort(e);
     throw e;
   }
 }

@@ -7,10 +7,12 @@
  *
  * @module
  */
+import type { ErrorCode } from "../../core/errors.ts";
 import type { CommittedBlock } from "../../protocol/responses.ts";
 
 /**
- * What a node remembers of a committed program: the request it answered and its reply.
+ * What a node remembers of a committed program: the request it answered and its reply, or
+ * the failure that followed the commit of its own blocks.
  *
  * @example
  * ```ts
@@ -30,8 +32,14 @@ export interface CommittedRun {
   readonly object: string;
   /** The program's stream length (its start reply). */
   readonly length: number;
-  /** The blocks its commit reply listed. */
+  /** The blocks its commit reply listed (with a failure: the node's own blocks). */
   readonly committed: readonly CommittedBlock[];
+  /**
+   * The error its commit reply was, when the node committed its own blocks but the commit
+   * of a program it pulled from or pushed to failed: asked again, the node answers it again
+   * (its blocks stay committed; nothing is run a second time).
+   */
+  readonly failure?: { readonly code: ErrorCode; readonly message: string };
 }
 
 /**

@@ -231,6 +231,7 @@ async function serveRun(
     throw nameAfterNode(e, self);
   }
   let downstream: CodingPushStream | undefined;
+  let ownCommitted = false;
   try {
     if (push?.next !== undefined) {
       downstream = await resolver.openDownstream(
@@ -299,6 +300,9 @@ async function serveRun(
     const committing = downstream?.commit();
     committing?.catch(() => {}); // awaited below
     await finishing;
+    // This node's blocks are committed: whatever happens to the others', a request for this
+    // program again must not run it again (it is remembered below, with its failure if any).
+    ownCommitted = true;
     const upstream = await resolver.upstreamCommitted();
     const below = committing === undefined ? [] : await committing;
     const committed = [...resolver.committed, ...upstream, ...below];
@@ -322,6 +326,15 @@ async function serveRun(
     await writer.settled();
     // The client's own ERROR is not answered (the server sees it is the peer's).
     const error: CdfsError = e instanceof PeerError ? e : nameAfterNode(e, self);
+    if (ownCommitted && resolver.committed.length > 0) {
+      services.committed?.remember(request.run, executor.name, {
+        module: request.module,
+        object: request.object,
+        length: run.length,
+        committed: [...resolver.committed],
+        failure: { code: error.code, message: error.message },
+      });
+    }
     if (!(e instanceof PeerError)) await reportNow(ctx, error);
     await run.abort(e);
     throw error;
@@ -331,7 +344,8 @@ async function serveRun(
 /**
  * Answers a request for a program this node already committed in that run, as the first
  * request was answered — start (not a stream), prepared, and after the COMMIT the blocks
- * committed then — computing and writing nothing. A stream program (its stream cannot be
+ * committed then, or the failure that followed the commit of this node's own blocks —
+ * computing and writing nothing. A stream program (its stream cannot be
  * sent again) and a pushed request (a producer's second stream) are refused with `EXISTS`;
  * the run id with another object or module, with `BAD_REQUEST`.
  */
@@ -367,6 +381,8 @@ async function replayCommitted(
     throw new CdfsError("UNAVAILABLE", "the client closed the connection before the commit");
   }
   parseCodingCommit(decision, run);
+  const { failure } = remembered;
+  if (failure !== undefined) throw new CdfsError(failure.code, failure.message);
   await conn.writeJsonFrame(FRAME_TYPE.RESPONSE, { committed: [...remembered.committed] });
   ctx.streaming = false;
 }

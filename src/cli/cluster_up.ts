@@ -67,7 +67,8 @@ export const clusterUpCommand: Command = {
     "(secret, mode 0600); the cluster file names it, so every command given --cluster (or",
     "$CDFS_CLUSTER) signs with it (docs/security.md). With --tls every node serves TLS only,",
     "with throwaway certificates it writes into the state directory ('cdfs cert dev'); the",
-    "cluster file names their CA, so those commands connect with TLS.",
+    "cluster file names their CA, so those commands connect with TLS (with --netns too: the",
+    "certificate names the namespaces' addresses, and TLS runs through the relays end to end).",
   ].join("\n"),
   options: {
     nodes: { type: "string", value: "N", description: "how many datanodes (required)" },
@@ -190,12 +191,6 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
   });
   const namenode = await namenodeOptions(ctx, args);
   const links = await netnsLinks(args, nodes);
-  if (links !== undefined && args.values.tls === true) {
-    throw new CdfsError(
-      "USAGE",
-      "--tls does not work with --netns yet: start the nodes without it",
-    );
-  }
   const clusterName = name ?? DEFAULT_CLUSTER_NAME;
 
   // Signals from here on stop the cluster, whether it is starting or up.
@@ -242,6 +237,9 @@ async function runUp(ctx: CliContext, args: ParsedArgs): Promise<number> {
           namespaceLauncher(launcher, network.nodes[index]!.namespace),
         pingNodes: false,
         beforeUp: relaysBeforeUp(network),
+        // Clients reach the nodes at their namespaces' addresses, through byte-for-byte relays:
+        // TLS runs end to end, so the certificate names those addresses.
+        tlsHosts: network.nodes.map((node) => node.address),
       }),
     }).catch(async (error) => {
       if (network !== undefined) await network.destroy().catch(() => {});

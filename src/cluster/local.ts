@@ -130,6 +130,11 @@ export interface StartClusterOptions {
    * this process with TLS from then on (`setDefaultTls`). Default false: plain TCP.
    */
   readonly tls?: boolean;
+  /**
+   * More addresses the nodes' certificate names, besides `host` and loopback: where clients
+   * reach the nodes when that is elsewhere (the relays of an emulated network, `--netns`).
+   */
+  readonly tlsHosts?: readonly string[];
 }
 
 /**
@@ -292,7 +297,8 @@ export class LocalCluster {
         setDefaultSigner(new RequestSigner(secret));
       }
       if (tlsDir !== undefined) {
-        const files = await writeDevCerts(tlsDir, [...new Set([host, ...DEFAULT_DEV_CERT_HOSTS])]);
+        const hosts = [host, ...(options.tlsHosts ?? []), ...DEFAULT_DEV_CERT_HOSTS];
+        const files = await writeDevCerts(tlsDir, [...new Set(hosts)]);
         setDefaultTls({ caCerts: [await Deno.readTextFile(files.ca)], source: `cluster ${name}` });
       }
       if (options.dataDir === undefined) await Deno.mkdir(dataDir, { mode: 0o700 });

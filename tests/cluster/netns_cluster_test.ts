@@ -184,6 +184,75 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    `cluster up --netns --tls: the nodes serve TLS through their relays, to clients that trust the cluster's CA${skipped}`,
+  ignore: !support.ok,
+  async fn() {
+    const name = `nt${Deno.pid}`;
+    const stateDir = await Deno.makeTempDir({ prefix: "cdfs-netns-state-" });
+    const state = ["--state-dir", stateDir];
+    try {
+      const up = await cdfs([
+        "cluster",
+        "up",
+        "--netns",
+        "--tls",
+        "--nodes",
+        "3",
+        "--detach",
+        "--json",
+        "--name",
+        name,
+        ...state,
+      ]);
+      assert.equal(up.code, 0, up.err);
+      const { clusterFile, cluster } = JSON.parse(up.out);
+      const hub = `cdfs-${name}-hub`;
+      assert.ok(cluster.tlsCaFile, "the cluster file names its CA");
+      const trusting = {
+        CDFS_SECRET_FILE: cluster.secretFile as string,
+        CDFS_TLS_CA: cluster.tlsCaFile as string,
+      };
+      const listed = cluster.nodes as { address: string; id: string }[];
+      const addresses = listed.map((node) => node.address);
+      for (const node of listed) {
+        const ping = await cdfs(["block", "ping", "--node", node.address, "--json"], hub, trusting);
+        assert.equal(ping.code, 0, ping.err);
+        assert.equal(JSON.parse(ping.out).node, node.id);
+      }
+      // A client without the CA's trust does not get through.
+      const plain = await cdfs(["block", "ping", "--node", addresses[0]!], hub, {
+        CDFS_SECRET_FILE: cluster.secretFile as string,
+      });
+      assert.notEqual(plain.code, 0);
+      assert.match(plain.err, /TLS/);
+      // A coding run between the namespaces: nodes 1 and 2 copy node 0's part over TLS.
+      const file = `${stateDir}/input`;
+      const bytes = new Uint8Array(100_000).map((_, i) => i * 7);
+      await Deno.writeFile(file, bytes);
+      const nodes = ["--nodes", addresses.join(","), "--code", "replication"];
+      const put = await cdfs(["object", "put-parts", ...nodes, file, "x"], hub, trusting);
+      assert.equal(put.code, 0, put.err);
+      const encode = await cdfs(["object", "encode", ...nodes, "x"], hub, trusting);
+      assert.equal(encode.code, 0, encode.err);
+      const out = `${stateDir}/copy`;
+      const get = await cdfs(
+        ["block", "retrieve", "--node", addresses[2]!, "x.coded2", "-o", out],
+        hub,
+        trusting,
+      );
+      assert.equal(get.code, 0, get.err);
+      assert.deepEqual(await Deno.readFile(out), bytes);
+      const down = await cdfs(["cluster", "down", "--cluster", clusterFile, ...state]);
+      assert.equal(down.code, 0, down.err);
+    } finally {
+      await cdfs(["cluster", "clean", "--all", ...state]);
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
 Deno.test("isRelayOf knows a relay by its listening address, in either option form", () => {
   const script = [
     "deno",

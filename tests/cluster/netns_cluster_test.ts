@@ -50,6 +50,32 @@ async function cdfs(
   };
 }
 
+/**
+ * `cdfs cluster up --netns --detach --json --name NAME ARGS --state-dir DIR`, which must
+ * succeed: the path of its cluster file and the file.
+ */
+async function upNetns(
+  name: string,
+  stateDir: string,
+  args: string[],
+  // deno-lint-ignore no-explicit-any
+): Promise<{ clusterFile: string; cluster: any }> {
+  const up = await cdfs([
+    "cluster",
+    "up",
+    "--netns",
+    "--detach",
+    "--json",
+    "--name",
+    name,
+    ...args,
+    "--state-dir",
+    stateDir,
+  ]);
+  assert.equal(up.code, 0, up.err);
+  return JSON.parse(up.out);
+}
+
 /** Whether process `pid` exists (and is not a zombie). */
 function isRunning(pid: number): boolean {
   try {
@@ -128,26 +154,16 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "cdfs-netns-data-" });
     const state = ["--state-dir", stateDir];
     try {
-      const up = await cdfs([
-        "cluster",
-        "up",
-        "--netns",
+      const { clusterFile, cluster } = await upNetns(name, stateDir, [
         "--nodes",
         "3",
         "--rate",
         "100mbit",
         "--delay",
         "5ms",
-        "--detach",
-        "--json",
-        "--name",
-        name,
         "--data",
         dataDir,
-        ...state,
       ]);
-      assert.equal(up.code, 0, up.err);
-      const { clusterFile, cluster } = JSON.parse(up.out);
       const hub = `cdfs-${name}-hub`;
       assert.equal(cluster.network.hub, hub);
       assert.deepEqual(
@@ -193,21 +209,7 @@ Deno.test({
     const stateDir = await Deno.makeTempDir({ prefix: "cdfs-netns-state-" });
     const state = ["--state-dir", stateDir];
     try {
-      const up = await cdfs([
-        "cluster",
-        "up",
-        "--netns",
-        "--tls",
-        "--nodes",
-        "3",
-        "--detach",
-        "--json",
-        "--name",
-        name,
-        ...state,
-      ]);
-      assert.equal(up.code, 0, up.err);
-      const { clusterFile, cluster } = JSON.parse(up.out);
+      const { clusterFile, cluster } = await upNetns(name, stateDir, ["--tls", "--nodes", "3"]);
       const hub = `cdfs-${name}-hub`;
       assert.ok(cluster.tlsCaFile, "the cluster file names its CA");
       const trusting = {

@@ -110,6 +110,11 @@ const chain: CodingModule = {
   },
 };
 
+/** The run of `chain`'s `dst` on node 1, which pulls `src` from node 0. */
+function chainRequest(nodes: readonly string[]): CodingRequest {
+  return { ...copyRequest(nodes), module: chain.name, program: "dst", overwrite: false };
+}
+
 Deno.test("a node whose own blocks committed but whose upstream's commit failed answers the same run again with that failure", async () => {
   await using cluster = await startCluster(2, { modules: [chain] });
   const [node0, node1] = cluster.nodes as [string, string];
@@ -118,15 +123,7 @@ Deno.test("a node whose own blocks committed but whose upstream's commit failed 
   // Node 1 pulls node 0's program through the relay, which loses node 0's committed reply.
   await using relay = ReplyDropper.start(node0);
   relay.drop(1, undefined, (payload) => payload.includes('"committed"'));
-  const request: CodingRequest = {
-    op: "CODING",
-    module: chain.name,
-    program: "dst",
-    object: "obj",
-    run: RUN,
-    nodes: [relay.address, node1],
-    chunkSize: CHUNK,
-  };
+  const request = chainRequest([relay.address, node1]);
   using client = await DataNodeClient.connect(node1);
   const first = await runCoding(client, request).then(() => null, (e: unknown) => e);
   assert.ok(isCdfsError(first), `the run failed with a node's error: ${first}`);
@@ -139,5 +136,36 @@ Deno.test("a node whose own blocks committed but whose upstream's commit failed 
   assert.equal(again.message, first.message);
   assert.equal(relay.accepted, 1, "node 0 was not asked again");
   assert.equal((await statBlock(node1, "obj.coded1"))!.created, created);
+  assert.deepEqual(await retrieveBlock(node1, "obj.coded1"), data);
+});
+
+Deno.test("the same run asked again while the first request still commits waits for its outcome instead of running twice", async () => {
+  await using cluster = await startCluster(2, { modules: [chain] });
+  const [node0, node1] = cluster.nodes as [string, string];
+  const data = randomBytes(3 * CHUNK);
+  await storePart(node0, data);
+  // Node 0's committed reply to node 1 is held in the relay (node 1 is committing) while the
+  // run is asked for again, then lost.
+  await using relay = ReplyDropper.start(node0);
+  const { promise: held, resolve: hold } = Promise.withResolvers<void>();
+  const { promise: release, resolve: letGo } = Promise.withResolvers<void>();
+  relay.drop(1, () => {
+    hold();
+    return release;
+  }, (payload) => payload.includes('"committed"'));
+  const request = chainRequest([relay.address, node1]);
+  using first = await DataNodeClient.connect(node1);
+  const firstOutcome = runCoding(first, request).then(() => null, (e: unknown) => e);
+  await held;
+  using second = await DataNodeClient.connect(node1);
+  const secondOutcome = runCoding(second, request).then(() => null, (e: unknown) => e);
+  // Let the second request reach the node before the first one's commit fails.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  letGo();
+  const [a, b] = await Promise.all([firstOutcome, secondOutcome]);
+  assert.ok(isCdfsError(a), `the first run failed with a node's error: ${a}`);
+  assert.ok(isCdfsError(b, a.code), `asked again: ${b}`);
+  assert.equal(b.message, a.message);
+  assert.equal(relay.accepted, 1, "node 0 was not asked again");
   assert.deepEqual(await retrieveBlock(node1, "obj.coded1"), data);
 });

@@ -77,6 +77,8 @@ export class CommittedRuns {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, { at: number; run: CommittedRun }>();
+  /** The (run, program) requests being served now, each settling when it is done. */
+  readonly #serving = new Map<string, Promise<void>>();
 
   /**
    * Creates an empty memory.
@@ -114,6 +116,55 @@ export class CommittedRuns {
     if (this.#entries.size > this.#max) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
+  }
+
+  /**
+   * Waits until no request for this program of this run is being served here, then counts
+   * this one as served until the returned function is called. A client that asks again while
+   * its first request is still committing (its connection broke after the COMMIT went out) so
+   * waits for that outcome, which it then finds remembered, instead of running the program a
+   * second time. The wait is bounded by the first request's own timeouts.
+   *
+   * @example
+   * ```ts
+   * import { CommittedRuns } from "./committed_runs.ts";
+   * const runs = new CommittedRuns();
+   * const run = "0123456789abcdef0123456789abcdef";
+   * const done = await runs.claim(run, "copy1");
+   * const second = runs.claim(run, "copy1"); // waits for the first
+   * done();
+   * (await second)();
+   * ```
+   *
+   * @param runId The run id.
+   * @param program The program.
+   * @param signal Gives up waiting when aborted (the node's shutdown).
+   * @returns Call it when the request is done.
+   * @throws The signal's reason when it aborts first.
+   */
+  async claim(runId: string, program: string, signal?: AbortSignal): Promise<() => void> {
+    const key = `${runId}/${program}`;
+    for (let busy = this.#serving.get(key); busy !== undefined; busy = this.#serving.get(key)) {
+      signal?.throwIfAborted();
+      if (signal === undefined) {
+        await busy;
+        continue;
+      }
+      const { promise: aborted, reject } = Promise.withResolvers<never>();
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        await Promise.race([busy, aborted]);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    }
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#serving.set(key, promise);
+    return () => {
+      if (this.#serving.get(key) === promise) this.#serving.delete(key);
+      resolve();
+    };
   }
 
   /**

@@ -120,10 +120,13 @@ export async function serveCodingRun(
       restore = ctx.conn.limitTimeouts(request.timeoutMs);
     },
   };
+  // One request at a time per program of a run: one asked again waits for the first's outcome.
+  const done = await services.committed?.claim(request.run, executor.name, ctx.signal);
   try {
     await serveRun(ctx, services, request, executor, programs, decision);
   } finally {
     restore();
+    done?.();
   }
 }
 

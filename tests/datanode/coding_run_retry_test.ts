@@ -169,3 +169,62 @@ Deno.test("the same run asked again while the first request still commits waits 
   assert.equal(relay.accepted, 1, "node 0 was not asked again");
   assert.deepEqual(await retrieveBlock(node1, "obj.coded1"), data);
 });
+
+Deno.test("a stream program read by two programs of one run serves both at once", async () => {
+  const read = { name: "s", read: { program: "src" } } as const;
+  const fanout: CodingModule = {
+    name: "fanout3",
+    description: "node 0 streams its part to nodes 1 and 2, which write it (test module)",
+    field: 8,
+    n: 3,
+    k: 1,
+    parts: [{ block: "{id}.part0", nodes: [0] }],
+    coded: [
+      { block: "{id}.part0", node: 0 },
+      { block: "{id}.coded1", node: 1 },
+      { block: "{id}.coded2", node: 2 },
+    ],
+    encode: ["dst1", "dst2"],
+    programs: {
+      src: {
+        node: 0,
+        streams: [{ name: "p", read: { block: "{id}.part0" } }],
+        instructions: [["LOAD", "b", "p"]],
+        output: "b",
+      },
+      dst1: {
+        node: 1,
+        streams: [read, { name: "c", write: "{id}.coded1" }],
+        instructions: [["LOAD", "b", "s"], ["WRITE", "b", "c"]],
+      },
+      dst2: {
+        node: 2,
+        streams: [read, { name: "c", write: "{id}.coded2" }],
+        instructions: [["LOAD", "b", "s"], ["WRITE", "b", "c"]],
+      },
+    },
+  };
+  await using cluster = await startCluster(3, { modules: [fanout] });
+  const data = randomBytes(3 * CHUNK);
+  await storePart(cluster.nodes[0]!, data);
+  // Both commit only once both are prepared, as an encode commits its programs together.
+  let prepared = 0;
+  const { promise: bothPrepared, resolve: allPrepared } = Promise.withResolvers<void>();
+  const onPrepared = () => {
+    if (++prepared === 2) allPrepared();
+    return bothPrepared;
+  };
+  const run = async (program: string, node: number) => {
+    using client = await DataNodeClient.connect(cluster.nodes[node]!);
+    const request = {
+      ...copyRequest(cluster.nodes),
+      module: fanout.name,
+      program,
+      timeoutMs: 20_000,
+    };
+    return await runCoding(client, request, { onPrepared });
+  };
+  await Promise.all([run("dst1", 1), run("dst2", 2)]);
+  assert.deepEqual(await retrieveBlock(cluster.nodes[1]!, "obj.coded1"), data);
+  assert.deepEqual(await retrieveBlock(cluster.nodes[2]!, "obj.coded2"), data);
+});

@@ -121,7 +121,11 @@ export async function serveCodingRun(
     },
   };
   // One request at a time per program of a run: one asked again waits for the first's outcome.
-  const done = await services.committed?.claim(request.run, executor.name, ctx.signal);
+  // Not for a stream program: each program that reads it pulls a stream of its own, and one
+  // run may have several such readers (it is never answered from memory either).
+  const done = executor.isStream
+    ? undefined
+    : await services.committed?.claim(request.run, executor.name, ctx.signal);
   try {
     await serveRun(ctx, services, request, executor, programs, decision);
   } finally {

@@ -128,8 +128,8 @@ export async function startCluster(
     dirs,
     stop,
     blockPath,
-    corrupt(node, block, at = 0, count = 16) {
-      return flipBlockBytes(dirs[node]!, block, at, count);
+    async corrupt(node, block, at = 0, count = 16) {
+      await flipBlockBytes(dirs[node]!, block, at, count);
     },
     async [Symbol.asyncDispose]() {
       await Promise.all(servers.map((_, i) => stop(i)));
@@ -147,26 +147,32 @@ export async function startCluster(
  * @param block The block id.
  * @param at The data offset of the first byte flipped.
  * @param count How many bytes.
+ * @returns The whole block file as the flip left it (read in the same open as the flip: the
+ * node may quarantine the file as soon as it is rotten).
  */
 export async function flipBlockBytes(
   dataDir: string,
   block: string,
   at = 0,
   count = 16,
-): Promise<void> {
+): Promise<Uint8Array> {
   using file = await Deno.open(join(dataDir, "blocks", block), { read: true, write: true });
-  const bytes = new Uint8Array(count);
-  await file.seek(HEADER_SIZE + at, Deno.SeekMode.Start);
+  const whole = new Uint8Array((await file.stat()).size);
   let got = 0;
-  while (got < count) {
-    const n = await file.read(bytes.subarray(got));
-    if (n === null) throw new Error(`block '${block}' in ${dataDir} is shorter than that`);
+  while (got < whole.length) {
+    const n = await file.read(whole.subarray(got));
+    if (n === null) break;
     got += n;
   }
+  if (HEADER_SIZE + at + count > got) {
+    throw new Error(`block '${block}' in ${dataDir} is shorter than that`);
+  }
+  const bytes = whole.subarray(HEADER_SIZE + at, HEADER_SIZE + at + count);
   for (let i = 0; i < count; i++) bytes[i] = bytes[i]! ^ 0xff;
   await file.seek(HEADER_SIZE + at, Deno.SeekMode.Start);
   let written = 0;
   while (written < count) written += await file.write(bytes.subarray(written));
+  return whole.subarray(0, got);
 }
 
 /** A whole block of a node, in memory. */

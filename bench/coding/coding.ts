@@ -12,7 +12,9 @@
  * interpreter encode. A second, instrumented process per interpreter encode says where the time
  * goes (kernels, the in-memory harness's copies, the rest), and with it the interpreter's
  * overhead: each interpreter encode without the harness's copies over its bare kernel calls
- * (issue 15: >= 0.8x).
+ * (issue 15: >= 0.8x). Then each code's decode from its worst-conditioned decodable 11-subset
+ * and its worst single-block repair next to its encode, on WebAssembly and (when it can be
+ * opened) ISA-L (`decode_encoders.ts`; issue 15: >= 0.8x).
  *
  * Loopback (`bench/coding/coding_loopback.ts`): 16 `cdfs datanode serve` processes; the wall time of
  * one pipelined RapidRAID encode of a 1 GiB object next to the classical RS encode on the same
@@ -31,6 +33,7 @@ import type { LoopbackOptions, LoopbackResult } from "./coding_loopback.ts";
 import { progress, repoPath } from "../common/paths.ts";
 import { median } from "../common/stats.ts";
 import { machine, output } from "../common/machine.ts";
+import { configureGfBackend } from "../../src/gf/backend.ts";
 
 const OUT_DIR = repoPath("bench/out");
 const RESULT_FILE = repoPath("bench/out/coding.json");
@@ -71,6 +74,25 @@ const ENCODES: readonly { encode: CodingEncode; label: string; runs: string }[] 
 
 /** Issue 15's target: an interpreter encode (without harness copies) vs its bare kernel calls. */
 const TARGET_INTERPRETER_OVER_BARE = 0.8;
+
+/** Issue 15's target: a decode, and a repair, vs the encode of the same code and backend. */
+const TARGET_DECODE_OVER_ENCODE = 0.8;
+
+/** The decodes and repairs, with the encode each is compared with. */
+const RECOVERIES: readonly {
+  code: string;
+  encode: CodingEncode;
+  decode: CodingEncode;
+  repair: CodingEncode;
+}[] = [
+  { code: "RS(11+5)", encode: "rs", decode: "rs-decode", repair: "rs-repair" },
+  {
+    code: "RapidRAID (16,11)",
+    encode: "rapidraid",
+    decode: "rapidraid-decode",
+    repair: "rapidraid-repair",
+  },
+];
 
 interface Options {
   partSize: number;
@@ -236,17 +258,29 @@ interface InProcessResult {
   attempts: number;
 }
 
-/** Times the four encodes back to back, each in a fresh process; once more if noisy. */
-async function measureInProcess(options: Options, seed: number): Promise<InProcessResult> {
-  const job = (encode: CodingEncode, instrument: boolean): CodingJob => ({
+/** The job of one measurement with the options' sizes and counts. */
+function jobOf(
+  options: Options,
+  seed: number,
+  encode: CodingEncode,
+  extra: Partial<CodingJob> = {},
+): CodingJob {
+  return {
     encode,
     partSize: options.partSize,
     chunkSize: options.chunkSize,
     warmUps: options.warmUps,
     runs: options.runs,
     seed,
-    instrument,
-  });
+    instrument: false,
+    ...extra,
+  };
+}
+
+/** Times the four encodes back to back, each in a fresh process; once more if noisy. */
+async function measureInProcess(options: Options, seed: number): Promise<InProcessResult> {
+  const job = (encode: CodingEncode, instrument: boolean): CodingJob =>
+    jobOf(options, seed, encode, { instrument });
   const round = async (): Promise<Measured[]> => {
     const rows: Measured[] = [];
     for (const { encode, label } of ENCODES) {
@@ -293,6 +327,74 @@ async function measureInProcess(options: Options, seed: number): Promise<InProce
     met: rapidraidOverRs >= TARGET_RAPIDRAID_OVER_RS,
     attempts,
   };
+}
+
+/** One code's decode and repair next to its encode, on one backend. */
+interface RecoveryRow {
+  code: string;
+  backend: "wasm" | "isal";
+  encode: Measured;
+  decode: Measured;
+  repair: Measured;
+}
+
+/**
+ * Times, per backend (WebAssembly, and ISA-L when it can be opened), each code's encode, its
+ * decode from the worst-conditioned decodable 11-subset and its worst single-block repair,
+ * back to back in fresh processes. GB/s are of the bytes each reads: the 11 parts for encode
+ * and decode, the survivors read for a repair.
+ */
+async function measureRecoveries(options: Options, seed: number): Promise<RecoveryRow[]> {
+  const backends: ("wasm" | "isal")[] = ["wasm"];
+  if (configureGfBackend("auto").backend === "isal") backends.push("isal");
+  configureGfBackend("wasm");
+  const rows: RecoveryRow[] = [];
+  for (const backend of backends) {
+    for (const r of RECOVERIES) {
+      const time = async (encode: CodingEncode): Promise<Measured> => {
+        const row = measured(
+          await runWorker(options.cpu, jobOf(options, seed, encode, { backend })),
+        );
+        progress(`  ${encode} (${backend}): ${row.median.toFixed(2)} GB/s`);
+        return row;
+      };
+      rows.push({
+        code: r.code,
+        backend,
+        encode: await time(r.encode),
+        decode: await time(r.decode),
+        repair: await time(r.repair),
+      });
+    }
+  }
+  return rows;
+}
+
+function recoveryTable(rows: readonly RecoveryRow[]): string {
+  const meets = (ratio: number) => ratio >= TARGET_DECODE_OVER_ENCODE ? "yes" : "**no**";
+  const cell = (m: Measured) => `${m.median.toFixed(2)}${m.noisy ? "\\*" : ""}`;
+  const lines = [
+    "| code | backend | encode GB/s | decode GB/s | decode / encode | repair GB/s | repair / encode |",
+    "|---|---|--:|--:|--:|--:|--:|",
+  ];
+  for (const row of rows) {
+    const decode = row.decode.median / row.encode.median;
+    const repair = row.repair.median / row.encode.median;
+    lines.push(
+      `| ${row.code} | ${row.backend} | ${cell(row.encode)} | ${cell(row.decode)} | ` +
+        `${ratioText(decode)} (${meets(decode)}) | ${cell(row.repair)} | ` +
+        `${ratioText(repair)} (${meets(repair)}) |`,
+    );
+  }
+  lines.push(
+    "",
+    `Target (issue 15 item 3): decode and repair ≥ ${TARGET_DECODE_OVER_ENCODE.toFixed(1)}× ` +
+      "the encode of the same code on the same backend. The decode reads the worst-conditioned " +
+      "decodable 11-subset (the most non-zero coefficients in its decoding matrix); the repair " +
+      "rebuilds the block whose cheapest repair reads the most survivors; GB/s are of the bytes " +
+      "read (a repair reads fewer than 11 parts when its code allows).",
+  );
+  return lines.join("\n");
 }
 
 function inProcessTable(result: InProcessResult, options: Options): string {
@@ -399,6 +501,9 @@ export async function runCodingBench(args: string[]): Promise<void> {
   );
   const inProcess = await measureInProcess(options, seed);
   console.log(inProcessTable(inProcess, options));
+  console.log("\n## Decode and repair next to encode, one core\n");
+  const recoveries = await measureRecoveries(options, seed);
+  console.log(recoveryTable(recoveries));
 
   let loopback: LoopbackResult | { skipped: string } = { skipped: "--no-loopback" };
   if (options.loopback) {
@@ -442,6 +547,7 @@ export async function runCodingBench(args: string[]): Promise<void> {
           processes: "each encode timed in a fresh process; the four back to back",
         },
         inProcess,
+        recoveries,
         loopback,
         seconds,
       },

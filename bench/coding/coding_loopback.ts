@@ -35,7 +35,7 @@ import { isCdfsError } from "../../src/core/errors.ts";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 import { codingModule as rs } from "../../coding/rs.ts";
 import { DataNodeProcess } from "../../tests/helpers/datanode_process.ts";
-import { makeParts } from "./coding_worker.ts";
+import { makeParts } from "./coding_parts.ts";
 
 /**
  * Options of {@linkcode runLoopback}.

@@ -118,16 +118,34 @@ export function kernelsEncoder(
     }
     return [...registers];
   });
+  // The registers each program changes (not only LOADs): a LOADed one of them needs a copy.
+  const changed = order.map((name) =>
+    new Set(
+      module.programs[name]!.instructions
+        .filter((ins) => ins[0] !== "LOAD" && ins[0] !== "WRITE" && ins[0] !== "PUSH")
+        .map((ins) => ins[1] as string),
+    )
+  );
   const count = names.reduce((sum, r) => sum + r.length, 0);
   const stride = chunk + REGION_STAGGER;
-  const arena = new WasmArena({ maxBytes: count * stride + (4 << 20) });
+  const partStride = job.partSize + REGION_STAGGER;
+  const arena = new WasmArena({
+    maxBytes: count * stride + module.k * partStride + (4 << 20),
+  });
   const kernels = kernelsFor(arena.kernels);
   const slab = arena.alloc(count * stride, { align: 4096 });
   let next = 0;
   const registers = names.map((list) =>
     new Map(list.map((r) => [r, slab.subarray(next * stride, next++ * stride + chunk)]))
   );
-  const parts = makeParts(module.k, job.partSize, job.seed, (n) => new Uint8Array(n));
+  // The parts in WebAssembly memory too, read where they lie (as a node reads a block into
+  // a pool buffer): a LOAD of a register the program does not change is no copy.
+  const partSlab = arena.alloc(module.k * partStride, { align: 4096 });
+  let nextPart = 0;
+  const parts = makeParts(module.k, job.partSize, job.seed, (n) => {
+    const at = nextPart++ * partStride;
+    return partSlab.subarray(at, at + n);
+  });
   const partOf = new Map(
     module.parts.map((p, j) => [expandBlockName(p.block, OBJECT_ID), parts[j]!]),
   );
@@ -145,9 +163,19 @@ export function kernelsEncoder(
       for (let at = 0; at < job.partSize; at += chunk) {
         const end = Math.min(job.partSize, at + chunk);
         const n = end - at;
+        // What each register of each program holds in this step: its own region, or (after
+        // a LOAD without copy) the part or upstream output it reads.
+        const bound: Map<string, Uint8Array>[] = [];
+        const onPart: Set<string>[] = []; // registers bound to a part
         order.forEach((name, p) => {
           const program = module.programs[name]!;
-          const reg = (r: string) => registers[p]!.get(r)!.subarray(0, n);
+          const views = new Map<string, Uint8Array>(
+            [...registers[p]!].map(([r, v]) => [r, v.subarray(0, n)]),
+          );
+          const parted = new Set<string>();
+          bound.push(views);
+          onPart.push(parted);
+          const reg = (r: string) => views.get(r)!;
           const streams = new Map(program.streams.map((s) => [s.name, s]));
           for (const ins of program.instructions) {
             switch (ins[0]) {
@@ -155,11 +183,25 @@ export function kernelsEncoder(
                 const stream = streams.get(ins[2])!;
                 if (!("read" in stream)) throw new Error(`${name}: LOAD of an output`);
                 const { read } = stream;
-                const source = "program" in read
-                  ? registers[order.indexOf(read.program)]!
-                    .get(module.programs[read.program]!.output!)!.subarray(0, n)
-                  : partOf.get(expandBlockName(read.block, OBJECT_ID))!.subarray(at, end);
-                reg(ins[1]).set(source);
+                let source: Uint8Array;
+                let part: boolean; // a part, or an upstream output bound to a part
+                if ("program" in read) {
+                  const u = order.indexOf(read.program);
+                  const output = module.programs[read.program]!.output!;
+                  source = bound[u]!.get(output)!;
+                  part = onPart[u]!.has(output);
+                } else {
+                  source = partOf.get(expandBlockName(read.block, OBJECT_ID))!.subarray(at, end);
+                  part = true;
+                }
+                // An upstream output is its program's for this step only: changed in place
+                // here as the interpreter hands it over. A part is everyone's: copied first.
+                if (part && changed[p]!.has(ins[1])) {
+                  reg(ins[1]).set(source);
+                } else {
+                  views.set(ins[1], source);
+                  if (part) parted.add(ins[1]);
+                }
                 break;
               }
               case "COPY":

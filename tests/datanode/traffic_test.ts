@@ -182,6 +182,6 @@ Deno.test("a RapidRAID pipeline run: node i's bytes out to node i+1 are node i+1
       assert.ok(s.ops.CODING!.bytesOut >= s.runs[run]!.served.bytesOut);
     }
   } finally {
-    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all(processes.map((p) => p[Symbol.asyncDispose]()));
   }
 });

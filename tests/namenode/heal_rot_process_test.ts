@@ -23,6 +23,7 @@ import { DataNodeClient } from "../../src/client/datanode_client.ts";
 import { readFile } from "../../src/client/files/read.ts";
 import { loadCodingModule } from "../../src/coding/lang/loader.ts";
 import { NameNodeClient } from "../../src/namenode/client.ts";
+import type { FileView } from "../../src/namenode/responses.ts";
 import { QUARANTINE_DIR, quarantinedFiles } from "../../src/store/quarantine.ts";
 import { flipBlockBytes, retrieveBlock, statBlock } from "../helpers/in_process_cluster.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -73,13 +74,21 @@ Deno.test({
     await put("copies0", "replication", 30_000 + 5, true);
 
     using client = await NameNodeClient.connect(address);
-    // One stored block of each file, each on its own datanode.
+    // One stored block of each file, each on its own datanode. The files on the fewest
+    // datanodes choose first (the 3 copies of a replicated file could otherwise all be on
+    // datanodes taken already: placement is random).
     const victims: { name: string; block: string; node: number; before: Uint8Array }[] = [];
-    for (const name of sources.keys()) {
-      const file = await client.getFile(name);
+    const files: FileView[] = [];
+    for (const name of sources.keys()) files.push(await client.getFile(name));
+    const spread = (file: FileView) =>
+      new Set(file.blocks.filter((b) => b.state === "stored").map((b) => b.node)).size;
+    files.sort((a, b) => spread(a) - spread(b));
+    for (const file of files) {
+      const name = file.name;
       const pick = file.blocks.find((b) =>
         b.state === "stored" && !victims.some((v) => `dn${v.node}` === b.node)
-      )!;
+      );
+      assert.ok(pick !== undefined, `${name}: no stored block on a datanode not chosen yet`);
       const node = Number(pick.node.slice(2));
       victims.push({
         name,

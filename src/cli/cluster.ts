@@ -44,8 +44,11 @@ import {
 import { clusterRelayCommand } from "./cluster_relay.ts";
 import { formatClusterStats } from "./cluster_stats.ts";
 import { clusterUpCommand, describeDown } from "./cluster_up.ts";
+import { decodableLoss } from "../client/files/decodable_loss.ts";
+import { connectNamenode } from "./namenode_option.ts";
 import {
   type ArgumentDef,
+  type CliContext,
   type Command,
   integerOption,
   type ParsedArgs,
@@ -251,7 +254,8 @@ export const clusterStatsCommand: Command = {
 export const clusterStopNodeCommand: Command = {
   name: "cluster stop-node",
   summary: "Stop nodes of a cluster (their data stays; start-node brings them back)",
-  usage: "cdfs cluster stop-node [--cluster FILE] [--kill] INDEX...",
+  usage:
+    "cdfs cluster stop-node [--cluster FILE] [--kill] INDEX... | --count N --decodable-for NAME",
   description: [
     "A graceful stop (SIGTERM) ends with the node telling the cluster's namenode that it",
     "leaves, so 'cdfs fsck' and 'cdfs repair' count it dead at once; a killed node (--kill)",
@@ -259,6 +263,11 @@ export const clusterStopNodeCommand: Command = {
     "In an emulated network (--netns) the node's delay relay stops too, so its address",
     "refuses connections like that of a stopped node on loopback. A node that is stopped",
     "already is said so ('already stopped'), and the exit code is 0, as with start-node.",
+    "",
+    "With --count N --decodable-for NAME it chooses the nodes itself: the first N (in index",
+    "order) whose loss the file NAME survives, asking the cluster's namenode where its blocks",
+    "are. A code that is not MDS (RapidRAID) cannot decode every loss of n - k blocks, so",
+    "stopping nodes 0 to 4 loses a file now and then; this never does.",
   ].join("\n"),
   options: {
     ...CLUSTER_OPTIONS,
@@ -267,16 +276,37 @@ export const clusterStopNodeCommand: Command = {
       description: "SIGKILL at once (a crash: the namenode notices after --dead-after) instead " +
         "of a graceful stop",
     },
+    count: {
+      type: "string",
+      value: "N",
+      description: "with --decodable-for: how many nodes to stop",
+    },
+    "decodable-for": {
+      type: "string",
+      value: "NAME",
+      description: "choose the nodes: the first --count whose loss the file NAME survives",
+    },
     ...GRACE_OPTION,
   },
   arguments: INDEX_ARGUMENTS,
+  // No INDEX with --decodable-for; without it, nodeIndices says what is missing.
+  minArguments: 0,
   examples: [
     "cdfs cluster stop-node --cluster lab 0 1 2 3 4",
     "cdfs cluster stop-node --cluster lab --kill 7",
+    "cdfs cluster stop-node --cluster lab --count 5 --decodable-for big.iso",
   ],
   run: async (ctx, args) => {
-    const indices = nodeIndices(args);
+    const chosen = args.values["decodable-for"] !== undefined;
+    if (!chosen && args.positionals.length === 0) {
+      throw new CdfsError(
+        "USAGE",
+        "cluster stop-node: missing argument: expected INDEX... (or --count N --decodable-for " +
+          "NAME); see 'cdfs cluster stop-node --help'",
+      );
+    }
     const path = clusterPath(ctx, args);
+    const indices = chosen ? await decodableIndices(ctx, args, path) : nodeIndices(args);
     const stop = (await readClusterFile(path)).network === undefined ? stopNodes : stopNetnsNodes;
     const wereRunning = await stop(path, indices, {
       kill: args.values.kill === true,
@@ -396,6 +426,25 @@ async function cleanNetworkOf(name: string): Promise<void> {
   } catch {
     // No `ip` here (then there are no namespaces either), or not ours to judge: skip.
   }
+}
+
+/** The nodes of `--count N --decodable-for NAME`: a loss the file survives. */
+async function decodableIndices(
+  ctx: CliContext,
+  args: ParsedArgs,
+  path: string,
+): Promise<number[]> {
+  noPositionals(args);
+  const name = String(args.values["decodable-for"]);
+  if (args.values.count === undefined) {
+    throw new CdfsError("USAGE", "--decodable-for needs --count N: how many nodes to stop");
+  }
+  const count = integerOption(args, "count", 0);
+  const cluster = await readClusterFile(path);
+  const ids = cluster.nodes.map((node) => node.id);
+  using namenode = await connectNamenode(ctx, { values: { cluster: path }, positionals: [] });
+  const lost = await decodableLoss(await namenode.getFile(name), ids, count);
+  return lost.map((id) => ids.indexOf(id));
 }
 
 function nodeIndices(args: ParsedArgs): number[] {

@@ -184,7 +184,8 @@ Deno.test("malformed arguments are one clear line each, exit 2", async () => {
   );
   assertUsageLine(
     await runCdfs(["cluster", "stop-node"]),
-    "cluster stop-node: missing argument: expected INDEX...; see 'cdfs cluster stop-node --help'",
+    "cluster stop-node: missing argument: expected INDEX... (or --count N --decodable-for NAME); " +
+      "see 'cdfs cluster stop-node --help'",
   );
   assertUsageLine(
     await runCdfs(["cluster", "--nodes", "3"]),

@@ -12,21 +12,17 @@ import {
 import { clusterStatus } from "../../src/cluster/node_status.ts";
 import { LocalCluster } from "../../src/cluster/local.ts";
 import { selfLauncher } from "../../src/cluster/node_process.ts";
-import { deriveDecodePlan } from "../../src/coding/analysis/decoder.ts";
 import { isCdfsError } from "../../src/core/errors.ts";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
+import { decodesWithout } from "../helpers/decodable.ts";
 
 const launcher = selfLauncher((name) => Deno.env.get(name));
 
 function decodableWithout(nodes: readonly number[]): boolean {
-  const survivors = rapidraid.coded.flatMap((c, i) => nodes.includes(c.node) ? [] : [i]);
-  try {
-    deriveDecodePlan(rapidraid, survivors);
-    return true;
-  } catch (error) {
-    if (isCdfsError(error, "SINGULAR")) return false;
-    throw error;
-  }
+  return decodesWithout(
+    rapidraid,
+    rapidraid.coded.flatMap((c, i) => nodes.includes(c.node) ? [i] : []),
+  );
 }
 
 /** The first 5-node set (in lexicographic order) whose loss RapidRAID cannot decode. */

@@ -28,6 +28,7 @@ import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { validateClusterName } from "../core/cluster_name.ts";
 import { isProcessRunning, processInfo, terminateProcesses } from "../core/processes.ts";
 import { randomHex } from "../core/random.ts";
+import { abortable } from "../core/abortable.ts";
 import { RequestSigner, setDefaultSigner } from "../protocol/auth.ts";
 import { setDefaultTls } from "../protocol/tls.ts";
 import { DEFAULT_DEV_CERT_HOSTS, writeDevCerts } from "./dev_certs.ts";
@@ -323,6 +324,7 @@ export class LocalCluster {
             started: (service) => services.push(service),
           }),
           options.signal,
+          interrupted,
         );
         namenode = started.namenode.address;
       }
@@ -348,11 +350,13 @@ export class LocalCluster {
       const addresses = await abortable(
         Promise.all(children.map((child) => child.ready(timeoutMs, options.pingNodes ?? true))),
         options.signal,
+        interrupted,
       );
       if (namenode !== undefined) {
         await abortable(
           waitForRegistrations(namenode, nodes.map((node) => node.id), timeoutMs),
           options.signal,
+          interrupted,
         );
       }
       file = {
@@ -491,20 +495,9 @@ async function claimStateDir(stateDir: string, path: string, name: string): Prom
   );
 }
 
-async function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return await work;
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new CdfsError("TIMEOUT", "the start was interrupted"));
-    if (signal.aborted) onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  work.catch(() => {}); // settled after an abort: the caller stops the nodes anyway
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
+/** The error of a start aborted by its signal (Ctrl-C). */
+function interrupted(): CdfsError {
+  return new CdfsError("TIMEOUT", "the start was interrupted");
 }
 
 function formatListen(host: string, port: number): string {

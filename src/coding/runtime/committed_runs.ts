@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { abortable } from "../../core/abortable.ts";
 import type { ErrorCode } from "../../core/errors.ts";
 import type { CommittedBlock } from "../../protocol/responses.ts";
 
@@ -145,19 +146,7 @@ export class CommittedRuns {
   async claim(runId: string, program: string, signal?: AbortSignal): Promise<() => void> {
     const key = `${runId}/${program}`;
     for (let busy = this.#serving.get(key); busy !== undefined; busy = this.#serving.get(key)) {
-      signal?.throwIfAborted();
-      if (signal === undefined) {
-        await busy;
-        continue;
-      }
-      const { promise: aborted, reject } = Promise.withResolvers<never>();
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        await Promise.race([busy, aborted]);
-      } finally {
-        signal.removeEventListener("abort", onAbort);
-      }
+      await abortable(busy, signal);
     }
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#serving.set(key, promise);

@@ -37,4 +37,7 @@ for (const [label, size] of [["64 KiB", 64 * 1024], ["1 MiB", 1024 * 1024]] as c
   Deno.bench("ref dotProduct 5x11, 1 MiB each (11 MiB of data)", () => {
     k.dotProduct(outs, coeffs, ins);
   });
+  Deno.bench("ref dotProductAdd 5x11, 1 MiB each (11 MiB of data)", () => {
+    k.dotProductAdd(outs, coeffs, ins);
+  });
 }

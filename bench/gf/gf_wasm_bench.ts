@@ -7,7 +7,9 @@
  * Run with `deno bench -A bench/gf/gf_wasm_bench.ts`. GB/s = bytes per call / time per call:
  * mulAdd, mul and xor process the region size; the RS(11+5) `dotProduct` processes 11 regions
  * of input per call. For the relaxed build at 64 KiB, `dotProduct` also runs with 1..8
- * outputs of 11 inputs: the kernel has a different code path per output group size.
+ * outputs of 11 inputs: the kernel has a different code path per output group size. A
+ * pipelined code's step (2 outputs adding 2 inputs' products) runs as four `mulAdd`s and as one
+ * `dotProductAdd`.
  *
  * @module
  */
@@ -50,6 +52,29 @@ for (const variant of VARIANTS) {
     const coeffs = outs.map((_, i) => Uint8Array.from(ins, (_, j) => (i * 11 + j) * 7 % 254 + 2));
     Deno.bench(`${variant} dotProduct 5x11 ${label} each`, { group: `dot ${label}` }, () => {
       k.dotProduct(outs, coeffs, ins);
+    });
+    // A RapidRAID middle node's step after its COPY: stream and prev each add two parts'
+    // products, as four mulAdds (what the program says) and as one dotProductAdd (fused).
+    const [stream, prev, a, b] = buffers.slice(12, 16) as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
+    const step = [Uint8Array.of(139, 137), Uint8Array.of(37, 149)];
+    Deno.bench(`${variant} 4 mulAdds, 2x2 ${label} each`, {
+      group: `pipeline step ${label}`,
+      baseline: true,
+    }, () => {
+      k.mulAdd(stream, 139, a);
+      k.mulAdd(stream, 137, b);
+      k.mulAdd(prev, 37, a);
+      k.mulAdd(prev, 149, b);
+    });
+    Deno.bench(`${variant} dotProductAdd 2x2 ${label} each`, {
+      group: `pipeline step ${label}`,
+    }, () => {
+      k.dotProductAdd([stream, prev], step, [a, b]);
     });
     if (variant === "relaxed-simd" && size === 64 * 1024) {
       for (let m = 1; m <= 8; m++) {

@@ -133,9 +133,9 @@ const CHECK_SHAPES = [[1, 1], [5, 11], [3, 4], [7, 2]] as const;
 
 /**
  * Runs `candidate` and `reference` on the same random bytes and compares the results: `mul`,
- * `mulAdd` and `xor` at several lengths and offsets, in place and not, and `dotProduct` for a
- * few shapes. Regions come from `alloc` (e.g. WebAssembly memory) and, for some, from ordinary
- * `ArrayBuffer`s.
+ * `mulAdd` and `xor` at several lengths and offsets, in place and not, and `dotProduct` and
+ * `dotProductAdd` for a few shapes. Regions come from `alloc` (e.g. WebAssembly memory) and,
+ * for some, from ordinary `ArrayBuffer`s.
  *
  * @example
  * ```ts
@@ -200,14 +200,17 @@ export function selfCheck(
     for (const n of [64, 1000 + 7, 65536 + 5]) {
       const coeffs: Matrix = Array.from({ length: rows }, () => fill(new Uint8Array(k)));
       const ins = Array.from({ length: k }, (_, j) => fill(region(n, j % 3, j === 1)));
-      const outs = Array.from({ length: rows }, (_, i) => fill(region(n, (i * 7) % 64, false)));
-      const expected = outs.map(() => new Uint8Array(n));
-      reference.dotProduct(expected, coeffs, ins);
-      candidate.dotProduct(outs, coeffs, ins);
-      for (let i = 0; i < rows; i++) {
-        const at = differs(outs[i]!, expected[i]!);
-        if (at >= 0) {
-          return `dotProduct (${rows}x${k}) of ${n} bytes differs at output ${i} byte ${at}`;
+      const outs = Array.from({ length: rows }, (_, i) => region(n, (i * 7) % 64, false));
+      for (const op of ["dotProduct", "dotProductAdd"] as const) {
+        // Stale bytes: overwritten by dotProduct, added to by dotProductAdd.
+        const expected = outs.map((out) => fill(out).slice());
+        reference[op](expected, coeffs, ins);
+        candidate[op](outs, coeffs, ins);
+        for (let i = 0; i < rows; i++) {
+          const at = differs(outs[i]!, expected[i]!);
+          if (at >= 0) {
+            return `${op} (${rows}x${k}) of ${n} bytes differs at output ${i} byte ${at}`;
+          }
         }
       }
     }

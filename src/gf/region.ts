@@ -46,4 +46,11 @@ export interface RegionKernels {
    * Reed-Solomon encode: each input is read once for all outputs.
    */
   dotProduct(outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]): void;
+  /**
+   * `outs[i] ^= Σ_j coeffs[i][j] · ins[j]` for every output `i`: `dotProduct` added to what the
+   * outputs hold. A run of MULADDs into regions that already hold something (a pipelined code's
+   * `stream += ψ·local`, `prev += ξ·local`) in one pass: each input read once for all outputs,
+   * each output read and written once. Outputs must not overlap inputs.
+   */
+  dotProductAdd(outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]): void;
 }

@@ -90,7 +90,8 @@ export function checkDotProduct(
 
 /**
  * Checks a dot product's arguments ({@linkcode checkDotProduct}) and does the calls that need
- * no kernel: with empty regions or no outputs nothing, with no inputs the outputs zeroed.
+ * no kernel: with empty regions or no outputs nothing, with no inputs the outputs zeroed (left
+ * as they are by `dotProductAdd`, which `adds` says).
  *
  * @example
  * ```ts
@@ -103,6 +104,8 @@ export function checkDotProduct(
  * @param outs The output regions.
  * @param coeffs The coefficient matrix.
  * @param ins The input regions.
+ * @param adds Whether the products are added to the outputs (`dotProductAdd`) instead of
+ * overwriting them.
  * @returns The regions' length when a kernel still has work to do, else 0 (the call is done).
  * @throws {RangeError} Naming the shape or length that does not fit.
  */
@@ -110,12 +113,13 @@ export function startDotProduct(
   outs: readonly Uint8Array[],
   coeffs: Matrix,
   ins: readonly Uint8Array[],
+  adds = false,
 ): number {
   checkDotProduct(outs, coeffs, ins);
   const n = outs[0]?.length ?? 0;
   if (n === 0) return 0;
   if (ins.length === 0) {
-    for (const out of outs) out.fill(0);
+    if (!adds) { for (const out of outs) out.fill(0); }
     return 0;
   }
   return n;

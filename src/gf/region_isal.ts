@@ -26,6 +26,7 @@
  * - `dotProduct`: `ec_init_tables` once per coefficient matrix (kept in a small cache of the
  *   most recently used matrices) and `ec_encode_data`, with the arrays of pointers it takes
  *   (`unsigned char **`) built from the views' addresses in two arrays reused across calls.
+ *   `dotProductAdd`: the same tables, and `ec_encode_data_update` once per input.
  *
  * ISA-L wants regions of at least 64 bytes (`gf_vect_mad`) and lengths that fit a C `int`;
  * anything it does not take (shorter or longer regions, the in-place `mul` of an unaligned
@@ -78,6 +79,10 @@ export const ISAL_SYMBOLS = {
   ec_init_tables: { parameters: ["i32", "i32", "buffer", "buffer"], result: "void" },
   ec_encode_data: {
     parameters: ["i32", "i32", "i32", "buffer", "buffer", "buffer"],
+    result: "void",
+  },
+  ec_encode_data_update: {
+    parameters: ["i32", "i32", "i32", "i32", "buffer", "buffer", "buffer"],
     result: "void",
   },
 } as const;
@@ -313,6 +318,12 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
     } else mulAdd(dst, 1, src);
   };
 
+  /** Whether ISA-L can take a dot product of `n` bytes over these regions. */
+  const takesDot = (n: number, outs: readonly Uint8Array[], ins: readonly Uint8Array[]) =>
+    // ec_encode_data redoes an overlapping last vector from its inputs: an output that is
+    // also an input would have changed under it.
+    fits(n) && !outs.some((out) => ins.some((input) => overlaps(out, input)));
+
   const dotProduct = (
     outs: readonly Uint8Array[],
     coeffs: Matrix,
@@ -320,14 +331,38 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
   ): void => {
     const n = startDotProduct(outs, coeffs, ins);
     if (n === 0) return;
-    // ec_encode_data redoes an overlapping last vector from its inputs: an output that is
-    // also an input would have changed under it.
-    if (!fits(n) || outs.some((out) => ins.some((input) => overlaps(out, input)))) {
-      fallback.dotProduct(outs, coeffs, ins);
-      return;
-    }
-    encode(outs, tablesOf(coeffs, ins.length), ins, n);
+    if (takesDot(n, outs, ins)) encode(outs, tablesOf(coeffs, ins.length), ins, n);
+    else fallback.dotProduct(outs, coeffs, ins);
   };
 
-  return Object.freeze({ name: "isal-ffi", xor, mul, mulAdd, dotProduct });
+  // ec_encode_data_update adds one input's products to every output (the vec_i-th tables of
+  // the same ec_init_tables expansion): one call per input, each reading its input once.
+  const dotProductAdd = (
+    outs: readonly Uint8Array[],
+    coeffs: Matrix,
+    ins: readonly Uint8Array[],
+  ): void => {
+    const n = startDotProduct(outs, coeffs, ins, true);
+    if (n === 0) return;
+    if (!takesDot(n, outs, ins)) {
+      fallback.dotProductAdd(outs, coeffs, ins);
+      return;
+    }
+    const tables = tablesOf(coeffs, ins.length);
+    outPtrs = ensure(outPtrs, outs.length);
+    for (let i = 0; i < outs.length; i++) outPtrs[i] = addressOf(outs[i]!);
+    for (let j = 0; j < ins.length; j++) {
+      isal.ec_encode_data_update(
+        n,
+        ins.length,
+        outs.length,
+        j,
+        tables as Uint8Array<ArrayBuffer>,
+        ins[j] as Uint8Array<ArrayBuffer>,
+        outPtrs,
+      );
+    }
+  };
+
+  return Object.freeze({ name: "isal-ffi", xor, mul, mulAdd, dotProduct, dotProductAdd });
 }

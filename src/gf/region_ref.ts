@@ -194,7 +194,43 @@ export function dotProduct(
   coeffs: Matrix,
   ins: readonly Uint8Array[],
 ): void {
-  const n = startDotProduct(outs, coeffs, ins);
+  dotInSlices(outs, coeffs, ins, false);
+}
+
+/**
+ * `outs[i] ^= Σ_j coeffs[i][j] · ins[j]` for every output: {@linkcode dotProduct} added to what
+ * the outputs hold, in the same 16 KiB slices. Outputs must not alias inputs.
+ *
+ * @example
+ * ```ts
+ * import { dotProductAdd } from "./region_ref.ts";
+ * const out = Uint8Array.of(1);
+ * dotProductAdd([out], [Uint8Array.of(1, 2)], [Uint8Array.of(5), Uint8Array.of(128)]);
+ * console.log(out[0]); // 25, that is 1 ^ 5 ^ 29
+ * ```
+ *
+ * @param outs The output regions, added to.
+ * @param coeffs `outs.length` rows of `ins.length` coefficients, each an integer in 0..255.
+ * @param ins The input regions.
+ * @throws {RangeError} When the shape of `coeffs` does not match, a coefficient is out of
+ * range, or the regions do not all have the same length.
+ */
+export function dotProductAdd(
+  outs: readonly Uint8Array[],
+  coeffs: Matrix,
+  ins: readonly Uint8Array[],
+): void {
+  dotInSlices(outs, coeffs, ins, true);
+}
+
+/** `dotProduct` (`adds` false) or `dotProductAdd`, slice by slice. */
+function dotInSlices(
+  outs: readonly Uint8Array[],
+  coeffs: Matrix,
+  ins: readonly Uint8Array[],
+  adds: boolean,
+): void {
+  const n = startDotProduct(outs, coeffs, ins, adds);
   if (n === 0) return;
   for (let start = 0; start < n; start += DOT_CHUNK) {
     const end = Math.min(n, start + DOT_CHUNK);
@@ -202,7 +238,8 @@ export function dotProduct(
     for (let i = 0; i < outs.length; i++) {
       const out = outs[i]!.subarray(start, end);
       const row = coeffs[i]!;
-      mul(out, row[0]!, inSlices[0]!);
+      if (adds) mulAdd(out, row[0]!, inSlices[0]!);
+      else mul(out, row[0]!, inSlices[0]!);
       for (let j = 1; j < inSlices.length; j++) mulAdd(out, row[j]!, inSlices[j]!);
     }
   }
@@ -225,4 +262,5 @@ export const referenceKernels: RegionKernels = Object.freeze({
   mul,
   mulAdd,
   dotProduct,
+  dotProductAdd,
 });

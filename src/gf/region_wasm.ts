@@ -392,7 +392,13 @@ export function createWasmKernels(
   };
 
   /** One encode over regions given by offset, split so each call's tables fit the control area. */
-  const dotAt = (outAt: number[], coeffs: Matrix, inAt: number[], len: number): void => {
+  const dotAt = (
+    outAt: number[],
+    coeffs: Matrix,
+    inAt: number[],
+    len: number,
+    adds: boolean,
+  ): void => {
     for (let i0 = 0; i0 < outAt.length; i0 += MAX_CALL_OUTS) {
       const mo = Math.min(MAX_CALL_OUTS, outAt.length - i0);
       for (let i = 0; i < mo; i++) controlWords.setUint32(OUT_PTRS + 4 * i, outAt[i0 + i]!, true);
@@ -411,7 +417,7 @@ export function createWasmKernels(
           ko,
           control + TABLES,
           len,
-          j0 === 0 ? 0 : 1,
+          j0 === 0 && !adds ? 0 : 1,
         );
       }
     }
@@ -424,6 +430,7 @@ export function createWasmKernels(
     coeffs: Matrix,
     ins: readonly Uint8Array[],
     inAt: number[],
+    adds: boolean,
   ): void => {
     const bytes = scratch();
     const foreign = [...outAt, ...inAt].filter((at) => at < 0).length;
@@ -436,13 +443,17 @@ export function createWasmKernels(
       const len = Math.min(slice, n - pos);
       let slot = 0;
       const stage = (at: number): number => at >= 0 ? at + pos : scratchAt + len * slot++;
-      const outSliceAt = outAt.map(stage);
+      const outSliceAt = outAt.map((at, i) => {
+        const staged = stage(at);
+        if (at < 0 && adds) bytes.set(outs[i]!.subarray(pos, pos + len), staged - scratchAt);
+        return staged;
+      });
       const inSliceAt = inAt.map((at, j) => {
         const staged = stage(at);
         if (at < 0) bytes.set(ins[j]!.subarray(pos, pos + len), staged - scratchAt);
         return staged;
       });
-      dotAt(outSliceAt, coeffs, inSliceAt, len);
+      dotAt(outSliceAt, coeffs, inSliceAt, len, adds);
       outAt.forEach((at, i) => {
         if (at >= 0) return;
         const from = outSliceAt[i]! - scratchAt;
@@ -451,19 +462,21 @@ export function createWasmKernels(
     }
   };
 
-  const dotProduct = (
+  /** `dotProduct` (`adds` false) or `dotProductAdd`. */
+  const dot = (
     outs: readonly Uint8Array[],
     coeffs: Matrix,
     ins: readonly Uint8Array[],
+    adds: boolean,
   ): void => {
-    const n = startDotProduct(outs, coeffs, ins);
+    const n = startDotProduct(outs, coeffs, ins, adds);
     if (n === 0) return;
     const outAt = outs.map(offsetOf);
     const inAt = ins.map(offsetOf);
     if (outAt.every((at) => at >= 0) && inAt.every((at) => at >= 0)) {
-      dotAt(outAt, coeffs, inAt, n);
+      dotAt(outAt, coeffs, inAt, n, adds);
     } else {
-      dotViaScratch(outs, outAt, coeffs, ins, inAt);
+      dotViaScratch(outs, outAt, coeffs, ins, inAt, adds);
     }
   };
 
@@ -473,6 +486,9 @@ export function createWasmKernels(
     xor,
     mul,
     mulAdd,
-    dotProduct,
+    dotProduct: (outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]) =>
+      dot(outs, coeffs, ins, false),
+    dotProductAdd: (outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]) =>
+      dot(outs, coeffs, ins, true),
   });
 }

@@ -141,17 +141,29 @@ export interface DotProductCaseOptions {
   readonly input?: (arena: WasmArena, n: number, j: number) => Uint8Array;
   /** How many calls with the same matrix (a second one takes cached tables); default 1. */
   readonly rounds?: number;
+  /** Output `i` of `n` bytes (default: in the arena, `(3 i) % 5` bytes past a boundary). */
+  readonly output?: (arena: WasmArena, n: number, i: number) => Uint8Array;
+  /** Test `dotProductAdd` instead: the products added to the stale output bytes. */
+  readonly adds?: boolean;
 }
 
 /**
  * dotProduct equals the reference (and `also`) for every shape: (9, 2) and (17, 4) need several
  * output groups; (40, 70) splits the call in the WebAssembly kernels' parameter area (outputs
  * beyond 32, and inputs beyond 64 that accumulate). Stale output bytes must be overwritten.
+ * With `adds`, dotProductAdd must equal the stale bytes plus every term, added one `mulAdd` of
+ * the reference at a time.
  */
 export function checkDotProductShapes(
   { k, arena, also }: KernelsUnderTest,
-  { input = (arena, n, j) => unaligned(arena, n, j % 4), rounds = 1 }: DotProductCaseOptions = {},
+  {
+    input = (arena, n, j) => unaligned(arena, n, j % 4),
+    output = (arena, n, i) => unaligned(arena, n, (i * 3) % 5),
+    rounds = 1,
+    adds = false,
+  }: DotProductCaseOptions = {},
 ): void {
+  const op = adds ? "dotProductAdd" : "dotProduct";
   const next = random(0xd07);
   const shapes = [[1, 1], [5, 11], [4, 10], [8, 3], [3, 8], [9, 2], [17, 4], [40, 70]];
   for (const [m, kIns] of shapes as [number, number][]) {
@@ -160,7 +172,7 @@ export function checkDotProductShapes(
     for (const n of lengths) {
       const ins = Array.from({ length: kIns }, (_, j) => input(arena, n, j));
       ins.forEach((r) => fillRandom(r, next));
-      const outs = Array.from({ length: m }, (_, i) => unaligned(arena, n, (i * 3) % 5));
+      const outs = Array.from({ length: m }, (_, i) => output(arena, n, i));
       const coeffs: Matrix = Array.from({ length: m }, () => {
         const row = new Uint8Array(kIns);
         fillRandom(row, next);
@@ -169,15 +181,25 @@ export function checkDotProductShapes(
       coeffs[0]![0] = 0;
       if (kIns > 1) coeffs[0]![1] = 1;
       if (m > 1) coeffs[1]![0] = 255;
+      const stale = outs.map(() => new Uint8Array(n));
       const expected = outs.map(() => new Uint8Array(n));
-      ref.dotProduct(expected, coeffs, ins.map((r) => r.slice()));
       const viaAlso = outs.map(() => new Uint8Array(n));
-      also?.dotProduct(viaAlso, coeffs, ins);
       for (let round = 1; round <= rounds; round++) {
-        outs.forEach((r) => fillRandom(r, next));
-        k.dotProduct(outs, coeffs, ins);
+        outs.forEach((r, i) => {
+          fillRandom(r, next);
+          stale[i]!.set(r);
+          viaAlso[i]!.set(r);
+        });
+        if (adds) {
+          expected.forEach((e, i) => {
+            e.set(stale[i]!);
+            ins.forEach((input, j) => ref.mulAdd(e, coeffs[i]![j]!, input.slice()));
+          });
+        } else ref.dotProduct(expected, coeffs, ins.map((r) => r.slice()));
+        also?.[op](viaAlso, coeffs, ins);
+        k[op](outs, coeffs, ins);
         outs.forEach((out, i) => {
-          const what = `(${m},${kIns}) n=${n} out ${i} round ${round}`;
+          const what = `${op} (${m},${kIns}) n=${n} out ${i} round ${round}`;
           assertSameBytes(out, expected[i]!, what);
           if (also !== undefined) assertSameBytes(out, viaAlso[i]!, `${what} (${also.name})`);
         });

@@ -115,6 +115,15 @@ Deno.test("gf backend: selfCheck compares every kernel", () => {
     selfCheck(badDot, referenceKernels, alloc)!,
     /^dotProduct \(5x11\).* output 2 byte 0/,
   );
+  // An add that overwrites (the stale output bytes lost) is caught too.
+  const overwritingAdd: RegionKernels = {
+    ...referenceKernels,
+    dotProductAdd: referenceKernels.dotProduct,
+  };
+  assert.match(
+    selfCheck(overwritingAdd, referenceKernels, alloc)!,
+    /^dotProductAdd \(1x1\) of 64 bytes differs at output 0/,
+  );
 });
 
 Deno.test("gf backend: parseGfBackend names the bad value", () => {

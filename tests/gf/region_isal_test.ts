@@ -102,6 +102,20 @@ Deno.test({
 });
 
 Deno.test({
+  name: isalNamed("isal: dotProductAdd adds to the outputs like the reference, every shape"),
+  ignore,
+  fn() {
+    const { arena, k, wasm } = setup(512 << 20);
+    checkDotProductShapes({ k, arena, also: wasm }, {
+      adds: true,
+      input: (arena, n, j) =>
+        j % 3 === 2 ? new Uint8Array(n + 8).subarray(j % 4, j % 4 + n) : unaligned(arena, n, j % 4),
+      rounds: 2,
+    });
+  },
+});
+
+Deno.test({
   name: isalNamed("isal: the table cache keeps matrices of different shapes apart"),
   ignore,
   fn() {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { mul } from "../../src/gf/gf256.ts";
-import { dotProduct, referenceKernels as k } from "../../src/gf/region_ref.ts";
+import { dotProduct, dotProductAdd, referenceKernels as k } from "../../src/gf/region_ref.ts";
 
 const LENGTHS = [0, 1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 4095, 1 << 20];
 const OFFSETS = [0, 1, 2, 3];
@@ -101,6 +101,27 @@ Deno.test("region_ref: dotProduct overwrites outputs with Σ coeff·input", () =
         for (let j = 0; j < inCount; j++) scalarMulAdd(expected[i]!, coeffs[i]![j]!, ins[j]!);
       }
       dotProduct(outs, coeffs, ins);
+      assert.deepEqual(outs, expected, `n=${n} ${outCount}x${inCount}`);
+    }
+  }
+});
+
+Deno.test("region_ref: dotProductAdd adds Σ coeff·input to what the outputs hold", () => {
+  for (const n of [0, 5, 4096, 40000]) {
+    for (const [outCount, inCount] of [[1, 1], [5, 11], [2, 2], [2, 0], [0, 3]] as const) {
+      const ins = Array.from({ length: inCount }, (_, j) => regionAt(n, j & 3));
+      const outs = Array.from({ length: outCount }, (_, i) => regionAt(n, (i + 1) & 3));
+      outs.forEach((o) => o.set(random(n)));
+      const coeffs = Array.from({ length: outCount }, () => random(inCount));
+      if (outCount > 0 && inCount > 1) {
+        coeffs[0]![0] = 0;
+        coeffs[0]![1] = 1;
+      }
+      const expected = outs.map((o) => o.slice());
+      for (let i = 0; i < outCount; i++) {
+        for (let j = 0; j < inCount; j++) scalarMulAdd(expected[i]!, coeffs[i]![j]!, ins[j]!);
+      }
+      dotProductAdd(outs, coeffs, ins);
       assert.deepEqual(outs, expected, `n=${n} ${outCount}x${inCount}`);
     }
   }

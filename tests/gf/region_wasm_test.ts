@@ -56,6 +56,19 @@ for (const variant of VARIANTS) {
     checkDotProductShapes({ k: arena.kernels, arena });
   });
 
+  Deno.test(`${variant}: dotProductAdd adds to the outputs, in the arena and outside`, () => {
+    const arena = arenaFor(variant, 512 << 20);
+    checkDotProductShapes({ k: arena.kernels, arena }, { adds: true });
+    // Regions outside the arena go through the scratch area: a foreign output's bytes must be
+    // staged in before the products are added.
+    const foreign = (n: number, shift: number) => new Uint8Array(n + 8).subarray(shift, shift + n);
+    checkDotProductShapes({ k: arena.kernels, arena }, {
+      adds: true,
+      input: (arena, n, j) => j % 3 === 2 ? foreign(n, j % 4) : unaligned(arena, n, j % 4),
+      output: (arena, n, i) => i % 2 === 1 ? foreign(n, i % 3) : unaligned(arena, n, i % 5),
+    });
+  });
+
   Deno.test(`${variant}: dotProduct for every output group and input count`, () => {
     // The kernel splits outputs into groups of 1..8 (register groups of 2..5 take at most 16
     // inputs per pass and add later passes to the outputs; groups of 1 and 6..8 loop over all

@@ -162,7 +162,9 @@ export class Executor {
    */
   get fusedInstructions(): number {
     let count = 0;
-    for (const op of this.#plan.ops) if (op.code === OpCode.Dot) count += op.count;
+    for (const op of this.#plan.ops) {
+      if (op.code === OpCode.Dot || op.code === OpCode.DotAdd) count += op.count;
+    }
     return count;
   }
 

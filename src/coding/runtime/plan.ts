@@ -1,7 +1,7 @@
 /**
  * Compiling a validated program into a plan the interpreter runs step after step: buffer names
  * become slot indices, stream and queue names become indices, and runs of MULT/MULADD become
- * one `dotProduct` (fusion).
+ * one `dotProduct` (fusion), runs of MULADD alone one `dotProductAdd`.
  *
  * @module
  */
@@ -10,8 +10,8 @@ import { CdfsError } from "../../core/errors.ts";
 import type { Program } from "../lang/program.ts";
 
 /**
- * The operations of a compiled plan: one per instruction, and `Dot` for a fused run of
- * MULT/MULADD.
+ * The operations of a compiled plan: one per instruction, `Dot` for a fused run of MULT/MULADD
+ * that defines its destinations, `DotAdd` for a fused run of MULADD that adds to them.
  *
  * @example
  * ```ts
@@ -30,6 +30,7 @@ export const enum OpCode {
   Mult,
   Muladd,
   Dot,
+  DotAdd,
 }
 
 /**
@@ -81,7 +82,7 @@ export type Op =
     readonly src: number;
   }
   | {
-    readonly code: OpCode.Dot;
+    readonly code: OpCode.Dot | OpCode.DotAdd;
     readonly at: number;
     readonly count: number;
     readonly outs: readonly number[];
@@ -157,8 +158,11 @@ class Names {
  * Compiles a validated program. With `fuse`, a maximal run of consecutive MULT/MULADD
  * instructions whose destinations are disjoint from its sources, where every destination is
  * first defined by a MULT of the run (so outputs are overwritten, not accumulated), becomes
- * one `dotProduct` (each source read once for all destinations). Two terms of the same
- * (destination, source) pair add up: c1·s + c2·s = (c1 ⊕ c2)·s.
+ * one `dotProduct` (each source read once for all destinations). A maximal run of MULADDs alone
+ * under the same rule of disjointness becomes one `dotProductAdd` (a pipelined code's
+ * `stream += ψ·local`, `prev += ξ·local`: each source read once, each destination read and
+ * written once). Two terms of the same (destination, source) pair add up:
+ * c1·s + c2·s = (c1 ⊕ c2)·s.
  *
  * @example
  * ```ts
@@ -236,8 +240,9 @@ export function compile(
   const list = program.instructions;
   for (let at = 0; at < list.length;) {
     const instruction = list[at]!;
-    if (fuse && instruction[0] === "MULT") {
-      const end = fusedGroupEnd(list, at);
+    if (fuse && (instruction[0] === "MULT" || instruction[0] === "MULADD")) {
+      const adds = instruction[0] === "MULADD";
+      const end = fusedGroupEnd(list, at, adds);
       if (end - at >= 2) {
         const outs = new Names();
         const ins = new Names();
@@ -249,7 +254,7 @@ export function compile(
         const coeffs = outs.list.map(() => new Uint8Array(ins.list.length));
         for (const [o, i, c] of terms) coeffs[o]![i]! ^= c;
         ops.push({
-          code: OpCode.Dot,
+          code: adds ? OpCode.DotAdd : OpCode.Dot,
           at,
           count: end - at,
           outs: outs.list.map((b) => slots.of(b)),
@@ -328,18 +333,22 @@ export function compile(
   };
 }
 
-/** The end (exclusive) of the fusable group starting with the MULT at `start`. */
-function fusedGroupEnd(list: Program["instructions"], start: number): number {
+/**
+ * The end (exclusive) of the fusable group starting at `start`: with a MULT there (`adds`
+ * false) MULTs and MULADDs into what the group defined; with a MULADD (`adds`) MULADDs only.
+ */
+function fusedGroupEnd(list: Program["instructions"], start: number, adds: boolean): number {
   const dsts = new Set<string>();
   const srcs = new Set<string>();
   let end = start;
   for (; end < list.length; end++) {
     const instruction = list[end]!;
-    if (instruction[0] !== "MULT" && instruction[0] !== "MULADD") break;
+    if (instruction[0] !== "MULADD" && (adds || instruction[0] !== "MULT")) break;
     const [op, dst, , src] = instruction;
     if (dst === src || srcs.has(dst) || dsts.has(src)) break;
-    // A MULT restarts its destination; a MULADD must add to one this group defined.
-    if (op === "MULT" ? dsts.has(dst) : !dsts.has(dst)) break;
+    // A MULT restarts its destination; a MULADD of a MULT's group must add to one the group
+    // defined (one of a MULADD group adds to what its destination held before the group).
+    if (!adds && (op === "MULT" ? dsts.has(dst) : !dsts.has(dst))) break;
     dsts.add(dst);
     srcs.add(src);
   }

@@ -234,8 +234,8 @@ export class PlanRun implements ProgramRun {
     this.#writes = outputs.map(() => null);
     this.#prefetch = inputs.map(() => null);
     // Reused views arrays for dotProduct, one per fused op, so steps allocate no arrays.
-    this.#dotOuts = plan.ops.map((op) => op.code === OpCode.Dot ? op.outs.map(() => EMPTY) : []);
-    this.#dotIns = plan.ops.map((op) => op.code === OpCode.Dot ? op.ins.map(() => EMPTY) : []);
+    this.#dotOuts = plan.ops.map((op) => isFused(op) ? op.outs.map(() => EMPTY) : []);
+    this.#dotIns = plan.ops.map((op) => isFused(op) ? op.ins.map(() => EMPTY) : []);
   }
 
   step(): Promise<StepResult | null> {
@@ -395,7 +395,7 @@ export class PlanRun implements ProgramRun {
   #describe(at: number): string {
     const show = (i: number): string => this.#plan.instructions[i]!.join(" ");
     const op = this.#plan.ops.find((o) => o.at === at);
-    if (op?.code === OpCode.Dot) {
+    if (op !== undefined && isFused(op)) {
       return `${show(at)} .. instruction ${at + op.count - 1} (${show(at + op.count - 1)}), fused`;
     }
     return show(at);
@@ -538,8 +538,27 @@ export class PlanRun implements ProgramRun {
         ins.fill(EMPTY);
         return;
       }
+      case OpCode.DotAdd: {
+        const outs = this.#dotOuts[k]!;
+        const ins = this.#dotIns[k]!;
+        // Each destination copied first if someone else holds it (#forModify): afterwards none
+        // shares its buffer with a source, as the kernel needs.
+        for (let i = 0; i < op.outs.length; i++) {
+          outs[i] = (await this.#forModify(op.outs[i]!, length)).bytes.subarray(0, length);
+        }
+        for (let j = 0; j < op.ins.length; j++) ins[j] = this.#view(op.ins[j]!, length);
+        this.#kernels.dotProductAdd(outs, op.coeffs, ins);
+        outs.fill(EMPTY);
+        ins.fill(EMPTY);
+        return;
+      }
     }
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Whether an op is a fused run (`dotProduct` or `dotProductAdd`). */
+function isFused(op: Op): op is Extract<Op, { code: OpCode.Dot | OpCode.DotAdd }> {
+  return op.code === OpCode.Dot || op.code === OpCode.DotAdd;
+}

@@ -140,7 +140,7 @@ Deno.test("fusion: a Reed-Solomon style encode becomes one dotProduct", async ()
   assert.equal(pool.inUse, 0);
 });
 
-Deno.test("fusion leaves accumulation into earlier buffers and dependent MULTs unfused", () => {
+Deno.test("fusion: MULADD runs into earlier buffers become one dotProductAdd", () => {
   const program = (tail: Instruction[]): Program => ({
     node: 0,
     streams: [
@@ -152,12 +152,57 @@ Deno.test("fusion leaves accumulation into earlier buffers and dependent MULTs u
   });
   const fused = (tail: Instruction[]): number =>
     new Executor(moduleOf({ p: program(tail) }), "p").fusedInstructions;
-  // Accumulating into buffers defined before the group: not fusable.
-  assert.equal(fused([["MULADD", "s", 3, "x"], ["MULADD", "y", 5, "x"]]), 0);
+  // Adding into buffers defined before the run: one dotProductAdd.
+  assert.equal(fused([["MULADD", "s", 3, "x"], ["MULADD", "y", 5, "x"]]), 2);
+  // ... but not when a destination of the run is also one of its sources.
+  assert.equal(fused([["MULADD", "s", 3, "x"], ["MULADD", "x", 5, "y"]]), 0);
+  assert.equal(fused([["MULADD", "s", 3, "x"], ["MULADD", "y", 5, "s"]]), 0);
+  // A MULT's run stops at a MULADD into a buffer it did not define; a lone MULADD stays one.
+  assert.equal(fused([["MULT", "a", 2, "x"], ["MULADD", "s", 3, "x"]]), 0);
   // The second MULT reads the first one's destination.
   assert.equal(fused([["MULT", "a", 2, "x"], ["MULT", "b", 3, "a"]]), 0);
   // Independent MULTs from the same sources fuse.
   assert.equal(fused([["MULT", "a", 2, "x"], ["MULT", "b", 3, "x"], ["MULADD", "b", 4, "y"]]), 3);
   // In-place MULT (dst === src) is never fused.
   assert.equal(fused([["MULT", "x", 2, "x"], ["MULT", "b", 3, "y"]]), 0);
+});
+
+Deno.test("fusion: a RapidRAID node's step is a COPY and one dotProductAdd, same bytes", async () => {
+  const { codingModule: rapidraid } = await import("../../../coding/rapidraid.ts");
+  // Node 7 holds parts 2 and 7: stream = prev + ψ·local2 + ψ·local7, prev += ξ·local2 + ξ·local7.
+  const node7 = rapidraid.programs.enc_node7!;
+  assert.equal(
+    node7.instructions.map((i) => i[0]).join(" "),
+    "LOAD LOAD LOAD COPY MULADD MULADD MULADD MULADD WRITE",
+  );
+  // The same program reading what it pulls from node 6 from a block instead.
+  const program: Program = {
+    ...node7,
+    node: 0,
+    streams: node7.streams.map((s) =>
+      "read" in s && "program" in s.read ? { name: s.name, read: { block: "{id}.prev" } } : s
+    ),
+  };
+  const module = moduleOf({ p: program });
+  const data: Record<string, Uint8Array> = {};
+  program.streams.forEach((s, i) => {
+    if ("read" in s) data[s.name] = bytes(2 * C + 5, 70 + i);
+  });
+  const expected = evaluate(module.programs.p!, 8, data);
+  for (const fuse of [true, false]) {
+    const executor = new Executor(module, "p", { fuse });
+    assert.equal(executor.fusedInstructions, fuse ? 4 : 0);
+    const pool = smallPool();
+    const resolver = new MemoryResolver(pool, data);
+    const parts: Uint8Array[] = [];
+    await executor.run(resolver, context(pool), (b, n) => {
+      parts.push(b.bytes.slice(0, n));
+      b.release();
+    });
+    const streamed = new Uint8Array(2 * C + 5);
+    parts.forEach((p, i) => streamed.set(p, i * C));
+    assert.deepEqual(streamed, expected.get("@output"), `stream, fuse=${fuse}`);
+    assert.deepEqual(resolver.committed.get("obj.coded7"), expected.get("coded7"), `fuse=${fuse}`);
+    assert.equal(pool.inUse, 0);
+  }
 });

@@ -177,11 +177,18 @@ function fillSlots(): string[] {
   return lines;
 }
 
-/** Column loop prologue shared by the group kernels: accumulators loaded or zeroed. */
+/**
+ * Column loop prologue shared by the group kernels: accumulators loaded (from the regions at
+ * `$froms`: the outputs themselves, or what dotProductAdd adds to) or zeroed. Every load of a
+ * column comes before its stores, so a from region may be its own output.
+ */
 function initAccumulators(n: number, vectors: number): string[] {
   const lines = ["  (if (local.get $accumulate)", "    (then"];
   for (const i of range(n)) {
-    lines.push(`      (local.set $at (i32.add (local.get $o${i}) (local.get $col)))`);
+    lines.push(
+      `      (local.set $at (i32.add (i32.load offset=${4 * i} (local.get $froms)) ` +
+        `(local.get $col)))`,
+    );
     for (const v of range(vectors)) {
       lines.push(`      (local.set $a${i}_${v} (v128.load offset=${16 * v} (local.get $at)))`);
     }
@@ -218,7 +225,8 @@ function registerGroup(n: number): string[] {
   const lines = [
     `;; ${n} output${n > 1 ? "s" : ""}, ${width}-byte columns, inputs from the slot globals ` +
     `(fill_slots first); len is a multiple of 64.`,
-    `(func $dot_group_${n} (param $outs i32) (param $nins i32) (param $len i32) (param $accumulate i32)`,
+    `(func $dot_group_${n} (param $outs i32) (param $froms i32) (param $nins i32) (param $len i32)`,
+    "  (param $accumulate i32)",
     `  (local $col i32) (local $at i32) (local $t v128) (local $mask v128)`,
     `  ${range(n).map((i) => `(local $o${i} i32)`).join(" ")}`,
     `  ${range(vectors).map((v) => `(local $nib${v} v128)`).join(" ")}`,
@@ -287,8 +295,8 @@ function wideGroup(n: number): string[] {
   const accumulators = range(n).flatMap((i) => range(4).map((v) => `$a${i}_${v}`));
   const lines = [
     `;; ${n} output${n > 1 ? "s" : ""}, 64-byte columns, any nins; len is a multiple of 64.`,
-    `(func $dot_group_wide_${n} (param $outs i32) (param $ins i32) (param $nins i32) ` +
-    `(param $tables i32)`,
+    `(func $dot_group_wide_${n} (param $outs i32) (param $froms i32) (param $ins i32) ` +
+    `(param $nins i32) (param $tables i32)`,
     "  (param $tstride i32) (param $len i32) (param $accumulate i32)",
     "  (local $col i32) (local $p i32) (local $pend i32) (local $t i32) (local $at i32)",
     "  (local $x v128) (local $mask v128) (local $tl v128) (local $th v128)",

@@ -121,9 +121,12 @@ export class Meter {
       dotProduct: timed((outs: readonly Uint8Array[], coeffs, ins: readonly Uint8Array[]) =>
         kernels.dotProduct(outs, coeffs, ins)
       ),
-      dotProductAdd: timed((outs: readonly Uint8Array[], coeffs, ins: readonly Uint8Array[]) =>
-        kernels.dotProductAdd(outs, coeffs, ins)
-      ),
+      dotProductAdd: timed((
+        outs: readonly Uint8Array[],
+        coeffs,
+        ins: readonly Uint8Array[],
+        froms?: readonly Uint8Array[],
+      ) => kernels.dotProductAdd(outs, coeffs, ins, froms)),
     };
   }
 

@@ -201,11 +201,15 @@ export function selfCheck(
       const coeffs: Matrix = Array.from({ length: rows }, () => fill(new Uint8Array(k)));
       const ins = Array.from({ length: k }, (_, j) => fill(region(n, j % 3, j === 1)));
       const outs = Array.from({ length: rows }, (_, i) => region(n, (i * 7) % 64, false));
+      // dotProductAdd's first output adds to a region of its own, the others to themselves.
+      const froms = [fill(region(n, 9, false)), ...outs.slice(1)];
       for (const op of ["dotProduct", "dotProductAdd"] as const) {
-        // Stale bytes: overwritten by dotProduct, added to by dotProductAdd.
-        const expected = outs.map((out) => fill(out).slice());
+        // Stale bytes: overwritten by dotProduct; added to by dotProductAdd (but the first's).
+        outs.forEach(fill);
+        const expected = (op === "dotProduct" ? outs : froms).map((r) => r.slice());
         reference[op](expected, coeffs, ins);
-        candidate[op](outs, coeffs, ins);
+        if (op === "dotProduct") candidate.dotProduct(outs, coeffs, ins);
+        else candidate.dotProductAdd(outs, coeffs, ins, froms);
         for (let i = 0; i < rows; i++) {
           const at = differs(outs[i]!, expected[i]!);
           if (at >= 0) {

@@ -47,10 +47,17 @@ export interface RegionKernels {
    */
   dotProduct(outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]): void;
   /**
-   * `outs[i] ^= Σ_j coeffs[i][j] · ins[j]` for every output `i`: `dotProduct` added to what the
-   * outputs hold. A run of MULADDs into regions that already hold something (a pipelined code's
-   * `stream += ψ·local`, `prev += ξ·local`) in one pass: each input read once for all outputs,
-   * each output read and written once. Outputs must not overlap inputs.
+   * `outs[i] = froms[i] + Σ_j coeffs[i][j] · ins[j]` for every output `i`, where `froms`
+   * defaults to `outs` (`outs[i] ^= ...`): `dotProduct` added to what the outputs, or other
+   * regions, hold. A run of MULADDs into regions that already hold something (a pipelined code's
+   * `stream = prev + ψ·local`, `prev += ξ·local`) in one pass: each input and from region read
+   * once, each output written once. Outputs must not overlap inputs; `froms[i]` may be `outs[i]`
+   * but must not overlap another output.
    */
-  dotProductAdd(outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]): void;
+  dotProductAdd(
+    outs: readonly Uint8Array[],
+    coeffs: Matrix,
+    ins: readonly Uint8Array[],
+    froms?: readonly Uint8Array[],
+  ): void;
 }

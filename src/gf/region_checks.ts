@@ -106,6 +106,8 @@ export function checkDotProduct(
  * @param ins The input regions.
  * @param adds Whether the products are added to the outputs (`dotProductAdd`) instead of
  * overwriting them.
+ * @param froms What `dotProductAdd` adds to when not the outputs themselves: checked to match
+ * the outputs, and copied into them when there is no input.
  * @returns The regions' length when a kernel still has work to do, else 0 (the call is done).
  * @throws {RangeError} Naming the shape or length that does not fit.
  */
@@ -114,12 +116,24 @@ export function startDotProduct(
   coeffs: Matrix,
   ins: readonly Uint8Array[],
   adds = false,
+  froms?: readonly Uint8Array[],
 ): number {
   checkDotProduct(outs, coeffs, ins);
   const n = outs[0]?.length ?? 0;
+  if (froms !== undefined) {
+    if (froms.length !== outs.length) {
+      throw new RangeError(`${froms.length} from regions for ${outs.length} outputs`);
+    }
+    for (const r of froms) {
+      if (r.length !== n) {
+        throw new RangeError(`region lengths differ: ${n} bytes and ${r.length} bytes`);
+      }
+    }
+  }
   if (n === 0) return 0;
   if (ins.length === 0) {
     if (!adds) { for (const out of outs) out.fill(0); }
+    else froms?.forEach((from, i) => outs[i]!.set(from));
     return 0;
   }
   return n;

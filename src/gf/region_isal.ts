@@ -26,7 +26,8 @@
  * - `dotProduct`: `ec_init_tables` once per coefficient matrix (kept in a small cache of the
  *   most recently used matrices) and `ec_encode_data`, with the arrays of pointers it takes
  *   (`unsigned char **`) built from the views' addresses in two arrays reused across calls.
- *   `dotProductAdd`: the same tables, and `ec_encode_data_update` once per input.
+ *   `dotProductAdd`: the same tables, and `ec_encode_data_update` once per input (its from
+ *   regions, when not the outputs, copied into them first).
  *
  * ISA-L wants regions of at least 64 bytes (`gf_vect_mad`) and lengths that fit a C `int`;
  * anything it does not take (shorter or longer regions, the in-place `mul` of an unaligned
@@ -337,17 +338,24 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
 
   // ec_encode_data_update adds one input's products to every output (the vec_i-th tables of
   // the same ec_init_tables expansion): one call per input, each reading its input once.
+  // What is added to, when not the outputs, is copied into them first: ISA-L has no kernel
+  // that reads one region and writes another with the sum.
   const dotProductAdd = (
     outs: readonly Uint8Array[],
     coeffs: Matrix,
     ins: readonly Uint8Array[],
+    froms?: readonly Uint8Array[],
   ): void => {
-    const n = startDotProduct(outs, coeffs, ins, true);
+    const n = startDotProduct(outs, coeffs, ins, true, froms);
     if (n === 0) return;
     if (!takesDot(n, outs, ins)) {
-      fallback.dotProductAdd(outs, coeffs, ins);
+      fallback.dotProductAdd(outs, coeffs, ins, froms);
       return;
     }
+    froms?.forEach((from, i) => {
+      const out = outs[i]!;
+      if (from.buffer !== out.buffer || from.byteOffset !== out.byteOffset) out.set(from);
+    });
     const tables = tablesOf(coeffs, ins.length);
     outPtrs = ensure(outPtrs, outs.length);
     for (let i = 0; i < outs.length; i++) outPtrs[i] = addressOf(outs[i]!);

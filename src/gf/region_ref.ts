@@ -198,8 +198,9 @@ export function dotProduct(
 }
 
 /**
- * `outs[i] ^= Σ_j coeffs[i][j] · ins[j]` for every output: {@linkcode dotProduct} added to what
- * the outputs hold, in the same 16 KiB slices. Outputs must not alias inputs.
+ * `outs[i] = froms[i] + Σ_j coeffs[i][j] · ins[j]` for every output, `froms` by default the
+ * outputs themselves: {@linkcode dotProduct} added to what they hold, in the same 16 KiB slices.
+ * Outputs must not alias inputs; `froms[i]` may be `outs[i]` but no other output.
  *
  * @example
  * ```ts
@@ -209,18 +210,20 @@ export function dotProduct(
  * console.log(out[0]); // 25, that is 1 ^ 5 ^ 29
  * ```
  *
- * @param outs The output regions, added to.
+ * @param outs The output regions.
  * @param coeffs `outs.length` rows of `ins.length` coefficients, each an integer in 0..255.
  * @param ins The input regions.
- * @throws {RangeError} When the shape of `coeffs` does not match, a coefficient is out of
- * range, or the regions do not all have the same length.
+ * @param froms What each output is the sum added to (default: the outputs, added in place).
+ * @throws {RangeError} When the shape of `coeffs` or `froms` does not match, a coefficient is
+ * out of range, or the regions do not all have the same length.
  */
 export function dotProductAdd(
   outs: readonly Uint8Array[],
   coeffs: Matrix,
   ins: readonly Uint8Array[],
+  froms?: readonly Uint8Array[],
 ): void {
-  dotInSlices(outs, coeffs, ins, true);
+  dotInSlices(outs, coeffs, ins, true, froms);
 }
 
 /** `dotProduct` (`adds` false) or `dotProductAdd`, slice by slice. */
@@ -229,8 +232,9 @@ function dotInSlices(
   coeffs: Matrix,
   ins: readonly Uint8Array[],
   adds: boolean,
+  froms?: readonly Uint8Array[],
 ): void {
-  const n = startDotProduct(outs, coeffs, ins, adds);
+  const n = startDotProduct(outs, coeffs, ins, adds, froms);
   if (n === 0) return;
   for (let start = 0; start < n; start += DOT_CHUNK) {
     const end = Math.min(n, start + DOT_CHUNK);
@@ -238,6 +242,8 @@ function dotInSlices(
     for (let i = 0; i < outs.length; i++) {
       const out = outs[i]!.subarray(start, end);
       const row = coeffs[i]!;
+      const from = froms?.[i];
+      if (from !== undefined && from !== outs[i]) out.set(from.subarray(start, end));
       if (adds) mulAdd(out, row[0]!, inSlices[0]!);
       else mul(out, row[0]!, inSlices[0]!);
       for (let j = 1; j < inSlices.length; j++) mulAdd(out, row[j]!, inSlices[j]!);

@@ -113,6 +113,7 @@ interface KernelExports {
   mul_add(dst: number, tables: number, src: number, len: number): void;
   dot_product(
     outs: number,
+    froms: number,
     nouts: number,
     ins: number,
     nins: number,
@@ -142,7 +143,8 @@ const TABLE_CACHE_BYTES = 256 * 32;
 const MAX_CALL_OUTS = 32;
 const MAX_CALL_INS = 64;
 const OUT_PTRS = 0;
-const IN_PTRS = OUT_PTRS + 4 * MAX_CALL_OUTS;
+const FROM_PTRS = OUT_PTRS + 4 * MAX_CALL_OUTS;
+const IN_PTRS = FROM_PTRS + 4 * MAX_CALL_OUTS;
 const COEFFS = IN_PTRS + 4 * MAX_CALL_INS;
 const TABLES = COEFFS + MAX_CALL_OUTS * MAX_CALL_INS;
 const CONTROL_BYTES = TABLES + 32 * MAX_CALL_OUTS * MAX_CALL_INS;
@@ -397,11 +399,14 @@ export function createWasmKernels(
     coeffs: Matrix,
     inAt: number[],
     len: number,
-    adds: boolean,
+    fromAt: number[] | null,
   ): void => {
     for (let i0 = 0; i0 < outAt.length; i0 += MAX_CALL_OUTS) {
       const mo = Math.min(MAX_CALL_OUTS, outAt.length - i0);
-      for (let i = 0; i < mo; i++) controlWords.setUint32(OUT_PTRS + 4 * i, outAt[i0 + i]!, true);
+      for (let i = 0; i < mo; i++) {
+        controlWords.setUint32(OUT_PTRS + 4 * i, outAt[i0 + i]!, true);
+        if (fromAt !== null) controlWords.setUint32(FROM_PTRS + 4 * i, fromAt[i0 + i]!, true);
+      }
       for (let j0 = 0; j0 < inAt.length; j0 += MAX_CALL_INS) {
         const ko = Math.min(MAX_CALL_INS, inAt.length - j0);
         for (let j = 0; j < ko; j++) {
@@ -410,14 +415,18 @@ export function createWasmKernels(
           for (let i = 0; i < mo; i++) controlBytes[COEFFS + j * mo + i] = coeffs[i0 + i]![j0 + j]!;
         }
         wasm.gather_tables(control + TABLES, control + COEFFS, mo * ko, tableCache);
+        // The first inputs add to the froms (dotProductAdd) or overwrite; later ones add to
+        // the outputs.
+        const first = j0 === 0;
         wasm.dot_product(
           control + OUT_PTRS,
+          control + (first && fromAt !== null ? FROM_PTRS : OUT_PTRS),
           mo,
           control + IN_PTRS,
           ko,
           control + TABLES,
           len,
-          j0 === 0 && !adds ? 0 : 1,
+          first && fromAt === null ? 0 : 1,
         );
       }
     }
@@ -453,7 +462,7 @@ export function createWasmKernels(
         if (at < 0) bytes.set(ins[j]!.subarray(pos, pos + len), staged - scratchAt);
         return staged;
       });
-      dotAt(outSliceAt, coeffs, inSliceAt, len, adds);
+      dotAt(outSliceAt, coeffs, inSliceAt, len, adds ? outSliceAt : null);
       outAt.forEach((at, i) => {
         if (at >= 0) return;
         const from = outSliceAt[i]! - scratchAt;
@@ -462,22 +471,28 @@ export function createWasmKernels(
     }
   };
 
-  /** `dotProduct` (`adds` false) or `dotProductAdd`. */
+  /** `dotProduct` (`adds` false) or `dotProductAdd` (to `froms`, by default the outputs). */
   const dot = (
     outs: readonly Uint8Array[],
     coeffs: Matrix,
     ins: readonly Uint8Array[],
     adds: boolean,
+    froms?: readonly Uint8Array[],
   ): void => {
-    const n = startDotProduct(outs, coeffs, ins, adds);
+    const n = startDotProduct(outs, coeffs, ins, adds, froms);
     if (n === 0) return;
     const outAt = outs.map(offsetOf);
     const inAt = ins.map(offsetOf);
-    if (outAt.every((at) => at >= 0) && inAt.every((at) => at >= 0)) {
-      dotAt(outAt, coeffs, inAt, n, adds);
-    } else {
-      dotViaScratch(outs, outAt, coeffs, ins, inAt, adds);
+    let fromAt = froms?.map(offsetOf) ?? (adds ? outAt : null);
+    const inMemory = outAt.every((at) => at >= 0) && inAt.every((at) => at >= 0);
+    if (froms !== undefined && (!inMemory || fromAt!.some((at) => at < 0))) {
+      // A region outside the memory: what is added to is copied into the outputs first (no
+      // from region overlaps another output), then added to there.
+      froms.forEach((from, i) => outs[i]!.set(from));
+      fromAt = outAt;
     }
+    if (inMemory) dotAt(outAt, coeffs, inAt, n, fromAt);
+    else dotViaScratch(outs, outAt, coeffs, ins, inAt, adds);
   };
 
   return Object.freeze({
@@ -488,7 +503,11 @@ export function createWasmKernels(
     mulAdd,
     dotProduct: (outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]) =>
       dot(outs, coeffs, ins, false),
-    dotProductAdd: (outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]) =>
-      dot(outs, coeffs, ins, true),
+    dotProductAdd: (
+      outs: readonly Uint8Array[],
+      coeffs: Matrix,
+      ins: readonly Uint8Array[],
+      froms?: readonly Uint8Array[],
+    ) => dot(outs, coeffs, ins, true, froms),
   });
 }

@@ -145,14 +145,24 @@ export interface DotProductCaseOptions {
   readonly output?: (arena: WasmArena, n: number, i: number) => Uint8Array;
   /** Test `dotProductAdd` instead: the products added to the stale output bytes. */
   readonly adds?: boolean;
+  /**
+   * With `adds`: what output `i` is the sum added to, when not itself (null): a region of `n`
+   * bytes, which may be one of the inputs.
+   */
+  readonly from?: (
+    arena: WasmArena,
+    n: number,
+    i: number,
+    ins: readonly Uint8Array[],
+  ) => Uint8Array | null;
 }
 
 /**
  * dotProduct equals the reference (and `also`) for every shape: (9, 2) and (17, 4) need several
  * output groups; (40, 70) splits the call in the WebAssembly kernels' parameter area (outputs
  * beyond 32, and inputs beyond 64 that accumulate). Stale output bytes must be overwritten.
- * With `adds`, dotProductAdd must equal the stale bytes plus every term, added one `mulAdd` of
- * the reference at a time.
+ * With `adds`, dotProductAdd must equal the stale bytes (or the `from` region's) plus every
+ * term, added one `mulAdd` of the reference at a time.
  */
 export function checkDotProductShapes(
   { k, arena, also }: KernelsUnderTest,
@@ -161,6 +171,7 @@ export function checkDotProductShapes(
     output = (arena, n, i) => unaligned(arena, n, (i * 3) % 5),
     rounds = 1,
     adds = false,
+    from,
   }: DotProductCaseOptions = {},
 ): void {
   const op = adds ? "dotProductAdd" : "dotProduct";
@@ -181,14 +192,17 @@ export function checkDotProductShapes(
       coeffs[0]![0] = 0;
       if (kIns > 1) coeffs[0]![1] = 1;
       if (m > 1) coeffs[1]![0] = 255;
+      const separate = outs.map((_, i) => from?.(arena, n, i, ins) ?? null);
       const stale = outs.map(() => new Uint8Array(n));
       const expected = outs.map(() => new Uint8Array(n));
       const viaAlso = outs.map(() => new Uint8Array(n));
       for (let round = 1; round <= rounds; round++) {
         outs.forEach((r, i) => {
           fillRandom(r, next);
-          stale[i]!.set(r);
           viaAlso[i]!.set(r);
+          const f = separate[i]!;
+          if (f !== null && !ins.includes(f)) fillRandom(f, next);
+          stale[i]!.set(f ?? r);
         });
         if (adds) {
           expected.forEach((e, i) => {
@@ -196,8 +210,13 @@ export function checkDotProductShapes(
             ins.forEach((input, j) => ref.mulAdd(e, coeffs[i]![j]!, input.slice()));
           });
         } else ref.dotProduct(expected, coeffs, ins.map((r) => r.slice()));
-        also?.[op](viaAlso, coeffs, ins);
-        k[op](outs, coeffs, ins);
+        if (from === undefined) {
+          also?.[op](viaAlso, coeffs, ins);
+          k[op](outs, coeffs, ins);
+        } else {
+          also?.dotProductAdd(viaAlso, coeffs, ins, separate.map((f, i) => f ?? viaAlso[i]!));
+          k.dotProductAdd(outs, coeffs, ins, separate.map((f, i) => f ?? outs[i]!));
+        }
         outs.forEach((out, i) => {
           const what = `${op} (${m},${kIns}) n=${n} out ${i} round ${round}`;
           assertSameBytes(out, expected[i]!, what);

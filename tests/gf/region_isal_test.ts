@@ -106,11 +106,15 @@ Deno.test({
   ignore,
   fn() {
     const { arena, k, wasm } = setup(512 << 20);
+    const input = (arena: WasmArena, n: number, j: number) =>
+      j % 3 === 2 ? new Uint8Array(n + 8).subarray(j % 4, j % 4 + n) : unaligned(arena, n, j % 4);
+    checkDotProductShapes({ k, arena, also: wasm }, { adds: true, input, rounds: 2 });
+    // To other regions: an input, itself, a region of its own.
     checkDotProductShapes({ k, arena, also: wasm }, {
       adds: true,
-      input: (arena, n, j) =>
-        j % 3 === 2 ? new Uint8Array(n + 8).subarray(j % 4, j % 4 + n) : unaligned(arena, n, j % 4),
-      rounds: 2,
+      input,
+      from: (arena, n, i, ins) =>
+        i === 0 ? ins[0]! : i % 3 === 0 ? null : unaligned(arena, n, (i * 7) % 11),
     });
   },
 });

@@ -69,6 +69,19 @@ for (const variant of VARIANTS) {
     });
   });
 
+  Deno.test(`${variant}: dotProductAdd to other regions: in the arena, outside, an input`, () => {
+    const arena = arenaFor(variant, 512 << 20);
+    // Output 0 adds to an input, every third to itself, the others to a region of their own.
+    const from = (arena: WasmArena, n: number, i: number, ins: readonly Uint8Array[]) =>
+      i === 0 ? ins[ins.length - 1]! : i % 3 === 0 ? null : unaligned(arena, n, (i * 7) % 11);
+    checkDotProductShapes({ k: arena.kernels, arena }, { adds: true, from });
+    const foreign = (n: number, shift: number) => new Uint8Array(n + 8).subarray(shift, shift + n);
+    checkDotProductShapes({ k: arena.kernels, arena }, {
+      adds: true,
+      from: (arena, n, i, ins) => i % 2 === 1 ? foreign(n, i % 3) : from(arena, n, i, ins),
+    });
+  });
+
   Deno.test(`${variant}: dotProduct for every output group and input count`, () => {
     // The kernel splits outputs into groups of 1..8 (register groups of 2..5 take at most 16
     // inputs per pass and add later passes to the outputs; groups of 1 and 6..8 loop over all

@@ -28,7 +28,8 @@ import type {
   StreamResolver,
 } from "./stream_resolver.ts";
 import { compile, OpCode, type Plan } from "./plan.ts";
-import { PlanRun, type ProgramRun, type RunContext, type RunSummary } from "./program_run.ts";
+import { PlanRun, type RunContext } from "./program_run.ts";
+import type { ProgramRun, RunSummary } from "./run_interface.ts";
 import { attribute, prefixed, settle } from "./run_errors.ts";
 
 /**
@@ -73,7 +74,8 @@ function checkChunkSize(chunkSize: number, pool: BufferPool, field: FieldWidth):
  * @example
  * ```ts
  * import { Executor } from "./interpreter.ts";
- * import type { RunContext, RunSummary } from "./program_run.ts";
+ * import type { RunContext } from "./program_run.ts";
+ * import type { RunSummary } from "./run_interface.ts";
  * import type { StreamResolver } from "./stream_resolver.ts";
  * import type { CodingModule } from "../lang/program.ts";
  * async function serve(

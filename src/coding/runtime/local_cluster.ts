@@ -11,7 +11,8 @@ import { CdfsError } from "../../core/errors.ts";
 import { BufferPool } from "../../buffer/pool.ts";
 import { defaultArena } from "../../buffer/arena.ts";
 import { Executor } from "./interpreter.ts";
-import type { ProgramRun, RunContext } from "./program_run.ts";
+import type { RunContext } from "./program_run.ts";
+import type { ProgramRun } from "./run_interface.ts";
 import type {
   CodingInput,
   CodingOutput,

@@ -88,6 +88,11 @@ export type Op =
     readonly outs: readonly number[];
     readonly coeffs: Uint8Array[];
     readonly ins: readonly number[];
+    /**
+     * `DotAdd` with a COPY fused in: the slot each output's sum is added to (its own, or the
+     * COPY's source for the COPY's destination, as it was before the run).
+     */
+    readonly froms?: readonly number[];
   };
 
 /**
@@ -161,8 +166,9 @@ class Names {
  * one `dotProduct` (each source read once for all destinations). A maximal run of MULADDs alone
  * under the same rule of disjointness becomes one `dotProductAdd` (a pipelined code's
  * `stream += ψ·local`, `prev += ξ·local`: each source read once, each destination read and
- * written once). Two terms of the same (destination, source) pair add up:
- * c1·s + c2·s = (c1 ⊕ c2)·s.
+ * written once), and a COPY right before such a run into one of its destinations joins it (that
+ * destination is the sum added to the COPY's source: `stream = prev + ψ·local` in one pass, no
+ * copy). Two terms of the same (destination, source) pair add up: c1·s + c2·s = (c1 ⊕ c2)·s.
  *
  * @example
  * ```ts
@@ -240,17 +246,24 @@ export function compile(
   const list = program.instructions;
   for (let at = 0; at < list.length;) {
     const instruction = list[at]!;
-    if (fuse && (instruction[0] === "MULT" || instruction[0] === "MULADD")) {
-      const adds = instruction[0] === "MULADD";
-      const end = fusedGroupEnd(list, at, adds);
-      if (end - at >= 2) {
+    // A COPY whose destination a run of MULADDs right after it adds to: `d = s + Σ...` in one
+    // pass, without the copy (d's sum is added to s, as read before the run).
+    const copied = fuse && instruction[0] === "COPY" && list[at + 1]?.[0] === "MULADD"
+      ? { dst: instruction[1], src: instruction[2] }
+      : undefined;
+    const start = copied === undefined ? at : at + 1;
+    const first = list[start]!;
+    if (fuse && (first[0] === "MULT" || first[0] === "MULADD")) {
+      const adds = first[0] === "MULADD";
+      const end = fusedGroupEnd(list, start, adds);
+      const run = list.slice(start, end) as readonly (readonly [string, string, number, string])[];
+      const fusesCopy = copied !== undefined && run.some(([, dst]) => dst === copied.dst);
+      // A COPY that does not join is compiled alone; its run, next time round.
+      if (copied === undefined ? end - start >= 2 : fusesCopy) {
         const outs = new Names();
         const ins = new Names();
         const terms: [number, number, number][] = [];
-        for (let j = at; j < end; j++) {
-          const [, dst, c, src] = list[j] as readonly ["MULT" | "MULADD", string, number, string];
-          terms.push([outs.of(dst), ins.of(src), c]);
-        }
+        for (const [, dst, c, src] of run) terms.push([outs.of(dst), ins.of(src), c]);
         const coeffs = outs.list.map(() => new Uint8Array(ins.list.length));
         for (const [o, i, c] of terms) coeffs[o]![i]! ^= c;
         ops.push({
@@ -260,6 +273,9 @@ export function compile(
           outs: outs.list.map((b) => slots.of(b)),
           coeffs,
           ins: ins.list.map((b) => slots.of(b)),
+          ...(fusesCopy
+            ? { froms: outs.list.map((b) => slots.of(b === copied!.dst ? copied!.src : b)) }
+            : {}),
         });
         maxDotWidth = Math.max(maxDotWidth, outs.list.length, ins.list.length);
         at = end;

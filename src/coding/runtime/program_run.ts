@@ -18,6 +18,7 @@ import type { RunMember, RunRegistry } from "./run_registry.ts";
 import type { CodingInput, CodingOutput } from "./stream_resolver.ts";
 import { type Op, OpCode, type Plan } from "./plan.ts";
 import { attribute, type Outcome, prefixed, settle } from "./run_errors.ts";
+import type { ProgramRun, RunSummary, StepResult } from "./run_interface.ts";
 
 /**
  * What a run of a program needs besides its streams.
@@ -60,81 +61,6 @@ export interface RunContext {
   readonly kernels?: RegionKernels;
 }
 
-/**
- * The result of one step of a {@linkcode ProgramRun}.
- *
- * @example
- * ```ts
- * import type { StepResult } from "./program_run.ts";
- * function consume(step: StepResult, send: (data: Uint8Array) => void): void {
- *   if (step.output === null) return;
- *   send(step.output.bytes.subarray(0, step.length));
- *   step.output.release();
- * }
- * ```
- */
-export interface StepResult {
-  /** The step's index (0-based). */
-  readonly step: number;
-  /** The step's length in bytes. */
-  readonly length: number;
-  /**
-   * A stream program's output buffer (`bytes.subarray(0, length)`); the caller owns this
-   * reference and must release it. `null` for a local program.
-   */
-  readonly output: PooledBuffer | null;
-}
-
-/**
- * Totals of a completed run.
- *
- * @example
- * ```ts
- * import type { RunSummary } from "./program_run.ts";
- * const summary: RunSummary = { length: 100, steps: 1 };
- * ```
- */
-export interface RunSummary {
-  /** The stream length L. */
-  readonly length: number;
-  /** Steps executed. */
-  readonly steps: number;
-}
-
-/**
- * One run of a program in progress: opened streams, then steps, then `finish()` (or
- * `abort()`).
- *
- * @example
- * ```ts
- * import type { ProgramRun, RunSummary } from "./program_run.ts";
- * async function drain(run: ProgramRun): Promise<RunSummary> {
- *   for (let step = await run.step(); step; step = await run.step()) step.output?.release();
- *   return await run.finish();
- * }
- * ```
- */
-export interface ProgramRun {
-  /** The program's name. */
-  readonly program: string;
-  /** The stream length L (every input's length). */
-  readonly length: number;
-  /** The number of steps, `ceil(L / C)`. */
-  readonly steps: number;
-  /**
-   * Executes the next step; `null` after the last. On failure the run is aborted (outputs
-   * discarded, inputs closed, buffers released) and the error names the program and step.
-   */
-  step(): Promise<StepResult | null>;
-  /** After the last step: waits for the writes, closes inputs and commits the outputs. */
-  finish(): Promise<RunSummary>;
-  /**
-   * Aborts: outputs discarded, inputs closed, buffers released. Idempotent. During a `step()`
-   * it stops the step (which then rejects with `reason`) and resolves once it cleaned up.
-   */
-  abort(reason?: unknown): Promise<void>;
-}
-
 const enum RunState {
   Ready,
   /** In `step()` or `finish()`. */
@@ -149,7 +75,8 @@ const enum RunState {
  *
  * @example
  * ```ts
- * import type { PlanRun, ProgramRun } from "./program_run.ts";
+ * import type { PlanRun } from "./program_run.ts";
+ * import type { ProgramRun } from "./run_interface.ts";
  * const asProgramRun = (run: PlanRun): ProgramRun => run;
  * ```
  */
@@ -182,6 +109,7 @@ export class PlanRun implements ProgramRun {
   readonly #prefetch: (Promise<Outcome<PooledBuffer | null>> | null)[];
   readonly #dotOuts: Uint8Array[][];
   readonly #dotIns: Uint8Array[][];
+  readonly #dotFroms: Uint8Array[][];
   #state = RunState.Ready;
   /** The `step()` or `finish()` in progress (settles, never rejects). */
   #busy: Promise<void> = Promise.resolve();
@@ -236,6 +164,7 @@ export class PlanRun implements ProgramRun {
     // Reused views arrays for dotProduct, one per fused op, so steps allocate no arrays.
     this.#dotOuts = plan.ops.map((op) => isFused(op) ? op.outs.map(() => EMPTY) : []);
     this.#dotIns = plan.ops.map((op) => isFused(op) ? op.ins.map(() => EMPTY) : []);
+    this.#dotFroms = plan.ops.map((op) => isFused(op) ? op.froms?.map(() => EMPTY) ?? [] : []);
   }
 
   step(): Promise<StepResult | null> {
@@ -431,6 +360,45 @@ export class PlanRun implements ProgramRun {
     return fresh;
   }
 
+  /**
+   * A `DotAdd` with its COPY fused in: the COPY's destination is overwritten with the sum added
+   * to the COPY's source. An output whose old bytes are also another output's from (the source
+   * when the run adds to it too: RapidRAID's `prev`) gets a fresh buffer, taking the slot after
+   * the kernel, so that no from region is another output.
+   */
+  async #dotAddFrom(
+    op: FusedOp,
+    froms: readonly number[],
+    outs: Uint8Array[],
+    ins: Uint8Array[],
+    fromViews: Uint8Array[],
+    length: number,
+  ): Promise<void> {
+    const swaps: [number, PooledBuffer][] = [];
+    for (let i = 0; i < op.outs.length; i++) {
+      const slot = op.outs[i]!;
+      let buffer: PooledBuffer;
+      if (froms[i] !== slot) buffer = await this.#forOverwrite(slot);
+      else if (froms.some((from, x) => x !== i && from === slot)) {
+        buffer = await this.#acquire();
+        swaps.push([slot, buffer]);
+      } else buffer = await this.#forModify(slot, length);
+      outs[i] = buffer.bytes.subarray(0, length);
+    }
+    // Read after the outputs are placed: #forOverwrite and #forModify may replace buffers.
+    for (let i = 0; i < froms.length; i++) fromViews[i] = this.#view(froms[i]!, length);
+    for (let j = 0; j < op.ins.length; j++) ins[j] = this.#view(op.ins[j]!, length);
+    try {
+      this.#kernels.dotProductAdd(outs, op.coeffs, ins, fromViews);
+    } finally {
+      fromViews.fill(EMPTY);
+      for (const [slot, buffer] of swaps) {
+        this.#slots[slot]?.release();
+        this.#slots[slot] = buffer;
+      }
+    }
+  }
+
   #view(slot: number, length: number): Uint8Array {
     return this.#slots[slot]!.bytes.subarray(0, length);
   }
@@ -541,13 +509,16 @@ export class PlanRun implements ProgramRun {
       case OpCode.DotAdd: {
         const outs = this.#dotOuts[k]!;
         const ins = this.#dotIns[k]!;
-        // Each destination copied first if someone else holds it (#forModify): afterwards none
-        // shares its buffer with a source, as the kernel needs.
-        for (let i = 0; i < op.outs.length; i++) {
-          outs[i] = (await this.#forModify(op.outs[i]!, length)).bytes.subarray(0, length);
-        }
-        for (let j = 0; j < op.ins.length; j++) ins[j] = this.#view(op.ins[j]!, length);
-        this.#kernels.dotProductAdd(outs, op.coeffs, ins);
+        const froms = op.froms;
+        if (froms === undefined) {
+          // Each destination copied first if someone else holds it (#forModify): afterwards
+          // none shares its buffer with a source, as the kernel needs.
+          for (let i = 0; i < op.outs.length; i++) {
+            outs[i] = (await this.#forModify(op.outs[i]!, length)).bytes.subarray(0, length);
+          }
+          for (let j = 0; j < op.ins.length; j++) ins[j] = this.#view(op.ins[j]!, length);
+          this.#kernels.dotProductAdd(outs, op.coeffs, ins);
+        } else await this.#dotAddFrom(op, froms, outs, ins, this.#dotFroms[k]!, length);
         outs.fill(EMPTY);
         ins.fill(EMPTY);
         return;
@@ -558,7 +529,10 @@ export class PlanRun implements ProgramRun {
 
 const EMPTY = new Uint8Array(0);
 
+/** A fused run's op (`dotProduct` or `dotProductAdd`). */
+type FusedOp = Extract<Op, { readonly outs: readonly number[] }>;
+
 /** Whether an op is a fused run (`dotProduct` or `dotProductAdd`). */
-function isFused(op: Op): op is Extract<Op, { code: OpCode.Dot | OpCode.DotAdd }> {
+function isFused(op: Op): op is FusedOp {
   return op.code === OpCode.Dot || op.code === OpCode.DotAdd;
 }

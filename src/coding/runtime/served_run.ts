@@ -43,7 +43,8 @@ import { type CodingRunServices, type CodingSession, LOOPBACK_PEERS } from "./co
 import type { CommittedRun } from "./committed_runs.ts";
 import type { Executor } from "./interpreter.ts";
 import { nameAfterNode } from "./node_errors.ts";
-import type { ProgramRun, RunContext } from "./program_run.ts";
+import type { RunContext } from "./program_run.ts";
+import type { ProgramRun } from "./run_interface.ts";
 import { checkPushChain } from "./push_chain.ts";
 import type { CodingPushStream } from "./push_stream.ts";
 import { NetworkStreamResolver } from "./resolver.ts";

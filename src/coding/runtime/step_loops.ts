@@ -11,7 +11,7 @@ import { CdfsError } from "../../core/errors.ts";
 import type { EndTrailer } from "../../protocol/frame.ts";
 import type { ProgressWriter } from "../../protocol/progress_writer.ts";
 import type { CodingSession } from "./coding_session.ts";
-import type { ProgramRun } from "./program_run.ts";
+import type { ProgramRun } from "./run_interface.ts";
 
 /**
  * Where a stream program's steps go: the client's connection, or the next node's.

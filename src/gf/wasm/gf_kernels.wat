@@ -832,25 +832,30 @@
         (local.set $coeffs (i32.add (local.get $coeffs) (i32.const 1)))
         (br $next))))
 
-  ;; dot_product(outs, nouts, ins, nins, tables, len, accumulate): for every output i,
-  ;; out_i = sum over j of c_ij * in_j, or out_i ^= that sum when accumulate is nonzero.
+  ;; dot_product(outs, froms, nouts, ins, nins, tables, len, accumulate): for every output i,
+  ;; out_i = sum over j of c_ij * in_j, or out_i = from_i ^ that sum when accumulate is nonzero.
   ;;
-  ;; outs and ins are offsets of arrays of i32 region offsets (nouts >= 1 and nins >= 1 of them).
-  ;; The nibble tables of c_ij are at tables + (j * nouts + i) * 32: input-major, so the tables
-  ;; one input needs for a run of outputs are adjacent. Outputs must not overlap inputs.
+  ;; outs, froms and ins are offsets of arrays of i32 region offsets (nouts >= 1, nouts and
+  ;; nins >= 1 of them); froms may be outs itself (out_i ^= the sum). The nibble tables of c_ij
+  ;; are at tables + (j * nouts + i) * 32: input-major, so the tables one input needs for a run
+  ;; of outputs are adjacent. Outputs must not overlap inputs; a from region may be its own
+  ;; output but no other (every output is read from its from region, column by column, before
+  ;; that column of it is stored).
   ;;
   ;; The outputs go in balanced groups of at most 8 (9 = 5 + 4, 11 = 6 + 5); each group reads
   ;; every input once per column. Groups of 2..5 run $dot_group_<n>: accumulators in registers,
-  ;; 16 inputs per pass (later passes add to the outputs), their offsets and tables first copied
+  ;; 16 inputs per pass (later passes add to the outputs, not the froms), their offsets and tables first copied
   ;; into globals by $fill_slots. Groups of 1 and 6..8 run $dot_group_wide_<n> (input loop,
   ;; 64-byte columns, accumulators spilled beyond the registers). The last len % 64 bytes of every output go to $dot_product_tail.
-  (func (export "dot_product") (param $outs i32) (param $nouts i32) (param $ins i32) (param $nins i32)
+  (func (export "dot_product") (param $outs i32) (param $froms i32) (param $nouts i32) (param $ins i32)
+    (param $nins i32)
     (param $tables i32) (param $len i32) (param $accumulate i32)
     (local $tstride i32) (local $end i32) (local $groups i32) (local $n i32) (local $j i32)
     (local $k i32) (local $add i32)
     (local.set $tstride (i32.shl (local.get $nouts) (i32.const 5)))
     (local.set $end (i32.and (local.get $len) (i32.const -64)))
-    (call $dot_product_tail (local.get $outs) (local.get $nouts) (local.get $ins) (local.get $nins)
+    (call $dot_product_tail (local.get $outs) (local.get $froms) (local.get $nouts) (local.get $ins)
+      (local.get $nins)
       (local.get $tables) (local.get $end) (local.get $len) (local.get $accumulate))
     (if (i32.eqz (local.get $end)) (then (return)))
     (block $done
@@ -863,18 +868,18 @@
           (then
             (block $wide
               (if (i32.eq (local.get $n) (i32.const 1)) (then
-                (call $dot_group_wide_1 (local.get $outs) (local.get $ins) (local.get $nins)
+                (call $dot_group_wide_1 (local.get $outs) (local.get $froms) (local.get $ins) (local.get $nins)
                   (local.get $tables) (local.get $tstride) (local.get $end) (local.get $accumulate))
                 (br $wide)))
               (if (i32.eq (local.get $n) (i32.const 6)) (then
-                (call $dot_group_wide_6 (local.get $outs) (local.get $ins) (local.get $nins)
+                (call $dot_group_wide_6 (local.get $outs) (local.get $froms) (local.get $ins) (local.get $nins)
                   (local.get $tables) (local.get $tstride) (local.get $end) (local.get $accumulate))
                 (br $wide)))
               (if (i32.eq (local.get $n) (i32.const 7)) (then
-                (call $dot_group_wide_7 (local.get $outs) (local.get $ins) (local.get $nins)
+                (call $dot_group_wide_7 (local.get $outs) (local.get $froms) (local.get $ins) (local.get $nins)
                   (local.get $tables) (local.get $tstride) (local.get $end) (local.get $accumulate))
                 (br $wide)))
-              (call $dot_group_wide_8 (local.get $outs) (local.get $ins) (local.get $nins)
+              (call $dot_group_wide_8 (local.get $outs) (local.get $froms) (local.get $ins) (local.get $nins)
                 (local.get $tables) (local.get $tstride) (local.get $end) (local.get $accumulate))))
           (else
             (local.set $j (i32.const 0))
@@ -888,18 +893,19 @@
                 (local.get $tstride) (local.get $n))
               (block $called
                 (if (i32.eq (local.get $n) (i32.const 2)) (then
-                  (call $dot_group_2 (local.get $outs) (local.get $k) (local.get $end) (local.get $add))
+                  (call $dot_group_2 (local.get $outs) (select (local.get $froms) (local.get $outs) (i32.eqz (local.get $j))) (local.get $k) (local.get $end) (local.get $add))
                   (br $called)))
                 (if (i32.eq (local.get $n) (i32.const 3)) (then
-                  (call $dot_group_3 (local.get $outs) (local.get $k) (local.get $end) (local.get $add))
+                  (call $dot_group_3 (local.get $outs) (select (local.get $froms) (local.get $outs) (i32.eqz (local.get $j))) (local.get $k) (local.get $end) (local.get $add))
                   (br $called)))
                 (if (i32.eq (local.get $n) (i32.const 4)) (then
-                  (call $dot_group_4 (local.get $outs) (local.get $k) (local.get $end) (local.get $add))
+                  (call $dot_group_4 (local.get $outs) (select (local.get $froms) (local.get $outs) (i32.eqz (local.get $j))) (local.get $k) (local.get $end) (local.get $add))
                   (br $called)))
-                (call $dot_group_5 (local.get $outs) (local.get $k) (local.get $end) (local.get $add)))
+                (call $dot_group_5 (local.get $outs) (select (local.get $froms) (local.get $outs) (i32.eqz (local.get $j))) (local.get $k) (local.get $end) (local.get $add)))
               (local.set $j (i32.add (local.get $j) (i32.const 16)))
               (br_if $pass (i32.lt_u (local.get $j) (local.get $nins))))))
         (local.set $outs (i32.add (local.get $outs) (i32.shl (local.get $n) (i32.const 2))))
+        (local.set $froms (i32.add (local.get $froms) (i32.shl (local.get $n) (i32.const 2))))
         (local.set $tables (i32.add (local.get $tables) (i32.shl (local.get $n) (i32.const 5))))
         (local.set $nouts (i32.sub (local.get $nouts) (local.get $n)))
         (br $group))))
@@ -1051,7 +1057,8 @@
 
   ;; BEGIN GENERATED dot_groups (scripts/gf_kernels_gen.ts; `make wasm` rewrites this block)
   ;; 2 outputs, 64-byte columns, inputs from the slot globals (fill_slots first); len is a multiple of 64.
-  (func $dot_group_2 (param $outs i32) (param $nins i32) (param $len i32) (param $accumulate i32)
+  (func $dot_group_2 (param $outs i32) (param $froms i32) (param $nins i32) (param $len i32)
+    (param $accumulate i32)
     (local $col i32) (local $at i32) (local $t v128) (local $mask v128)
     (local $o0 i32) (local $o1 i32)
     (local $nib0 v128) (local $nib1 v128) (local $nib2 v128) (local $nib3 v128)
@@ -1062,12 +1069,12 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
           (local.set $a0_2 (v128.load offset=32 (local.get $at)))
           (local.set $a0_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o1) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=4 (local.get $froms)) (local.get $col)))
           (local.set $a1_0 (v128.load offset=0 (local.get $at)))
           (local.set $a1_1 (v128.load offset=16 (local.get $at)))
           (local.set $a1_2 (v128.load offset=32 (local.get $at)))
@@ -1575,7 +1582,8 @@
       (br_if $column (i32.ne (local.get $col) (local.get $len)))))
 
   ;; 3 outputs, 32-byte columns, inputs from the slot globals (fill_slots first); len is a multiple of 64.
-  (func $dot_group_3 (param $outs i32) (param $nins i32) (param $len i32) (param $accumulate i32)
+  (func $dot_group_3 (param $outs i32) (param $froms i32) (param $nins i32) (param $len i32)
+    (param $accumulate i32)
     (local $col i32) (local $at i32) (local $t v128) (local $mask v128)
     (local $o0 i32) (local $o1 i32) (local $o2 i32)
     (local $nib0 v128) (local $nib1 v128)
@@ -1587,13 +1595,13 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o1) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=4 (local.get $froms)) (local.get $col)))
           (local.set $a1_0 (v128.load offset=0 (local.get $at)))
           (local.set $a1_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o2) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=8 (local.get $froms)) (local.get $col)))
           (local.set $a2_0 (v128.load offset=0 (local.get $at)))
           (local.set $a2_1 (v128.load offset=16 (local.get $at)))
         )
@@ -2003,7 +2011,8 @@
       (br_if $column (i32.ne (local.get $col) (local.get $len)))))
 
   ;; 4 outputs, 32-byte columns, inputs from the slot globals (fill_slots first); len is a multiple of 64.
-  (func $dot_group_4 (param $outs i32) (param $nins i32) (param $len i32) (param $accumulate i32)
+  (func $dot_group_4 (param $outs i32) (param $froms i32) (param $nins i32) (param $len i32)
+    (param $accumulate i32)
     (local $col i32) (local $at i32) (local $t v128) (local $mask v128)
     (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $nib0 v128) (local $nib1 v128)
@@ -2016,16 +2025,16 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o1) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=4 (local.get $froms)) (local.get $col)))
           (local.set $a1_0 (v128.load offset=0 (local.get $at)))
           (local.set $a1_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o2) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=8 (local.get $froms)) (local.get $col)))
           (local.set $a2_0 (v128.load offset=0 (local.get $at)))
           (local.set $a2_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o3) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=12 (local.get $froms)) (local.get $col)))
           (local.set $a3_0 (v128.load offset=0 (local.get $at)))
           (local.set $a3_1 (v128.load offset=16 (local.get $at)))
         )
@@ -2535,7 +2544,8 @@
       (br_if $column (i32.ne (local.get $col) (local.get $len)))))
 
   ;; 5 outputs, 32-byte columns, inputs from the slot globals (fill_slots first); len is a multiple of 64.
-  (func $dot_group_5 (param $outs i32) (param $nins i32) (param $len i32) (param $accumulate i32)
+  (func $dot_group_5 (param $outs i32) (param $froms i32) (param $nins i32) (param $len i32)
+    (param $accumulate i32)
     (local $col i32) (local $at i32) (local $t v128) (local $mask v128)
     (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $o4 i32)
     (local $nib0 v128) (local $nib1 v128)
@@ -2549,19 +2559,19 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o1) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=4 (local.get $froms)) (local.get $col)))
           (local.set $a1_0 (v128.load offset=0 (local.get $at)))
           (local.set $a1_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o2) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=8 (local.get $froms)) (local.get $col)))
           (local.set $a2_0 (v128.load offset=0 (local.get $at)))
           (local.set $a2_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o3) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=12 (local.get $froms)) (local.get $col)))
           (local.set $a3_0 (v128.load offset=0 (local.get $at)))
           (local.set $a3_1 (v128.load offset=16 (local.get $at)))
-          (local.set $at (i32.add (local.get $o4) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=16 (local.get $froms)) (local.get $col)))
           (local.set $a4_0 (v128.load offset=0 (local.get $at)))
           (local.set $a4_1 (v128.load offset=16 (local.get $at)))
         )
@@ -3173,7 +3183,7 @@
 
   ;; BEGIN GENERATED dot_groups_wide (scripts/gf_kernels_gen.ts; `make wasm` rewrites this block)
   ;; 1 output, 64-byte columns, any nins; len is a multiple of 64.
-  (func $dot_group_wide_1 (param $outs i32) (param $ins i32) (param $nins i32) (param $tables i32)
+  (func $dot_group_wide_1 (param $outs i32) (param $froms i32) (param $ins i32) (param $nins i32) (param $tables i32)
     (param $tstride i32) (param $len i32) (param $accumulate i32)
     (local $col i32) (local $p i32) (local $pend i32) (local $t i32) (local $at i32)
     (local $x v128) (local $mask v128) (local $tl v128) (local $th v128)
@@ -3187,7 +3197,7 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
           (local.set $a0_2 (v128.load offset=32 (local.get $at)))
@@ -3230,7 +3240,7 @@
       (br_if $column (i32.ne (local.get $col) (local.get $len)))))
 
   ;; 6 outputs, 64-byte columns, any nins; len is a multiple of 64.
-  (func $dot_group_wide_6 (param $outs i32) (param $ins i32) (param $nins i32) (param $tables i32)
+  (func $dot_group_wide_6 (param $outs i32) (param $froms i32) (param $ins i32) (param $nins i32) (param $tables i32)
     (param $tstride i32) (param $len i32) (param $accumulate i32)
     (local $col i32) (local $p i32) (local $pend i32) (local $t i32) (local $at i32)
     (local $x v128) (local $mask v128) (local $tl v128) (local $th v128)
@@ -3249,32 +3259,32 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
           (local.set $a0_2 (v128.load offset=32 (local.get $at)))
           (local.set $a0_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o1) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=4 (local.get $froms)) (local.get $col)))
           (local.set $a1_0 (v128.load offset=0 (local.get $at)))
           (local.set $a1_1 (v128.load offset=16 (local.get $at)))
           (local.set $a1_2 (v128.load offset=32 (local.get $at)))
           (local.set $a1_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o2) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=8 (local.get $froms)) (local.get $col)))
           (local.set $a2_0 (v128.load offset=0 (local.get $at)))
           (local.set $a2_1 (v128.load offset=16 (local.get $at)))
           (local.set $a2_2 (v128.load offset=32 (local.get $at)))
           (local.set $a2_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o3) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=12 (local.get $froms)) (local.get $col)))
           (local.set $a3_0 (v128.load offset=0 (local.get $at)))
           (local.set $a3_1 (v128.load offset=16 (local.get $at)))
           (local.set $a3_2 (v128.load offset=32 (local.get $at)))
           (local.set $a3_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o4) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=16 (local.get $froms)) (local.get $col)))
           (local.set $a4_0 (v128.load offset=0 (local.get $at)))
           (local.set $a4_1 (v128.load offset=16 (local.get $at)))
           (local.set $a4_2 (v128.load offset=32 (local.get $at)))
           (local.set $a4_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o5) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=20 (local.get $froms)) (local.get $col)))
           (local.set $a5_0 (v128.load offset=0 (local.get $at)))
           (local.set $a5_1 (v128.load offset=16 (local.get $at)))
           (local.set $a5_2 (v128.load offset=32 (local.get $at)))
@@ -3377,7 +3387,7 @@
       (br_if $column (i32.ne (local.get $col) (local.get $len)))))
 
   ;; 7 outputs, 64-byte columns, any nins; len is a multiple of 64.
-  (func $dot_group_wide_7 (param $outs i32) (param $ins i32) (param $nins i32) (param $tables i32)
+  (func $dot_group_wide_7 (param $outs i32) (param $froms i32) (param $ins i32) (param $nins i32) (param $tables i32)
     (param $tstride i32) (param $len i32) (param $accumulate i32)
     (local $col i32) (local $p i32) (local $pend i32) (local $t i32) (local $at i32)
     (local $x v128) (local $mask v128) (local $tl v128) (local $th v128)
@@ -3397,37 +3407,37 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
           (local.set $a0_2 (v128.load offset=32 (local.get $at)))
           (local.set $a0_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o1) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=4 (local.get $froms)) (local.get $col)))
           (local.set $a1_0 (v128.load offset=0 (local.get $at)))
           (local.set $a1_1 (v128.load offset=16 (local.get $at)))
           (local.set $a1_2 (v128.load offset=32 (local.get $at)))
           (local.set $a1_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o2) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=8 (local.get $froms)) (local.get $col)))
           (local.set $a2_0 (v128.load offset=0 (local.get $at)))
           (local.set $a2_1 (v128.load offset=16 (local.get $at)))
           (local.set $a2_2 (v128.load offset=32 (local.get $at)))
           (local.set $a2_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o3) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=12 (local.get $froms)) (local.get $col)))
           (local.set $a3_0 (v128.load offset=0 (local.get $at)))
           (local.set $a3_1 (v128.load offset=16 (local.get $at)))
           (local.set $a3_2 (v128.load offset=32 (local.get $at)))
           (local.set $a3_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o4) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=16 (local.get $froms)) (local.get $col)))
           (local.set $a4_0 (v128.load offset=0 (local.get $at)))
           (local.set $a4_1 (v128.load offset=16 (local.get $at)))
           (local.set $a4_2 (v128.load offset=32 (local.get $at)))
           (local.set $a4_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o5) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=20 (local.get $froms)) (local.get $col)))
           (local.set $a5_0 (v128.load offset=0 (local.get $at)))
           (local.set $a5_1 (v128.load offset=16 (local.get $at)))
           (local.set $a5_2 (v128.load offset=32 (local.get $at)))
           (local.set $a5_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o6) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=24 (local.get $froms)) (local.get $col)))
           (local.set $a6_0 (v128.load offset=0 (local.get $at)))
           (local.set $a6_1 (v128.load offset=16 (local.get $at)))
           (local.set $a6_2 (v128.load offset=32 (local.get $at)))
@@ -3542,7 +3552,7 @@
       (br_if $column (i32.ne (local.get $col) (local.get $len)))))
 
   ;; 8 outputs, 64-byte columns, any nins; len is a multiple of 64.
-  (func $dot_group_wide_8 (param $outs i32) (param $ins i32) (param $nins i32) (param $tables i32)
+  (func $dot_group_wide_8 (param $outs i32) (param $froms i32) (param $ins i32) (param $nins i32) (param $tables i32)
     (param $tstride i32) (param $len i32) (param $accumulate i32)
     (local $col i32) (local $p i32) (local $pend i32) (local $t i32) (local $at i32)
     (local $x v128) (local $mask v128) (local $tl v128) (local $th v128)
@@ -3563,42 +3573,42 @@
     (loop $column
       (if (local.get $accumulate)
         (then
-          (local.set $at (i32.add (local.get $o0) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=0 (local.get $froms)) (local.get $col)))
           (local.set $a0_0 (v128.load offset=0 (local.get $at)))
           (local.set $a0_1 (v128.load offset=16 (local.get $at)))
           (local.set $a0_2 (v128.load offset=32 (local.get $at)))
           (local.set $a0_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o1) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=4 (local.get $froms)) (local.get $col)))
           (local.set $a1_0 (v128.load offset=0 (local.get $at)))
           (local.set $a1_1 (v128.load offset=16 (local.get $at)))
           (local.set $a1_2 (v128.load offset=32 (local.get $at)))
           (local.set $a1_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o2) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=8 (local.get $froms)) (local.get $col)))
           (local.set $a2_0 (v128.load offset=0 (local.get $at)))
           (local.set $a2_1 (v128.load offset=16 (local.get $at)))
           (local.set $a2_2 (v128.load offset=32 (local.get $at)))
           (local.set $a2_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o3) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=12 (local.get $froms)) (local.get $col)))
           (local.set $a3_0 (v128.load offset=0 (local.get $at)))
           (local.set $a3_1 (v128.load offset=16 (local.get $at)))
           (local.set $a3_2 (v128.load offset=32 (local.get $at)))
           (local.set $a3_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o4) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=16 (local.get $froms)) (local.get $col)))
           (local.set $a4_0 (v128.load offset=0 (local.get $at)))
           (local.set $a4_1 (v128.load offset=16 (local.get $at)))
           (local.set $a4_2 (v128.load offset=32 (local.get $at)))
           (local.set $a4_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o5) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=20 (local.get $froms)) (local.get $col)))
           (local.set $a5_0 (v128.load offset=0 (local.get $at)))
           (local.set $a5_1 (v128.load offset=16 (local.get $at)))
           (local.set $a5_2 (v128.load offset=32 (local.get $at)))
           (local.set $a5_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o6) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=24 (local.get $froms)) (local.get $col)))
           (local.set $a6_0 (v128.load offset=0 (local.get $at)))
           (local.set $a6_1 (v128.load offset=16 (local.get $at)))
           (local.set $a6_2 (v128.load offset=32 (local.get $at)))
           (local.set $a6_3 (v128.load offset=48 (local.get $at)))
-          (local.set $at (i32.add (local.get $o7) (local.get $col)))
+          (local.set $at (i32.add (i32.load offset=28 (local.get $froms)) (local.get $col)))
           (local.set $a7_0 (v128.load offset=0 (local.get $at)))
           (local.set $a7_1 (v128.load offset=16 (local.get $at)))
           (local.set $a7_2 (v128.load offset=32 (local.get $at)))
@@ -3727,8 +3737,9 @@
 
   ;; Columns col..len of dot_product (fewer than 64 bytes), all outputs at once: 16-byte
   ;; columns, then single bytes. Products go straight into the outputs: the first input's
-  ;; overwrites them unless accumulate is set.
-  (func $dot_product_tail (param $outs i32) (param $nouts i32) (param $ins i32) (param $nins i32)
+  ;; overwrites them, or is added to the froms when accumulate is set.
+  (func $dot_product_tail (param $outs i32) (param $froms i32) (param $nouts i32) (param $ins i32)
+    (param $nins i32)
     (param $tables i32) (param $col i32) (param $len i32) (param $accumulate i32)
     (local $i i32) (local $j i32) (local $out i32) (local $t i32) (local $b i32) (local $end i32)
     (local $x v128) (local $xl v128) (local $xh v128) (local $mask v128)
@@ -3751,8 +3762,12 @@
             (local.set $x (v128.xor
               (i8x16.relaxed_swizzle (v128.load (local.get $t)) (local.get $xl))
               (i8x16.relaxed_swizzle (v128.load offset=16 (local.get $t)) (local.get $xh))))
-            (if (i32.or (local.get $j) (local.get $accumulate))
-              (then (local.set $x (v128.xor (local.get $x) (v128.load (local.get $out))))))
+            (if (local.get $j)
+              (then (local.set $x (v128.xor (local.get $x) (v128.load (local.get $out)))))
+              (else (if (local.get $accumulate)
+                (then (local.set $x (v128.xor (local.get $x) (v128.load (i32.add
+                  (i32.load (i32.add (local.get $froms) (i32.shl (local.get $i) (i32.const 2))))
+                  (local.get $col)))))))))
             (v128.store (local.get $out) (local.get $x))
             (local.set $t (i32.add (local.get $t) (i32.const 32)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -3774,7 +3789,11 @@
             (local.set $out (i32.add (i32.load (i32.add (local.get $outs) (i32.shl (local.get $i) (i32.const 2))))
               (local.get $col)))
             (i32.store8 (local.get $out) (i32.xor
-              (select (i32.load8_u (local.get $out)) (i32.const 0) (i32.or (local.get $j) (local.get $accumulate)))
+              (select (i32.load8_u (local.get $out))
+                (select (i32.load8_u (i32.add
+                  (i32.load (i32.add (local.get $froms) (i32.shl (local.get $i) (i32.const 2))))
+                  (local.get $col))) (i32.const 0) (local.get $accumulate))
+                (local.get $j))
               (i32.xor
                 (i32.load8_u (i32.add (local.get $t) (i32.and (local.get $b) (i32.const 15))))
                 (i32.load8_u offset=16 (i32.add (local.get $t) (i32.shr_u (local.get $b) (i32.const 4)))))))

@@ -157,8 +157,21 @@ export async function loopbackUnavailable(): Promise<string | null> {
   return null;
 }
 
-/** Our CPU seconds (the node processes and this one) and the machine's, at one moment. */
-async function cpuSnapshot(pids: readonly number[]): Promise<{ ours: number; machine: number }> {
+/**
+ * Our CPU seconds (the node processes and this one) and the machine's, at one moment.
+ *
+ * @example
+ * ```ts
+ * import { cpuSnapshot } from "./coding_loopback.ts";
+ * console.log((await cpuSnapshot([])).ours > 0); // true
+ * ```
+ *
+ * @param pids The node processes.
+ * @returns CPU seconds so far: theirs and this process's, and the whole machine's.
+ */
+export async function cpuSnapshot(
+  pids: readonly number[],
+): Promise<{ ours: number; machine: number }> {
   const empty = new Map<string, number>();
   const nodes = await Promise.all(
     [...pids, Deno.pid].map(async (pid) => cpuSecondsBetween(empty, await processCpuTimes(pid))),
@@ -169,8 +182,20 @@ async function cpuSnapshot(pids: readonly number[]): Promise<{ ours: number; mac
   };
 }
 
-/** A file of `size` pseudo-random bytes (the same generator as the in-process parts). */
-async function writeObject(path: string, size: number): Promise<void> {
+/**
+ * A file of `size` pseudo-random bytes (the same generator as the in-process parts).
+ *
+ * @example
+ * Not run by `deno test --doc`: it writes a file.
+ * ```ts ignore
+ * import { writeObject } from "./coding_loopback.ts";
+ * await writeObject("/tmp/object.bin", 1 << 20);
+ * ```
+ *
+ * @param path The file.
+ * @param size Its bytes.
+ */
+export async function writeObject(path: string, size: number): Promise<void> {
   using file = await Deno.open(path, { write: true, create: true, truncate: true });
   const chunk = 64 << 20;
   for (let at = 0, seed = 1; at < size; at += chunk, seed++) {
@@ -181,8 +206,22 @@ async function writeObject(path: string, size: number): Promise<void> {
   }
 }
 
-/** Removes the coded blocks of an object from their nodes (absent ones are fine). */
-async function deleteCoded(
+/**
+ * Removes the coded blocks of an object from their nodes (absent ones are fine).
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs running datanodes.
+ * ```ts ignore
+ * import { deleteCoded } from "./coding_loopback.ts";
+ * import { codingModule as rs } from "../../coding/rs.ts";
+ * await deleteCoded(rs, nodes, "bench-rs");
+ * ```
+ *
+ * @param module The code.
+ * @param nodes The nodes' addresses, by logical node.
+ * @param objectId The object.
+ */
+export async function deleteCoded(
   module: CodingModule,
   nodes: readonly string[],
   objectId: string,

@@ -1,10 +1,10 @@
 // deno-lint-ignore-file no-console
 /**
  * CPU per byte on the cluster path (issue 15 item 4): the CPU-seconds per GiB of a RapidRAID
- * (16,11) pipelined encode on 16 `cdfs datanode serve` processes on loopback, by component
- * from a `perf` profile, next to the bare data movement of the same pattern (`bare_movement.ts`:
- * the same bytes over the same TCP hops and to disk with the same fsyncs, no coding, checksums
- * or framing) measured in the same run.
+ * (16,11) pipelined encode and of an RS(16,11) encode on 16 `cdfs datanode serve` processes on
+ * loopback, by component from a `perf` profile, each next to the bare data movement of the
+ * same pattern (`bare_movement.ts`: the same bytes over the same TCP hops and to disk with the
+ * same fsyncs, no coding, checksums or framing) measured in the same run.
  *
  * The totals are the processes' CPU time (per-thread schedstat) over unprofiled runs, median;
  * one more run of each is profiled (`perf record -e cpu-clock -g`, the datanodes started with
@@ -24,6 +24,7 @@ import { encodeObject } from "../../src/client/objects/encode.ts";
 import { putParts } from "../../src/client/objects/put_parts.ts";
 import { parseSize } from "../../src/cli/command.ts";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
+import { codingModule as rs } from "../../coding/rs.ts";
 import { DataNodeProcess } from "../../tests/helpers/datanode_process.ts";
 import { COMPONENTS, perfUnavailable, type Profile, startProfile } from "../common/perf_profile.ts";
 import { placeBareParts, runBareMovement } from "./bare_movement.ts";
@@ -49,6 +50,15 @@ function split(total: number, profile: Profile | null): Map<string, number> {
   return parts;
 }
 
+/** The CPU of one code's encodes and of its bare movement, with a profile of each. */
+interface CodeCpu {
+  readonly code: string;
+  readonly cdfs: number[];
+  readonly bare: number[];
+  cdfsProfile: Profile | null;
+  bareProfile: Profile | null;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -61,12 +71,24 @@ async function main(): Promise<void> {
   const objectSize = parseSize(values.size, "--size");
   const chunkSize = parseSize(values["chunk-size"], "--chunk-size");
   const runs = Number(values.runs);
-  const noPerf = values["no-perf"] || (await perfUnavailable()) !== null;
-  if (noPerf && !values["no-perf"]) console.error(`no profile: ${await perfUnavailable()}`);
-  if (!noPerf) Deno.env.set("DENO_V8_FLAGS", "--perf-basic-prof");
+  const unavailable = values["no-perf"] ? "--no-perf" : await perfUnavailable();
+  if (unavailable !== null) console.error(`no profile: ${unavailable}`);
+  if (unavailable === null) Deno.env.set("DENO_V8_FLAGS", "--perf-basic-prof");
   const say = (line: string) => console.error(line);
   const dir = await Deno.makeTempDir({ prefix: "cdfs-bench-cpu-" });
   const processes: DataNodeProcess[] = [];
+  const codes = [
+    { module: rapidraid, pattern: "rapidraid" as const },
+    { module: rs, pattern: "rs" as const },
+  ];
+  const results: CodeCpu[] = codes.map(({ module }) => ({
+    code: module.name,
+    cdfs: [],
+    bare: [],
+    cdfsProfile: null,
+    bareProfile: null,
+  }));
+  let partLength = 0;
   try {
     say(`starting ${NODES} datanodes`);
     for (let i = 0; i < NODES; i++) {
@@ -81,91 +103,103 @@ async function main(): Promise<void> {
     const pids = processes.map((p) => p.pid);
     const file = join(dir, "object.bin");
     await writeObject(file, objectSize);
-    const objectId = "cpu-rapidraid";
-    say(`placing ${values.size} for rapidraid`);
-    const put = await putParts({ module: rapidraid, nodes, objectId, file, chunkSize });
+    for (const [c, { module }] of codes.entries()) {
+      const objectId = `cpu-${module.name}`;
+      say(`placing ${values.size} for ${module.name}`);
+      const put = await putParts({ module, nodes, objectId, file, chunkSize });
+      partLength = put.manifest.partLength;
+      const fresh = async () => {
+        await deleteCoded(module, nodes, objectId);
+        await new Deno.Command("sync").output();
+      };
+      const encode = () => encodeObject({ module, nodes, objectId, chunkSize });
+      await fresh();
+      await encode(); // untimed: warms every node up
+      for (let run = 0; run < runs; run++) {
+        await fresh();
+        const before = await cpuSnapshot(pids);
+        await encode();
+        const after = await cpuSnapshot(pids);
+        results[c]!.cdfs.push(after.ours - before.ours);
+        say(`  ${module.name} encode ${run + 1}: ${(after.ours - before.ours).toFixed(2)} CPU s`);
+      }
+      if (unavailable === null) {
+        await fresh();
+        const recording = await startProfile([...pids, Deno.pid], dir);
+        await encode();
+        results[c]!.cdfsProfile = await recording.stop();
+      }
+    }
     await Deno.remove(file);
-    const partLength = put.manifest.partLength;
-    const encode = async (): Promise<void> => {
-      await deleteCoded(rapidraid, nodes, objectId);
-      await new Deno.Command("sync").output();
-      await encodeObject({ module: rapidraid, nodes, objectId, chunkSize });
-    };
-    say("one untimed encode");
-    await encode();
-    const cdfsCpu: number[] = [];
-    for (let run = 0; run < runs; run++) {
-      await deleteCoded(rapidraid, nodes, objectId);
-      await new Deno.Command("sync").output();
-      const before = await cpuSnapshot(pids);
-      await encodeObject({ module: rapidraid, nodes, objectId, chunkSize });
-      const after = await cpuSnapshot(pids);
-      cdfsCpu.push(after.ours - before.ours);
-      say(`  encode ${run + 1}: ${(after.ours - before.ours).toFixed(2)} CPU s`);
-    }
-    let cdfsProfile: Profile | null = null;
-    if (!noPerf) {
-      await deleteCoded(rapidraid, nodes, objectId);
-      await new Deno.Command("sync").output();
-      const recording = await startProfile([...pids, Deno.pid], dir);
-      await encodeObject({ module: rapidraid, nodes, objectId, chunkSize });
-      cdfsProfile = await recording.stop();
-      say(`  profiled encode: ${cdfsProfile.samples} samples`);
-    }
     await Promise.all(processes.map((p) => p.kill("SIGKILL")));
     processes.length = 0;
 
-    const bareDir = join(dir, "bare");
-    say("placing the bare parts");
-    await placeBareParts(bareDir, partLength);
-    await new Deno.Command("sync").output();
-    say("one untimed bare move");
-    await runBareMovement(bareDir, partLength, chunkSize);
-    const bareCpu: number[] = [];
-    for (let run = 0; run < runs; run++) {
-      await new Deno.Command("sync").output();
-      const move = await runBareMovement(bareDir, partLength, chunkSize);
-      bareCpu.push(move.cpuSeconds);
-      say(
-        `  bare move ${run + 1}: ${move.cpuSeconds.toFixed(2)} CPU s, ${move.seconds.toFixed(2)} s`,
-      );
+    for (const [c, { module, pattern }] of codes.entries()) {
+      const bareDir = join(dir, `bare-${pattern}`);
+      await placeBareParts(bareDir, partLength, pattern);
+      const move = async (watch?: Parameters<typeof runBareMovement>[4]) => {
+        await new Deno.Command("sync").output();
+        return await runBareMovement(bareDir, pattern, partLength, chunkSize, watch);
+      };
+      await move(); // untimed
+      for (let run = 0; run < runs; run++) {
+        const m = await move();
+        results[c]!.bare.push(m.cpuSeconds);
+        say(`  ${module.name} bare move ${run + 1}: ${m.cpuSeconds.toFixed(2)} CPU s`);
+      }
+      if (unavailable === null) {
+        await move(async (movers) => {
+          const recording = await startProfile(movers, dir);
+          return async () => {
+            results[c]!.bareProfile = await recording.stop();
+          };
+        });
+      }
+      await Deno.remove(bareDir, { recursive: true });
     }
-    let bareProfile: Profile | null = null;
-    if (!noPerf) {
-      await new Deno.Command("sync").output();
-      await runBareMovement(bareDir, partLength, chunkSize, async (movers) => {
-        const recording = await startProfile(movers, dir);
-        return async () => {
-          bareProfile = await recording.stop();
-        };
-      });
-      say(`  profiled bare move: ${(bareProfile as Profile | null)?.samples} samples`);
-    }
-
-    const gib = objectSize / GIB;
-    const cdfsTotal = median(cdfsCpu) / gib;
-    const bareTotal = median(bareCpu) / gib;
-    const cdfsParts = split(cdfsTotal, cdfsProfile);
-    const bareParts = split(bareTotal, bareProfile);
-    const rows = [
-      "| component | cdfs encode, CPU s/GiB | bare movement, CPU s/GiB |",
-      "| --- | ---: | ---: |",
-      ...COMPONENTS.map((c) =>
-        `| ${c} | ${(cdfsParts.get(c) ?? 0).toFixed(3)} | ${(bareParts.get(c) ?? 0).toFixed(3)} |`
-      ),
-      `| **total** | **${cdfsTotal.toFixed(3)}** | **${bareTotal.toFixed(3)}** |`,
-    ];
-    console.log(rows.join("\n"));
-    console.log(
-      `\ncdfs / bare: ${(cdfsTotal / bareTotal).toFixed(2)}× (target ≤ 1.3×); ` +
-        `${values.size} object, ${chunkSize} B steps, median of ${runs} runs each; ` +
-        `cdfs runs ${cdfsCpu.map((s) => s.toFixed(2)).join(", ")} CPU s, ` +
-        `bare ${bareCpu.map((s) => s.toFixed(2)).join(", ")} CPU s`,
-    );
+    console.log(report(results, objectSize, chunkSize, runs));
   } finally {
     await Promise.all(processes.map((p) => p.kill("SIGKILL")));
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** The table: CPU s/GiB by component, cdfs and bare per code, and the ratios. */
+function report(results: CodeCpu[], objectSize: number, chunkSize: number, runs: number): string {
+  const gib = objectSize / GIB;
+  const columns = results.map((r) => {
+    const cdfs = median(r.cdfs) / gib;
+    const bare = median(r.bare) / gib;
+    return {
+      r,
+      cdfs,
+      bare,
+      cdfsParts: split(cdfs, r.cdfsProfile),
+      bareParts: split(bare, r.bareProfile),
+    };
+  });
+  const f = (x: number | undefined) => (x ?? 0).toFixed(3);
+  const lines = [
+    `| component | ${columns.map(({ r }) => `${r.code} encode | ${r.code} bare`).join(" | ")} |`,
+    `| --- |${columns.map(() => " ---: | ---: |").join("")}`,
+    ...COMPONENTS.map((c) =>
+      `| ${c} | ${
+        columns.map((k) => `${f(k.cdfsParts.get(c))} | ${f(k.bareParts.get(c))}`).join(" | ")
+      } |`
+    ),
+    `| **total, CPU s/GiB** | ${
+      columns.map((k) => `**${f(k.cdfs)}** | **${f(k.bare)}**`).join(" | ")
+    } |`,
+    "",
+    ...columns.map((k) =>
+      `${k.r.code}: cdfs / bare ${(k.cdfs / k.bare).toFixed(2)}× (target ≤ 1.3×); runs ` +
+      `${k.r.cdfs.map((s) => s.toFixed(2)).join(", ")} CPU s against ` +
+      `${k.r.bare.map((s) => s.toFixed(2)).join(", ")}; profiles of ` +
+      `${k.r.cdfsProfile?.samples ?? 0} and ${k.r.bareProfile?.samples ?? 0} samples`
+    ),
+    `${objectSize} B object, ${chunkSize} B steps, median of ${runs} runs each`,
+  ];
+  return lines.join("\n");
 }
 
 if (import.meta.main) await main();

@@ -18,6 +18,7 @@ import { CdfsError } from "../core/errors.ts";
 import { randomHex } from "../core/random.ts";
 import { type NodeAddress, parseNodeAddress } from "../core/address.ts";
 import { validateBlockIdFragment } from "../core/block_id.ts";
+import type { ByteMeter } from "../protocol/byte_meter.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
 import { PeerError } from "../protocol/peer_error.ts";
 import {
@@ -133,6 +134,37 @@ export class DataNodeClient {
    */
   close(): void {
     this.#link.close();
+  }
+
+  /**
+   * Whether the next request would go out on the connection already open (open, and the node
+   * sent nothing on it while it sat idle): a client kept between coding runs is used again only
+   * then.
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
+   * ```ts ignore
+   * if (!client.reusable) client.close();
+   * ```
+   */
+  get reusable(): boolean {
+    return this.#link.reusable;
+  }
+
+  /**
+   * Counts this client's traffic on `meter` from now on (a connection kept for another coding
+   * run counts as that run's).
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
+   * ```ts ignore
+   * client.meterWith(traffic.upstreamMeter(run, client.address));
+   * ```
+   *
+   * @param meter The meter, or undefined for none.
+   */
+  meterWith(meter: ByteMeter | undefined): void {
+    this.#link.meterWith(meter);
   }
 
   /** Closes the connection (for `using`). */

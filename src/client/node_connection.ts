@@ -12,6 +12,7 @@
 import { CdfsError, isCdfsError } from "../core/errors.ts";
 import { formatNodeAddress, type NodeAddress } from "../core/address.ts";
 import { validateBlockId } from "../core/block_id.ts";
+import type { ByteMeter } from "../protocol/byte_meter.ts";
 import type { FrameConnection, FrameConnectionOptions } from "../protocol/connection.ts";
 import { FRAME_TYPE } from "../protocol/frame.ts";
 import { PeerError } from "../protocol/peer_error.ts";
@@ -250,7 +251,7 @@ export class NodeConnection {
   /** The node's address as `HOST:PORT` (brackets around IPv6), as used in messages. */
   readonly address: string;
   readonly #target: NodeAddress;
-  readonly #options: DataNodeClientOptions;
+  #options: DataNodeClientOptions;
   #conn: FrameConnection | null;
   #closed = false;
 
@@ -379,6 +380,39 @@ export class NodeConnection {
   discard(conn: FrameConnection): void {
     if (this.#conn === conn) this.drop();
     else conn.close();
+  }
+
+  /**
+   * Whether the next request would go out on the connection already open: one is, and the node
+   * neither closed it nor sent anything on it while it sat idle.
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
+   * ```ts ignore
+   * if (!link.reusable) link.close();
+   * ```
+   */
+  get reusable(): boolean {
+    const conn = this.#conn;
+    return !this.#closed && conn !== null && !conn.closed && !conn.peerSentData;
+  }
+
+  /**
+   * Counts the traffic of the open connection, and of any opened later, on `meter` from now on
+   * (a connection kept for another coding run counts as that run's).
+   *
+   * @example
+   * Not run by `deno test --doc`: it needs running datanodes.
+   * ```ts ignore
+   * link.meterWith({ bytesIn: 0, bytesOut: 0 });
+   * ```
+   *
+   * @param meter The meter, or undefined for none.
+   */
+  meterWith(meter: ByteMeter | undefined): void {
+    const { meter: _, ...rest } = this.#options;
+    this.#options = meter === undefined ? rest : { ...rest, meter };
+    if (this.#conn !== null) this.#conn.meter = meter ?? null;
   }
 
   /**

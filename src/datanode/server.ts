@@ -26,6 +26,7 @@
 import { formatNodeAddress } from "../core/address.ts";
 import type { BufferPool } from "../buffer/pool.ts";
 import type { CodingModule } from "../coding/lang/program.ts";
+import { PeerClientPool } from "../coding/runtime/peer_client_pool.ts";
 import { RunRegistry } from "../coding/runtime/run_registry.ts";
 import { hashInPlace } from "../checksum/checksum.ts";
 import { FRAME_HEADER_SIZE, MAX_CHUNK_SIZE } from "../protocol/frame.ts";
@@ -260,6 +261,8 @@ export class DataNodeServer {
   readonly #log: LogSink;
   /** The run registry the server made for CODING (closed when it stops), if any. */
   readonly #ownRuns: RunRegistry | undefined;
+  /** Connections to other nodes kept between coding runs (closed on shutdown). */
+  readonly #peerClients = new PeerClientPool();
   readonly #frames: FrameServer<DataNodeRequest>;
   readonly #bufferWaitMs: number | undefined;
 
@@ -310,6 +313,7 @@ export class DataNodeServer {
         runs,
         client,
         traffic: this.traffic,
+        peerClients: this.#peerClients,
         peers: options.peers ?? defaultPeers(formatAddress(listener.addr)),
         peerFailed: (address, error) =>
           this.#event(
@@ -380,6 +384,7 @@ export class DataNodeServer {
         this.#event("error", `connection from ${connection.peer} failed`, error),
       stopped: () => {
         this.#ownRuns?.close();
+        this.#peerClients.close();
         this.#event("stopped", "all connections closed");
       },
     });
@@ -474,6 +479,7 @@ export class DataNodeServer {
       );
     }
     void this.scrubber.stop();
+    this.#peerClients.close();
     return this.#frames.shutdown(graceMs).then(() => this.finished);
   }
 

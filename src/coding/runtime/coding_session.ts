@@ -13,6 +13,7 @@ import { isLoopbackAddress, literalNodeAddress } from "../../core/address.ts";
 import { CdfsError } from "../../core/errors.ts";
 import type { FrameConnection } from "../../protocol/connection.ts";
 import type { BlockStore } from "../../store/block_store.ts";
+import type { PeerClientPool } from "./peer_client_pool.ts";
 import type { RunRegistry } from "./run_registry.ts";
 import type { CodingRunTraffic } from "./run_traffic.ts";
 
@@ -88,6 +89,8 @@ export interface CodingRunServices {
    * the node's own log keeps the cause.
    */
   readonly peerFailed?: (address: string, error: unknown) => void;
+  /** Connections to other nodes kept between runs (absent: every run connects anew). */
+  readonly peerClients?: PeerClientPool;
 }
 
 /**

@@ -35,7 +35,7 @@
  *
  * @module
  */
-import type { BufferPool, PooledBuffer } from "../../buffer/pool.ts";
+import type { PooledBuffer } from "../../buffer/pool.ts";
 import { formatChecksum } from "../../checksum/checksum.ts";
 import { DataNodeClient } from "../../client/datanode_client.ts";
 import {
@@ -43,6 +43,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   withStallTimeout,
 } from "../../client/node_connection.ts";
+import type { NetworkResolverOptions, PushedInput } from "./resolver_options.ts";
 import { openCoding, openCodingPush } from "./coding_stream.ts";
 import type { CodingPushStream } from "./push_stream.ts";
 import type {
@@ -53,12 +54,8 @@ import type {
 } from "./stream_resolver.ts";
 import { CdfsError, isCdfsError } from "../../core/errors.ts";
 import { PullStream } from "../../client/pull_stream.ts";
-import type { FrameConnection } from "../../protocol/connection.ts";
 import { parseResponse } from "../../protocol/response_validation.ts";
-import type { CodingRequest } from "../../protocol/requests.ts";
 import type { CommittedBlock } from "../../protocol/responses.ts";
-import type { BlockStore } from "../../store/block_store.ts";
-import type { CodingRunTraffic } from "./run_traffic.ts";
 import { nameRemote } from "./node_errors.ts";
 import {
   type ChunkSource,
@@ -67,66 +64,6 @@ import {
   remoteChunks,
   StepInput,
 } from "./step_input.ts";
-
-/**
- * What a {@linkcode NetworkStreamResolver} needs for one CODING request.
- *
- * @example
- * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
- * ```ts ignore
- * import type { NetworkResolverOptions } from "./resolver.ts";
- * const options: NetworkResolverOptions = { store, pool, request, node: 15, signal, client: {} };
- * ```
- */
-export interface NetworkResolverOptions {
-  /** The node's block store. */
-  readonly store: BlockStore;
-  /** The node's buffer pool (its arena's kernels do the arithmetic on these buffers). */
-  readonly pool: BufferPool;
-  /** The validated CODING request being served. */
-  readonly request: CodingRequest;
-  /** The logical node running the program (an index into `request.nodes`). */
-  readonly node: number;
-  /** Aborts every read and connection (the node's shutdown). */
-  readonly signal: AbortSignal;
-  /** The longest wait of an input for a buffer, then `BUSY` (default: as long as it takes). */
-  readonly bufferWaitMs?: number;
-  /** Timeouts of the connections to the other nodes. */
-  readonly client: DataNodeClientOptions;
-  /** Where the connections to the other nodes count their bytes, as the run's upstream. */
-  readonly traffic?: CodingRunTraffic;
-  /**
-   * Push mode: the `{ program }` input whose stream the producer sends on the request's own
-   * connection (after the REQUEST frame), instead of one this node would pull.
-   */
-  readonly pushed?: PushedInput;
-  /**
-   * Told why a connection to another node failed: the error says only `unreachable` (which
-   * of refused, closed, not a cdfs service or silent it was is the node's log's business).
-   */
-  readonly peerFailed?: (address: string, error: unknown) => void;
-}
-
-/**
- * The input a push-mode request brings along ({@linkcode NetworkResolverOptions.pushed}).
- *
- * @example
- * Not run by `deno test --doc`: a fragment of a datanode's CODING handler (`request`, `store`).
- * ```ts ignore
- * import type { PushedInput } from "./resolver.ts";
- * const pushed: PushedInput = { program: "enc_node3", node: 3, conn: ctx.conn, length: 1 << 20 };
- * ```
- */
-export interface PushedInput {
-  /** The producing program. */
-  readonly program: string;
-  /** Its logical node. */
-  readonly node: number;
-  /** The connection its stream arrives on. */
-  readonly conn: FrameConnection;
-  /** The stream's length, as the producer announced it. */
-  readonly length: number;
-}
 
 /**
  * Opens a CODING program's streams on a datanode. One resolver serves one request.
@@ -233,7 +170,9 @@ export class NetworkStreamResolver implements StreamResolver {
         : `program '${source.program}'`;
       const context = `${what}, read by node ${this.#options.node} as input '${stream}'`;
       const name = (e: unknown) => nameRemote(e, node, address, context, this.#held("starved"));
-      const client = await this.#connect(address, name);
+      // A pulled program's connection may be one kept from an earlier run, and is kept after.
+      const kept = source.kind === "program" ? this.#keptKey(address) : undefined;
+      const client = await this.#connect(address, name, kept);
       try {
         if (source.kind === "block") {
           const retrieve = await client.openRetrieve(source.block);
@@ -294,13 +233,15 @@ export class NetworkStreamResolver implements StreamResolver {
             this.#dropClient(client);
           };
           input.onCommit = async () => {
+            let committed;
             try {
-              return await upstream.commit();
+              committed = await upstream.commit();
             } catch (e) {
-              throw name(e);
-            } finally {
               this.#dropClient(client);
+              throw name(e);
             }
+            this.#keepClient(client, kept);
+            return committed;
           };
         }
       } catch (e) {
@@ -513,9 +454,24 @@ export class NetworkStreamResolver implements StreamResolver {
     return this.#track(new StepInput(stream, source, pushed.length, this.#host));
   }
 
-  /** Connects to another node of the run (tracked: shutdown closes it). */
-  async #connect(address: string, name: (e: unknown) => unknown): Promise<DataNodeClient> {
-    let client: DataNodeClient;
+  /**
+   * Connects to another node of the run (tracked: shutdown closes it), or takes a connection
+   * kept under `kept` in the pool (then counted as this run's).
+   */
+  async #connect(
+    address: string,
+    name: (e: unknown) => unknown,
+    kept?: string,
+  ): Promise<DataNodeClient> {
+    let client: DataNodeClient | null = kept === undefined
+      ? null
+      : this.#options.peerClients?.take(kept) ?? null;
+    if (client !== null) {
+      client.meterWith(this.#clientOptions(address).meter);
+      this.#clients.add(client);
+      if (this.#closed) client.close();
+      return client;
+    }
     const options = this.#clientOptions(address);
     try {
       client = await DataNodeClient.connect(address, options);
@@ -563,6 +519,19 @@ export class NetworkStreamResolver implements StreamResolver {
   #dropClient(client: DataNodeClient): void {
     client.close();
     this.#clients.delete(client);
+  }
+
+  /** The pool key of a pulled program's connection: its node and this run's stall timeout. */
+  #keptKey(address: string): string | undefined {
+    if (this.#options.peerClients === undefined) return undefined;
+    return `${address}|${this.#options.request.timeoutMs ?? "default"}`;
+  }
+
+  /** Gives a client whose run committed to the pool (no longer this run's), else closes it. */
+  #keepClient(client: DataNodeClient, kept: string | undefined): void {
+    this.#clients.delete(client);
+    if (kept === undefined || this.#closed) client.close();
+    else this.#options.peerClients!.give(kept, client);
   }
 
   #checkOpen(): void {

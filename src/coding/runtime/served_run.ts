@@ -214,6 +214,7 @@ async function serveRun(
     client: services.client ?? {},
     ...(services.traffic === undefined ? {} : { traffic: services.traffic }),
     ...(services.peerFailed === undefined ? {} : { peerFailed: services.peerFailed }),
+    ...(services.peerClients === undefined ? {} : { peerClients: services.peerClients }),
     ...(push?.previous === undefined ? {} : {
       pushed: { ...push.previous, conn, length: request.push!.length! },
     }),

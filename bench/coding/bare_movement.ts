@@ -14,6 +14,8 @@
  *   (`copy_data`) and sends the other to node 11 (which RETRIEVEs it); node 11 receives the 11
  *   parts, writes one block and sends four streams, one to each of nodes 12..15, which write
  *   them (`store_parity`).
+ * - `decode`, from 11 coded blocks: nodes 0..9 send their block to node 10, which holds one
+ *   too and sends the 11 on to the client (node 11), which writes them into one file.
  *
  * Each node measures its own CPU time from the start signal to its end, so starting Deno is not
  * counted.
@@ -43,7 +45,7 @@ const PARTS = 11;
  * const p: BarePattern = "rs";
  * ```
  */
-export type BarePattern = "rapidraid" | "rs";
+export type BarePattern = "rapidraid" | "rs" | "decode";
 
 /**
  * What one node does each step: read `parts` (local files), receive from `inbound` nodes, write
@@ -55,10 +57,37 @@ interface NodeWork {
   readonly inbound: readonly number[];
   readonly writes: readonly number[];
   readonly outbound: readonly { readonly to: number; readonly source: number }[];
+  /** The writes go into one file, write w at `w * partLength` (a decoded object). */
+  readonly oneFile?: boolean;
 }
 
 /** Every node's work in a pattern. */
 function patternWork(pattern: BarePattern): NodeWork[] {
+  if (pattern === "decode") {
+    // Survivors 0..9 send their block to node 10, which holds one too and sends the 11 to the
+    // client (node 11), which writes them into one file.
+    const coordinator = PARTS - 1;
+    return Array.from({ length: PARTS + 1 }, (_, i): NodeWork => {
+      if (i < coordinator) {
+        return { parts: [i], inbound: [], writes: [], outbound: [{ to: coordinator, source: 0 }] };
+      }
+      if (i === coordinator) {
+        return {
+          parts: [i],
+          inbound: Array.from({ length: coordinator }, (_, j) => j),
+          writes: [],
+          outbound: Array.from({ length: PARTS }, (_, j) => ({ to: PARTS, source: j })),
+        };
+      }
+      return {
+        parts: [],
+        inbound: Array.from({ length: PARTS }, () => coordinator),
+        writes: Array.from({ length: PARTS }, (_, j) => j),
+        outbound: [],
+        oneFile: true,
+      };
+    });
+  }
   if (pattern === "rapidraid") {
     return rapidRaidPlacement(NODES, PARTS).map((held, i) => {
       const parts = held.map(({ part }) => part);
@@ -101,7 +130,7 @@ function patternWork(pattern: BarePattern): NodeWork[] {
  * ```
  */
 export interface BareMove {
-  /** CPU seconds of the 16 processes from the start signal to their end. */
+  /** CPU seconds of the node processes from the start signal to their end. */
   readonly cpuSeconds: number;
   /** Wall time from the start signal to the last node's end. */
   readonly seconds: number;
@@ -131,7 +160,7 @@ export async function placeBareParts(
 ): Promise<void> {
   const chunk = new Uint8Array(Math.min(partLength, 1 << 20));
   const work = patternWork(pattern);
-  for (let i = 0; i < NODES; i++) {
+  for (let i = 0; i < work.length; i++) {
     await Deno.mkdir(join(dir, `node${i}`), { recursive: true });
     for (const part of new Set(work[i]!.parts)) {
       using file = await Deno.open(join(dir, `node${i}`, `part${part}`), {
@@ -151,13 +180,13 @@ export async function placeBareParts(
 }
 
 /**
- * Runs one bare move over the parts {@linkcode placeBareParts} wrote: starts the 16 node
- * processes (each connected to its upstream), then gives the start signal and waits for all.
+ * Runs one bare move over the parts {@linkcode placeBareParts} wrote: starts the node processes
+ * (each connected to its senders), then gives the start signal and waits for all.
  * `watch`, when given, is called with their pids before the start signal (a profiler attaches
  * there) and what it returns after the last node's end.
  *
  * @example
- * Not run by `deno test --doc`: it starts 16 processes.
+ * Not run by `deno test --doc`: it starts a process per node.
  * ```ts ignore
  * import { placeBareParts, runBareMovement } from "./bare_movement.ts";
  * await placeBareParts("/tmp/bare", 1 << 20, "rapidraid");
@@ -186,7 +215,7 @@ export async function runBareMovement(
   try {
     // Every node's inbound senders come before it, so they listen by the time it connects.
     const ports: number[] = [];
-    for (let i = 0; i < NODES; i++) {
+    for (let i = 0; i < work.length; i++) {
       const child = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -296,7 +325,7 @@ async function runNode(
   const locals = await Promise.all(work.parts.map((j) => Deno.open(join(home, `part${j}`))));
   const buffers = [...locals, ...inbound].map(() => new Uint8Array(chunkSize));
   const outs = await Promise.all(
-    work.writes.map((_, w) =>
+    (work.oneFile ? [0] : work.writes).map((_, w) =>
       Deno.open(join(home, `block${w}.tmp`), { write: true, create: true, truncate: true })
     ),
   );
@@ -312,7 +341,8 @@ async function runNode(
       }
     }
     for (const [w, source] of work.writes.entries()) {
-      await writeFully(outs[w]!, buffers[source]!.subarray(0, n));
+      if (work.oneFile) await outs[0]!.seek(w * partLength + at, Deno.SeekMode.Start);
+      await writeFully(outs[work.oneFile ? 0 : w]!, buffers[source]!.subarray(0, n));
     }
     for (const [k, { source }] of work.outbound.entries()) {
       const data = buffers[source]!.subarray(0, n);

@@ -240,8 +240,18 @@ export async function deleteCoded(
  * The first 11 coded blocks (lowest lost set first, lost blocks taken from the front) that
  * decode and need coded blocks beyond the first k: losing blocks 0..4 forces RS to use all 5
  * parities and RapidRAID its last 5 coded blocks, if that set decodes.
+ *
+ * @example
+ * ```ts
+ * import { checkingSurvivors } from "./coding_loopback.ts";
+ * import { codingModule as rs } from "../../coding/rs.ts";
+ * console.log(checkingSurvivors(rs)); // [ 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 ]
+ * ```
+ *
+ * @param module The code.
+ * @returns The survivors.
  */
-function checkingSurvivors(module: CodingModule): number[] {
+export function checkingSurvivors(module: CodingModule): number[] {
   const lost = module.n - module.k;
   const undecodable = new Set(analyze(module).undecodableSubsets.map((s) => [...s].join(",")));
   for (let first = 0; first + lost <= module.n; first++) {

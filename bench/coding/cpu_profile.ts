@@ -4,7 +4,10 @@
  * (16,11) pipelined encode and of an RS(16,11) encode on 16 `cdfs datanode serve` processes on
  * loopback, by component from a `perf` profile, each next to the bare data movement of the
  * same pattern (`bare_movement.ts`: the same bytes over the same TCP hops and to disk with the
- * same fsyncs, no coding, checksums or framing) measured in the same run.
+ * same fsyncs, no coding, checksums or framing) measured in the same run; and each code's
+ * decode from 11 coded blocks (the ones that need the coded, not copied, blocks) next to the
+ * bare movement of a decode (10 blocks to the coordinator, 11 streams on to the client, which
+ * writes one file).
  *
  * The totals are the processes' CPU time (per-thread schedstat) over unprofiled runs, median;
  * one more run of each is profiled (`perf record -e cpu-clock -g`, the datanodes started with
@@ -20,7 +23,10 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { DataNodeClient } from "../../src/client/datanode_client.ts";
+import { decodeObject } from "../../src/client/objects/decode.ts";
 import { encodeObject } from "../../src/client/objects/encode.ts";
+import { expandBlockName } from "../../src/coding/lang/validate.ts";
 import { putParts } from "../../src/client/objects/put_parts.ts";
 import { parseSize } from "../../src/cli/command.ts";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
@@ -28,7 +34,7 @@ import { codingModule as rs } from "../../coding/rs.ts";
 import { DataNodeProcess } from "../../tests/helpers/datanode_process.ts";
 import { COMPONENTS, perfUnavailable, type Profile, startProfile } from "../common/perf_profile.ts";
 import { placeBareParts, runBareMovement } from "./bare_movement.ts";
-import { cpuSnapshot, deleteCoded, writeObject } from "./coding_loopback.ts";
+import { checkingSurvivors, cpuSnapshot, deleteCoded, writeObject } from "./coding_loopback.ts";
 
 const NODES = 16;
 const GIB = 1 << 30;
@@ -59,6 +65,9 @@ interface CodeCpu {
   bareProfile: Profile | null;
 }
 
+/** A column's name: the code's encode, or its decode from 11 coded blocks. */
+const decodeOf = (code: string) => `${code} decode`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -81,8 +90,18 @@ async function main(): Promise<void> {
     { module: rapidraid, pattern: "rapidraid" as const },
     { module: rs, pattern: "rs" as const },
   ];
-  const results: CodeCpu[] = codes.map(({ module }) => ({
-    code: module.name,
+  const results: CodeCpu[] = [...codes.map(({ module }) => `${module.name} encode`), "decode"].map((
+    code,
+  ) => ({
+    code,
+    cdfs: [],
+    bare: [],
+    cdfsProfile: null,
+    bareProfile: null,
+  }));
+  // The decodes' CPU, by code; their bare movement (one pattern for both) goes in "decode".
+  const decodes = codes.map(({ module }): CodeCpu => ({
+    code: decodeOf(module.name),
     cdfs: [],
     bare: [],
     cdfsProfile: null,
@@ -129,12 +148,38 @@ async function main(): Promise<void> {
         await encode();
         results[c]!.cdfsProfile = await recording.stop();
       }
+      // The decode from 11 coded blocks that needs the coded (not copied) ones.
+      const survivors = checkingSurvivors(module);
+      await Promise.all(module.coded.map(async ({ block, node }, b) => {
+        if (survivors.includes(b)) return;
+        using client = await DataNodeClient.connect(nodes[node]!);
+        await client.delete(expandBlockName(block, objectId));
+      }));
+      const output = join(dir, `${objectId}.decoded`);
+      const decode = () => decodeObject({ module, nodes, objectId, output, chunkSize });
+      await decode(); // untimed
+      for (let run = 0; run < runs; run++) {
+        await new Deno.Command("sync").output();
+        const before = await cpuSnapshot(pids);
+        await decode();
+        const after = await cpuSnapshot(pids);
+        decodes[c]!.cdfs.push(after.ours - before.ours);
+        say(`  ${module.name} decode ${run + 1}: ${(after.ours - before.ours).toFixed(2)} CPU s`);
+      }
+      if (unavailable === null) {
+        await new Deno.Command("sync").output();
+        const recording = await startProfile([...pids, Deno.pid], dir);
+        await decode();
+        decodes[c]!.cdfsProfile = await recording.stop();
+      }
+      await Deno.remove(output);
     }
     await Deno.remove(file);
     await Promise.all(processes.map((p) => p.kill("SIGKILL")));
     processes.length = 0;
 
-    for (const [c, { module, pattern }] of codes.entries()) {
+    const patterns = [...codes.map(({ pattern }) => pattern), "decode" as const];
+    for (const [c, pattern] of patterns.entries()) {
       const bareDir = join(dir, `bare-${pattern}`);
       await placeBareParts(bareDir, partLength, pattern);
       const move = async (watch?: Parameters<typeof runBareMovement>[4]) => {
@@ -145,7 +190,7 @@ async function main(): Promise<void> {
       for (let run = 0; run < runs; run++) {
         const m = await move();
         results[c]!.bare.push(m.cpuSeconds);
-        say(`  ${module.name} bare move ${run + 1}: ${m.cpuSeconds.toFixed(2)} CPU s`);
+        say(`  ${pattern} bare move ${run + 1}: ${m.cpuSeconds.toFixed(2)} CPU s`);
       }
       if (unavailable === null) {
         await move(async (movers) => {
@@ -156,6 +201,11 @@ async function main(): Promise<void> {
         });
       }
       await Deno.remove(bareDir, { recursive: true });
+    }
+    // Each decode next to the one bare decode movement.
+    const bareDecode = results.pop()!;
+    for (const d of decodes) {
+      results.push({ ...d, bare: bareDecode.bare, bareProfile: bareDecode.bareProfile });
     }
     console.log(report(results, objectSize, chunkSize, runs));
   } finally {
@@ -180,7 +230,7 @@ function report(results: CodeCpu[], objectSize: number, chunkSize: number, runs:
   });
   const f = (x: number | undefined) => (x ?? 0).toFixed(3);
   const lines = [
-    `| component | ${columns.map(({ r }) => `${r.code} encode | ${r.code} bare`).join(" | ")} |`,
+    `| component | ${columns.map(({ r }) => `${r.code}, cdfs | ${r.code}, bare`).join(" | ")} |`,
     `| --- |${columns.map(() => " ---: | ---: |").join("")}`,
     ...COMPONENTS.map((c) =>
       `| ${c} | ${

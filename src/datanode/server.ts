@@ -38,7 +38,7 @@ import { listenTcp } from "../protocol/listen.ts";
 import type { NodeListener, TlsClientConfig, TlsServerConfig } from "../protocol/tls.ts";
 import { validateNodeId } from "../protocol/node_id.ts";
 import type { BlockStore } from "../store/block_store.ts";
-import type { MinDataRate } from "../protocol/timed_socket.ts";
+import { DEFAULT_IDLE_TIMEOUT_MS, type MinDataRate } from "../protocol/timed_socket.ts";
 import { DEFAULT_BUFFER_WAIT_MS } from "./buffers.ts";
 import { defaultMaxConnections } from "./connection_limit.ts";
 import { OpTable, STANDARD_OPS } from "./dispatch.ts";
@@ -262,7 +262,7 @@ export class DataNodeServer {
   /** The run registry the server made for CODING (closed when it stops), if any. */
   readonly #ownRuns: RunRegistry | undefined;
   /** Connections to other nodes kept between coding runs (closed on shutdown). */
-  readonly #peerClients = new PeerClientPool();
+  readonly #peerClients: PeerClientPool;
   readonly #frames: FrameServer<DataNodeRequest>;
   readonly #bufferWaitMs: number | undefined;
 
@@ -299,6 +299,9 @@ export class DataNodeServer {
       const handler = createScrubOp(this.scrubber);
       ops = ops.map((op) => op === scrubOp ? handler : op);
     }
+    // Kept for half the idle timeout at most: the peers, set alike, close them after it.
+    const idleMs = Math.min(30_000, (options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) / 2);
+    this.#peerClients = new PeerClientPool({ idleMs });
     if (ops.includes(codingOp)) {
       // The standard CODING handler, made for this node: its modules, its run registry (one
       // per node, shared by its connections) and its timeouts for the other nodes.

@@ -263,7 +263,7 @@ export class NetworkStreamResolver implements StreamResolver {
    */
   connectDownstream(node: number): Promise<DataNodeClient> {
     const address = this.#options.request.nodes[node]!;
-    this.#downstreamConnection ??= this.#connect(address, (e) => e);
+    this.#downstreamConnection ??= this.#connect(address, (e) => e, this.#keptKey(address));
     this.#downstreamConnection.catch(() => {}); // reported by openDownstream
     return this.#downstreamConnection;
   }
@@ -311,7 +311,14 @@ export class NetworkStreamResolver implements StreamResolver {
       send: (bytes) => named(() => push.send(bytes)),
       end: (trailer) => named(() => push.end(trailer)),
       prepared: () => named(() => push.prepared()),
-      commit: () => named(() => push.commit()).finally(() => this.#dropClient(client)),
+      commit: () =>
+        named(() => push.commit()).then((committed) => {
+          this.#keepClient(client, this.#keptKey(address));
+          return committed;
+        }, (e) => {
+          this.#dropClient(client);
+          throw e;
+        }),
       abort: (reason) => {
         push.abort(reason);
         this.#dropClient(client);
@@ -521,7 +528,10 @@ export class NetworkStreamResolver implements StreamResolver {
     this.#clients.delete(client);
   }
 
-  /** The pool key of a pulled program's connection: its node and this run's stall timeout. */
+  /**
+   * The pool key of a connection that carries a program's stream (pulled, or pushed on), kept
+   * once its run committed: its node and this run's stall timeout.
+   */
   #keptKey(address: string): string | undefined {
     if (this.#options.peerClients === undefined) return undefined;
     return `${address}|${this.#options.request.timeoutMs ?? "default"}`;

@@ -1,7 +1,7 @@
 /**
- * Connections kept between coding runs: a pull pipeline's second run sends its requests on the
- * connections the first one committed on (no new connection to any upstream node), counts
- * their bytes as its own, and gives the same blocks; a kept connection its node closed, or
+ * Connections kept between coding runs: a pipeline's second run, pulled or pushed, sends its
+ * requests on the connections the first one committed on (no new connection between any two
+ * nodes), counts their bytes as its own, and gives the same blocks; a kept connection its node closed, or
  * one of a run that failed, is never used again.
  */
 import assert from "node:assert/strict";
@@ -14,48 +14,56 @@ import { startCluster } from "../../helpers/in_process_cluster.ts";
 import { randomBytes } from "../../helpers/bytes.ts";
 import { waitFor } from "../../helpers/wait.ts";
 
-Deno.test("pull runs: the second sends its requests on the connections the first kept", async () => {
-  await using cluster = await startCluster(6);
-  const work = await Deno.makeTempDir({ prefix: "cdfs-kept-" });
-  try {
-    const module = await loadCodingModule("rapidraid:n=6,k=4");
-    const bytes = randomBytes(300_001);
-    await Deno.writeFile(`${work}/object`, bytes);
-    const blocks: Uint8Array[][] = [];
-    const runs: string[] = [];
-    for (const id of ["first", "second"]) {
-      const target = { module, nodes: cluster.nodes, objectId: id };
-      await putParts({ ...target, file: `${work}/object`, chunkSize: 65536 });
-      const runId = crypto.randomUUID().replaceAll("-", "");
-      runs.push(runId);
-      await encodeObject({ ...target, chunkSize: 65536, runId });
-      // Node i (i < 5) serves node i + 1's pulls: one connection, kept open after the run.
-      await waitFor(
-        "one connection into each upstream node",
-        () => cluster.servers.slice(0, 5).every((s) => s.connections === 1),
-      );
-      assert.deepEqual(cluster.servers.map((s) => s.connections), [1, 1, 1, 1, 1, 0]);
-      blocks.push(
-        await Promise.all(module.coded.map(async ({ node }, i) => {
-          using client = await DataNodeClient.connect(cluster.nodes[node]!);
-          const chunks: Uint8Array[] = [];
-          await client.retrieve(`${id}.coded${i}`, (c) => void chunks.push(c.slice()));
-          return new Uint8Array(chunks.flatMap((c) => [...c]));
-        })),
-      );
+for (const mode of ["pull", "push"] as const) {
+  Deno.test(`${mode} runs: the second sends its requests on the connections the first kept`, async () => {
+    await using cluster = await startCluster(6);
+    const work = await Deno.makeTempDir({ prefix: "cdfs-kept-" });
+    try {
+      const module = await loadCodingModule("rapidraid:n=6,k=4");
+      const bytes = randomBytes(300_001);
+      await Deno.writeFile(`${work}/object`, bytes);
+      const blocks: Uint8Array[][] = [];
+      const runs: string[] = [];
+      // Pull: node i + 1 connects to node i; push: node i connects to node i + 1. The client's
+      // own connection (to node 5 pulling, node 0 pushing) closes after the run.
+      const kept = mode === "pull" ? [1, 1, 1, 1, 1, 0] : [0, 1, 1, 1, 1, 1];
+      for (const id of ["first", "second"]) {
+        const target = { module, nodes: cluster.nodes, objectId: id };
+        await putParts({ ...target, file: `${work}/object`, chunkSize: 65536 });
+        const runId = crypto.randomUUID().replaceAll("-", "");
+        runs.push(runId);
+        await encodeObject({ ...target, chunkSize: 65536, runId, mode });
+        await waitFor(
+          "one connection between each two neighbours",
+          () => cluster.servers.every((s, i) => s.connections === kept[i]),
+        );
+        blocks.push(
+          await Promise.all(module.coded.map(async ({ node }, i) => {
+            using client = await DataNodeClient.connect(cluster.nodes[node]!);
+            const chunks: Uint8Array[] = [];
+            await client.retrieve(`${id}.coded${i}`, (c) => void chunks.push(c.slice()));
+            return new Uint8Array(chunks.flatMap((c) => [...c]));
+          })),
+        );
+      }
+      // The same parts, the same coded blocks: the kept connections carried the right bytes.
+      assert.deepEqual(blocks[1], blocks[0]);
+      // The second run's bytes between nodes 0 and 1 went on the kept connection, counted as
+      // that run's (pulled by node 1, or pushed on by node 0), the first run's did not grow.
+      const [counter, peer, way] = mode === "pull"
+        ? [1, 0, "bytesIn"] as const
+        : [0, 1, "bytesOut"] as const;
+      const bytes2 = cluster.servers[counter]!.traffic.run(runs[1]!)!
+        .upstream[cluster.nodes[peer]!]!;
+      assert.ok(bytes2[way] >= 75_001, `second run's bytes: ${bytes2[way]}`);
+      const bytes1 = cluster.servers[counter]!.traffic.run(runs[0]!)!
+        .upstream[cluster.nodes[peer]!]!;
+      assert.ok(bytes1[way] < 2 * 75_001, `first run's bytes grew: ${bytes1[way]}`);
+    } finally {
+      await Deno.remove(work, { recursive: true });
     }
-    // The same parts, the same coded blocks: the kept connections carried the right bytes.
-    assert.deepEqual(blocks[1], blocks[0]);
-    // Node 1's second run pulled node 0 on the kept connection, counted as that run's bytes.
-    const second = cluster.servers[1]!.traffic.run(runs[1]!)!;
-    const upstream = second.upstream[cluster.nodes[0]!]!;
-    assert.ok(upstream.bytesIn >= 75_001, `second run's upstream bytes: ${upstream.bytesIn}`);
-    const first = cluster.servers[1]!.traffic.run(runs[0]!)!.upstream[cluster.nodes[0]!]!;
-    assert.ok(first.bytesIn < 2 * 75_001, `first run's bytes grew: ${first.bytesIn}`);
-  } finally {
-    await Deno.remove(work, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("peer client pool: a closed connection is not handed out, and close() empties it", async () => {
   await using cluster = await startCluster(2);

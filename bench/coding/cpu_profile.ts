@@ -68,8 +68,22 @@ interface CodeCpu {
 /** A column's name: the code's encode, or its decode from 11 coded blocks. */
 const decodeOf = (code: string) => `${code} decode`;
 
-async function main(): Promise<void> {
+/**
+ * Runs the profile with command-line options (`--size`, `--chunk-size`, `--runs`, `--no-perf`)
+ * and prints the table.
+ *
+ * @example
+ * Not run by `deno test --doc`: minutes of work on 16 datanode processes.
+ * ```ts ignore
+ * import { runCpuProfile } from "./cpu_profile.ts";
+ * await runCpuProfile(["--size", "256M", "--runs", "1"]);
+ * ```
+ *
+ * @param args The options.
+ */
+export async function runCpuProfile(args: string[]): Promise<void> {
   const { values } = parseArgs({
+    args,
     options: {
       size: { type: "string", default: "1G" },
       "chunk-size": { type: "string", default: "1M" },
@@ -252,4 +266,4 @@ function report(results: CodeCpu[], objectSize: number, chunkSize: number, runs:
   return lines.join("\n");
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runCpuProfile(Deno.args);

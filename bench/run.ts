@@ -96,7 +96,7 @@ async function cdfsBench(name: string, args: string[]): Promise<void> {
 }
 
 function usage(): string {
-  const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(9)} ${b.summary}`);
+  const names = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)} ${b.summary}`);
   return [
     "usage: deno run -A bench/run.ts [NAME|all] [options]",
     "",

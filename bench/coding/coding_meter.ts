@@ -121,6 +121,9 @@ export class Meter {
       dotProduct: timed((outs: readonly Uint8Array[], coeffs, ins: readonly Uint8Array[]) =>
         kernels.dotProduct(outs, coeffs, ins)
       ),
+      ...(kernels.addsFromInOnePass === undefined
+        ? {}
+        : { addsFromInOnePass: kernels.addsFromInOnePass }),
       dotProductAdd: timed((
         outs: readonly Uint8Array[],
         coeffs,

@@ -60,4 +60,10 @@ export interface RegionKernels {
     ins: readonly Uint8Array[],
     froms?: readonly Uint8Array[],
   ): void;
+  /**
+   * Whether `dotProductAdd` reads `froms` in the same pass as the sums (the WebAssembly
+   * kernels). When not, it copies them into the outputs first, and a caller that could add to
+   * a region in place instead is better off doing that.
+   */
+  readonly addsFromInOnePass?: boolean;
 }

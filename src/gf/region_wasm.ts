@@ -503,6 +503,7 @@ export function createWasmKernels(
     mulAdd,
     dotProduct: (outs: readonly Uint8Array[], coeffs: Matrix, ins: readonly Uint8Array[]) =>
       dot(outs, coeffs, ins, false),
+    addsFromInOnePass: true,
     dotProductAdd: (
       outs: readonly Uint8Array[],
       coeffs: Matrix,

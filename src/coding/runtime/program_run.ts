@@ -364,7 +364,8 @@ export class PlanRun implements ProgramRun {
    * A `DotAdd` with its COPY fused in: the COPY's destination is overwritten with the sum added
    * to the COPY's source. An output whose old bytes are also another output's from (the source
    * when the run adds to it too: RapidRAID's `prev`) gets a fresh buffer, taking the slot after
-   * the kernel, so that no from region is another output.
+   * the kernel, so that no from region is another output. Kernels that would copy the froms
+   * anyway (ISA-L) get the COPY done here and add in place, which spares that output a copy.
    */
   async #dotAddFrom(
     op: FusedOp,
@@ -375,21 +376,27 @@ export class PlanRun implements ProgramRun {
     length: number,
   ): Promise<void> {
     const swaps: [number, PooledBuffer][] = [];
+    const onePass = this.#kernels.addsFromInOnePass === true;
     for (let i = 0; i < op.outs.length; i++) {
       const slot = op.outs[i]!;
       let buffer: PooledBuffer;
-      if (froms[i] !== slot) buffer = await this.#forOverwrite(slot);
-      else if (froms.some((from, x) => x !== i && from === slot)) {
+      if (froms[i] !== slot) {
+        buffer = await this.#forOverwrite(slot);
+        if (!onePass) buffer.bytes.set(this.#view(froms[i]!, length)); // the COPY
+      } else if (onePass && froms.some((from, x) => x !== i && from === slot)) {
         buffer = await this.#acquire();
         swaps.push([slot, buffer]);
       } else buffer = await this.#forModify(slot, length);
       outs[i] = buffer.bytes.subarray(0, length);
     }
     // Read after the outputs are placed: #forOverwrite and #forModify may replace buffers.
-    for (let i = 0; i < froms.length; i++) fromViews[i] = this.#view(froms[i]!, length);
+    if (onePass) {
+      for (let i = 0; i < froms.length; i++) fromViews[i] = this.#view(froms[i]!, length);
+    }
     for (let j = 0; j < op.ins.length; j++) ins[j] = this.#view(op.ins[j]!, length);
     try {
-      this.#kernels.dotProductAdd(outs, op.coeffs, ins, fromViews);
+      if (onePass) this.#kernels.dotProductAdd(outs, op.coeffs, ins, fromViews);
+      else this.#kernels.dotProductAdd(outs, op.coeffs, ins);
     } finally {
       fromViews.fill(EMPTY);
       for (const [slot, buffer] of swaps) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as gf256 from "../../../src/gf/gf256.ts";
 import { Executor } from "../../../src/coding/runtime/interpreter.ts";
 import { compile } from "../../../src/coding/runtime/plan.ts";
+import { referenceKernels } from "../../../src/gf/region_ref.ts";
 import type { RunContext } from "../../../src/coding/runtime/program_run.ts";
 import type { Instruction, Program } from "../../../src/coding/lang/program.ts";
 import { bytes, evaluate, MemoryResolver, moduleOf, smallPool } from "./interpreter_support.ts";
@@ -96,14 +97,22 @@ for (const copies of [false, true]) {
       const data: Record<string, Uint8Array> = {};
       for (let i = 0; i < k; i++) data[`i${i}`] = bytes(2 * C + 77, seed * 31 + i);
       const expected = evaluate(module.programs.p!, 8, data);
-      for (const fuse of [true, false]) {
+      // Fused with the arena's kernels (dotProductAdd reads its from regions in one pass), with
+      // kernels that copy them (ISA-L's way: the run does the COPY and adds in place), unfused.
+      const variants = [
+        { fuse: true, kernels: undefined },
+        { fuse: true, kernels: { ...referenceKernels } },
+        { fuse: false, kernels: undefined },
+      ];
+      for (const { fuse, kernels } of variants) {
         const pool = smallPool();
         const resolver = new MemoryResolver(pool, data);
         const executor = new Executor(module, "p", { fuse });
         if (fuse) fusedSomething += executor.fusedInstructions;
         else assert.equal(executor.fusedInstructions, 0);
         const parts: Uint8Array[] = [];
-        await executor.run(resolver, context(pool), (b, n) => {
+        const extra = kernels === undefined ? {} : { kernels };
+        await executor.run(resolver, context(pool, extra), (b, n) => {
           parts.push(b.bytes.slice(0, n));
           b.release();
         });

@@ -96,9 +96,14 @@ export async function runCpuProfile(args: string[]): Promise<void> {
   const runs = Number(values.runs);
   const unavailable = values["no-perf"] ? "--no-perf" : await perfUnavailable();
   if (unavailable !== null) console.error(`no profile: ${unavailable}`);
-  if (unavailable === null) Deno.env.set("DENO_V8_FLAGS", "--perf-basic-prof");
   const say = (line: string) => console.error(line);
   const dir = await Deno.makeTempDir({ prefix: "cdfs-bench-cpu-" });
+  // The processes started here (and only they) name their frames for perf; V8 then also writes
+  // an isolate-*-v8.log into their working directory: this run's temporary one.
+  const flags = Deno.env.get("DENO_V8_FLAGS");
+  const cwd = Deno.cwd();
+  if (unavailable === null) Deno.env.set("DENO_V8_FLAGS", "--perf-basic-prof");
+  Deno.chdir(dir);
   const processes: DataNodeProcess[] = [];
   const codes = [
     { module: rapidraid, pattern: "rapidraid" as const },
@@ -122,6 +127,8 @@ export async function runCpuProfile(args: string[]): Promise<void> {
     bareProfile: null,
   }));
   let partLength = 0;
+  // Dirty pages of earlier work are flushed before each run, so that none lands in it.
+  const sync = async () => void await new Deno.Command("sync").output();
   try {
     say(`starting ${NODES} datanodes`);
     for (let i = 0; i < NODES; i++) {
@@ -143,25 +150,27 @@ export async function runCpuProfile(args: string[]): Promise<void> {
       partLength = put.manifest.partLength;
       const fresh = async () => {
         await deleteCoded(module, nodes, objectId);
-        await new Deno.Command("sync").output();
+        await sync();
       };
-      const encode = () => encodeObject({ module, nodes, objectId, chunkSize });
-      await fresh();
-      await encode(); // untimed: warms every node up
-      for (let run = 0; run < runs; run++) {
-        await fresh();
-        const before = await cpuSnapshot(pids);
-        await encode();
-        const after = await cpuSnapshot(pids);
-        results[c]!.cdfs.push(after.ours - before.ours);
-        say(`  ${module.name} encode ${run + 1}: ${(after.ours - before.ours).toFixed(2)} CPU s`);
-      }
-      if (unavailable === null) {
-        await fresh();
+      // Once untimed (it warms every node up), `runs` times timed, once profiled.
+      const measure = async (into: CodeCpu, prepare: () => Promise<void>, work: () => unknown) => {
+        await prepare();
+        await work();
+        for (let run = 0; run < runs; run++) {
+          await prepare();
+          const before = await cpuSnapshot(pids);
+          await work();
+          const cpu = (await cpuSnapshot(pids)).ours - before.ours;
+          into.cdfs.push(cpu);
+          say(`  ${into.code} ${run + 1}: ${cpu.toFixed(2)} CPU s`);
+        }
+        if (unavailable !== null) return;
+        await prepare();
         const recording = await startProfile([...pids, Deno.pid], dir);
-        await encode();
-        results[c]!.cdfsProfile = await recording.stop();
-      }
+        await work();
+        into.cdfsProfile = await recording.stop();
+      };
+      await measure(results[c]!, fresh, () => encodeObject({ module, nodes, objectId, chunkSize }));
       // The decode from 11 coded blocks that needs the coded (not copied) ones.
       const survivors = checkingSurvivors(module);
       await Promise.all(module.coded.map(async ({ block, node }, b) => {
@@ -170,22 +179,11 @@ export async function runCpuProfile(args: string[]): Promise<void> {
         await client.delete(expandBlockName(block, objectId));
       }));
       const output = join(dir, `${objectId}.decoded`);
-      const decode = () => decodeObject({ module, nodes, objectId, output, chunkSize });
-      await decode(); // untimed
-      for (let run = 0; run < runs; run++) {
-        await new Deno.Command("sync").output();
-        const before = await cpuSnapshot(pids);
-        await decode();
-        const after = await cpuSnapshot(pids);
-        decodes[c]!.cdfs.push(after.ours - before.ours);
-        say(`  ${module.name} decode ${run + 1}: ${(after.ours - before.ours).toFixed(2)} CPU s`);
-      }
-      if (unavailable === null) {
-        await new Deno.Command("sync").output();
-        const recording = await startProfile([...pids, Deno.pid], dir);
-        await decode();
-        decodes[c]!.cdfsProfile = await recording.stop();
-      }
+      await measure(
+        decodes[c]!,
+        sync,
+        () => decodeObject({ module, nodes, objectId, output, chunkSize }),
+      );
       await Deno.remove(output);
     }
     await Deno.remove(file);
@@ -197,7 +195,7 @@ export async function runCpuProfile(args: string[]): Promise<void> {
       const bareDir = join(dir, `bare-${pattern}`);
       await placeBareParts(bareDir, partLength, pattern);
       const move = async (watch?: Parameters<typeof runBareMovement>[4]) => {
-        await new Deno.Command("sync").output();
+        await sync();
         return await runBareMovement(bareDir, pattern, partLength, chunkSize, watch);
       };
       await move(); // untimed
@@ -224,6 +222,9 @@ export async function runCpuProfile(args: string[]): Promise<void> {
     console.log(report(results, objectSize, chunkSize, runs));
   } finally {
     await Promise.all(processes.map((p) => p.kill("SIGKILL")));
+    Deno.chdir(cwd);
+    if (flags === undefined) Deno.env.delete("DENO_V8_FLAGS");
+    else Deno.env.set("DENO_V8_FLAGS", flags);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { nextSubset } from "../../core/arrays.ts";
 import { CdfsError } from "../../core/errors.ts";
 import { CodeCatalog } from "../../namenode/code_analysis.ts";
 import type { FileView } from "../../namenode/responses.ts";
@@ -54,7 +55,7 @@ export async function decodableLoss(
   }
   const readable = file.blocks.filter((b) => b.state === "stored" && b.alive);
   const pick = Array.from({ length: count }, (_, i) => i);
-  while (true) {
+  do {
     const lost = new Set(pick.map((i) => candidates[i]!));
     const roles = readable.filter((b) => !lost.has(b.node))
       .map((b) => ({ kind: b.kind, index: b.index }));
@@ -63,12 +64,7 @@ export async function decodableLoss(
       throw new CdfsError("UNAVAILABLE", `${file.name}: ${verdict.note}`);
     }
     if (verdict.decodable) return [...lost];
-    let i = count - 1;
-    while (i >= 0 && pick[i] === candidates.length - count + i) i--;
-    if (i < 0) break;
-    pick[i]!++;
-    for (let j = i + 1; j < count; j++) pick[j] = pick[j - 1]! + 1;
-  }
+  } while (nextSubset(pick, candidates.length));
   throw new CdfsError(
     "SINGULAR",
     `${file.name}: no ${count} of these datanodes can be lost with the file still readable`,

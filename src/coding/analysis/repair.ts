@@ -14,6 +14,7 @@
  * @module
  */
 
+import { nextSubset } from "../../core/arrays.ts";
 import { CdfsError } from "../../core/errors.ts";
 import { combinationOf, fieldArithmetic, fieldIndependentRows } from "./field_matrix.ts";
 import type { FieldVector } from "./field_matrix.ts";
@@ -144,7 +145,7 @@ export function repairCircuits(
       );
     }
     const z = Array.from({ length: r - 1 }, (_, i) => i);
-    while (true) {
+    do {
       const rows = basis.map((b) => {
         const row = f.zeros(r - 1);
         z.forEach((i, t) => row[t] = b[i]!);
@@ -163,12 +164,7 @@ export function repairCircuits(
         });
         add(y);
       }
-      let u = r - 2;
-      while (u >= 0 && z[u] === n - (r - 1) + u) u--;
-      if (u < 0) break;
-      z[u]!++;
-      for (let v = u + 1; v < r - 1; v++) z[v] = z[v - 1]! + 1;
-    }
+    } while (nextSubset(z, n));
   }
   const circuits = [...found.values()].sort((a, b) =>
     a.blocks.length - b.blocks.length || compareLists(a.blocks, b.blocks)

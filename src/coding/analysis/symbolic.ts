@@ -16,6 +16,7 @@
  * @module
  */
 
+import { nextSubset } from "../../core/arrays.ts";
 import { CdfsError } from "../../core/errors.ts";
 import { type FieldMatrix, fieldRank, type FieldVector, unitVector } from "./field_matrix.ts";
 import type { CodingModule, FieldWidth, Program } from "../lang/program.ts";
@@ -181,17 +182,11 @@ export function analyze(
   const undecodableSubsets: number[][] = [];
   const subset = Array.from({ length: k }, (_, i) => i);
   if (k <= n) {
-    while (true) {
+    do {
       if (fieldRank(field, subset.map((i) => generator[i]!)) < k) {
         undecodableSubsets.push(subset.slice());
       }
-      // Next combination in lexicographic order.
-      let t = k - 1;
-      while (t >= 0 && subset[t] === n - k + t) t--;
-      if (t < 0) break;
-      subset[t]!++;
-      for (let u = t + 1; u < k; u++) subset[u] = subset[u - 1]! + 1;
-    }
+    } while (nextSubset(subset, n));
   }
   return {
     n,

@@ -28,6 +28,7 @@
  * @module
  */
 
+import { nextSubset } from "../../core/arrays.ts";
 import { CdfsError } from "../../core/errors.ts";
 import type { FamilyTuning } from "../lang/family.ts";
 import type { FieldWidth } from "../lang/program.ts";
@@ -53,14 +54,7 @@ function random(seed: number): () => number {
 function allSubsets(n: number, k: number): Uint8Array {
   const out: number[] = [];
   const s = Array.from({ length: k }, (_, i) => i);
-  while (true) {
-    out.push(...s);
-    let t = k - 1;
-    while (t >= 0 && s[t] === n - k + t) t--;
-    if (t < 0) break;
-    s[t]!++;
-    for (let u = t + 1; u < k; u++) s[u] = s[u - 1]! + 1;
-  }
+  do out.push(...s); while (nextSubset(s, n));
   return Uint8Array.from(out);
 }
 

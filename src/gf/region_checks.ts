@@ -133,8 +133,30 @@ export function startDotProduct(
   if (n === 0) return 0;
   if (ins.length === 0) {
     if (!adds) { for (const out of outs) out.fill(0); }
-    else froms?.forEach((from, i) => outs[i]!.set(from));
+    else if (froms !== undefined) copyFroms(outs, froms);
     return 0;
   }
   return n;
+}
+
+/**
+ * Copies each from region of a `dotProductAdd` into its output, unless they are the same
+ * bytes: how a kernel that cannot read them in the same pass as the sums starts.
+ *
+ * @example
+ * ```ts
+ * import { copyFroms } from "./region_checks.ts";
+ * const out = new Uint8Array(2);
+ * copyFroms([out], [Uint8Array.of(4, 5)]);
+ * console.log(out); // Uint8Array(2) [ 4, 5 ]
+ * ```
+ *
+ * @param outs The output regions.
+ * @param froms What each output is added to, one per output.
+ */
+export function copyFroms(outs: readonly Uint8Array[], froms: readonly Uint8Array[]): void {
+  froms.forEach((from, i) => {
+    const out = outs[i]!;
+    if (from.buffer !== out.buffer || from.byteOffset !== out.byteOffset) out.set(from);
+  });
 }

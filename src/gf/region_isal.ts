@@ -41,7 +41,7 @@
  */
 
 import type { Matrix, RegionKernels } from "./region.ts";
-import { checkCoefficient, checkSameLength, startDotProduct } from "./region_checks.ts";
+import { checkCoefficient, checkSameLength, copyFroms, startDotProduct } from "./region_checks.ts";
 
 /**
  * The shared library looked for when no path is given: Debian's `libisal2` package.
@@ -352,10 +352,7 @@ export function createIsalKernels(library: IsalLibrary, fallback: RegionKernels)
       fallback.dotProductAdd(outs, coeffs, ins, froms);
       return;
     }
-    froms?.forEach((from, i) => {
-      const out = outs[i]!;
-      if (from.buffer !== out.buffer || from.byteOffset !== out.byteOffset) out.set(from);
-    });
+    if (froms !== undefined) copyFroms(outs, froms);
     const tables = tablesOf(coeffs, ins.length);
     outPtrs = ensure(outPtrs, outs.length);
     for (let i = 0; i < outs.length; i++) outPtrs[i] = addressOf(outs[i]!);

@@ -24,7 +24,7 @@
 
 import { nibbleTables } from "./gf256.ts";
 import type { Matrix, RegionKernels } from "./region.ts";
-import { checkCoefficient, checkSameLength, startDotProduct } from "./region_checks.ts";
+import { checkCoefficient, checkSameLength, copyFroms, startDotProduct } from "./region_checks.ts";
 import { RELAXED_SIMD_BASE64, SIMD_BASE64, wasmBytes } from "./wasm/gf_kernels_wasm.ts";
 
 /**
@@ -488,7 +488,7 @@ export function createWasmKernels(
     if (froms !== undefined && (!inMemory || fromAt!.some((at) => at < 0))) {
       // A region outside the memory: what is added to is copied into the outputs first (no
       // from region overlaps another output), then added to there.
-      froms.forEach((from, i) => outs[i]!.set(from));
+      copyFroms(outs, froms);
       fromAt = outAt;
     }
     if (inMemory) dotAt(outAt, coeffs, inAt, n, fromAt);

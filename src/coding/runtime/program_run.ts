@@ -361,22 +361,21 @@ export class PlanRun implements ProgramRun {
   }
 
   /**
-   * A `DotAdd` with its COPY fused in: the COPY's destination is overwritten with the sum added
-   * to the COPY's source. An output whose old bytes are also another output's from (the source
-   * when the run adds to it too: RapidRAID's `prev`) gets a fresh buffer, taking the slot after
-   * the kernel, so that no from region is another output. Kernels that would copy the froms
-   * anyway (ISA-L) get the COPY done here and add in place, which spares that output a copy.
+   * A `DotAdd`: its destinations are added to in place, each copied first if someone else holds
+   * it (#forModify), so that none shares its buffer with a source. With a COPY fused in, the
+   * COPY's destination is overwritten with the sum added to the COPY's source; an output whose
+   * old bytes are also another output's from (the source when the run adds to it too:
+   * RapidRAID's `prev`) gets a fresh buffer, taking the slot after the kernel, so that no from
+   * region is another output. Kernels that would copy the froms anyway (ISA-L) get the COPY
+   * done here and add in place, which spares that output a copy.
    */
-  async #dotAddFrom(
-    op: FusedOp,
-    froms: readonly number[],
-    outs: Uint8Array[],
-    ins: Uint8Array[],
-    fromViews: Uint8Array[],
-    length: number,
-  ): Promise<void> {
+  async #dotAdd(op: FusedOp, k: number, length: number): Promise<void> {
+    const outs = this.#dotOuts[k]!;
+    const ins = this.#dotIns[k]!;
+    const fromViews = this.#dotFroms[k]!;
+    const froms = op.froms ?? op.outs;
+    const onePass = op.froms !== undefined && this.#kernels.addsFromInOnePass === true;
     const swaps: [number, PooledBuffer][] = [];
-    const onePass = this.#kernels.addsFromInOnePass === true;
     for (let i = 0; i < op.outs.length; i++) {
       const slot = op.outs[i]!;
       let buffer: PooledBuffer;
@@ -395,9 +394,10 @@ export class PlanRun implements ProgramRun {
     }
     for (let j = 0; j < op.ins.length; j++) ins[j] = this.#view(op.ins[j]!, length);
     try {
-      if (onePass) this.#kernels.dotProductAdd(outs, op.coeffs, ins, fromViews);
-      else this.#kernels.dotProductAdd(outs, op.coeffs, ins);
+      this.#kernels.dotProductAdd(outs, op.coeffs, ins, onePass ? fromViews : undefined);
     } finally {
+      outs.fill(EMPTY);
+      ins.fill(EMPTY);
       fromViews.fill(EMPTY);
       for (const [slot, buffer] of swaps) {
         this.#slots[slot]?.release();
@@ -513,23 +513,8 @@ export class PlanRun implements ProgramRun {
         ins.fill(EMPTY);
         return;
       }
-      case OpCode.DotAdd: {
-        const outs = this.#dotOuts[k]!;
-        const ins = this.#dotIns[k]!;
-        const froms = op.froms;
-        if (froms === undefined) {
-          // Each destination copied first if someone else holds it (#forModify): afterwards
-          // none shares its buffer with a source, as the kernel needs.
-          for (let i = 0; i < op.outs.length; i++) {
-            outs[i] = (await this.#forModify(op.outs[i]!, length)).bytes.subarray(0, length);
-          }
-          for (let j = 0; j < op.ins.length; j++) ins[j] = this.#view(op.ins[j]!, length);
-          this.#kernels.dotProductAdd(outs, op.coeffs, ins);
-        } else await this.#dotAddFrom(op, froms, outs, ins, this.#dotFroms[k]!, length);
-        outs.fill(EMPTY);
-        ins.fill(EMPTY);
-        return;
-      }
+      case OpCode.DotAdd:
+        return await this.#dotAdd(op, k, length);
     }
   }
 }

@@ -171,8 +171,7 @@ export class NetworkStreamResolver implements StreamResolver {
       const context = `${what}, read by node ${this.#options.node} as input '${stream}'`;
       const name = (e: unknown) => nameRemote(e, node, address, context, this.#held("starved"));
       // A pulled program's connection may be one kept from an earlier run, and is kept after.
-      const kept = source.kind === "program" ? this.#keptKey(address) : undefined;
-      const client = await this.#connect(address, name, kept);
+      const client = await this.#connect(address, name, source.kind === "program");
       try {
         if (source.kind === "block") {
           const retrieve = await client.openRetrieve(source.block);
@@ -240,7 +239,7 @@ export class NetworkStreamResolver implements StreamResolver {
               this.#dropClient(client);
               throw name(e);
             }
-            this.#keepClient(client, kept);
+            this.#keepClient(client, address);
             return committed;
           };
         }
@@ -263,7 +262,7 @@ export class NetworkStreamResolver implements StreamResolver {
    */
   connectDownstream(node: number): Promise<DataNodeClient> {
     const address = this.#options.request.nodes[node]!;
-    this.#downstreamConnection ??= this.#connect(address, (e) => e, this.#keptKey(address));
+    this.#downstreamConnection ??= this.#connect(address, (e) => e, true);
     this.#downstreamConnection.catch(() => {}); // reported by openDownstream
     return this.#downstreamConnection;
   }
@@ -313,7 +312,7 @@ export class NetworkStreamResolver implements StreamResolver {
       prepared: () => named(() => push.prepared()),
       commit: () =>
         named(() => push.commit()).then((committed) => {
-          this.#keepClient(client, this.#keptKey(address));
+          this.#keepClient(client, address);
           return committed;
         }, (e) => {
           this.#dropClient(client);
@@ -463,39 +462,35 @@ export class NetworkStreamResolver implements StreamResolver {
 
   /**
    * Connects to another node of the run (tracked: shutdown closes it), or takes a connection
-   * kept under `kept` in the pool (then counted as this run's).
+   * kept in the pool when `reuse` says so (then counted as this run's).
    */
   async #connect(
     address: string,
     name: (e: unknown) => unknown,
-    kept?: string,
+    reuse = false,
   ): Promise<DataNodeClient> {
-    let client: DataNodeClient | null = kept === undefined
-      ? null
-      : this.#options.peerClients?.take(kept) ?? null;
-    if (client !== null) {
-      client.meterWith(this.#clientOptions(address).meter);
-      this.#clients.add(client);
-      if (this.#closed) client.close();
-      return client;
-    }
+    const key = reuse ? this.#keptKey(address) : undefined;
     const options = this.#clientOptions(address);
-    try {
-      client = await DataNodeClient.connect(address, options);
-    } catch (e) {
-      // One answer for every way connecting fails: the requester learns nothing of what
-      // listens where (docs/protocol.md, CODING, peers).
+    let client = key === undefined ? null : this.#options.peerClients!.take(key);
+    if (client !== null) client.meterWith(options.meter);
+    else {
       try {
-        this.#options.peerFailed?.(address, e);
-      } catch {
-        // A broken log must not change the error.
+        client = await DataNodeClient.connect(address, options);
+      } catch (e) {
+        // One answer for every way connecting fails: the requester learns nothing of what
+        // listens where (docs/protocol.md, CODING, peers).
+        try {
+          this.#options.peerFailed?.(address, e);
+        } catch {
+          // A broken log must not change the error.
+        }
+        const ms = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+        throw name(
+          isCdfsError(e, "TIMEOUT")
+            ? new CdfsError("TIMEOUT", `unreachable: no answer within ${ms} ms`)
+            : new CdfsError("UNAVAILABLE", "unreachable"),
+        );
       }
-      const ms = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-      throw name(
-        isCdfsError(e, "TIMEOUT")
-          ? new CdfsError("TIMEOUT", `unreachable: no answer within ${ms} ms`)
-          : new CdfsError("UNAVAILABLE", "unreachable"),
-      );
     }
     this.#clients.add(client);
     if (this.#closed) client.close();
@@ -538,10 +533,11 @@ export class NetworkStreamResolver implements StreamResolver {
   }
 
   /** Gives a client whose run committed to the pool (no longer this run's), else closes it. */
-  #keepClient(client: DataNodeClient, kept: string | undefined): void {
+  #keepClient(client: DataNodeClient, address: string): void {
     this.#clients.delete(client);
-    if (kept === undefined || this.#closed) client.close();
-    else this.#options.peerClients!.give(kept, client);
+    const key = this.#keptKey(address);
+    if (key === undefined || this.#closed) client.close();
+    else this.#options.peerClients!.give(key, client);
   }
 
   #checkOpen(): void {

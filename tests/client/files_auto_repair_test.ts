@@ -335,3 +335,46 @@ Deno.test("auto repair: a repair reserves its budget as it starts, so repairs at
   );
   assert.ok(moved > 0);
 });
+
+Deno.test("auto repair: a round scans every file's health only when woken, by hand or after scanIntervalMs", async () => {
+  let scans = 0;
+  const namenode = {
+    // deno-lint-ignore require-yield
+    async *health() {
+      scans++;
+    },
+  } as unknown as ConstructorParameters<typeof AutoRepair>[0]["namenode"];
+  const clock = fakeClock();
+  const loop = new AutoRepair({
+    namenode,
+    log: new DecisionLog("nn-test", () => {}),
+    rate: 1 << 30,
+    now: clock.now,
+    intervalMs: 2,
+    scanIntervalMs: 60_000,
+  });
+  const rounds = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setTimeout(resolve, 4));
+  };
+  try {
+    loop.start();
+    await rounds(20);
+    assert.equal(scans, 1, "the first round scans, the next ones (not woken) do not");
+    loop.wake();
+    await rounds(20);
+    assert.equal(scans, 2, "a wake asks for one scan");
+    loop.retryWaiting();
+    await rounds(20);
+    assert.equal(scans, 3, "a datanode back asks for one scan");
+    clock.advance(59_000);
+    await rounds(20);
+    assert.equal(scans, 3);
+    clock.advance(1_000);
+    await rounds(20);
+    assert.equal(scans, 4, "a scan at most scanIntervalMs after the last one");
+    await loop.runOnce();
+    assert.equal(scans, 5, "a round by hand scans");
+  } finally {
+    await loop.stop();
+  }
+});

@@ -3,10 +3,14 @@
  * its server (docs/namenode.md §12): no second repair, but `cdfs repair` and `cdfs gc` run
  * without anyone typing them.
  *
- * Each **round** reads the health of every file (FSCK, paged) and recomputes the queue from it:
+ * A **scan** reads the health of every file (FSCK, paged) and recomputes the queue from it:
  * a file with unavailable copies (its datanode dead, or reported missing) is queued, a file
  * healthy again or deleted leaves the queue. So the queue needs no storage of its own: a
- * namenode that restarts (SQLite or etcd) finds the same files in its first round. Repairs
+ * namenode that restarts (SQLite or etcd) finds the same files in its first round. A scan costs
+ * the namenode a pass over every record, so a round scans only when something may have changed
+ * a file's health (the loop was woken: a datanode dead, blocks missing, a datanode back; or a
+ * round started by hand), and otherwise at most every `scanIntervalMs` (60 s), which catches
+ * what no one woke it for (a datanode marked dead by another namenode on the same etcd). Repairs
  * start in order, the most endangered first (`orderRepairQueue`: the fewest copies to spare
  * beyond what decoding needs), up to `concurrency` files at once (a repair's fixed costs, the
  * namenode's records and the run's set-up, overlap the others' transfers), each with
@@ -19,7 +23,8 @@
  * is retried after a backoff (5 s doubling to 5 min), not in a hot loop; a lost file stays in
  * the queue as `lost` and is not tried.
  *
- * Rounds run every `intervalMs`, and at once on {@linkcode AutoRepair.wake} (the namenode
+ * Rounds (due repairs, retries after their backoff, garbage collection) run every `intervalMs`,
+ * and at once on {@linkcode AutoRepair.wake} (the namenode
  * wakes the loop when it marks a datanode dead or a report says blocks are missing). When
  * `gcGraceMs` is set, a round also runs {@linkcode collectGarbage} every `gcIntervalMs`: the
  * copies a datanode that comes back still holds from before its blocks were rebuilt elsewhere
@@ -83,6 +88,11 @@ export interface AutoRepairOptions {
   readonly concurrency?: number;
   /** How often a round runs without being woken (default 5 s). */
   readonly intervalMs?: number;
+  /**
+   * The longest time between two scans of every file's health when nothing wakes the loop
+   * (default {@linkcode DEFAULT_SCAN_INTERVAL_MS}; by the loop's clock).
+   */
+  readonly scanIntervalMs?: number;
   /** The grace of the periodic garbage collection; null or absent: no garbage collection. */
   readonly gcGraceMs?: number | null;
   /** How often garbage is collected (default the grace, at most 10 min, at least 1 s). */
@@ -109,6 +119,19 @@ export interface AutoRepairOptions {
  * ```
  */
 export const DEFAULT_REPAIR_CONCURRENCY = 4;
+
+/**
+ * How long the loop goes at most without scanning every file's health when nothing woke it:
+ * what changes a file's health wakes the loop on the namenode that saw it, so this only bounds
+ * how late the loop learns what another namenode on the same store saw.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SCAN_INTERVAL_MS } from "./auto_repair.ts";
+ * console.log(DEFAULT_SCAN_INTERVAL_MS); // 60000
+ * ```
+ */
+export const DEFAULT_SCAN_INTERVAL_MS = 60_000;
 
 /** A queued file and what the loop remembers of it. */
 interface Entry {
@@ -165,6 +188,9 @@ export class AutoRepair implements RepairQueueSource {
   #woken = false;
   #wakeUp: (() => void) | null = null;
   #lastGc = -Infinity;
+  /** Whether the next round scans every file's health (woken, or the first round). */
+  #scanWanted = true;
+  #lastScan = -Infinity;
 
   /**
    * A loop, not started ({@linkcode AutoRepair.start}, or rounds by hand with
@@ -188,8 +214,12 @@ export class AutoRepair implements RepairQueueSource {
     this.#loop ??= this.#run();
   }
 
-  /** Asks for a round as soon as the one under way (if any) is over. */
+  /**
+   * Asks for a round that scans every file's health as soon as the one under way (if any) is
+   * over.
+   */
   wake(): void {
+    this.#scanWanted = true;
     this.#woken = true;
     this.#wakeUp?.();
   }
@@ -242,12 +272,17 @@ export class AutoRepair implements RepairQueueSource {
   }
 
   /**
-   * Runs one round now (or joins the one under way): queue from FSCK, repair what is due in
-   * order, collect garbage when due.
+   * Runs one round now (or joins the one under way): queue from a scan of every file's health
+   * (FSCK), repair what is due in order, collect garbage when due.
    *
    * @returns What the round did.
    */
   runOnce(): Promise<RoundResult> {
+    this.#scanWanted = true;
+    return this.#roundShared();
+  }
+
+  #roundShared(): Promise<RoundResult> {
     this.#round ??= this.#roundOnce().finally(() => this.#round = null);
     return this.#round;
   }
@@ -257,7 +292,7 @@ export class AutoRepair implements RepairQueueSource {
     while (!this.#stopped) {
       this.#woken = false;
       try {
-        await this.runOnce();
+        await this.#roundShared();
       } catch (error) {
         // A round cut short by stop() (the namenode closing the loop's connection as it stops)
         // is not a failure: the process is stopping, and its log must end with 'stopped'.
@@ -286,7 +321,15 @@ export class AutoRepair implements RepairQueueSource {
     if (this.#options.repair === false) {
       return { repaired: [], failed: [], removed: await this.#gcWhenDue() };
     }
-    await this.#refresh();
+    const scanEvery = this.#options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS;
+    if (this.#scanWanted || this.#now() - this.#lastScan >= scanEvery) {
+      try {
+        await this.#refresh();
+      } catch (error) {
+        this.#scanWanted = true; // the next round tries again
+        throw error;
+      }
+    }
     const repaired: string[] = [];
     const failed: string[] = [];
     const running = new Set<Promise<void>>();
@@ -323,6 +366,9 @@ export class AutoRepair implements RepairQueueSource {
 
   /** Reads every file's health and updates the queue: new unhealthy files in, healthy out. */
   async #refresh(): Promise<void> {
+    // Cleared before the scan: a wake while it runs may concern a file it has read already.
+    this.#scanWanted = false;
+    this.#lastScan = this.#now();
     const seen = new Set<number>();
     for await (const health of this.#options.namenode.health()) {
       if (health.status !== "degraded" && health.status !== "lost") continue;

@@ -73,6 +73,9 @@ export interface SqliteStoreOptions extends MetadataStoreOptions {
   readonly groupCommit?: boolean;
 }
 
+/** How many files the store remembers as it wrote them last (a few puts' worth of each client). */
+const RECENT_FILES = 1024;
+
 /**
  * The SQLite metadata store.
  *
@@ -93,6 +96,12 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #deadAfterMs: number;
   readonly #rows: SqliteRows;
   readonly #groups: GroupCommit;
+  /**
+   * The files this store wrote last, as committed (by id, oldest first): a change to one of them
+   * (a put's commit, an archive's steps) starts from this record when the file's version in the
+   * database is still its version, instead of reading the file and its block rows back.
+   */
+  readonly #recent = new Map<number, FileRecord>();
   #closed = false;
 
   private constructor(db: DatabaseSync, path: string, options: SqliteStoreOptions) {
@@ -297,7 +306,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const file = newFileRecord(row.file_id as number, valid, now);
       this.#rows.saveFile(null, file);
       return file;
-    });
+    }).then((file) => this.#remember(file.fileId, file));
   }
 
   commitFile(fileId: number, commit: FileCommit): Promise<FileRecord> {
@@ -380,6 +389,9 @@ export class SqliteMetadataStore implements MetadataStore {
       const file = this.#rows.fileOf(row);
       this.#rows.saveFile(file, null);
       return file;
+    }).then((file) => {
+      this.#remember(file.fileId, null);
+      return file;
     });
   }
 
@@ -420,11 +432,39 @@ export class SqliteMetadataStore implements MetadataStore {
     change: (file: FileRecord) => T,
   ): Promise<T> {
     return this.#write(`${what} a file`, () => {
-      const file = this.#existingFile(validateFileId(fileId));
+      const id = validateFileId(fileId);
+      const file = this.#recentFile(id) ?? this.#existingFile(id);
       const next = change(file);
       this.#rows.saveFile(file, next);
       return next;
-    });
+    }).then((next) => this.#remember(fileId, next));
+  }
+
+  /**
+   * Remembers what a write made of a file once it is durable (a write rolled back never gets
+   * here), forgets a file removed.
+   */
+  #remember<T extends FileRecord | null>(fileId: number, file: T): T {
+    this.#recent.delete(fileId);
+    if (file !== null) {
+      this.#recent.set(fileId, file);
+      if (this.#recent.size > RECENT_FILES) {
+        this.#recent.delete(this.#recent.keys().next().value!);
+      }
+    }
+    return file;
+  }
+
+  /**
+   * The remembered record of a file when the database still holds that version of it. Every
+   * change to a file goes through `saveFile`, which writes its version + 1, whichever process
+   * made it (another namenode on the same file), so an equal version is the same record.
+   */
+  #recentFile(fileId: number): FileRecord | undefined {
+    const known = this.#recent.get(fileId);
+    if (known === undefined) return undefined;
+    const row = this.#rows.get("SELECT version FROM files WHERE file_id = ?", fileId);
+    return row?.version === known.version ? known : undefined;
   }
 
   #open(): void {

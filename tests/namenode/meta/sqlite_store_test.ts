@@ -55,3 +55,43 @@ Deno.test("sqlite backend: a closed store refuses calls; an unopenable path is U
     cdfsError("UNAVAILABLE", /cannot open metadata database/),
   );
 });
+
+Deno.test("sqlite backend: a change starts from the file as the database holds it, even when another store changed it since this one wrote it", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/meta.db`;
+    const a = SqliteMetadataStore.open(path);
+    const b = SqliteMetadataStore.open(path);
+    try {
+      for (const id of ["dn0", "dn1", "dn2"]) {
+        await a.registerDatanode({
+          id,
+          address: `127.0.0.1:${13100 + id.length}`,
+          capacity: 9,
+          free: 9,
+        });
+      }
+      const part = (index: number, node: string) => ({
+        role: { kind: "part" as const, index },
+        node,
+      });
+      // A begins the file (and remembers it as written); B adds a copy behind its back.
+      const begun = await a.beginFile({ name: "f", code: "replication", blocks: [part(0, "dn0")] });
+      const added = await b.addBlocks(begun.fileId, [part(0, "dn1")]);
+      assert.equal(added.version, begun.version + 1);
+      // A's commit starts from B's version: both copies, stored.
+      const committed = await a.commitFile(begun.fileId, { length: 5, digest: "ab".repeat(32) });
+      assert.deepEqual(committed.blocks.map((x) => `${x.node}:${x.state}`), [
+        "dn0:stored",
+        "dn1:stored",
+      ]);
+      assert.deepEqual(await b.getFileById(begun.fileId), committed);
+      // A's own next change starts from what it wrote: the same as reading it back.
+      const moved = await a.moveBlock(begun.fileId, committed.blocks[0]!.blockId, "dn0", "dn2");
+      assert.deepEqual(await b.getFileById(begun.fileId), moved);
+      assert.deepEqual(moved.blocks.map((x) => x.node).sort(), ["dn1", "dn2"]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -17,6 +17,7 @@
  */
 import { formatNodeAddress, type NodeAddress } from "../core/address.ts";
 import { CdfsError, isCdfsError } from "../core/errors.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "../client/node_connection.ts";
 import type { FrameConnection } from "../protocol/connection.ts";
 import { PeerError } from "../protocol/peer_error.ts";
 import type { RequestSigner } from "../protocol/auth.ts";
@@ -37,7 +38,10 @@ import { parseNameNodeResponse } from "./parse_response.ts";
  * ```
  */
 export interface FailoverOptions {
-  /** How long to wait for a TCP connection and the preamble exchange, per namenode (default 5 s). */
+  /**
+   * How long to wait for a TCP connection and the preamble exchange, per namenode (default
+   * {@linkcode DEFAULT_CONNECT_TIMEOUT_MS}, as for a datanode).
+   */
   readonly connectTimeoutMs?: number;
   /** How long to wait for a reply to start (default 60 s). */
   readonly idleTimeoutMs?: number;
@@ -55,8 +59,6 @@ export interface FailoverOptions {
   /** TLS: the CA certificates, or null for plain TCP (default: `defaultTls()`, `tls.ts`). */
   readonly tls?: TlsClientConfig | null;
 }
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * The ops that only read: safe to send again to another namenode after a lost reply, and the

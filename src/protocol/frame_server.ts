@@ -30,6 +30,7 @@
 import { formatNodeAddress } from "../core/address.ts";
 import { sharedChecksummer } from "../checksum/checksum.ts";
 import { CdfsError } from "../core/errors.ts";
+import { releaseMemory, StormMemoryRelease } from "../core/memory_release.ts";
 import { FrameConnection, type FrameConnectionOptions } from "./connection.ts";
 import { encodeErrorFrame } from "./error_body.ts";
 import { describeFailure, type Failure } from "./failure.ts";
@@ -90,6 +91,11 @@ export interface FrameServerOptions {
   readonly maxConnections?: number | undefined;
   /** The slowest a started frame may arrive (default: only the frame timeout bounds it). */
   readonly minRate?: MinDataRate | undefined;
+  /**
+   * Gives memory back to the system once a storm of connections is over (default: a full
+   * garbage collection and glibc's `malloc_trim`, `memory_release.ts`; null: never).
+   */
+  readonly releaseMemory?: (() => void) | null | undefined;
 }
 
 /** One client connection and what shutdown needs to know about it. */
@@ -165,6 +171,8 @@ export class FrameServer<R extends RequestState> {
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveFinished!: () => void;
   readonly #maxConnections: number;
+  /** Memory given back after a storm of connections, or null. */
+  readonly #afterStorms: StormMemoryRelease | null;
   readonly #refusing = new Set<Promise<void>>();
   /** Sessions waiting for their client's preamble, the longest-waiting first. */
   readonly #awaitingPreamble = new Set<Session>();
@@ -199,6 +207,8 @@ export class FrameServer<R extends RequestState> {
       throw new RangeError(`maxConnections must be a positive integer, got ${max}`);
     }
     this.#maxConnections = max;
+    const release = options.releaseMemory === undefined ? releaseMemory() : options.releaseMemory;
+    this.#afterStorms = release === null ? null : new StormMemoryRelease({ release });
     this.#graceMs = options.shutdownGraceMs;
     this.#frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
     this.#shutdownName = options.shutdownName ?? "the shutdown";
@@ -423,6 +433,7 @@ export class FrameServer<R extends RequestState> {
   #startSession(socket: NodeConn): void {
     const session = new Session(socket);
     this.#sessions.add(session);
+    this.#afterStorms?.connectionsNow(this.#sessions.size);
     const task: Promise<void> = this.#serveConnection(session)
       .catch((error) => this.#handler.connectionFailed(session, error))
       .finally(() => {
@@ -433,6 +444,7 @@ export class FrameServer<R extends RequestState> {
           // Closed already, by the FrameConnection.
         }
         this.#sessions.delete(session);
+        this.#afterStorms?.connectionsNow(this.#sessions.size);
         this.#awaitingPreamble.delete(session);
         if (session.evicted) this.#evicting--;
         this.#tasks.delete(task);

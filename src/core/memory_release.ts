@@ -1,0 +1,165 @@
+/**
+ * Memory given back after a storm of connections. A server that held thousands of connections
+ * keeps its resident size near the peak once they closed: V8 collects the old generation only
+ * when more is allocated, which an idle server does not do, and glibc's allocator keeps what
+ * is freed in its arenas. {@linkcode releaseMemory} runs a full garbage collection and then
+ * `malloc_trim(0)`; {@linkcode StormMemoryRelease} calls it once the open connections have
+ * fallen far below a peak. Measured on a datanode after storms of 3000 connections: 141 MiB
+ * resident (68 at start), 68 MiB after the release, which took 23-30 ms.
+ *
+ * @module
+ */
+import v8 from "node:v8";
+import vm from "node:vm";
+
+/**
+ * Options of {@linkcode StormMemoryRelease}.
+ *
+ * @example
+ * ```ts
+ * import type { StormMemoryReleaseOptions } from "./memory_release.ts";
+ * const options: StormMemoryReleaseOptions = { release: () => {}, minDrop: 256 };
+ * ```
+ */
+export interface StormMemoryReleaseOptions {
+  /** Gives free memory back (e.g. {@linkcode releaseMemory}'s). */
+  readonly release: () => void;
+  /** How many connections must have closed since the peak (default 256). */
+  readonly minDrop?: number;
+  /** How long after the fall to release, so that the rest of the storm has closed (default 1 s). */
+  readonly delayMs?: number;
+  /** Runs `fn` after `ms` (default: an unreferenced `setTimeout`). */
+  readonly schedule?: (fn: () => void, ms: number) => void;
+}
+
+/**
+ * Watches a server's open connections and releases memory once after each storm: when at
+ * least `minDrop` connections have closed since the peak and at most an eighth of the peak is
+ * left open, it releases `delayMs` later; then the peak starts again from what is open.
+ *
+ * @example
+ * ```ts
+ * import { StormMemoryRelease } from "./memory_release.ts";
+ * let released = 0;
+ * const watch = new StormMemoryRelease({ release: () => released++, schedule: (fn) => fn() });
+ * watch.connectionsNow(3000);
+ * watch.connectionsNow(10);
+ * console.log(released); // 1
+ * ```
+ */
+export class StormMemoryRelease {
+  readonly #release: () => void;
+  readonly #minDrop: number;
+  readonly #delayMs: number;
+  readonly #schedule: (fn: () => void, ms: number) => void;
+  #peak = 0;
+  #open = 0;
+  #pending = false;
+
+  /**
+   * A watch, at no connections.
+   *
+   * @param options What releases memory, and when.
+   */
+  constructor(options: StormMemoryReleaseOptions) {
+    this.#release = options.release;
+    this.#minDrop = options.minDrop ?? 256;
+    this.#delayMs = options.delayMs ?? 1000;
+    this.#schedule = options.schedule ?? ((fn, ms) => Deno.unrefTimer(setTimeout(fn, ms)));
+  }
+
+  /**
+   * Tells how many connections are open now (on every open and close, or often enough).
+   *
+   * @param open The open connections.
+   */
+  connectionsNow(open: number): void {
+    this.#open = open;
+    if (open > this.#peak) this.#peak = open;
+    if (this.#pending || this.#peak - open < this.#minDrop || open * 8 > this.#peak) return;
+    this.#pending = true;
+    this.#schedule(() => {
+      this.#pending = false;
+      this.#peak = this.#open;
+      try {
+        this.#release();
+      } catch {
+        // Releasing is a courtesy to the system: its failure changes nothing here.
+      }
+    }, this.#delayMs);
+  }
+}
+
+let trim: (() => void) | null | undefined;
+let collect: (() => void) | null | undefined;
+
+/**
+ * Releases what memory the process can: a full garbage collection ({@linkcode fullGc}), then
+ * glibc's `malloc_trim` ({@linkcode mallocTrim}); null when neither can be had.
+ *
+ * @example
+ * ```ts
+ * import { releaseMemory } from "./memory_release.ts";
+ * releaseMemory()?.();
+ * ```
+ *
+ * @returns The call, or null.
+ */
+export function releaseMemory(): (() => void) | null {
+  const gc = fullGc();
+  const trimFree = mallocTrim();
+  if (gc === null && trimFree === null) return null;
+  return () => {
+    gc?.();
+    trimFree?.();
+  };
+}
+
+/**
+ * A full garbage collection, V8's `gc()`: exposed to a new context once `--expose-gc` is set
+ * (Deno runs no flag that does it at start). Null where it cannot be had.
+ *
+ * @example
+ * ```ts
+ * import { fullGc } from "./memory_release.ts";
+ * fullGc()?.();
+ * ```
+ *
+ * @returns The call, or null.
+ */
+export function fullGc(): (() => void) | null {
+  if (collect !== undefined) return collect;
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc");
+    collect = typeof gc === "function" ? () => void gc() : null;
+  } catch {
+    collect = null;
+  }
+  return collect;
+}
+
+/**
+ * glibc's `malloc_trim(0)` through FFI, opened once: gives the allocator's free memory back to
+ * the operating system. Null where it cannot be had (no glibc, or no FFI permission).
+ *
+ * @example
+ * ```ts
+ * import { mallocTrim } from "./memory_release.ts";
+ * mallocTrim()?.();
+ * ```
+ *
+ * @returns The call, or null.
+ */
+export function mallocTrim(): (() => void) | null {
+  if (trim !== undefined) return trim;
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      malloc_trim: { parameters: ["usize"], result: "i32" },
+    });
+    trim = () => void libc.symbols.malloc_trim(0n);
+  } catch {
+    trim = null;
+  }
+  return trim;
+}

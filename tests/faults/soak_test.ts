@@ -51,8 +51,6 @@ class PhaseStats {
   readonly latencies = new Map<string, number[]>();
   bytes = 0;
   busy = 0;
-  /** Clients whose connection a node closed before its preamble (`_soak_clients.ts`). */
-  handshakeClosed = 0;
   readonly errors: string[] = [];
 
   add(report: SoakReport): void {
@@ -61,7 +59,6 @@ class PhaseStats {
     }
     this.bytes += report.bytes;
     this.busy += report.busy;
-    this.handshakeClosed += report.handshakeClosed;
     this.errors.push(...report.errors);
   }
 
@@ -73,9 +70,7 @@ class PhaseStats {
     return `${name}: ${all.length} ops (${perOp}) in ${(ms / 1000).toFixed(1)} s, ` +
       `${(all.length / (ms / 1000)).toFixed(1)} ops/s, ` +
       `${(this.bytes / (1 << 20) / (ms / 1000)).toFixed(1)} MiB/s, ` +
-      `p50 ${q(0.5).toFixed(0)} ms, p99 ${
-        q(0.99).toFixed(0)
-      } ms, ${this.busy} BUSY, ${this.handshakeClosed} closed in the handshake`;
+      `p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, ${this.busy} BUSY`;
   }
 }
 

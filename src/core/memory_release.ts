@@ -18,42 +18,53 @@ import vm from "node:vm";
  * @example
  * ```ts
  * import type { StormMemoryReleaseOptions } from "./memory_release.ts";
- * const options: StormMemoryReleaseOptions = { release: () => {}, minDrop: 256 };
+ * const options: StormMemoryReleaseOptions = { release: () => {}, minEnded: 256 };
  * ```
  */
 export interface StormMemoryReleaseOptions {
   /** Gives free memory back (e.g. {@linkcode releaseMemory}'s). */
   readonly release: () => void;
-  /** How many connections must have closed since the peak (default 256). */
-  readonly minDrop?: number;
+  /** How many connections (served or refused) must have ended since the last release (256). */
+  readonly minEnded?: number;
   /** How long after the fall to release, so that the rest of the storm has closed (default 1 s). */
   readonly delayMs?: number;
+  /** The least time between two releases (default 30 s): a server is not paused often. */
+  readonly minIntervalMs?: number;
+  /** The clock for `minIntervalMs` (default `performance.now`). */
+  readonly now?: () => number;
   /** Runs `fn` after `ms` (default: an unreferenced `setTimeout`). */
   readonly schedule?: (fn: () => void, ms: number) => void;
 }
 
 /**
- * Watches a server's open connections and releases memory once after each storm: when at
- * least `minDrop` connections have closed since the peak and at most an eighth of the peak is
- * left open, it releases `delayMs` later; then the peak starts again from what is open.
+ * Watches a server's connections and releases memory once after each storm: when at least
+ * `minEnded` connections have ended since the last release (those refused at the cap count: a
+ * storm against a capped server is mostly refusals) and at most an eighth of the peak of open
+ * connections is left, it releases `delayMs` later, or once `minIntervalMs` have passed since
+ * the last release; then it counts again from what is open.
  *
  * @example
  * ```ts
  * import { StormMemoryRelease } from "./memory_release.ts";
  * let released = 0;
  * const watch = new StormMemoryRelease({ release: () => released++, schedule: (fn) => fn() });
- * watch.connectionsNow(3000);
- * watch.connectionsNow(10);
+ * watch.opened(256);
+ * for (let i = 0; i < 3000; i++) watch.ended(256); // refused at the cap
+ * watch.ended(10);
  * console.log(released); // 1
  * ```
  */
 export class StormMemoryRelease {
   readonly #release: () => void;
-  readonly #minDrop: number;
+  readonly #minEnded: number;
   readonly #delayMs: number;
+  readonly #minIntervalMs: number;
+  readonly #now: () => number;
   readonly #schedule: (fn: () => void, ms: number) => void;
   #peak = 0;
   #open = 0;
+  #ended = 0;
+  #last = -Infinity;
   #pending = false;
 
   /**
@@ -63,30 +74,46 @@ export class StormMemoryRelease {
    */
   constructor(options: StormMemoryReleaseOptions) {
     this.#release = options.release;
-    this.#minDrop = options.minDrop ?? 256;
+    this.#minEnded = options.minEnded ?? 256;
     this.#delayMs = options.delayMs ?? 1000;
+    this.#minIntervalMs = options.minIntervalMs ?? 30_000;
+    this.#now = options.now ?? (() => performance.now());
     this.#schedule = options.schedule ?? ((fn, ms) => Deno.unrefTimer(setTimeout(fn, ms)));
   }
 
   /**
-   * Tells how many connections are open now (on every open and close, or often enough).
+   * A connection was accepted.
    *
-   * @param open The open connections.
+   * @param open The connections open now.
    */
-  connectionsNow(open: number): void {
+  opened(open: number): void {
     this.#open = open;
     if (open > this.#peak) this.#peak = open;
-    if (this.#pending || this.#peak - open < this.#minDrop || open * 8 > this.#peak) return;
+  }
+
+  /**
+   * A connection ended: closed, or refused at the cap.
+   *
+   * @param open The connections open now.
+   */
+  ended(open: number): void {
+    this.#open = open;
+    this.#ended++;
+    if (this.#pending || this.#ended < this.#minEnded || open * 8 > this.#peak) return;
     this.#pending = true;
+    // Within `minIntervalMs` of the last release, this one waits for the interval's end.
+    const wait = Math.max(this.#delayMs, this.#last + this.#minIntervalMs - this.#now());
     this.#schedule(() => {
       this.#pending = false;
+      this.#last = this.#now();
       this.#peak = this.#open;
+      this.#ended = 0;
       try {
         this.#release();
       } catch {
         // Releasing is a courtesy to the system: its failure changes nothing here.
       }
-    }, this.#delayMs);
+    }, wait);
   }
 }
 

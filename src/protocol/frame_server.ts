@@ -91,10 +91,7 @@ export interface FrameServerOptions {
   readonly maxConnections?: number | undefined;
   /** The slowest a started frame may arrive (default: only the frame timeout bounds it). */
   readonly minRate?: MinDataRate | undefined;
-  /**
-   * Gives memory back to the system once a storm of connections is over (default: a full
-   * garbage collection and glibc's `malloc_trim`, `memory_release.ts`; null: never).
-   */
+  /** Gives memory back once a storm is over (default `releaseMemory()`; null: never). */
   readonly releaseMemory?: (() => void) | null | undefined;
 }
 
@@ -363,9 +360,10 @@ export class FrameServer<R extends RequestState> {
       // Not needed to refuse it.
     }
     this.#countRefusal(peer);
-    const refusal: Promise<void> = this.#sayBusy(socket).finally(() =>
-      this.#refusing.delete(refusal)
-    );
+    const refusal: Promise<void> = this.#sayBusy(socket).finally(() => {
+      this.#refusing.delete(refusal);
+      this.#afterStorms?.ended(this.#sessions.size);
+    });
     this.#refusing.add(refusal);
   }
 
@@ -433,7 +431,7 @@ export class FrameServer<R extends RequestState> {
   #startSession(socket: NodeConn): void {
     const session = new Session(socket);
     this.#sessions.add(session);
-    this.#afterStorms?.connectionsNow(this.#sessions.size);
+    this.#afterStorms?.opened(this.#sessions.size);
     const task: Promise<void> = this.#serveConnection(session)
       .catch((error) => this.#handler.connectionFailed(session, error))
       .finally(() => {
@@ -444,7 +442,7 @@ export class FrameServer<R extends RequestState> {
           // Closed already, by the FrameConnection.
         }
         this.#sessions.delete(session);
-        this.#afterStorms?.connectionsNow(this.#sessions.size);
+        this.#afterStorms?.ended(this.#sessions.size);
         this.#awaitingPreamble.delete(session);
         if (session.evicted) this.#evicting--;
         this.#tasks.delete(task);

@@ -11,6 +11,7 @@
  */
 import v8 from "node:v8";
 import vm from "node:vm";
+import { libc } from "./libc.ts";
 
 /**
  * Options of {@linkcode StormMemoryRelease}.
@@ -181,10 +182,8 @@ export function fullGc(): (() => void) | null {
 export function mallocTrim(): (() => void) | null {
   if (trim !== undefined) return trim;
   try {
-    const libc = Deno.dlopen("libc.so.6", {
-      malloc_trim: { parameters: ["usize"], result: "i32" },
-    });
-    trim = () => void libc.symbols.malloc_trim(0n);
+    const { malloc_trim } = libc();
+    trim = () => void malloc_trim(0n);
   } catch {
     trim = null;
   }

@@ -12,27 +12,13 @@
  *
  * @module
  */
+import { libc } from "../core/libc.ts";
 
 /** `IPPROTO_TCP` and `TCP_NODELAY` of Linux. */
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 /** The state column of `/proc/net/tcp` for a listening socket. */
 const TCP_LISTEN = "0A";
-
-const LIBC_SYMBOLS = {
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-} as const;
-
-type LibcSymbols = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
-
-let libc: LibcSymbols | undefined;
-
-/** libc's socket option calls, opened once. */
-function openLibc(): LibcSymbols {
-  libc ??= Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
-  return libc;
-}
 
 /**
  * Which TCP sockets to look for: listening on `port`, or connected from `port` to a peer's
@@ -130,7 +116,7 @@ export function setListenerNoDelay(port: number): string | null {
   try {
     const descriptors = socketDescriptors({ port });
     if (descriptors.length === 0) return `no listening socket of this process on port ${port}`;
-    const { setsockopt } = openLibc();
+    const { setsockopt } = libc();
     const one = new Int32Array([1]);
     for (const fd of descriptors) {
       if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) !== 0) {
@@ -159,7 +145,7 @@ export function setListenerNoDelay(port: number): string | null {
  * @throws When libc cannot be opened (no `--allow-ffi`) or the call fails.
  */
 export function hasNoDelay(fd: number): boolean {
-  const { getsockopt } = openLibc();
+  const { getsockopt } = libc();
   const value = new Int32Array(1);
   const length = new Uint32Array([4]);
   if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, value, length) !== 0) {

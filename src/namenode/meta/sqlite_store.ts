@@ -290,19 +290,30 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write("begin a file", () => {
       const valid = validateNewFile(spec);
       this.#checkPlacement(valid.blocks);
-      const taken = this.#rows.get("SELECT state FROM files WHERE name = ?", valid.name);
-      if (taken !== undefined) throw nameTaken(valid.name, taken.state === "pending");
       const now = this.#now();
-      // AUTOINCREMENT: an id is never handed out again, even after its file is deleted.
-      const row = this.#rows.get(
-        `INSERT INTO files (name, code, length, digest, state, created, version)
-         VALUES (?, ?, ?, ?, 'pending', ?, 1) RETURNING file_id`,
-        valid.name,
-        valid.code,
-        valid.length ?? null,
-        valid.digest ?? null,
-        now,
-      )!;
+      // AUTOINCREMENT: an id is never handed out again, even after its file is deleted. A
+      // taken name is found by the name's UNIQUE index, not by a query before every insert.
+      let row;
+      try {
+        row = this.#rows.get(
+          `INSERT INTO files (name, code, length, digest, state, created, version)
+           VALUES (?, ?, ?, ?, 'pending', ?, 1) RETURNING file_id`,
+          valid.name,
+          valid.code,
+          valid.length ?? null,
+          valid.digest ?? null,
+          now,
+        )!;
+      } catch (error) {
+        let taken;
+        try {
+          taken = this.#rows.get("SELECT state FROM files WHERE name = ?", valid.name);
+        } catch {
+          throw error;
+        }
+        if (taken !== undefined) throw nameTaken(valid.name, taken.state === "pending");
+        throw error;
+      }
       const file = newFileRecord(row.file_id as number, valid, now);
       this.#rows.saveFile(null, file);
       return file;
@@ -498,11 +509,20 @@ export class SqliteMetadataStore implements MetadataStore {
 
   #checkPlacement(placements: readonly BlockPlacement[]): void {
     const ids = [...new Set(placements.map((p) => p.node))];
-    // One statement for every node (a put places on up to 16), not one per node.
+    const list = JSON.stringify(ids);
+    // One statement for every node (a put places on up to 16), not one per node; the usual
+    // case, every node registered and alive, is a count, and only a shortfall reads the rows
+    // to name the node at fault.
+    const alive = this.#rows.get(
+      `SELECT count(*) AS n FROM datanodes
+       WHERE id IN (SELECT value FROM json_each(?)) AND state = 'alive'`,
+      list,
+    )!;
+    if (alive.n === ids.length) return;
     const found = new Map(
       this.#rows.all(
         "SELECT id, state FROM datanodes WHERE id IN (SELECT value FROM json_each(?))",
-        JSON.stringify(ids),
+        list,
       ).map((row) => [row.id as string, { state: row.state as DatanodeRecord["state"] }]),
     );
     for (const id of ids) checkPlacementTarget(id, found.get(id));

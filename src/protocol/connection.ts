@@ -34,6 +34,7 @@ import { readRequestFrame, type RequestSigner, type RequestVerifier } from "./au
 import { decodeJsonObject } from "./json_payload.ts";
 import type { ByteMeter } from "./byte_meter.ts";
 import { PeerError } from "./peer_error.ts";
+import { SMALL_FRAME_READ } from "./read_ahead.ts";
 import { type SocketTimeoutOptions, TimedSocket } from "./timed_socket.ts";
 import { startsTlsRecord } from "./tls.ts";
 
@@ -270,6 +271,8 @@ export class FrameConnection extends TimedSocket {
     this.#countRead(FRAME_HEADER_SIZE);
     const header = decodeFrameHeader(this.#headerIn);
     this.#pendingPayload = header;
+    // Inside a data stream the next frame is data too: its payload goes where it belongs.
+    this.readAheadUpTo(header.type === FRAME_TYPE.DATA ? 0 : SMALL_FRAME_READ);
     return header;
   }
 

@@ -17,20 +17,20 @@
  *
  * A timeout closes the socket and throws {@linkcode CdfsError} `TIMEOUT`; a lost socket is
  * `UNAVAILABLE`. Reads go straight into the caller's buffer (a view on WebAssembly memory
- * works: `conn.read(view)` is used directly, never a stream reader).
+ * works: `conn.read(view)` is used directly, never a stream reader), except a frame's first
+ * read, which may bring a small frame whole ({@linkcode ReadAhead}).
  *
  * @module
  */
 import { CdfsError } from "../core/errors.ts";
+import { sayLastWord } from "./last_word.ts";
+import { ReadAhead, SMALL_FRAME_READ } from "./read_ahead.ts";
 import { closedWithoutNotify } from "./tls.ts";
 
 /**
  * The default idle timeout, 60 s.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-
-/** How long the last word of a timed-out connection waits for the peer to close, 250 ms. */
-const LAST_WORD_LINGER_MS = 250;
 
 /**
  * The default frame timeout, 30 s.
@@ -114,6 +114,9 @@ export class TimedSocket {
   #writeDeadline = 0;
   #prefetch: Promise<number | null> | null = null;
   #prefetchSettled = false;
+  /** What a frame's first read brought beyond the bytes asked for, and that read's room. */
+  #ahead = new ReadAhead();
+  #readAheadBytes = SMALL_FRAME_READ;
   /** Ends the wait under way now, as its timeout would (see {@linkcode TimedSocket.cutShort}). */
   #endWait: ((error: CdfsError) => void) | null = null;
 
@@ -266,6 +269,7 @@ export class TimedSocket {
       const scratch = new Uint8Array(64 * 1024);
       const until = performance.now() + lingerMs;
       const pending = this.#takePrefetch();
+      this.#ahead.discard();
       if (
         pending !== null && await this.#withTimeout(pending, lingerMs, "draining", "frame") === null
       ) {
@@ -295,8 +299,13 @@ export class TimedSocket {
    */
   protected prefetchInto(view: Uint8Array): void {
     if (this.#prefetch !== null) return;
+    if (this.#ahead.available > 0) {
+      this.#prefetch = Promise.resolve(this.#ahead.available);
+      this.#prefetchSettled = true;
+      return;
+    }
     this.#prefetchSettled = false;
-    const read = this.conn.read(view);
+    const read = this.#readAhead(view.length);
     read.then(
       (n) => {
         if (n !== null) this.#heard(performance.now());
@@ -330,24 +339,47 @@ export class TimedSocket {
 
   /**
    * Reads at least one byte into `view` within the idle timeout, continuing a prefetch if one
-   * is under way (a prefetch reads into the header buffer, and only the header read, which
-   * passes that buffer, follows one); starts the frame deadline.
+   * is under way, or taking bytes an earlier read brought; starts the frame deadline. The
+   * read may bring up to {@linkcode TimedSocket.readAheadUpTo} bytes: those past `view` wait
+   * for the reads that follow.
    *
    * @param view Where the bytes go.
    * @returns The number of bytes read, or null on a clean end of stream.
    */
   protected async readFirstBytes(view: Uint8Array): Promise<number | null> {
     const prefetch = this.#takePrefetch();
-    // Between frames, a TLS peer that closes without a close_notify has closed all the same.
-    const read = (prefetch ?? this.conn.read(view)).catch((error) => {
-      if (closedWithoutNotify(error)) return null;
-      throw error;
+    if (this.#ahead.available === 0) {
+      // Between frames, a TLS peer that closes without a close_notify has closed all the same.
+      const read = (prefetch ?? this.#readAhead(view.length)).catch((error) => {
+        if (closedWithoutNotify(error)) return null;
+        throw error;
+      });
+      const n = await this.#withTimeout(read, this.#idleTimeoutMs, "waiting for a frame", "idle");
+      if (n === null) return null;
+      this.#heard(performance.now());
+    }
+    this.#readDeadline = performance.now() + this.#frameTimeoutMs;
+    return this.#ahead.take(view);
+  }
+
+  /**
+   * Sets how many bytes a frame's first read may bring (at least the bytes asked for): a
+   * connection expecting small frames reads a few KiB, one in the middle of a data stream
+   * only the header, so that payloads go straight where they belong.
+   *
+   * @param bytes The most bytes; 0 reads just what is asked for.
+   */
+  protected readAheadUpTo(bytes: number): void {
+    this.#readAheadBytes = bytes;
+  }
+
+  /** Reads into the read-ahead buffer: `asked` bytes, or more when reading ahead. */
+  #readAhead(asked: number): Promise<number | null> {
+    const room = this.#ahead.room(Math.max(asked, this.#readAheadBytes));
+    return this.conn.read(room).then((n) => {
+      if (n !== null) this.#ahead.filled(n);
+      return n;
     });
-    const n = await this.#withTimeout(read, this.#idleTimeoutMs, "waiting for a frame", "idle");
-    const now = performance.now();
-    if (n !== null) this.#heard(now);
-    this.#readDeadline = now + this.#frameTimeoutMs;
-    return n;
   }
 
   /**
@@ -359,6 +391,7 @@ export class TimedSocket {
    * @param filled The bytes of `view` already read.
    */
   protected async readExactly(view: Uint8Array, what: string, filled = 0): Promise<void> {
+    if (filled < view.length) filled += this.#ahead.take(view.subarray(filled));
     const rate = this.#minRate;
     const start = performance.now();
     const first = filled;
@@ -442,40 +475,6 @@ export class TimedSocket {
     }
   }
 
-  /**
-   * Writes `bytes` (at most a second is spent on it), shuts down the sending side, drains what
-   * the peer still sends until it closes or for at most 250 ms (bytes
-   * left unread would turn the close into a reset that destroys the last word), and closes:
-   * the last word of a connection that timed out or was cut short. Best effort.
-   *
-   * @param bytes The last word.
-   * @param pending The read the wait was for: it takes the first of the peer's bytes.
-   */
-  async #sayLastWord(bytes: Uint8Array, pending: Promise<unknown>): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const write = async () => {
-      let written = 0;
-      while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
-      await this.conn.closeWrite();
-    };
-    const drain = async () => {
-      if (await pending.catch(() => null) === null) return;
-      const scratch = new Uint8Array(4096);
-      while (await this.conn.read(scratch) !== null);
-    };
-    const late = (ms: number) => new Promise((resolve) => timer = setTimeout(resolve, ms));
-    try {
-      await Promise.race([write(), late(1000)]);
-      clearTimeout(timer);
-      await Promise.race([drain(), late(LAST_WORD_LINGER_MS)]);
-    } catch {
-      // The peer is gone: there is no one left to tell.
-    } finally {
-      clearTimeout(timer);
-      this.close();
-    }
-  }
-
   /** Bytes came from the peer at `now`. */
   #heard(now: number): void {
     this.#lastHeard = now;
@@ -524,7 +523,8 @@ export class TimedSocket {
           this.close();
           return;
         }
-        void this.#sayLastWord(reply, operation).finally(() => reject(error));
+        void sayLastWord(this.conn, reply, operation, () => this.close())
+          .finally(() => reject(error));
       };
       const expire = () => {
         const more = extend?.() ?? 0;

@@ -108,6 +108,58 @@ export function nameNodeJsonLineSink(write: (text: string) => void): NameNodeLog
 }
 
 /**
+ * A sink that hands records to `sink` a moment later, all of one turn of the event loop at
+ * once (at `setImmediate`), so that formatting and writing log lines happens after the
+ * replies of that turn are on their way, not before them. `flush` hands over what waits at
+ * once: call it before closing what `sink` writes to. A process killed with SIGKILL loses the
+ * lines of its last turn.
+ *
+ * @example
+ * ```ts
+ * import { deferredSink, type NameNodeLogRecord } from "./log.ts";
+ * const seen: NameNodeLogRecord[] = [];
+ * const log = deferredSink((record) => seen.push(record));
+ * log.sink({ time: "2026-01-01T00:00:00.000Z", namenode: "nn1", event: "listening" });
+ * console.log(seen.length); // 0
+ * log.flush();
+ * console.log(seen.length); // 1
+ * ```
+ *
+ * @param sink Where the records go.
+ * @returns The deferring sink and its flush.
+ */
+export function deferredSink(
+  sink: NameNodeLogSink,
+): { sink: NameNodeLogSink; flush(): void } {
+  let waiting: NameNodeLogRecord[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const records = waiting;
+    waiting = [];
+    for (const record of records) {
+      try {
+        sink(record);
+      } catch {
+        // As any sink: a lost log line must not break serving.
+      }
+    }
+  };
+  return {
+    sink(record) {
+      waiting.push(record);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          if (scheduled) flush();
+        });
+      }
+    },
+    flush,
+  };
+}
+
+/**
  * A record as one line of text for people: time, event, then `key=value` details (strings
  * bare when they hold no space or quote, else JSON-quoted).
  *

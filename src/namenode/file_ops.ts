@@ -390,12 +390,12 @@ export async function expirePendingFiles(
   let after: string | undefined;
   while (true) {
     const page = await state.store.listFiles("", {
-      includePending: true,
+      pending: "only",
       limit: 1000,
       ...(after === undefined ? {} : { after }),
     });
     for (const file of page) {
-      if (file.state !== "pending" || file.created > cutoff) continue;
+      if (file.created > cutoff) continue;
       try {
         await state.store.abortFile(file.fileId);
       } catch (error) {

@@ -324,7 +324,7 @@ export class EtcdMetadataStore implements MetadataStore {
 
   async listFiles(prefix: string, options: ListFilesOptions = {}): Promise<FileRecord[]> {
     const valid = validateNamePrefix(prefix);
-    const { after, limit, includePending } = validateListOptions(options);
+    const { after, limit, pending } = validateListOptions(options);
     const base = this.#keys.namesWith(valid);
     let from = after !== undefined && Buffer.compare(Buffer.from(after), Buffer.from(valid)) >= 0
       ? `${this.#keys.name(after)}\0`
@@ -334,7 +334,10 @@ export class EtcdMetadataStore implements MetadataStore {
       const page = await this.#kv.range(base, { from, limit: limit - out.length });
       for (const kv of page.kvs) {
         const file = parseFile(kv);
-        if (includePending || file.state !== "pending") out.push(fileOf(file));
+        // (Read whole: the records are keyed by name alone.)
+        if (pending === "include" || (file.state === "pending") === (pending === "only")) {
+          out.push(fileOf(file));
+        }
       }
       if (out.length >= limit || !page.more || page.kvs.length === 0) return out;
       from = `${page.kvs[page.kvs.length - 1]!.key}\0`;

@@ -446,8 +446,12 @@ export interface ListFilesOptions {
   readonly after?: string;
   /** At most this many (1..10000, default 1000). */
   readonly limit?: number;
-  /** Include pending files (for a namenode that expires abandoned creations). Default false. */
-  readonly includePending?: boolean;
+  /**
+   * Pending files: none (`exclude`, the default: a pending file is invisible until its
+   * commit), too (`include`), or them alone (`only`: a namenode expiring abandoned creations
+   * looks at nothing else).
+   */
+  readonly pending?: "exclude" | "include" | "only";
 }
 
 /**

@@ -12,7 +12,7 @@ import { CdfsError } from "../../core/errors.ts";
 /**
  * The schema version this code writes.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Migration `i` takes a database from version `i` to `i + 1`. Tables are STRICT (a wrong type
@@ -58,6 +58,11 @@ const MIGRATIONS: readonly string[] = [
     first_seen INTEGER NOT NULL,
     PRIMARY KEY (node, block_id)
   ) STRICT, WITHOUT ROWID;
+  `,
+  // 2: the pending files by name, for the expiry of abandoned creations (which otherwise read
+  // every file with its blocks); a file leaves it at its commit.
+  `
+  CREATE INDEX files_pending ON files(name) WHERE state = 'pending';
   `,
 ];
 

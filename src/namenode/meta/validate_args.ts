@@ -74,8 +74,15 @@ export function validateGrace(value: unknown): number {
  */
 export function validateListOptions(
   options: ListFilesOptions,
-): ListFilesOptions & { readonly limit: number } {
+): ListFilesOptions & { readonly limit: number; readonly pending: "exclude" | "include" | "only" } {
   const limit = options.limit ?? LIST_LIMITS.default;
+  const pending = options.pending ?? "exclude";
+  if (pending !== "exclude" && pending !== "include" && pending !== "only") {
+    throw new CdfsError(
+      "BAD_REQUEST",
+      `pending must be "exclude", "include" or "only", got ${String(pending)}`,
+    );
+  }
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMITS.max) {
     throw new CdfsError(
       "BAD_REQUEST",
@@ -84,7 +91,7 @@ export function validateListOptions(
   }
   return {
     limit,
-    includePending: options.includePending === true,
+    pending,
     ...(options.after === undefined ? {} : { after: validateNamePrefix(options.after, "after") }),
   };
 }

@@ -296,7 +296,7 @@ export const SUITE: readonly SuiteCase[] = [
         cdfsError("NOT_FOUND", /no file "dir\/a\.bin"/),
       );
       assert.deepEqual(await store.listFiles(""), []);
-      assert.deepEqual((await store.listFiles("", { includePending: true })).map((f) => f.name), [
+      assert.deepEqual((await store.listFiles("", { pending: "only" })).map((f) => f.name), [
         "dir/a.bin",
       ]);
       assert.deepEqual(await store.getFileById(file.fileId), file);
@@ -312,6 +312,7 @@ export const SUITE: readonly SuiteCase[] = [
       assert.ok(done.blocks.every((b) => b.state === "stored"));
       assert.deepEqual(await store.getFile("dir/a.bin"), done);
       assert.deepEqual(await store.listFiles("dir/"), [done]);
+      assert.deepEqual(await store.listFiles("", { pending: "only" }), []);
       await assert.rejects(
         store.commitFile(file.fileId, {}),
         cdfsError("CONFLICT", /nothing to commit/),
@@ -547,6 +548,16 @@ export const SUITE: readonly SuiteCase[] = [
       assert.equal((await store.listFiles("")).length, names.length);
       assert.deepEqual(await store.listFiles("a/", { after: "zzz" }), []);
       await assert.rejects(store.listFiles("", { limit: 0 }), cdfsError("BAD_REQUEST", /limit/));
+      await assert.rejects(
+        store.listFiles("", { pending: "all" as "include" }),
+        cdfsError("BAD_REQUEST", /pending must be "exclude", "include" or "only", got all/),
+      );
+      assert.equal((await store.listFiles("", { pending: "exclude" })).length, names.length);
+      assert.equal((await store.listFiles("", { pending: "include" })).length, names.length + 1);
+      assert.deepEqual((await store.listFiles("a/", { pending: "only" })).map((f) => f.name), [
+        "a/0-pending",
+      ]);
+      assert.deepEqual(await store.listFiles("b/", { pending: "only" }), []);
       await assert.rejects(store.listFiles("\u0007"), cdfsError("BAD_REQUEST", /control/));
     },
   },

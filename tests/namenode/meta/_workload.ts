@@ -251,7 +251,7 @@ export async function verify(
   assert.equal(duel.blocks[0]!.node, `dn${1 + duelWinners[0]!.instance}`);
   assert.equal(duel.version, setup.duel.version + 1);
   // Every record agrees with the per-node block index.
-  const all = await store.listFiles("", { includePending: true });
+  const all = await store.listFiles("", { pending: "include" });
   assert.equal(all.length, files.length);
   for (const node of (await store.listDatanodes()).map((n) => n.id)) {
     const indexed = (await store.blocksOnNode(node)).map((b) => `${b.fileId} ${b.blockId}`).sort();

@@ -77,7 +77,7 @@ Deno.test("group commit: one transaction for a turn's writes; each succeeds or f
   // What the group committed is durable; what failed left nothing.
   const reopened = SqliteMetadataStore.open(path);
   try {
-    const files = await reopened.listFiles("", { includePending: true });
+    const files = await reopened.listFiles("", { pending: "include" });
     assert.deepEqual(
       files.map((f) => `${f.name}:${f.blocks.map((b) => b.node).join("+")}`),
       ["a:dn0", "b:dn1+dn2", "dup:dn1", "y:dn9"],
@@ -126,7 +126,7 @@ Deno.test("group commit: a write failing half-way is rolled back to its savepoin
     );
     // The next group goes on.
     await store.beginFile(file("t", 0));
-    const files = await store.listFiles("", { includePending: true });
+    const files = await store.listFiles("", { pending: "include" });
     assert.deepEqual(files.map((f) => f.name), ["p", "q", "t"]);
     assert.deepEqual((await store.blocksOnNode("dn0")).map((b) => b.name), ["p", "t"]);
   } finally {
@@ -151,7 +151,7 @@ Deno.test("group commit: a group that cannot begin fails each of its writes; wit
     other.exec("ROLLBACK");
     other.close();
     await Promise.all([store.beginFile(file("a", 0)), store.beginFile(file("b", 0))]);
-    assert.equal((await store.listFiles("", { includePending: true })).length, 2);
+    assert.equal((await store.listFiles("", { pending: "include" })).length, 2);
   } finally {
     await store.close();
   }

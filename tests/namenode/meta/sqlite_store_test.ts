@@ -41,7 +41,12 @@ Deno.test("sqlite backend: WAL mode, versioned schema, a newer schema is refused
     db.close();
     assert.throws(
       () => SqliteMetadataStore.open(path),
-      cdfsError("UNAVAILABLE", /schema version 2, newer than this cdfs \(1\)/),
+      cdfsError(
+        "UNAVAILABLE",
+        new RegExp(
+          `schema version ${SCHEMA_VERSION + 1}, newer than this cdfs \\(${SCHEMA_VERSION}\\)`,
+        ),
+      ),
     );
   });
 });
@@ -92,6 +97,60 @@ Deno.test("sqlite backend: a change starts from the file as the database holds i
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+Deno.test("sqlite backend: pending files are listed by their own index; a version-1 database gets it and keeps its files", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/meta.db`;
+    const part = (index: number, node: string) => ({
+      role: { kind: "part" as const, index },
+      node,
+    });
+    const store = SqliteMetadataStore.open(path);
+    await store.registerDatanode({ id: "dn0", address: "127.0.0.1:13100", capacity: 9, free: 9 });
+    const kept = await store.beginFile({
+      name: "p",
+      code: "replication",
+      blocks: [part(0, "dn0")],
+    });
+    const done = await store.beginFile({
+      name: "c",
+      code: "replication",
+      blocks: [part(0, "dn0")],
+    });
+    await store.commitFile(done.fileId, { length: 1, digest: "ab".repeat(32) });
+    await store.close();
+    // Back to schema version 1, as an older cdfs left it.
+    const old = new DatabaseSync(path);
+    old.exec("DROP INDEX files_pending; PRAGMA user_version = 1");
+    old.close();
+    const reopened = SqliteMetadataStore.open(path);
+    try {
+      assert.deepEqual((await reopened.listFiles("", { pending: "only" })).map((f) => f.fileId), [
+        kept.fileId,
+      ]);
+      assert.deepEqual((await reopened.listFiles("")).map((f) => f.name), ["c"]);
+    } finally {
+      await reopened.close();
+    }
+    const db = new DatabaseSync(path);
+    try {
+      assert.equal(
+        (db.prepare("PRAGMA user_version").get() as { user_version: number })
+          .user_version,
+        SCHEMA_VERSION,
+      );
+      // The listing's query of pending files walks the index, not the whole table.
+      const plan = db.prepare(
+        `EXPLAIN QUERY PLAN SELECT * FROM files
+         WHERE name >= '' AND substr(name, 1, length('')) = '' AND (NULL IS NULL OR name > NULL)
+           AND state = 'pending' ORDER BY name LIMIT 1000`,
+      ).all().map((row) => String((row as { detail: string }).detail)).join("; ");
+      assert.match(plan, /USING INDEX files_pending/);
+    } finally {
+      db.close();
     }
   });
 });

@@ -83,8 +83,9 @@ function componentOfJs(symbol: string): Component | null {
 
 /**
  * The component of one sample: by its kernel frames when it was taken in the kernel (socket,
- * disk or other), else by the innermost JavaScript frame that names a file of ours (a
- * WebAssembly kernel is its caller's), else the runtime (Deno's own code, V8, GC, libc).
+ * disk or other), GF arithmetic when taken in ISA-L (the FFI backend's kernels), else by the
+ * innermost JavaScript frame that names a file of ours (a WebAssembly kernel is its caller's),
+ * else the runtime (Deno's own code, V8, GC, libc).
  *
  * @example
  * ```ts
@@ -105,6 +106,8 @@ export function classifySample(stack: readonly Frame[]): Component {
     if (kernel.some((f) => KERNEL_DISK.test(f.symbol))) return "disk (kernel)";
     return "other kernel (scheduling, faults, syscalls)";
   }
+  // ISA-L's kernels, called through FFI: GF arithmetic, whatever JavaScript called them.
+  if (stack.length > 0 && /libisal/.test(stack[0]!.dso)) return "GF arithmetic";
   for (const frame of stack) {
     if (!frame.symbol.startsWith("JS:")) continue;
     const component = componentOfJs(frame.symbol);

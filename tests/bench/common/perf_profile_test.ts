@@ -59,6 +59,14 @@ Deno.test("perf profile: user code goes by the innermost JavaScript frame of our
     "interpreter (JS)",
   );
   assert.equal(classifySample([js("main", "bench/coding/bare_movement.ts")]), "other JS");
+  // ISA-L's kernels through FFI are GF arithmetic, with no JavaScript frame unwound (the
+  // runtime has no frame pointers) or under any caller.
+  const isal = {
+    symbol: "gf_6vect_dot_prod_avx512",
+    dso: "/usr/lib/x86_64-linux-gnu/libisal.so.2.0.30",
+  };
+  assert.equal(classifySample([isal]), "GF arithmetic");
+  assert.equal(classifySample([isal, js("dotProduct", "src/gf/region_isal.ts")]), "GF arithmetic");
   // No frame of ours: Deno's own code, V8 (GC), libc.
   assert.equal(
     classifySample([{ symbol: "[unknown]", dso: DENO }, {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 import { codingModule as replication } from "../../coding/replication.ts";
 import { archiveFile } from "../../src/client/files/archive.ts";
-import { AutoRepair } from "../../src/client/files/auto_repair.ts";
+import { AutoRepair, SCAN_REST_FACTOR } from "../../src/client/files/auto_repair.ts";
 import { putFile } from "../../src/client/files/put.ts";
 import { readFile } from "../../src/client/files/read.ts";
 import type { CodingModule } from "../../src/coding/lang/program.ts";
@@ -374,6 +374,51 @@ Deno.test("auto repair: a round scans every file's health only when woken, by ha
     assert.equal(scans, 4, "a scan at most scanIntervalMs after the last one");
     await loop.runOnce();
     assert.equal(scans, 5, "a round by hand scans");
+  } finally {
+    await loop.stop();
+  }
+});
+
+Deno.test("auto repair: a scan that took long waits SCAN_REST_FACTOR times as long before the next one no one woke it for", async () => {
+  let scans = 0;
+  const clock = fakeClock();
+  const namenode = {
+    // deno-lint-ignore require-yield
+    async *health() {
+      scans++;
+      clock.advance(10_000); // a scan of a large namespace: 10 s by the loop's clock
+    },
+  } as unknown as ConstructorParameters<typeof AutoRepair>[0]["namenode"];
+  const loop = new AutoRepair({
+    namenode,
+    log: new DecisionLog("nn-test", () => {}),
+    rate: 1 << 30,
+    now: clock.now,
+    intervalMs: 2,
+    scanIntervalMs: 60_000,
+  });
+  const rounds = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setTimeout(resolve, 4));
+  };
+  try {
+    loop.start();
+    await rounds(10);
+    assert.equal(scans, 1);
+    // 60 s (scanIntervalMs) is not enough after a 10 s scan: 19 x 10 s = 190 s is.
+    clock.advance(60_000);
+    await rounds(10);
+    assert.equal(scans, 1, "not after scanIntervalMs when the scan took a twentieth of it");
+    // The scan started at 0 and ended at 10 s: 189 s after its start.
+    clock.advance(189_000 - 70_000);
+    await rounds(10);
+    assert.equal(scans, 1);
+    clock.advance(1_000);
+    await rounds(10);
+    assert.equal(scans, 2, `after ${SCAN_REST_FACTOR} times the scan's own time`);
+    // A wake still scans at once.
+    loop.wake();
+    await rounds(10);
+    assert.equal(scans, 3, "a wake asks for one scan, whatever the last one cost");
   } finally {
     await loop.stop();
   }

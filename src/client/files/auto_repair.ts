@@ -10,7 +10,9 @@
  * the namenode a pass over every record, so a round scans only when something may have changed
  * a file's health (the loop was woken: a datanode dead, blocks missing, a datanode back; or a
  * round started by hand), and otherwise at most every `scanIntervalMs` (60 s), which catches
- * what no one woke it for (a datanode marked dead by another namenode on the same etcd). Repairs
+ * what no one woke it for (a datanode marked dead by another namenode on the same etcd); a scan
+ * that took long waits longer ({@linkcode SCAN_REST_FACTOR}), so that on a namespace of many
+ * files these scans take a bounded share of the namenode. Repairs
  * start in order, the most endangered first (`orderRepairQueue`: the fewest copies to spare
  * beyond what decoding needs), up to `concurrency` files at once (a repair's fixed costs, the
  * namenode's records and the run's set-up, overlap the others' transfers), each with
@@ -133,6 +135,19 @@ export const DEFAULT_REPAIR_CONCURRENCY = 4;
  */
 export const DEFAULT_SCAN_INTERVAL_MS = 60_000;
 
+/**
+ * How many times its own duration the loop waits after a scan before the next one that no one
+ * woke it for, when that is longer than `scanIntervalMs`: such scans then take at most a
+ * twentieth of the time (a scan of a million files is a pass over every record).
+ *
+ * @example
+ * ```ts
+ * import { SCAN_REST_FACTOR } from "./auto_repair.ts";
+ * console.log(SCAN_REST_FACTOR); // 19
+ * ```
+ */
+export const SCAN_REST_FACTOR = 19;
+
 /** A queued file and what the loop remembers of it. */
 interface Entry {
   fileId: number;
@@ -191,6 +206,8 @@ export class AutoRepair implements RepairQueueSource {
   /** Whether the next round scans every file's health (woken, or the first round). */
   #scanWanted = true;
   #lastScan = -Infinity;
+  /** How long the last scan took, by the loop's clock. */
+  #lastScanMs = 0;
 
   /**
    * A loop, not started ({@linkcode AutoRepair.start}, or rounds by hand with
@@ -321,7 +338,10 @@ export class AutoRepair implements RepairQueueSource {
     if (this.#options.repair === false) {
       return { repaired: [], failed: [], removed: await this.#gcWhenDue() };
     }
-    const scanEvery = this.#options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS;
+    const scanEvery = Math.max(
+      this.#options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
+      SCAN_REST_FACTOR * this.#lastScanMs,
+    );
     if (this.#scanWanted || this.#now() - this.#lastScan >= scanEvery) {
       try {
         await this.#refresh();
@@ -369,6 +389,15 @@ export class AutoRepair implements RepairQueueSource {
     // Cleared before the scan: a wake while it runs may concern a file it has read already.
     this.#scanWanted = false;
     this.#lastScan = this.#now();
+    try {
+      await this.#scan();
+    } finally {
+      this.#lastScanMs = this.#now() - this.#lastScan;
+    }
+  }
+
+  /** The scan itself: the queue from every file's health. */
+  async #scan(): Promise<void> {
     const seen = new Set<number>();
     for await (const health of this.#options.namenode.health()) {
       if (health.status !== "degraded" && health.status !== "lost") continue;

@@ -336,15 +336,20 @@ Deno.test("auto repair: a repair reserves its budget as it starts, so repairs at
   assert.ok(moved > 0);
 });
 
-Deno.test("auto repair: a round scans every file's health only when woken, by hand or after scanIntervalMs", async () => {
-  let scans = 0;
+/**
+ * A loop on a fake clock over a namenode with no file to repair, whose every scan is counted
+ * and takes `scanMs` by that clock; `rounds(n)` lets n of its 2 ms rounds go by.
+ */
+function scanningLoop(scanMs = 0) {
+  const clock = fakeClock();
+  const counted = { scans: 0 };
   const namenode = {
     // deno-lint-ignore require-yield
     async *health() {
-      scans++;
+      counted.scans++;
+      clock.advance(scanMs);
     },
   } as unknown as ConstructorParameters<typeof AutoRepair>[0]["namenode"];
-  const clock = fakeClock();
   const loop = new AutoRepair({
     namenode,
     log: new DecisionLog("nn-test", () => {}),
@@ -356,69 +361,56 @@ Deno.test("auto repair: a round scans every file's health only when woken, by ha
   const rounds = async (n: number) => {
     for (let i = 0; i < n; i++) await new Promise((resolve) => setTimeout(resolve, 4));
   };
+  return { loop, clock, counted, rounds };
+}
+
+Deno.test("auto repair: a round scans every file's health only when woken, by hand or after scanIntervalMs", async () => {
+  const { loop, clock, counted, rounds } = scanningLoop();
   try {
     loop.start();
     await rounds(20);
-    assert.equal(scans, 1, "the first round scans, the next ones (not woken) do not");
+    assert.equal(counted.scans, 1, "the first round scans, the next ones (not woken) do not");
     loop.wake();
     await rounds(20);
-    assert.equal(scans, 2, "a wake asks for one scan");
+    assert.equal(counted.scans, 2, "a wake asks for one scan");
     loop.retryWaiting();
     await rounds(20);
-    assert.equal(scans, 3, "a datanode back asks for one scan");
+    assert.equal(counted.scans, 3, "a datanode back asks for one scan");
     clock.advance(59_000);
     await rounds(20);
-    assert.equal(scans, 3);
+    assert.equal(counted.scans, 3);
     clock.advance(1_000);
     await rounds(20);
-    assert.equal(scans, 4, "a scan at most scanIntervalMs after the last one");
+    assert.equal(counted.scans, 4, "a scan at most scanIntervalMs after the last one");
     await loop.runOnce();
-    assert.equal(scans, 5, "a round by hand scans");
+    assert.equal(counted.scans, 5, "a round by hand scans");
   } finally {
     await loop.stop();
   }
 });
 
 Deno.test("auto repair: a scan that took long waits SCAN_REST_FACTOR times as long before the next one no one woke it for", async () => {
-  let scans = 0;
-  const clock = fakeClock();
-  const namenode = {
-    // deno-lint-ignore require-yield
-    async *health() {
-      scans++;
-      clock.advance(10_000); // a scan of a large namespace: 10 s by the loop's clock
-    },
-  } as unknown as ConstructorParameters<typeof AutoRepair>[0]["namenode"];
-  const loop = new AutoRepair({
-    namenode,
-    log: new DecisionLog("nn-test", () => {}),
-    rate: 1 << 30,
-    now: clock.now,
-    intervalMs: 2,
-    scanIntervalMs: 60_000,
-  });
-  const rounds = async (n: number) => {
-    for (let i = 0; i < n; i++) await new Promise((resolve) => setTimeout(resolve, 4));
-  };
+  // A scan of a large namespace: 10 s by the loop's clock.
+  const { loop, clock, counted, rounds } = scanningLoop(10_000);
   try {
     loop.start();
     await rounds(10);
-    assert.equal(scans, 1);
+    assert.equal(counted.scans, 1);
     // 60 s (scanIntervalMs) is not enough after a 10 s scan: 19 x 10 s = 190 s is.
     clock.advance(60_000);
     await rounds(10);
-    assert.equal(scans, 1, "not after scanIntervalMs when the scan took a twentieth of it");
+    assert.equal(counted.scans, 1, "not after scanIntervalMs when the scan took a twentieth of it");
     // The scan started at 0 and ended at 10 s: 189 s after its start.
     clock.advance(189_000 - 70_000);
     await rounds(10);
-    assert.equal(scans, 1);
+    assert.equal(counted.scans, 1);
     clock.advance(1_000);
     await rounds(10);
-    assert.equal(scans, 2, `after ${SCAN_REST_FACTOR} times the scan's own time`);
+    assert.equal(counted.scans, 2, `after ${SCAN_REST_FACTOR} times the scan's own time`);
     // A wake still scans at once.
     loop.wake();
     await rounds(10);
-    assert.equal(scans, 3, "a wake asks for one scan, whatever the last one cost");
+    assert.equal(counted.scans, 3, "a wake asks for one scan, whatever the last one cost");
   } finally {
     await loop.stop();
   }

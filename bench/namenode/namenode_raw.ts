@@ -86,22 +86,26 @@ export interface MetaWriter {
 }
 
 /**
- * The raw SQLite reference: the namenode's schema and pragmas, the two transactions of a put
- * with prepared statements, on a database file of its own.
+ * The raw SQLite writes of a put on a database file of its own: the namenode's schema and
+ * pragmas, each transaction with prepared statements and nothing else. `create` inserts a
+ * file row and its 22 block rows in one transaction and returns the file id; `commit` updates
+ * them in another.
  *
  * @example
- * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
+ * Not run by `deno test --doc`: it writes a database file.
  * ```ts ignore
- * import { rawSqliteWriter } from "./namenode_raw.ts";
- * const raw = rawSqliteWriter("/tmp/raw.db");
- * await raw.op(0, 0);
- * await raw.close();
+ * import { rawSqlitePuts } from "./namenode_raw.ts";
+ * const raw = rawSqlitePuts("/tmp/raw.db");
+ * raw.commit(raw.create("a"));
+ * raw.close();
  * ```
  *
  * @param path The database file (created if missing).
- * @returns The writer.
+ * @returns The two transactions, and close.
  */
-export function rawSqliteWriter(path: string): MetaWriter {
+export function rawSqlitePuts(
+  path: string,
+): { create(name: string): number; commit(id: number): void; close(): void } {
   const db = new DatabaseSync(path, { timeout: 10_000 });
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
@@ -125,26 +129,53 @@ export function rawSqliteWriter(path: string): MetaWriter {
     "UPDATE files SET length = ?, digest = ?, state = 'replicated', committed = ?, version = 2 WHERE file_id = ?",
   );
   const commitBlocks = db.prepare("UPDATE blocks SET state = 'stored' WHERE file_id = ?");
-  // Names must be unique across runs on the same file: the random part keeps them so.
-  const run = crypto.randomUUID();
   return {
-    op(seq) {
+    create(name) {
       db.exec("BEGIN IMMEDIATE");
-      const { file_id: id } = insertFile.get(`raw/${run}/${seq}`, Date.now()) as {
-        file_id: number;
-      };
+      const { file_id: id } = insertFile.get(name, Date.now()) as { file_id: number };
       for (const p of PUT_PLACEMENTS) {
         insertBlock.run(p.node, `f${id}.part${p.role.index}`, id, p.role.index);
       }
       db.exec("COMMIT");
+      return id;
+    },
+    commit(id) {
       db.exec("BEGIN IMMEDIATE");
       commitFile.run(1 << 20, BENCH_DIGEST, Date.now(), id);
       commitBlocks.run(id);
       db.exec("COMMIT");
+    },
+    close: () => db.close(),
+  };
+}
+
+/**
+ * The raw SQLite reference: {@linkcode rawSqlitePuts}, the two transactions of a put, in this
+ * process.
+ *
+ * @example
+ * Not run by `deno test --doc`: a benchmark: minutes of work, and it writes `bench/out/`.
+ * ```ts ignore
+ * import { rawSqliteWriter } from "./namenode_raw.ts";
+ * const raw = rawSqliteWriter("/tmp/raw.db");
+ * await raw.op(0, 0);
+ * await raw.close();
+ * ```
+ *
+ * @param path The database file (created if missing).
+ * @returns The writer.
+ */
+export function rawSqliteWriter(path: string): MetaWriter {
+  const puts = rawSqlitePuts(path);
+  // Names must be unique across runs on the same file: the random part keeps them so.
+  const run = crypto.randomUUID();
+  return {
+    op(seq) {
+      puts.commit(puts.create(`raw/${run}/${seq}`));
       return Promise.resolve();
     },
     close() {
-      db.close();
+      puts.close();
       return Promise.resolve();
     },
   };

@@ -33,6 +33,7 @@ import { codingModule as rapidraid } from "../../coding/rapidraid.ts";
 import { codingModule as rs } from "../../coding/rs.ts";
 import { DataNodeProcess } from "../../tests/helpers/datanode_process.ts";
 import { COMPONENTS, perfUnavailable, type Profile, startProfile } from "../common/perf_profile.ts";
+import { warmFreeMemory } from "../common/machine.ts";
 import { placeBareParts, runBareMovement } from "./bare_movement.ts";
 import { checkingSurvivors, cpuSnapshot, deleteCoded, writeObject } from "./coding_loopback.ts";
 
@@ -127,8 +128,13 @@ export async function runCpuProfile(args: string[]): Promise<void> {
     bareProfile: null,
   }));
   let partLength = 0;
-  // Dirty pages of earlier work are flushed before each run, so that none lands in it.
-  const sync = async () => void await new Deno.Command("sync").output();
+  // Dirty pages of earlier work are flushed before each run, so that none lands in it; then the
+  // memory the run writes into is warmed, so that every run, cdfs's or the bare one, first or not,
+  // fills page cache from memory in the same state (`warmFreeMemory`).
+  const sync = async () => {
+    await new Deno.Command("sync").output();
+    await warmFreeMemory(dir, 2 * objectSize);
+  };
   try {
     say(`starting ${NODES} datanodes`);
     for (let i = 0; i < NODES; i++) {

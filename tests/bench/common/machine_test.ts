@@ -5,6 +5,7 @@ import {
   parseProcStat,
   processCpuTimes,
   readCpuTicks,
+  warmFreeMemory,
 } from "../../../bench/common/machine.ts";
 
 Deno.test("parseProcStat: busy is all but idle and iowait; guest time is not added twice", () => {
@@ -48,4 +49,19 @@ Deno.test("cpuSecondsBetween: per thread, never negative when a thread ends", ()
   assert.equal(cpuSecondsBetween(before, after), 0.75);
   assert.equal(cpuSecondsBetween(after, after), 0);
   assert.equal(cpuSecondsBetween(new Map([["1", 3]]), new Map([["1", 1]])), 0);
+});
+
+Deno.test("warmFreeMemory writes what it is asked to through the page cache, then leaves nothing behind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // wchar counts the bytes handed to write(2): all of them, whatever the chunking.
+    const written = async () =>
+      Number(/^wchar: (\d+)$/m.exec(await Deno.readTextFile("/proc/self/io"))![1]);
+    const before = await written();
+    await warmFreeMemory(dir, (3 << 20) + 5);
+    assert.ok(await written() - before >= (3 << 20) + 5);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -131,7 +131,7 @@ export async function runCpuProfile(args: string[]): Promise<void> {
   // Dirty pages of earlier work are flushed before each run, so that none lands in it; then the
   // memory the run writes into is warmed, so that every run, cdfs's or the bare one, first or not,
   // fills page cache from memory in the same state (`warmFreeMemory`).
-  const sync = async () => {
+  const settle = async () => {
     await new Deno.Command("sync").output();
     await warmFreeMemory(dir, 2 * objectSize);
   };
@@ -156,7 +156,7 @@ export async function runCpuProfile(args: string[]): Promise<void> {
       partLength = put.manifest.partLength;
       const fresh = async () => {
         await deleteCoded(module, nodes, objectId);
-        await sync();
+        await settle();
       };
       // Once untimed (it warms every node up), `runs` times timed, once profiled.
       const measure = async (into: CodeCpu, prepare: () => Promise<void>, work: () => unknown) => {
@@ -187,7 +187,7 @@ export async function runCpuProfile(args: string[]): Promise<void> {
       const output = join(dir, `${objectId}.decoded`);
       await measure(
         decodes[c]!,
-        sync,
+        settle,
         () => decodeObject({ module, nodes, objectId, output, chunkSize }),
       );
       await Deno.remove(output);
@@ -201,7 +201,7 @@ export async function runCpuProfile(args: string[]): Promise<void> {
       const bareDir = join(dir, `bare-${pattern}`);
       await placeBareParts(bareDir, partLength, pattern);
       const move = async (watch?: Parameters<typeof runBareMovement>[4]) => {
-        await sync();
+        await settle();
         return await runBareMovement(bareDir, pattern, partLength, chunkSize, watch);
       };
       await move(); // untimed

@@ -22,18 +22,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { NameNodeChild } from "../../src/cluster/namenode_process.ts";
 import { selfLauncher } from "../../src/cluster/node_process.ts";
-import { loadCodingModule } from "../../src/coding/lang/loader.ts";
-import { NameNodeClient } from "../../src/namenode/client.ts";
-import { layoutOfModule } from "../../src/namenode/layout.ts";
-import { type LatencySample, measureOps, medianSample } from "./namenode_ops.ts";
-import {
-  BENCH_DATANODES,
-  BENCH_DIGEST,
-  benchDatanode,
-  type MetaWriter,
-  rawSqlitePuts,
-  rawSqliteWriter,
-} from "./namenode_raw.ts";
+import { type LatencySample, measureOps, medianSample, serverWriter } from "./namenode_ops.ts";
+import { type MetaWriter, rawSqlitePuts, rawSqliteWriter } from "./namenode_raw.ts";
 
 // A request to the floor server: `C` creates (the reply is the file id), `M<id>` commits.
 const encoder = new TextEncoder();
@@ -96,8 +86,8 @@ async function floorWriter(path: string): Promise<MetaWriter> {
   };
 }
 
-/** A `cdfs namenode serve` child and a writer that puts through its protocol. */
-async function serverWriter(dir: string): Promise<MetaWriter> {
+/** A `cdfs namenode serve` child and the benchmark's server writer on it (`namenode_ops.ts`). */
+async function namenodeWriter(dir: string): Promise<MetaWriter> {
   const namenode = NameNodeChild.spawn({
     launcher: selfLauncher((name) => Deno.env.get(name)),
     listen: "127.0.0.1:0",
@@ -105,23 +95,11 @@ async function serverWriter(dir: string): Promise<MetaWriter> {
     log: join(dir, "namenode.log"),
     args: ["--dead-after", "3600s"],
   });
-  const client = await NameNodeClient.connect(await namenode.ready(60_000));
-  for (let i = 0; i < BENCH_DATANODES; i++) await client.register(benchDatanode(i));
-  const layout = layoutOfModule(await loadCodingModule("rapidraid"), "parts");
-  const run = crypto.randomUUID();
+  const server = await serverWriter(await namenode.ready(60_000), 1);
   return {
-    async op(seq) {
-      const { file } = await client.createFile({
-        name: `server/${run}/${seq}`,
-        code: "rapidraid",
-        length: 11 << 20,
-        layout,
-        blockLength: 1 << 20,
-      });
-      await client.commitFile(file.fileId, { length: 11 << 20, digest: BENCH_DIGEST });
-    },
+    op: server.op,
     async close() {
-      client.close();
+      await server.close();
       if (!namenode.exited) namenode.child.kill("SIGTERM");
       await namenode.status;
       namenode.release();
@@ -148,7 +126,7 @@ if (import.meta.main) {
     try {
       ways.raw = rawSqliteWriter(join(dir, "raw.db"));
       ways.floor = await floorWriter(join(dir, "floor.db"));
-      ways.server = await serverWriter(dir);
+      ways.server = await namenodeWriter(dir);
       const samples: Record<string, LatencySample[]> = { raw: [], floor: [], server: [] };
       const names = Object.keys(samples);
       let seq = 0;

@@ -485,16 +485,38 @@ async function measureBackend(
   }
 }
 
-/** The server's writer, which can also heartbeat the benchmark's datanodes. */
-interface ServerWriter extends MetaWriter {
+/**
+ * The server's writer, which can also heartbeat the benchmark's datanodes.
+ *
+ * @example
+ * ```ts
+ * import type { ServerWriter } from "./namenode_ops.ts";
+ * const beat = (w: ServerWriter) => w.heartbeat();
+ * ```
+ */
+export interface ServerWriter extends MetaWriter {
+  /** Heartbeats every benchmark datanode, so that none is dead for the next measurement. */
   heartbeat(): Promise<void>;
 }
 
 /**
  * The server's way: `clients` connections to the namenode, the datanodes registered; an op is
  * CREATE_FILE with RapidRAID's part layout, then COMMIT_FILE, on the caller's connection.
+ *
+ * @example
+ * Not run by `deno test --doc`: it needs a running namenode.
+ * ```ts ignore
+ * import { serverWriter } from "./namenode_ops.ts";
+ * const server = await serverWriter("127.0.0.1:7070", 1);
+ * await server.op(0, 0);
+ * await server.close();
+ * ```
+ *
+ * @param address The namenode.
+ * @param clients How many connections (callers).
+ * @returns The writer.
  */
-async function serverWriter(address: string, clients: number): Promise<ServerWriter> {
+export async function serverWriter(address: string, clients: number): Promise<ServerWriter> {
   const layout = layoutOfModule(await loadCodingModule("rapidraid"), "parts");
   const connections: NameNodeClient[] = [];
   try {

@@ -150,9 +150,7 @@ export function deferredSink(
       waiting.push(record);
       if (!scheduled) {
         scheduled = true;
-        setImmediate(() => {
-          if (scheduled) flush();
-        });
+        setImmediate(flush);
       }
     },
     flush,

@@ -451,8 +451,24 @@ export interface ListFilesOptions {
    * commit), too (`include`), or them alone (`only`: a namenode expiring abandoned creations
    * looks at nothing else).
    */
-  readonly pending?: "exclude" | "include" | "only";
+  readonly pending?: PendingFiles;
 }
+
+/**
+ * Which pending files a listing holds: none, them too, or them alone (see
+ * {@linkcode ListFilesOptions.pending}).
+ *
+ * @example
+ * ```ts
+ * import { PENDING_FILES, type PendingFiles } from "./model.ts";
+ * const only: PendingFiles = PENDING_FILES[2];
+ * console.log(only); // "only"
+ * ```
+ */
+export const PENDING_FILES = ["exclude", "include", "only"] as const;
+
+/** One of {@linkcode PENDING_FILES}. */
+export type PendingFiles = typeof PENDING_FILES[number];
 
 /**
  * The default and the largest page of a file listing.

@@ -28,6 +28,7 @@ import {
   LIST_LIMITS,
   type ListFilesOptions,
   type NewFile,
+  type PendingFiles,
   type PlacedBlock,
   type ReportedBlock,
   type ReportResult,
@@ -77,11 +78,11 @@ export interface SqliteStoreOptions extends MetadataStoreOptions {
 const RECENT_FILES = 1024;
 
 /** The condition on a file's state of each `pending` option of a listing. */
-const PENDING_FILTER = {
+const PENDING_FILTER: Readonly<Record<PendingFiles, string>> = {
   exclude: "state != 'pending'",
   include: "1",
   only: "state = 'pending'",
-} as const;
+};
 
 /**
  * The SQLite metadata store.
@@ -312,14 +313,7 @@ export class SqliteMetadataStore implements MetadataStore {
           now,
         )!;
       } catch (error) {
-        let taken;
-        try {
-          taken = this.#rows.get("SELECT state FROM files WHERE name = ?", valid.name);
-        } catch {
-          throw error;
-        }
-        if (taken !== undefined) throw nameTaken(valid.name, taken.state === "pending");
-        throw error;
+        throw this.#nameTakenError(valid.name) ?? error;
       }
       const file = newFileRecord(row.file_id as number, valid, now);
       this.#rows.saveFile(null, file);
@@ -513,6 +507,16 @@ export class SqliteMetadataStore implements MetadataStore {
       node.state,
       node.id,
     );
+  }
+
+  /** `EXISTS` when a file holds the name (why an insert failed), else undefined. */
+  #nameTakenError(name: string): CdfsError | undefined {
+    try {
+      const taken = this.#rows.get("SELECT state FROM files WHERE name = ?", name);
+      return taken === undefined ? undefined : nameTaken(name, taken.state === "pending");
+    } catch {
+      return undefined; // the insert's own error says more
+    }
   }
 
   #checkPlacement(placements: readonly BlockPlacement[]): void {

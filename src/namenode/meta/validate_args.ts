@@ -6,7 +6,7 @@
  */
 import { typeName } from "../../core/quote.ts";
 import { CdfsError } from "../../core/errors.ts";
-import { LIST_LIMITS, type ListFilesOptions } from "./model.ts";
+import { LIST_LIMITS, type ListFilesOptions, PENDING_FILES, type PendingFiles } from "./model.ts";
 import { validateNamePrefix } from "./validate_fields.ts";
 
 /**
@@ -74,10 +74,10 @@ export function validateGrace(value: unknown): number {
  */
 export function validateListOptions(
   options: ListFilesOptions,
-): ListFilesOptions & { readonly limit: number; readonly pending: "exclude" | "include" | "only" } {
+): ListFilesOptions & { readonly limit: number; readonly pending: PendingFiles } {
   const limit = options.limit ?? LIST_LIMITS.default;
   const pending = options.pending ?? "exclude";
-  if (pending !== "exclude" && pending !== "include" && pending !== "only") {
+  if (!PENDING_FILES.includes(pending)) {
     throw new CdfsError(
       "BAD_REQUEST",
       `pending must be "exclude", "include" or "only", got ${String(pending)}`,

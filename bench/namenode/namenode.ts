@@ -275,7 +275,10 @@ export function formatNamenodeTables(results: NamenodeBenchResults): string {
     const meta = results.meta;
     parts.push(
       `Metadata: CREATE_FILE (22 copies placed on 16 datanodes) + COMMIT_FILE; ${meta.ops} ops ` +
-        `per measurement, median of ${meta.rounds} rounds\n\n` + formatMetaTable(meta),
+        `per measurement, median of ${meta.rounds} rounds. On SQLite the namenode and its store ` +
+        `commit a creation without an fsync (docs/namenode.md §7: a power loss may take back a ` +
+        `pending file, never a committed one), so a put waits for one fsync; the raw writes ` +
+        `wait for two.\n\n` + formatMetaTable(meta),
     );
     for (const [backend, why] of Object.entries(meta.skipped)) {
       parts.push(`${backend} not measured: ${why}\n`);

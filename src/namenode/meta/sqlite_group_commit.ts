@@ -12,6 +12,12 @@
  * whole transaction) fails, every write of the group fails with it, none applied. A lone
  * write costs one more turn of the event loop, a few microseconds.
  *
+ * **Writes that may sync later.** A group whose writes all may (`WriteOptions.syncLater`: the
+ * SQLite store's creation of a pending file) commits with `synchronous = NORMAL`: WAL frames
+ * written, no fsync. The next synced commit's fsync of the log covers them. Such a write
+ * survives a crash of the process as soon as it is committed; only a power loss of the machine
+ * before that next fsync can take it back.
+ *
  * @module
  */
 import { setImmediate } from "node:timers";
@@ -24,7 +30,8 @@ const MAX_GROUP = 256;
 /** A write waiting for its group. */
 interface QueuedWrite {
   readonly what: string;
-  readonly fn: () => unknown;
+  readonly fn: (synced: boolean) => unknown;
+  readonly syncLater: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -48,6 +55,51 @@ export interface GroupCommitStats {
   readonly commits: number;
   /** The most writes one transaction took. */
   readonly largest: number;
+}
+
+/**
+ * How a write may be committed.
+ *
+ * @example
+ * ```ts
+ * import type { WriteOptions } from "./sqlite_group_commit.ts";
+ * const creation: WriteOptions = { syncLater: true };
+ * ```
+ */
+export interface WriteOptions {
+  /**
+   * The write may commit without waiting for the disk (`synchronous = NORMAL` in WAL mode): it
+   * is answered once committed, survives a crash of this process at once, and a power loss
+   * until the next synced commit on the database (which syncs the whole log, every write
+   * before it included) may take it back. A group runs so only when every write in it may.
+   * Default false: answered once durable.
+   */
+  readonly syncLater?: boolean;
+}
+
+/**
+ * Thrown by a write that runs without the sync and finds that it needs it: its group is rolled
+ * back, nothing of it applied, and run again, synced.
+ *
+ * @example
+ * ```ts
+ * import { SyncRequired } from "./sqlite_group_commit.ts";
+ * const check = (synced: boolean) => {
+ *   if (!synced) throw new SyncRequired("the reservation of ids must grow first");
+ * };
+ * check(true);
+ * ```
+ */
+export class SyncRequired extends Error {
+  /**
+   * Creates the request for the sync.
+   *
+   * @param reason Why the write needs the sync.
+   */
+  constructor(reason: string) {
+    super(`this write must be synced: ${reason}`);
+    this.name = "SyncRequired";
+  }
 }
 
 /**
@@ -104,13 +156,23 @@ export class GroupCommit {
    * ```
    *
    * @param what What the write does, for messages.
-   * @param fn The write; it runs inside the group's transaction.
-   * @returns What `fn` returned, once the group's COMMIT is durable.
+   * @param fn The write; it runs inside the group's transaction, and is told whether that
+   * transaction waits for the disk (`synced`). It may run twice: a group run without the sync
+   * that one of its writes refused ({@linkcode SyncRequired}) is rolled back and run again.
+   * @param options Whether the write may commit without waiting for the disk.
+   * @returns What `fn` returned, once the group's COMMIT is durable (or, for a write that may
+   * sync later, committed: see {@linkcode WriteOptions.syncLater}).
    * @throws {CdfsError} What `fn` threw, or `UNAVAILABLE`/`INTERNAL` when the group failed.
    */
-  write<T>(what: string, fn: () => T): Promise<T> {
+  write<T>(what: string, fn: (synced: boolean) => T, options: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ what, fn, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({
+        what,
+        fn,
+        syncLater: options.syncLater ?? false,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!this.#enabled) {
         this.#flush();
       } else if (!this.#flushScheduled) {
@@ -141,57 +203,22 @@ export class GroupCommit {
 
   /**
    * Runs the queued writes (at most {@linkcode MAX_GROUP}) in one transaction, each in a
-   * savepoint of its own when there are several, and settles them once it committed.
+   * savepoint of its own when there are several, and settles them once it committed. A group
+   * of writes that all may sync later commits without waiting for the disk, unless one of them
+   * asks for the sync ({@linkcode SyncRequired}): then it runs again, synced.
    */
   #flush(): void {
     const group = this.#queue.splice(0, MAX_GROUP);
     if (group.length === 0) return;
     this.#stats.writes += group.length;
-    this.#stats.commits++;
     this.#stats.largest = Math.max(this.#stats.largest, group.length);
-    const failAll = (error: unknown, what: string) => {
-      const failure = isCdfsError(error) ? error : sqliteError(error, what);
-      for (const write of group) write.reject(failure);
-    };
-    try {
-      this.#db.exec("BEGIN IMMEDIATE");
-    } catch (error) {
-      return failAll(error, group[0]!.what);
-    }
-    const alone = group.length === 1;
-    const outcomes: WriteOutcome[] = [];
-    for (const write of group) {
-      try {
-        if (!alone) this.#db.exec("SAVEPOINT w");
-        const value = write.fn();
-        if (!alone) this.#db.exec("RELEASE w");
-        outcomes.push({ ok: true, value });
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-        // Some errors (a full disk, an I/O error) end the whole transaction: then nothing of
-        // the group stands, the writes before this one included.
-        if (!this.#db.isTransaction) return failAll(error, write.what);
-        try {
-          if (alone) {
-            this.#db.exec("ROLLBACK");
-          } else {
-            this.#db.exec("ROLLBACK TO w");
-            this.#db.exec("RELEASE w");
-          }
-        } catch (undo) {
-          this.#rollback();
-          return failAll(undo, write.what);
-        }
-      }
-    }
-    if (this.#db.isTransaction) {
-      try {
-        this.#db.exec("COMMIT");
-      } catch (error) {
-        this.#rollback();
-        return failAll(error, `${group[0]!.what} (committing ${group.length} writes)`);
-      }
-    }
+    const unsynced = group.every((write) => write.syncLater)
+      ? this.#transaction(group, false)
+      : "sync";
+    // A synced run never answers "sync": there a SyncRequired fails its write like any error.
+    const outcomes = unsynced === "sync"
+      ? this.#transaction(group, true) as WriteOutcome[]
+      : unsynced;
     group.forEach((write, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) {
@@ -201,6 +228,79 @@ export class GroupCommit {
         write.reject(isCdfsError(error) ? error : sqliteError(error, write.what));
       }
     });
+  }
+
+  /**
+   * One transaction of a group: the outcome of each write (every one failed when the group
+   * failed), or "sync" when a write run without the sync asked for it (nothing was applied).
+   */
+  #transaction(group: readonly QueuedWrite[], synced: boolean): WriteOutcome[] | "sync" {
+    this.#stats.commits++;
+    const failAll = (error: unknown, what: string): WriteOutcome[] => {
+      const failure = isCdfsError(error) ? error : sqliteError(error, what);
+      return group.map(() => ({ ok: false, error: failure }));
+    };
+    try {
+      // The connection's level is FULL; it may not change inside a transaction.
+      if (!synced) this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      this.#restoreSync(synced);
+      return failAll(error, group[0]!.what);
+    }
+    try {
+      const alone = group.length === 1;
+      const outcomes: WriteOutcome[] = [];
+      for (const write of group) {
+        try {
+          if (!alone) this.#db.exec("SAVEPOINT w");
+          const value = write.fn(synced);
+          if (!alone) this.#db.exec("RELEASE w");
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (error instanceof SyncRequired && !synced) {
+            this.#rollback();
+            return "sync";
+          }
+          outcomes.push({ ok: false, error });
+          // Some errors (a full disk, an I/O error) end the whole transaction: then nothing of
+          // the group stands, the writes before this one included.
+          if (!this.#db.isTransaction) return failAll(error, write.what);
+          try {
+            if (alone) {
+              this.#db.exec("ROLLBACK");
+            } else {
+              this.#db.exec("ROLLBACK TO w");
+              this.#db.exec("RELEASE w");
+            }
+          } catch (undo) {
+            this.#rollback();
+            return failAll(undo, write.what);
+          }
+        }
+      }
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec("COMMIT");
+        } catch (error) {
+          this.#rollback();
+          return failAll(error, `${group[0]!.what} (committing ${group.length} writes)`);
+        }
+      }
+      return outcomes;
+    } finally {
+      this.#restoreSync(synced);
+    }
+  }
+
+  /** Back to FULL after a transaction run without the sync. */
+  #restoreSync(synced: boolean): void {
+    if (synced) return;
+    try {
+      this.#db.exec("PRAGMA synchronous = FULL");
+    } catch {
+      // Only a closed connection refuses it, and that one writes nothing more.
+    }
   }
 
   #rollback(): void {

@@ -12,7 +12,7 @@ import { CdfsError } from "../../core/errors.ts";
 /**
  * The schema version this code writes.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Migration `i` takes a database from version `i` to `i + 1`. Tables are STRICT (a wrong type
@@ -64,6 +64,16 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX files_pending ON files(name) WHERE state = 'pending';
   `,
+  // 3: the file ids reserved by synced commits, so that a creation committed without the sync
+  // and taken back by a power loss never has its id handed out again (sqlite_file_ids.ts).
+  `
+  CREATE TABLE file_id_reservation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    up_to INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO file_id_reservation (id, up_to)
+    VALUES (1, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'files'), 0));
+  `,
 ];
 
 /**
@@ -84,8 +94,7 @@ const MIGRATIONS: readonly string[] = [
  */
 export function migrate(db: DatabaseSync, where: string): void {
   if (userVersion(db) === SCHEMA_VERSION) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
+  writeTransaction(db, () => {
     // Read again inside the write lock: another process may have migrated meanwhile.
     const version = userVersion(db);
     if (version > SCHEMA_VERSION) {
@@ -96,9 +105,33 @@ export function migrate(db: DatabaseSync, where: string): void {
     }
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  });
+}
+
+/**
+ * Runs `fn` in a write transaction of its own (`BEGIN IMMEDIATE`: the write lock first, so two
+ * processes do not both read, then both write): committed when it returns, rolled back when
+ * it throws. For the store's housekeeping outside the group commit (schema, id reservation).
+ *
+ * @example
+ * ```ts
+ * import { DatabaseSync } from "node:sqlite";
+ * import { writeTransaction } from "./sqlite_schema.ts";
+ * const db = new DatabaseSync(":memory:");
+ * writeTransaction(db, () => db.exec("CREATE TABLE t (x)"));
+ * db.close();
+ * ```
+ *
+ * @param db The connection.
+ * @param fn The writes.
+ */
+export function writeTransaction(db: DatabaseSync, fn: () => void): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    fn();
     db.exec("COMMIT");
   } catch (error) {
-    db.exec("ROLLBACK");
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
 }

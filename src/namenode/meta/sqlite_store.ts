@@ -1,7 +1,8 @@
 /**
  * The SQLite backend of {@linkcode MetadataStore}, through `node:sqlite` (nothing to install):
  * one file, WAL mode (readers never wait for the writer), `synchronous = FULL` (a commit
- * survives a power loss: this is the file system's metadata), foreign keys on, temporary
+ * survives a power loss: this is the file system's metadata; the one exception, the creation
+ * of a pending file, is in `sqlite_file_ids.ts`), foreign keys on, temporary
  * journals in memory. Every mutating operation runs in a `BEGIN IMMEDIATE` transaction: it
  * takes the write lock before reading, so two connections (two processes on one file)
  * serialize instead of failing on a lock upgrade; a connection waits up to the busy timeout for
@@ -36,7 +37,13 @@ import {
 import { validateFileName, validateNamePrefix, validateNodeId } from "./validate_fields.ts";
 import { nameTaken, noFileNamed, noFileWithId, notRegistered } from "./failures.ts";
 import { classifyReport, planReport, reportIds, validateReport } from "./reports.ts";
-import { GroupCommit, type GroupCommitStats, sqliteError } from "./sqlite_group_commit.ts";
+import { coverFileId, releaseFileIds, restoreFileIdFloor } from "./sqlite_file_ids.ts";
+import {
+  GroupCommit,
+  type GroupCommitStats,
+  sqliteError,
+  type WriteOptions,
+} from "./sqlite_group_commit.ts";
 import { blockOf, nodeOf, reportedOf, SqliteRows } from "./sqlite_rows.ts";
 import { migrate } from "./sqlite_schema.ts";
 import { DEFAULT_DEAD_AFTER_MS, type MetadataStore, type MetadataStoreOptions } from "./store.ts";
@@ -173,6 +180,7 @@ export class SqliteMetadataStore implements MetadataStore {
       // (transient, never needed after a crash: the WAL is) in memory, not in temporary files.
       db.exec("PRAGMA temp_store = MEMORY");
       migrate(db, path);
+      restoreFileIdFloor(db);
     } catch (error) {
       db.close();
       throw isCdfsError(error) ? error : sqliteError(error, `opening ${path}`);
@@ -295,7 +303,10 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   beginFile(spec: NewFile): Promise<FileRecord> {
-    return this.#write("begin a file", () => {
+    // Committed without waiting for the disk: a pending file is no one's until its commit,
+    // which is synced (and syncs it). A power loss in between takes the creation back, and
+    // the commit then fails NOT_FOUND like that of an expired put (docs/namenode.md §7).
+    return this.#write("begin a file", (synced) => {
       const valid = validateNewFile(spec);
       this.#checkPlacement(valid.blocks);
       const now = this.#now();
@@ -315,10 +326,11 @@ export class SqliteMetadataStore implements MetadataStore {
       } catch (error) {
         throw this.#nameTakenError(valid.name) ?? error;
       }
+      coverFileId(this.#rows, row.file_id as number, synced);
       const file = newFileRecord(row.file_id as number, valid, now);
       this.#rows.saveFile(null, file);
       return file;
-    }).then((file) => this.#remember(file.fileId, file));
+    }, { syncLater: true }).then((file) => this.#remember(file.fileId, file));
   }
 
   commitFile(fileId: number, commit: FileCommit): Promise<FileRecord> {
@@ -413,6 +425,11 @@ export class SqliteMetadataStore implements MetadataStore {
       // Writes already asked for are run (or fail) before the connection goes.
       this.#groups.close();
       this.#closed = true;
+      try {
+        releaseFileIds(this.#db);
+      } catch {
+        // The ids stay reserved: the next open skips them, no harm done.
+      }
       this.#db.close();
     }
     return Promise.resolve();
@@ -430,13 +447,13 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Queues a write for this turn's group (or runs it alone without group commit). */
-  #write<T>(what: string, fn: () => T): Promise<T> {
+  #write<T>(what: string, fn: (synced: boolean) => T, options?: WriteOptions): Promise<T> {
     try {
       this.#open();
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#groups.write(what, fn);
+    return this.#groups.write(what, fn, options);
   }
 
   #mutate<T extends FileRecord | null>(

@@ -5,13 +5,16 @@
  * half-way through a write), sees the writes before it, and nothing is answered before the
  * COMMIT; an error that ends the whole transaction, or a group that cannot begin, fails every
  * write of the group and the next group goes on. Through the namenode: 16 clients creating at
- * once, one name asked twice.
+ * once, one name asked twice. Writes that may sync later: a group of only such writes runs at
+ * `synchronous = NORMAL`, any other at FULL; one that asks for the sync has its group run again,
+ * synced, each write applied once.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteMetadataStore } from "../../../src/namenode/meta/sqlite_store.ts";
+import { GroupCommit, SyncRequired } from "../../../src/namenode/meta/sqlite_group_commit.ts";
 import type { NewFile } from "../../../src/namenode/meta/model.ts";
 import { NameNodeClient } from "../../../src/namenode/client.ts";
 import { isCdfsError } from "../../../src/core/errors.ts";
@@ -197,5 +200,83 @@ Deno.test("group commit through the namenode: 16 clients create at once; a name 
   } finally {
     for (const c of clients) c.close();
     await server.shutdown(0);
+  }
+});
+
+/** A WAL database with a table `t (x)`, at `synchronous = FULL` as the store opens it. */
+function walTable(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (x)");
+  return db;
+}
+
+/** The connection's `PRAGMA synchronous`: 1 NORMAL, 2 FULL. */
+function syncLevel(db: DatabaseSync): number {
+  return (db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+}
+
+Deno.test("group commit: a group whose writes all may sync later commits at NORMAL; one other write makes it FULL; then FULL again", async () => {
+  await using dir = await tempDir("cdfs-group-");
+  const db = walTable(`${dir.path}/t.db`);
+  try {
+    const groups = new GroupCommit(db, true);
+    // Each write notes whether it was told it is synced and the level it ran at.
+    const seen: string[] = [];
+    const insert = (x: number) => (synced: boolean) => {
+      db.exec(`INSERT INTO t VALUES (${x})`);
+      seen.push(`${x}:${synced ? "synced" : "later"}:${syncLevel(db)}`);
+    };
+    await Promise.all([
+      groups.write("insert", insert(1), { syncLater: true }),
+      groups.write("insert", insert(2), { syncLater: true }),
+    ]);
+    assert.equal(syncLevel(db), 2);
+    await Promise.all([
+      groups.write("insert", insert(3), { syncLater: true }),
+      groups.write("insert", insert(4)),
+    ]);
+    await groups.write("insert", insert(5));
+    assert.deepEqual(seen, ["1:later:1", "2:later:1", "3:synced:2", "4:synced:2", "5:synced:2"]);
+    assert.equal(syncLevel(db), 2);
+    assert.deepEqual(groups.stats, { writes: 5, commits: 3, largest: 2 });
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("group commit: a write that needs the sync rolls its group back and runs it again synced; each write applied once", async () => {
+  await using dir = await tempDir("cdfs-group-");
+  const db = walTable(`${dir.path}/t.db`);
+  try {
+    const groups = new GroupCommit(db, true);
+    const runs: string[] = [];
+    const insert = (x: number, needsSync = false) => (synced: boolean) => {
+      runs.push(`${x}:${synced ? "synced" : "later"}`);
+      db.exec(`INSERT INTO t VALUES (${x})`);
+      if (needsSync && !synced) throw new SyncRequired("test");
+      return x;
+    };
+    const settled = await Promise.allSettled([
+      groups.write("insert", insert(1), { syncLater: true }),
+      groups.write("insert", insert(2, true), { syncLater: true }),
+      groups.write("insert", insert(3), { syncLater: true }),
+      // Fails alone in the synced run, as any failing write does.
+      groups.write("fail", () => {
+        throw new Error("refused");
+      }, { syncLater: true }),
+    ]);
+    assert.deepEqual(settled.map((s) => s.status === "fulfilled" ? s.value : "failed"), [
+      1,
+      2,
+      3,
+      "failed",
+    ]);
+    assert.deepEqual(runs, ["1:later", "2:later", "1:synced", "2:synced", "3:synced"]);
+    const rows = db.prepare("SELECT x FROM t ORDER BY x").all().map((r) => r.x);
+    assert.deepEqual(rows, [1, 2, 3]);
+    assert.equal(syncLevel(db), 2);
+    assert.deepEqual(groups.stats, { writes: 4, commits: 2, largest: 4 });
+  } finally {
+    db.close();
   }
 });

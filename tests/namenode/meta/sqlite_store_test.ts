@@ -124,7 +124,7 @@ Deno.test("sqlite backend: pending files are listed by their own index; a versio
     await store.close();
     // Back to schema version 1, as an older cdfs left it.
     const old = new DatabaseSync(path);
-    old.exec("DROP INDEX files_pending; PRAGMA user_version = 1");
+    old.exec("DROP INDEX files_pending; DROP TABLE file_id_reservation; PRAGMA user_version = 1");
     old.close();
     const reopened = SqliteMetadataStore.open(path);
     try {

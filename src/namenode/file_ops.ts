@@ -443,7 +443,6 @@ function logAdded(state: NameNodeState, file: FileRecord, count: number): void {
   });
 }
 
-/** Runs a placement, naming the file in its error. */
 /**
  * The datanode directory and a placement made from it. Too few live datanodes in a cached
  * directory may only mean that it does not know yet of a datanode that registered or came back
@@ -466,6 +465,7 @@ async function placeFromDirectory<T>(
   }
 }
 
+/** Runs a placement, naming the file in its error. */
 function placed<T>(what: string, place: () => T): T {
   try {
     return place();

@@ -23,8 +23,8 @@ import type { SqliteRows } from "./sqlite_rows.ts";
 import { writeTransaction } from "./sqlite_schema.ts";
 
 /**
- * How many ids a synced creation reserves past its own: one creation in this many waits for
- * the disk when creations come alone.
+ * How many ids a synced creation reserves past its own: when creations come one at a time, one
+ * in this many + 1 waits for the disk (the one past the reservation).
  *
  * @example
  * ```ts

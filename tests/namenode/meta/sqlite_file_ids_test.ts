@@ -48,12 +48,10 @@ Deno.test("file ids: every id handed out lies inside the reservation; one creati
     }
     const after = store.groupCommitStats;
     // Each creation alone: one transaction each, and one more (the synced run) each time the
-    // reservation ran out: at the first id and every FILE_ID_RESERVE / 2 + 1 ids or so after.
+    // reservation ran out: at the first id (none reserved yet) and every FILE_ID_RESERVE + 1
+    // ids after it (ids 1, 258 and 515 here).
     const reruns = after.commits - before.commits - count;
-    assert.ok(
-      reruns >= 2 && reruns <= Math.ceil(count / (FILE_ID_RESERVE / 2)),
-      `${reruns} reruns`,
-    );
+    assert.equal(reruns, Math.ceil(count / (FILE_ID_RESERVE + 1)));
   } finally {
     await store.close();
   }

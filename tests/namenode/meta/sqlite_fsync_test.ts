@@ -1,7 +1,7 @@
 /**
  * What the SQLite store asks of the disk, counted with `strace` on a child process: a creation
- * alone does not wait for an fsync (one in about FILE_ID_RESERVE / 2 does, when the reservation
- * of ids moves on), a commit does. Skipped, saying why, where `strace` cannot run.
+ * alone does not wait for an fsync (one in FILE_ID_RESERVE + 1 does, when the reservation of ids
+ * moves on), a commit does. Skipped, saying why, where `strace` cannot run.
  *
  * @module
  */
@@ -64,8 +64,8 @@ Deno.test({
     const count = 300;
     const creations = await fsyncsOf(dir.path, count, "create");
     const puts = await fsyncsOf(dir.path, count, "put");
-    // Creations: the reservation moves on about every FILE_ID_RESERVE / 2 ids (a synced
-    // creation each), plus the opening, the datanode's registration, checkpoints and the close.
+    // Creations: the reservation moves on every FILE_ID_RESERVE + 1 ids (a synced creation
+    // each), plus the opening, the datanode's registration, checkpoints and the close.
     assert.ok(
       creations < count / 10,
       `${creations} fsyncs for ${count} creations (a reservation of ${FILE_ID_RESERVE} ids)`,

@@ -78,13 +78,12 @@ export function coverFileId(rows: SqliteRows, fileId: number, synced: boolean): 
  */
 export function restoreFileIdFloor(db: DatabaseSync): void {
   writeTransaction(db, () => {
-    const reserved = (db.prepare("SELECT up_to FROM file_id_reservation").get()!).up_to as number;
-    const counter = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'files'").get();
-    if (counter === undefined) {
+    const { reserved, counter } = fileIdCounts(db);
+    if (counter === null) {
       if (reserved > 0) {
         db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('files', ?)").run(reserved);
       }
-    } else if ((counter.seq as number) < reserved) {
+    } else if (counter < reserved) {
       db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'files'").run(reserved);
     }
   });
@@ -105,10 +104,22 @@ export function restoreFileIdFloor(db: DatabaseSync): void {
  */
 export function releaseFileIds(db: DatabaseSync): void {
   writeTransaction(db, () => {
-    db.exec(
-      `UPDATE file_id_reservation
-       SET up_to = coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'files'), 0)
-       WHERE up_to > coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'files'), 0)`,
-    );
+    const { reserved, counter } = fileIdCounts(db);
+    if (reserved > (counter ?? 0)) {
+      db.prepare("UPDATE file_id_reservation SET up_to = ?").run(counter ?? 0);
+    }
   });
+}
+
+/**
+ * The reservation, and AUTOINCREMENT's counter of file ids (null: no row yet, no file was
+ * ever created).
+ */
+function fileIdCounts(db: DatabaseSync): { reserved: number; counter: number | null } {
+  const reservation = db.prepare("SELECT up_to FROM file_id_reservation").get()!;
+  const counter = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'files'").get();
+  return {
+    reserved: reservation.up_to as number,
+    counter: counter === undefined ? null : counter.seq as number,
+  };
 }

@@ -26,7 +26,6 @@ import {
   type FileRecord,
   type FileState,
   type HeartbeatStats,
-  LIST_LIMITS,
   type ListFilesOptions,
   type NewFile,
   type PendingFiles,
@@ -397,7 +396,7 @@ export class SqliteMetadataStore implements MetadataStore {
         valid,
         after ?? null,
         after ?? null,
-        limit ?? LIST_LIMITS.default,
+        limit,
       );
       return rows.map((r) => this.#rows.fileOf(r));
     });
